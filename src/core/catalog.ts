@@ -1,0 +1,193 @@
+import type { $ZodType, input, output } from 'zod/v4/core'
+import { safeParse } from 'zod/v4/core'
+import { EventValidationError, type ValidationIssue } from './errors.js'
+
+/** A map from event name to the zod schema of its payload. */
+export type EventSchemas = Record<string, $ZodType>
+
+/**
+ * A set of named events, each with a zod schema, defined once and used on both ends: it types
+ * `emit()` on the server and the events a client receives, and validates at both.
+ *
+ * Build one with {@link defineCatalog}; derive types with {@link EventName},
+ * {@link EventInput}, {@link EventData} and {@link CatalogEvent}.
+ */
+export interface Catalog<S extends EventSchemas = EventSchemas, T extends keyof S = keyof S> {
+  /** The schemas, by event name. */
+  readonly schemas: S
+  /** The names of the events after which a stream is finished. */
+  readonly terminal: readonly T[]
+  /** Every event name, in definition order. */
+  readonly names: readonly (keyof S & string)[]
+  /** Whether the catalog defines `type`. */
+  has(type: string): type is keyof S & string
+  /** Whether `type` ends a stream. */
+  isTerminal(type: string): boolean
+  /**
+   * Validates one payload. Returns the parsed output (defaults and transforms applied) or an
+   * {@link EventValidationError}; never throws.
+   */
+  validate(type: string, data: unknown, stream?: string): ValidationResult
+}
+
+/** What {@link Catalog.validate} returns. */
+export type ValidationResult =
+  | { readonly ok: true; readonly data: unknown }
+  | { readonly ok: false; readonly error: EventValidationError }
+
+/** Options of {@link defineCatalog}. */
+export interface CatalogOptions<T> {
+  /**
+   * Event names after which the stream is finished: nothing more may be emitted, and
+   * subscribers end after receiving one.
+   * @defaultValue `[]`
+   */
+  terminal?: readonly T[]
+}
+
+/** Any catalog, whatever its events. */
+// biome-ignore lint/suspicious/noExplicitAny: the widest catalog type must accept every schema map
+export type AnyCatalog = Catalog<any, any>
+
+/** The event names of a catalog, as a string literal union. */
+export type EventName<C extends AnyCatalog> = keyof C['schemas'] & string
+
+/** What `emit()` accepts for event `K`: the schema's input type. */
+export type EventInput<C extends AnyCatalog, K extends EventName<C>> = input<C['schemas'][K]>
+
+/** What subscribers receive for event `K`: the schema's output type. */
+export type EventData<C extends AnyCatalog, K extends EventName<C>> = output<C['schemas'][K]>
+
+/**
+ * The events of a catalog as a union discriminated on `type`, so a `switch (event.type)`
+ * narrows `event.data`.
+ */
+export type CatalogEvent<C extends AnyCatalog> = {
+  [K in EventName<C>]: { type: K; data: EventData<C, K> }
+}[EventName<C>]
+
+/**
+ * The argument list after the event name in `emit(type, ...)`: the payload may be left out when
+ * the schema accepts `undefined`.
+ */
+export type EmitArgs<C extends AnyCatalog, K extends EventName<C>> =
+  undefined extends EventInput<C, K> ? [data?: EventInput<C, K>] : [data: EventInput<C, K>]
+
+/**
+ * Defines an event catalog: the single source of the events' types.
+ *
+ * @param schemas - a zod schema per event name (any zod v4 schema: classic or mini)
+ * @param options - which events are terminal
+ * @example
+ * ```ts
+ * import { z } from 'zod'
+ * const catalog = defineCatalog(
+ *   { progress: z.object({ pct: z.number() }), done: z.object({ ok: z.boolean() }) },
+ *   { terminal: ['done'] },
+ * )
+ * ```
+ */
+export function defineCatalog<
+  const S extends EventSchemas,
+  const T extends keyof S & string = never,
+>(schemas: S, options: CatalogOptions<T> = {}): Catalog<S, T> {
+  const names = Object.keys(schemas) as (keyof S & string)[]
+  const terminal = [...(options.terminal ?? [])] as T[]
+  for (const name of terminal) {
+    if (!Object.hasOwn(schemas, name)) {
+      throw new TypeError(
+        `defineCatalog: terminal event "${name}" is not defined in the catalog. Add a schema for it or remove it from \`terminal\`.`,
+      )
+    }
+  }
+  const terminalSet = new Set<string>(terminal)
+
+  return {
+    schemas,
+    terminal,
+    names,
+    has: (type: string): type is keyof S & string => Object.hasOwn(schemas, type),
+    isTerminal: (type) => terminalSet.has(type),
+    validate(type, data, stream) {
+      const schema = Object.hasOwn(schemas, type) ? schemas[type] : undefined
+      if (schema === undefined) {
+        return {
+          ok: false,
+          error: new EventValidationError(
+            'unknown_event',
+            `Unknown event type "${type}". The catalog defines: ${names.join(', ')}. Add it to the catalog or fix the name.`,
+            { eventType: type, stream },
+          ),
+        }
+      }
+      const result = safeParse(schema, data)
+      if (result.success) return { ok: true, data: result.data }
+      const issues: ValidationIssue[] = result.error.issues.map((issue) => ({
+        path: issue.path.map((key) => (typeof key === 'symbol' ? String(key) : key)),
+        message: describeIssue(issue),
+        code: issue.code,
+      }))
+      const summary = issues
+        .slice(0, 3)
+        .map(
+          (issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(root)'}: ${issue.message}`,
+        )
+        .join('; ')
+      return {
+        ok: false,
+        error: new EventValidationError(
+          'validation_failed',
+          `Invalid payload for event "${type}"${stream ? ` on stream "${stream}"` : ''}: ${summary}. Fix the data to match the catalog's schema.`,
+          { eventType: type, stream, issues },
+        ),
+      }
+    },
+  }
+}
+
+/**
+ * Joins two catalogs into one: every event of both, and both lists of terminal events. An event
+ * name defined in both is refused with a `TypeError`.
+ *
+ * @example
+ * ```ts
+ * const agentLoop = mergeCatalogs(executionCatalog, orchestrationCatalog)
+ * ```
+ */
+export function mergeCatalogs<A extends AnyCatalog, B extends AnyCatalog>(
+  a: A,
+  b: B,
+): Catalog<A['schemas'] & B['schemas'], A['terminal'][number] | B['terminal'][number]> {
+  for (const name of b.names) {
+    if (a.has(name)) {
+      throw new TypeError(
+        `mergeCatalogs: event "${name}" is defined in both catalogs. Rename one of them.`,
+      )
+    }
+  }
+  return defineCatalog({ ...a.schemas, ...b.schemas }, { terminal: [...a.terminal, ...b.terminal] })
+}
+
+// zod/mini and classic zod without a locale say only "Invalid input"; add what was expected.
+function describeIssue(issue: {
+  message: string
+  code: string
+  expected?: unknown
+  values?: unknown
+}): string {
+  if (
+    issue.code === 'invalid_type' &&
+    typeof issue.expected === 'string' &&
+    !issue.message.includes(issue.expected)
+  ) {
+    return `${issue.message} (expected ${issue.expected})`
+  }
+  if (
+    issue.code === 'invalid_value' &&
+    Array.isArray(issue.values) &&
+    issue.message === 'Invalid input'
+  ) {
+    return `${issue.message} (expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')})`
+  }
+  return issue.message
+}

@@ -1,0 +1,437 @@
+import type { AnyCatalog, CatalogEvent, EmitArgs, EventName } from './catalog.js'
+import { type CatalogEnvelope, type DraftEvent, draftBody, type EventRecord } from './envelope.js'
+import { RunstreamError } from './errors.js'
+import { memoryStore } from './memory-store.js'
+import type { EventStore } from './store.js'
+import {
+  createHub,
+  createSubscription,
+  type Hub,
+  type SubscribeOptions,
+  type Subscription,
+} from './subscription.js'
+import type { Transport } from './transport.js'
+
+/** Options of {@link createStreamManager}. */
+export interface StreamManagerOptions<C extends AnyCatalog> {
+  /** The event catalog: it types `emit()` and validates every event. */
+  catalog: C
+  /**
+   * Where every event is also sent (stdout, logs, …). Live subscribers do not need one.
+   * @defaultValue `[]`
+   */
+  transports?: readonly Transport[]
+  /**
+   * Where events are kept for replay and how they reach subscribers.
+   * @defaultValue `memoryStore()`
+   */
+  store?: EventStore
+  /**
+   * Validate each payload against its schema before it is sent. When off, unknown types and
+   * invalid payloads are sent as they are.
+   * @defaultValue true
+   */
+  validate?: boolean
+  /**
+   * Receives every failure that `emit` does not throw: invalid events, transport and store
+   * failures, emits after the end of a stream. Never let it throw; if it does, the error is ignored.
+   * @defaultValue logs with `console.error`
+   */
+  onError?: (error: RunstreamError) => void
+  /**
+   * The largest envelope, in bytes of JSON, that `emit` accepts. Larger ones are reported as
+   * `event_too_large` and not sent.
+   * @defaultValue 1_048_576 (1 MiB)
+   */
+  maxEventBytes?: number
+  /**
+   * How many events may wait for one subscriber before it is ended with `subscriber_overflow`.
+   * @defaultValue 10_000
+   */
+  maxSubscriberQueue?: number
+}
+
+/**
+ * Owns the streams of one process: gives events their envelope and id, stores them, and delivers
+ * them to transports and subscribers.
+ */
+export interface StreamManager<C extends AnyCatalog = AnyCatalog> {
+  /** The catalog given at creation. */
+  readonly catalog: C
+  /** The event store in use. */
+  readonly store: EventStore
+  /** The handle for emitting to one stream. Cheap: call it as often as you like. */
+  stream(name: string): StreamHandle<C>
+  /**
+   * Follows one stream: replays what the store holds after `after`, then live events, ending
+   * after the terminal event, on `close()`, `break` or abort.
+   */
+  subscribe(options: SubscribeOptions): Subscription<CatalogEnvelope<C>>
+  /** Resolves when every event emitted so far is stored and handed to every transport. */
+  flush(): Promise<void>
+  /** Flushes, ends every subscription, and closes the transports. */
+  close(): Promise<void>
+}
+
+/** Emits into one stream. */
+export interface StreamHandle<C extends AnyCatalog = AnyCatalog> {
+  /** The stream's name, such as `workflow:exec_42`. */
+  readonly name: string
+  /** Whether the stream's terminal event was emitted. */
+  readonly finished: boolean
+  /**
+   * Emits one event. Fire-and-forget: it returns at once, never waits for a transport and never
+   * throws. Failures go to the manager's `onError`, and nothing is sent for an invalid event.
+   *
+   * @param type - an event name of the catalog
+   * @param data - the payload (the schema's input type); may be left out when the schema accepts `undefined`
+   */
+  emit<K extends EventName<C>>(type: K, ...data: EmitArgs<C, K>): void
+}
+
+/**
+ * Creates a stream manager.
+ *
+ * @example
+ * ```ts
+ * const manager = createStreamManager({ catalog: executionCatalog })
+ * const stream = manager.stream('workflow:exec_42')
+ * stream.emit('workflow_start', { workflow_id: 'wf_1', execution_id: 'exec_42' })
+ * stream.emit('complete', { status: 'SUCCESS' })
+ * ```
+ */
+export function createStreamManager<C extends AnyCatalog>(
+  options: StreamManagerOptions<C>,
+): StreamManager<C> {
+  const { catalog } = options
+  if (catalog === undefined || typeof catalog.validate !== 'function') {
+    throw new TypeError(
+      'createStreamManager: `catalog` is required. Pass one made with defineCatalog().',
+    )
+  }
+  const store = options.store ?? memoryStore()
+  const transports = [...(options.transports ?? [])]
+  const validate = options.validate ?? true
+  const maxEventBytes = options.maxEventBytes ?? 1_048_576
+  const maxSubscriberQueue = options.maxSubscriberQueue ?? 10_000
+  const onError = options.onError ?? defaultOnError
+  // Only streams with deliveries in flight are kept here, so the map stays small.
+  const handles = new Map<string, HandleState>()
+  const hubs = new Map<string, Hub>()
+  const subscriptions = new Set<Subscription>()
+  const inFlight = new Set<Promise<unknown>>()
+  // Names of streams that finished, remembered (bounded) after their handle state is dropped.
+  const finishedNames = new Set<string>()
+  let closed = false
+
+  return {
+    catalog,
+    store,
+    stream(name) {
+      checkStreamName(name)
+      return handleFor(name)
+    },
+    subscribe(subscribeOptions) {
+      checkStreamName(subscribeOptions.stream)
+      const name = subscribeOptions.stream
+      let hub = hubs.get(name)
+      if (hub === undefined) {
+        const created = createHub(store, name, () => {
+          if (hubs.get(name) === created) hubs.delete(name)
+        })
+        hub = created
+        hubs.set(name, hub)
+      }
+      const subscription = createSubscription(
+        store,
+        hub,
+        subscribeOptions,
+        subscribeOptions.maxQueue ?? maxSubscriberQueue,
+        1000,
+      )
+      subscriptions.add(subscription)
+      const release = () => subscriptions.delete(subscription)
+      const { next, return: end } = subscription
+      subscription.next = async () => {
+        try {
+          const result = await next()
+          if (result.done) release()
+          return result
+        } catch (error) {
+          release()
+          throw error
+        }
+      }
+      subscription.return = async (value) => {
+        release()
+        return end ? end(value) : { value: undefined, done: true }
+      }
+      return subscription as Subscription<CatalogEnvelope<C>>
+    },
+    flush,
+    async close() {
+      closed = true
+      await flush()
+      for (const subscription of subscriptions) subscription.close()
+      subscriptions.clear()
+      for (const transport of transports) {
+        try {
+          await transport.close?.()
+        } catch (error) {
+          report(
+            new RunstreamError(
+              'transport_failed',
+              `Transport "${transport.name}" failed to close.`,
+              {
+                cause: error,
+                details: { transport: transport.name },
+              },
+            ),
+          )
+        }
+      }
+    },
+  }
+
+  function handleFor(name: string): StreamHandle<C> {
+    const existing = handles.get(name)
+    if (existing !== undefined) return existing.handle
+    const state: HandleState = {
+      finished: finishedNames.has(name),
+      chain: undefined,
+      handle: undefined as unknown as StreamHandle<C>,
+    }
+    state.handle = {
+      name,
+      get finished() {
+        return state.finished
+      },
+      emit(type: string, data?: unknown) {
+        try {
+          emit(state, name, type, data)
+        } catch (error) {
+          report(
+            new RunstreamError(
+              'store_failed',
+              `Emitting "${type}" on "${name}" failed unexpectedly.`,
+              {
+                cause: error,
+                details: { stream: name, eventType: type },
+              },
+            ),
+          )
+        }
+      },
+    } as StreamHandle<C>
+    return state.handle
+  }
+
+  function emit(state: HandleState, name: string, type: string, data: unknown): void {
+    if (closed) {
+      report(
+        new RunstreamError(
+          'stream_finished',
+          `Event "${type}" was emitted on "${name}" after the manager was closed; it was not sent.`,
+          {
+            details: { stream: name, eventType: type },
+          },
+        ),
+      )
+      return
+    }
+    if (state.finished) {
+      report(
+        new RunstreamError(
+          'stream_finished',
+          `Event "${type}" was emitted on "${name}" after its terminal event; it was not sent. Emit terminal events (${catalog.terminal.join(', ') || 'none'}) last.`,
+          { details: { stream: name, eventType: type } },
+        ),
+      )
+      return
+    }
+    let value = data
+    if (validate) {
+      const result = catalog.validate(type, data, name)
+      if (!result.ok) {
+        report(result.error)
+        return
+      }
+      value = result.data
+    }
+    const ts = new Date().toISOString()
+    let body: string
+    try {
+      body = draftBody(type, name, ts, value)
+    } catch (error) {
+      report(
+        new RunstreamError(
+          'serialization_failed',
+          `Event "${type}" on "${name}" cannot be turned into JSON (${error instanceof Error ? error.message : String(error)}). Send plain JSON values: no BigInt, cycles or functions.`,
+          { cause: error, details: { stream: name, eventType: type } },
+        ),
+      )
+      return
+    }
+    // Cheap check first: a UTF-16 length can only grow when encoded as UTF-8 (by at most 3×).
+    if (body.length * 3 + 32 > maxEventBytes) {
+      const bytes = utf8Length(body) + 32
+      if (bytes > maxEventBytes) {
+        report(
+          new RunstreamError(
+            'event_too_large',
+            `Event "${type}" on "${name}" is ${bytes} bytes of JSON, over maxEventBytes (${maxEventBytes}). Send large payloads by reference (a URL or id) or raise maxEventBytes.`,
+            { details: { stream: name, eventType: type, bytes, maxEventBytes } },
+          ),
+        )
+        return
+      }
+    }
+    const terminal = catalog.isTerminal(type)
+    if (terminal) {
+      state.finished = true
+      rememberFinished(name)
+    }
+    const draft: DraftEvent = { type, stream: name, ts, data: value, terminal, body }
+    let appended: EventRecord | Promise<EventRecord>
+    try {
+      appended = store.append(draft)
+    } catch (error) {
+      reportStoreFailure(error, name, type)
+      return
+    }
+    if (!isPromise(appended) && state.chain === undefined) {
+      deliver(appended)
+    } else {
+      // Appends were issued in order; deliveries wait for the ones before them.
+      const previous = state.chain ?? Promise.resolve()
+      const current = Promise.all([previous, appended]).then(
+        ([, record]) => deliver(record),
+        (error: unknown) => reportStoreFailure(error, name, type),
+      )
+      state.chain = current
+      // While deliveries are pending, every handle of this stream shares this state and its order.
+      handles.set(name, state)
+      track(current)
+      void current.then(() => {
+        if (state.chain !== current) return
+        state.chain = undefined
+        if (handles.get(name) === state) handles.delete(name)
+      })
+    }
+  }
+
+  function deliver(record: EventRecord): void {
+    for (const transport of transports) {
+      try {
+        const sent = transport.send(record)
+        if (isPromise(sent)) {
+          track(sent.catch((error: unknown) => reportTransportFailure(error, transport, record)))
+        }
+      } catch (error) {
+        reportTransportFailure(error, transport, record)
+      }
+    }
+  }
+
+  function reportTransportFailure(error: unknown, transport: Transport, record: EventRecord): void {
+    if (error instanceof RunstreamError && error.code === 'transport_overflow') {
+      report(error)
+      return
+    }
+    report(
+      new RunstreamError(
+        'transport_failed',
+        `Transport "${transport.name}" failed to send event ${record.envelope.id} ("${record.envelope.type}") of "${record.envelope.stream}": ${error instanceof Error ? error.message : String(error)}. The other transports still received it.`,
+        {
+          cause: error,
+          details: {
+            transport: transport.name,
+            stream: record.envelope.stream,
+            id: record.envelope.id,
+            eventType: record.envelope.type,
+          },
+        },
+      ),
+    )
+  }
+
+  function reportStoreFailure(error: unknown, name: string, type: string): void {
+    report(
+      new RunstreamError(
+        'store_failed',
+        `The event store did not accept "${type}" on "${name}": ${error instanceof Error ? error.message : String(error)}. The event was not sent; check the store's connection.`,
+        { cause: error, details: { stream: name, eventType: type } },
+      ),
+    )
+  }
+
+  function report(error: RunstreamError): void {
+    try {
+      onError(error)
+    } catch {
+      // onError must not throw; if it does, the producer is still protected.
+    }
+  }
+
+  function track(promise: Promise<unknown>): void {
+    inFlight.add(promise)
+    void promise.finally(() => inFlight.delete(promise))
+  }
+
+  async function flush(): Promise<void> {
+    while (inFlight.size > 0) {
+      await Promise.allSettled([...inFlight])
+    }
+  }
+
+  function rememberFinished(name: string): void {
+    finishedNames.add(name)
+    if (finishedNames.size > 10_000) {
+      const oldest = finishedNames.values().next().value
+      if (oldest !== undefined) finishedNames.delete(oldest)
+    }
+  }
+}
+
+interface HandleState {
+  finished: boolean
+  chain: Promise<void> | undefined
+  // biome-ignore lint/suspicious/noExplicitAny: the handle's catalog type is fixed by the manager
+  handle: StreamHandle<any>
+}
+
+const STREAM_NAME = /^[^\u0000-\u001f\u007f]{1,512}$/
+
+function checkStreamName(name: unknown): asserts name is string {
+  if (typeof name !== 'string' || !STREAM_NAME.test(name)) {
+    throw new TypeError(
+      `Invalid stream name ${JSON.stringify(String(name).slice(0, 40))}: use 1 to 512 characters without control characters, such as "workflow:exec_42".`,
+    )
+  }
+}
+
+function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown } | undefined)?.then === 'function'
+}
+
+function utf8Length(text: string): number {
+  let bytes = 0
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i)
+    if (code < 0x80) bytes += 1
+    else if (code < 0x800) bytes += 2
+    else if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
+      bytes += 4
+      i++
+    } else bytes += 3
+  }
+  return bytes
+}
+
+function defaultOnError(error: RunstreamError): void {
+  console.error(`[runstream] ${error.code}: ${error.message}`)
+}
+
+/** The event union of a manager's catalog, for typing handlers. */
+export type ManagerEvent<M extends StreamManager> =
+  M extends StreamManager<infer C> ? CatalogEvent<C> : never

@@ -1,0 +1,364 @@
+import { compareEventIds, type Envelope, type EventRecord, parseEventId } from './envelope.js'
+import { RunstreamError } from './errors.js'
+import type { EventStore, Unlisten } from './store.js'
+
+/** Options of `manager.subscribe()`. */
+export interface SubscribeOptions {
+  /** The stream to follow, such as `workflow:exec_42`. */
+  stream: string
+  /**
+   * Start after this event id (a `Last-Event-ID`): what the store holds after it is replayed
+   * first, then live events follow with no gap and no duplicate. Leave out to replay everything
+   * the store holds; `"0"` means the same.
+   */
+  after?: string | undefined
+  /** Ends the subscription when aborted. */
+  signal?: AbortSignal | undefined
+  /**
+   * Called when `after` is older than what the store still holds, or unknown to it. When given,
+   * the subscription goes on from the oldest held event; when left out, iteration throws a
+   * `RunstreamError` with code `cursor_expired`.
+   */
+  onGap?: ((gap: GapInfo) => void) | undefined
+  /**
+   * How many events may wait for this subscriber. Past it, the subscriber is ended with a
+   * `subscriber_overflow` error carrying the last id it received, so it can resume from the store.
+   * @defaultValue the manager's `maxSubscriberQueue` (10_000)
+   */
+  maxQueue?: number | undefined
+}
+
+/** What {@link SubscribeOptions.onGap} is told. */
+export interface GapInfo {
+  /** `expired`: events after the cursor were dropped by retention; `unknown`: the store does not know the cursor (it is ahead of the stream, or the stream is gone). */
+  reason: 'expired' | 'unknown'
+  /** The cursor that was asked for. */
+  after: string
+  /** The oldest id the store still holds, if any. */
+  firstId: string | undefined
+  /** The newest id of the stream, if any. */
+  lastId: string | undefined
+}
+
+/**
+ * A live subscription: an async iterator of event records. `break` in a `for await` loop, or
+ * `return()`, ends it and releases everything it held.
+ */
+export interface Subscription<E extends Envelope = Envelope>
+  extends AsyncIterableIterator<EventRecord<E>> {
+  /** The id of the last event this subscription yielded. */
+  readonly lastId: string | undefined
+  /** Ends the subscription; pending `next()` calls resolve as done. */
+  close(): void
+}
+
+/**
+ * Fans the live events of one stream out to the subscribers of this process, through a single
+ * registration with the store however many subscribers there are.
+ */
+export interface Hub {
+  join(sink: LiveSink): Promise<() => void>
+  readonly size: number
+}
+
+/** A subscriber as a hub sees it. */
+export interface LiveSink {
+  push(record: EventRecord): void
+  fail(error: unknown): void
+}
+
+/** Creates the hub of one stream. `onEmpty` is called when its last subscriber leaves. */
+export function createHub(store: EventStore, stream: string, onEmpty: () => void): Hub {
+  const sinks = new Set<LiveSink>()
+  let unlisten: Unlisten | undefined
+  let starting: Promise<void> | undefined
+
+  const listener = {
+    event(record: EventRecord) {
+      for (const sink of sinks) sink.push(record)
+    },
+    error(error: unknown) {
+      const current = [...sinks]
+      sinks.clear()
+      unlisten = undefined
+      starting = undefined
+      for (const sink of current) sink.fail(error)
+      onEmpty()
+    },
+  }
+
+  return {
+    get size() {
+      return sinks.size
+    },
+    async join(sink) {
+      sinks.add(sink)
+      if (starting === undefined) {
+        starting = Promise.resolve(store.listen(stream, listener)).then((stop) => {
+          unlisten = stop
+          // Everyone left while the store was still registering.
+          if (sinks.size === 0) release()
+        })
+        starting.catch(() => {
+          starting = undefined
+        })
+      }
+      try {
+        await starting
+      } catch (error) {
+        sinks.delete(sink)
+        throw error
+      }
+      return () => {
+        if (!sinks.delete(sink)) return
+        if (sinks.size === 0) release()
+      }
+    },
+  }
+
+  function release(): void {
+    const stop = unlisten
+    unlisten = undefined
+    starting = undefined
+    stop?.()
+    onEmpty()
+  }
+}
+
+type State = 'replaying' | 'live' | 'done'
+
+/**
+ * Creates one subscriber: it joins the hub first, then replays from the store, then drains what
+ * arrived live meanwhile, so the seam between replay and live has no gap and no duplicate.
+ */
+export function createSubscription(
+  store: EventStore,
+  hub: Hub,
+  options: SubscribeOptions,
+  maxQueue: number,
+  pageSize: number,
+): Subscription {
+  const { stream, signal, onGap } = options
+  if (options.after !== undefined && parseEventId(options.after) === undefined) {
+    throw new RunstreamError(
+      'invalid_cursor',
+      `Invalid cursor "${options.after.slice(0, 40)}": an event id is a decimal number such as "42". Pass the id of the last event received.`,
+      { details: { after: options.after.slice(0, 40) } },
+    )
+  }
+
+  let state: State = 'replaying'
+  let lastId = options.after === '0' ? undefined : options.after
+  const queue: EventRecord[] = []
+  let queueHead = 0
+  // Live events that arrived while replaying. Bounded: past maxQueue they are dropped and the
+  // store is read once more, since it holds them too.
+  let early: EventRecord[] = []
+  let earlyDropped = false
+  let failure: unknown
+  let waiter: (() => void) | undefined
+  let leave: (() => void) | undefined
+  let finished = false
+
+  const sink: LiveSink = {
+    push(record) {
+      if (isDone()) return
+      if (state === 'replaying') {
+        if (early.length >= maxQueue) {
+          early = []
+          earlyDropped = true
+        } else {
+          early.push(record)
+        }
+        return
+      }
+      enqueue(record)
+    },
+    fail(error) {
+      leave = undefined
+      fail(
+        new RunstreamError(
+          'store_failed',
+          `Live delivery of stream "${stream}" was interrupted. Subscribe again from the last id received.`,
+          {
+            cause: error,
+            details: { stream, lastId },
+          },
+        ),
+      )
+    },
+  }
+
+  const subscription: Subscription = {
+    get lastId() {
+      return lastId
+    },
+    [Symbol.asyncIterator]() {
+      return subscription
+    },
+    async next() {
+      await started
+      for (;;) {
+        if (queueHead < queue.length) {
+          const record = queue[queueHead] as EventRecord
+          queue[queueHead++] = undefined as unknown as EventRecord
+          if (queueHead > 1024 && queueHead * 2 > queue.length) {
+            queue.splice(0, queueHead)
+            queueHead = 0
+          }
+          lastId = record.envelope.id
+          if (record.terminal) {
+            finished = true
+            close()
+          }
+          return { value: record, done: false }
+        }
+        if (failure !== undefined) {
+          const error = failure
+          failure = undefined
+          throw error
+        }
+        if (isDone()) return { value: undefined, done: true }
+        await new Promise<void>((resolve) => {
+          waiter = resolve
+        })
+      }
+    },
+    async return() {
+      close()
+      return { value: undefined, done: true }
+    },
+    close,
+  }
+  const onAbort = () => close()
+  signal?.addEventListener('abort', onAbort, { once: true })
+  if (signal?.aborted) close()
+  const started = isDone() ? Promise.resolve() : start()
+  return subscription
+
+  async function start(): Promise<void> {
+    try {
+      const stop = await hub.join(sink)
+      if (isDone()) {
+        stop()
+        return
+      }
+      leave = stop
+      await replay()
+    } catch (error) {
+      fail(error)
+    }
+  }
+
+  async function replay(): Promise<void> {
+    let first = true
+    for (;;) {
+      const page = await store.read(stream, { after: lastIdForRead(), limit: pageSize })
+      if (isDone()) return
+      if (first) {
+        first = false
+        const gap = detectGap(page.firstId, page.lastId)
+        if (gap !== undefined) {
+          if (onGap === undefined) {
+            throw new RunstreamError(
+              'cursor_expired',
+              `Cursor "${gap.after}" of stream "${stream}" is ${gap.reason === 'expired' ? `older than the oldest event still held ("${gap.firstId}")` : 'unknown to the store'}. Events were lost for this subscriber: resubscribe without a cursor, or pass onGap to continue from what is held.`,
+              { details: { ...gap, stream } },
+            )
+          }
+          onGap(gap)
+          // Go on from the oldest event still held.
+          lastId = undefined
+          continue
+        }
+      }
+      for (const record of page.events) enqueue(record)
+      if (isDone()) return
+      if (!page.hasMore) {
+        if (!earlyDropped) break
+        earlyDropped = false
+        early = []
+      }
+    }
+    const pending = early
+    early = []
+    if (isDone()) return
+    state = 'live'
+    for (const record of pending) enqueue(record)
+  }
+
+  function lastIdForRead(): string | undefined {
+    const tail = queue.length > queueHead ? queue[queue.length - 1]?.envelope.id : undefined
+    return tail ?? lastId
+  }
+
+  function detectGap(firstId: string | undefined, newest: string | undefined): GapInfo | undefined {
+    const after = options.after
+    if (after === undefined || after === '0') return undefined
+    const cursor = parseEventId(after) ?? 0
+    if (newest === undefined || cursor > (parseEventId(newest) ?? 0)) {
+      return { reason: 'unknown', after, firstId, lastId: newest }
+    }
+    if (firstId !== undefined && (parseEventId(firstId) ?? 0) > cursor + 1) {
+      return { reason: 'expired', after, firstId, lastId: newest }
+    }
+    return undefined
+  }
+
+  function enqueue(record: EventRecord): void {
+    if (isDone()) return
+    // Drops the overlap between replay and live, and anything a store delivers twice.
+    const tail = lastIdForRead()
+    if (tail !== undefined && compareEventIds(record.envelope.id, tail) <= 0) return
+    if (queue.length - queueHead >= maxQueue) {
+      fail(
+        new RunstreamError(
+          'subscriber_overflow',
+          `Subscriber of stream "${stream}" fell more than ${maxQueue} events behind and was ended. Resubscribe with after: "${tail ?? '0'}" to resume from the store.`,
+          { details: { stream, lastId: tail, maxQueue } },
+        ),
+      )
+      return
+    }
+    queue.push(record)
+    if (record.terminal) detach()
+    wake()
+  }
+
+  function fail(error: unknown): void {
+    if (isDone()) return
+    failure = error
+    detach()
+    wake()
+  }
+
+  function detach(): void {
+    state = 'done'
+    early = []
+    signal?.removeEventListener('abort', onAbort)
+    const stop = leave
+    leave = undefined
+    stop?.()
+  }
+
+  function close(): void {
+    if (!finished) {
+      // Closing drops what was queued but not taken.
+      queue.length = 0
+      queueHead = 0
+    }
+    detach()
+    wake()
+  }
+
+  // A function, not a comparison, because awaits in between can change the state.
+  function isDone(): boolean {
+    return state === 'done'
+  }
+
+  function wake(): void {
+    const resolve = waiter
+    waiter = undefined
+    resolve?.()
+  }
+}

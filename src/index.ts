@@ -1,0 +1,65 @@
+/**
+ * runstream: the core. Define a typed event catalog, emit events fire-and-forget through a
+ * StreamManager, and deliver the same envelope to every transport and subscriber.
+ *
+ * Web standards only: this entry runs in Node, browsers, Deno, Bun and Workers.
+ * @packageDocumentation
+ */
+
+export { executionCatalog, executionStatus, usageSchema } from './catalogs/execution.js'
+export { orchestrationCatalog } from './catalogs/orchestration.js'
+export {
+  type AnyCatalog,
+  type Catalog,
+  type CatalogEvent,
+  type CatalogOptions,
+  defineCatalog,
+  type EmitArgs,
+  type EventData,
+  type EventInput,
+  type EventName,
+  type EventSchemas,
+  mergeCatalogs,
+  type ValidationResult,
+} from './core/catalog.js'
+export {
+  type CatalogEnvelope,
+  compareEventIds,
+  type DraftEvent,
+  type Envelope,
+  type EventRecord,
+  isEnvelope,
+  joinEnvelopeJson,
+  parseEventId,
+  recordFromDraft,
+  recordFromJson,
+} from './core/envelope.js'
+export {
+  EventValidationError,
+  isRunstreamError,
+  RunstreamError,
+  type RunstreamErrorCode,
+  type RunstreamErrorOptions,
+  type ValidationIssue,
+} from './core/errors.js'
+export {
+  createStreamManager,
+  type ManagerEvent,
+  type StreamHandle,
+  type StreamManager,
+  type StreamManagerOptions,
+} from './core/manager.js'
+export { type MemoryStore, type MemoryStoreOptions, memoryStore } from './core/memory-store.js'
+export type { EventStore, ReadOptions, ReadResult, StoreListener, Unlisten } from './core/store.js'
+export type { GapInfo, SubscribeOptions, Subscription } from './core/subscription.js'
+export type { Transport } from './core/transport.js'
+export {
+  type JsonLinesTransportOptions,
+  jsonLinesTransport,
+  type LineSink,
+} from './transports/json-lines.js'
+export {
+  type MemoryTransport,
+  type MemoryTransportOptions,
+  memoryTransport,
+} from './transports/memory.js'
