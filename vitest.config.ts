@@ -1,9 +1,23 @@
+import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
 
+const src = (file: string) => fileURLToPath(new URL(`./src/${file}`, import.meta.url))
+
 export default defineConfig({
+  resolve: {
+    // Tests and examples import the package by its name, from source.
+    alias: [
+      { find: /^runstream$/, replacement: src('index.ts') },
+      { find: /^runstream\/(.*)$/, replacement: src('$1.ts') },
+    ],
+  },
   test: {
     include: ['test/**/*.test.ts'],
-    typecheck: { enabled: true, include: ['test/types/**/*.test-d.ts'], tsconfig: './tsconfig.test.json' },
+    typecheck: {
+      enabled: true,
+      include: ['test/types/**/*.test-d.ts'],
+      tsconfig: './tsconfig.test.json',
+    },
     testTimeout: 20_000,
     hookTimeout: 30_000,
     pool: 'forks',

@@ -52,9 +52,12 @@ export interface DraftEvent {
  * (BigInt, cycles).
  */
 export function draftBody(type: string, stream: string, ts: string, data: unknown): string {
-  // One stringify of the whole object keeps member order fixed: id, type, stream, ts, data.
-  const text = JSON.stringify({ type, stream, ts, data })
-  return text.slice(1)
+  // Member order is fixed: id, type, stream, ts, data. Only the payload needs a full stringify;
+  // ts is plain ASCII, and names are short strings. JSON.stringify leaves out an undefined member,
+  // and so does this.
+  const payload = JSON.stringify(data)
+  const head = `"type":${JSON.stringify(type)},"stream":${JSON.stringify(stream)},"ts":"${ts}"`
+  return payload === undefined ? `${head}}` : `${head},"data":${payload}}`
 }
 
 /** Prefixes an id to a draft's body: the envelope JSON, byte for byte. */

@@ -37,6 +37,8 @@ export type RunstreamErrorCode =
   | 'retries_exhausted'
   /** The operation was aborted by its signal or by `close()`. */
   | 'aborted'
+  /** A server hook (`authorize`, `streamExists`) threw; the client got a 500 that reveals nothing. */
+  | 'handler_failed'
 
 /** Options shared by every {@link RunstreamError}. */
 export interface RunstreamErrorOptions {
@@ -140,4 +142,5 @@ const KNOWN_CODES: Record<RunstreamErrorCode, true> = {
   parse_error: true,
   retries_exhausted: true,
   aborted: true,
+  handler_failed: true,
 }

@@ -1,6 +1,6 @@
 import type { AnyCatalog, CatalogEvent, EmitArgs, EventName } from './catalog.js'
 import { type CatalogEnvelope, type DraftEvent, draftBody, type EventRecord } from './envelope.js'
-import { RunstreamError } from './errors.js'
+import { isRunstreamError, RunstreamError } from './errors.js'
 import { memoryStore } from './memory-store.js'
 import type { EventStore } from './store.js'
 import {
@@ -258,7 +258,7 @@ export function createStreamManager<C extends AnyCatalog>(
       }
       value = result.data
     }
-    const ts = new Date().toISOString()
+    const ts = clock()
     let body: string
     try {
       body = draftBody(type, name, ts, value)
@@ -334,7 +334,8 @@ export function createStreamManager<C extends AnyCatalog>(
   }
 
   function reportTransportFailure(error: unknown, transport: Transport, record: EventRecord): void {
-    if (error instanceof RunstreamError && error.code === 'transport_overflow') {
+    // Transports that throw runstream errors (overflow, a joined write that failed) already say what happened.
+    if (isRunstreamError(error)) {
       report(error)
       return
     }
@@ -412,6 +413,18 @@ function checkStreamName(name: unknown): asserts name is string {
 
 function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
   return typeof (value as { then?: unknown } | undefined)?.then === 'function'
+}
+
+// toISOString costs about as much as serializing a small event; format once per millisecond.
+let lastMs = -1
+let lastIso = ''
+function clock(): string {
+  const ms = Date.now()
+  if (ms !== lastMs) {
+    lastMs = ms
+    lastIso = new Date(ms).toISOString()
+  }
+  return lastIso
 }
 
 function utf8Length(text: string): number {

@@ -51,7 +51,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   const idleTtl = positive('idleTtlMs', options.idleTtlMs ?? 3_600_000)
   const maxStreams = positive('maxStreams', options.maxStreams ?? 10_000)
   const now = options.now ?? Date.now
-  // Map order is write order: appending re-inserts a stream, so the first entries are the stalest.
+  // Map order is creation order; `touched` says when a stream was last written.
   const streams = new Map<string, StreamState>()
   const listeners = new Map<string, Set<StoreListener>>()
   let appendsSinceSweep = 0
@@ -70,10 +70,8 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       if (state === undefined) {
         if (++appendsSinceSweep >= 256 || streams.size >= maxStreams) sweep(t)
         state = { ring: [], start: 0, count: 0, lastId: 0, finished: false, touched: t }
-      } else {
-        streams.delete(draft.stream)
+        streams.set(draft.stream, state)
       }
-      streams.set(draft.stream, state)
       const id = state.lastId + 1
       const record = recordFromDraft(String(id), draft)
       state.ring[(state.start + state.count) % maxEvents] = record
@@ -160,7 +158,8 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
         if (streams.size < maxStreams) return
       }
     }
-    for (const name of streams.keys()) {
+    const byAge = [...streams].sort((a, b) => a[1].touched - b[1].touched)
+    for (const [name] of byAge) {
       streams.delete(name)
       if (streams.size < maxStreams) return
     }
