@@ -1,0 +1,340 @@
+import { describe, expect, it } from 'vitest'
+import * as z from 'zod'
+import {
+  createStreamManager,
+  type DraftEvent,
+  defineCatalog,
+  type EventRecord,
+  type EventStore,
+  executionCatalog,
+  memoryStore,
+  memoryTransport,
+  type RunstreamError,
+  type Transport,
+} from '../../src/index.js'
+
+function setup(
+  options: {
+    transports?: Transport[]
+    store?: EventStore
+    validate?: boolean
+    maxEventBytes?: number
+    maxSubscriberQueue?: number
+  } = {},
+) {
+  const errors: RunstreamError[] = []
+  const transport = memoryTransport()
+  const manager = createStreamManager({
+    catalog: executionCatalog,
+    transports: options.transports ?? [transport],
+    onError: (error) => errors.push(error),
+    ...(options.store ? { store: options.store } : {}),
+    ...(options.validate === undefined ? {} : { validate: options.validate }),
+    ...(options.maxEventBytes ? { maxEventBytes: options.maxEventBytes } : {}),
+    ...(options.maxSubscriberQueue ? { maxSubscriberQueue: options.maxSubscriberQueue } : {}),
+  })
+  return { manager, transport, errors }
+}
+
+describe('emit', () => {
+  it('wraps each event in one envelope with id, type, stream, ts and data', () => {
+    const { manager, transport } = setup()
+    manager
+      .stream('workflow:exec_42')
+      .emit('workflow_start', { workflow_id: 'wf', execution_id: 'exec_42' })
+    const [record] = transport.records
+    expect(record?.envelope).toEqual({
+      id: '1',
+      type: 'workflow_start',
+      stream: 'workflow:exec_42',
+      ts: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+      data: { workflow_id: 'wf', execution_id: 'exec_42' },
+    })
+    expect(record?.json).toBe(JSON.stringify(record?.envelope))
+    expect(Object.keys(JSON.parse(record!.json))).toEqual(['id', 'type', 'stream', 'ts', 'data'])
+  })
+
+  it('gives strictly increasing ids per stream, starting at 1 on every stream', () => {
+    const { manager, transport } = setup()
+    for (let i = 0; i < 12; i++) {
+      manager.stream('task:a').emit('llm_chunk', { text: String(i) })
+      if (i % 3 === 0) manager.stream('task:b').emit('llm_chunk', { text: String(i) })
+    }
+    const ids = (stream: string) =>
+      transport
+        .envelopes()
+        .filter((e) => e.stream === stream)
+        .map((e) => e.id)
+    expect(ids('task:a')).toEqual(['1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12'])
+    expect(ids('task:b')).toEqual(['1', '2', '3', '4'])
+  })
+
+  it('shares one record, the same bytes, between every transport and subscriber', async () => {
+    const second = memoryTransport()
+    const first = memoryTransport()
+    const { manager } = setup({ transports: [first, second] })
+    const sub = manager.subscribe({ stream: 'agent:1' })
+    const received = sub.next()
+    manager.stream('agent:1').emit('agent_status', { status: 'RUNNING' })
+    const live = (await received).value as EventRecord
+    expect(first.records[0]).toBe(second.records[0])
+    expect(live).toBe(first.records[0])
+    sub.close()
+  })
+
+  it('reports an invalid payload as EventValidationError and sends nothing', () => {
+    const { manager, transport, errors } = setup()
+    // @ts-expect-error status is required
+    manager.stream('task:1').emit('task_status', {})
+    expect(transport.records).toHaveLength(0)
+    expect(errors[0]).toMatchObject({
+      name: 'EventValidationError',
+      code: 'validation_failed',
+      eventType: 'task_status',
+      stream: 'task:1',
+    })
+  })
+
+  it('reports an unknown type and sends nothing', () => {
+    const { manager, transport, errors } = setup()
+    // @ts-expect-error not in the catalog
+    manager.stream('task:1').emit('llm_chunks', { text: 'x' })
+    expect(transport.records).toHaveLength(0)
+    expect(errors[0]?.code).toBe('unknown_event')
+  })
+
+  it('sends unvalidated events as they are when validation is off', () => {
+    const { manager, transport, errors } = setup({ validate: false })
+    // @ts-expect-error not in the catalog
+    manager.stream('task:1').emit('custom', { anything: 1 })
+    expect(transport.envelopes()[0]).toMatchObject({ type: 'custom', data: { anything: 1 } })
+    expect(errors).toEqual([])
+  })
+
+  it('sends the schema output: defaults and transforms applied', () => {
+    const catalog = defineCatalog({
+      e: z.object({ n: z.string().transform(Number), flag: z.boolean().default(false) }),
+    })
+    const transport = memoryTransport()
+    const manager = createStreamManager({ catalog, transports: [transport] })
+    manager.stream('s').emit('e', { n: '7' })
+    expect(transport.envelopes()[0]?.data).toEqual({ n: 7, flag: false })
+  })
+
+  it('reports emits after the terminal event and sends nothing more', () => {
+    const { manager, transport, errors } = setup()
+    const stream = manager.stream('workflow:1')
+    stream.emit('complete', { status: 'SUCCESS' })
+    expect(stream.finished).toBe(true)
+    stream.emit('llm_chunk', { text: 'late' })
+    manager.stream('workflow:1').emit('llm_chunk', { text: 'late again' })
+    expect(transport.records).toHaveLength(1)
+    expect(errors.map((e) => e.code)).toEqual(['stream_finished', 'stream_finished'])
+  })
+
+  it('reports payloads that cannot become JSON', () => {
+    const { manager, transport, errors } = setup()
+    manager.stream('task:1').emit('tool_call', { tool_name: 'x', args: { big: 10n } })
+    expect(transport.records).toHaveLength(0)
+    expect(errors[0]?.code).toBe('serialization_failed')
+  })
+
+  it('refuses an envelope over maxEventBytes, counting UTF-8 bytes', () => {
+    const { manager, transport, errors } = setup({ maxEventBytes: 1000 })
+    manager.stream('task:1').emit('llm_chunk', { text: 'é'.repeat(300) })
+    manager.stream('task:1').emit('llm_chunk', { text: 'é'.repeat(600) })
+    expect(transport.records).toHaveLength(1)
+    expect(errors[0]).toMatchObject({ code: 'event_too_large' })
+  })
+
+  it('never throws into the producer, even when onError throws', () => {
+    const manager = createStreamManager({
+      catalog: executionCatalog,
+      onError: () => {
+        throw new Error('bad handler')
+      },
+    })
+    // @ts-expect-error invalid on purpose
+    expect(() => manager.stream('x').emit('nope', 1)).not.toThrow()
+  })
+
+  it('refuses misuse: a stream name with control characters', () => {
+    const { manager } = setup()
+    expect(() => manager.stream('bad\nname')).toThrow(TypeError)
+    expect(() => manager.stream('')).toThrow(/1 to 512 characters/)
+  })
+})
+
+describe('transports', () => {
+  it('reports a transport that throws or rejects, and the others still get the event', async () => {
+    const good = memoryTransport()
+    const throwing: Transport = {
+      name: 'throwing',
+      send: () => {
+        throw new Error('sync boom')
+      },
+    }
+    const rejecting: Transport = {
+      name: 'rejecting',
+      send: async () => {
+        throw new Error('async boom')
+      },
+    }
+    const { manager, errors } = setup({ transports: [throwing, rejecting, good] })
+    manager.stream('task:1').emit('llm_chunk', { text: 'x' })
+    expect(good.records).toHaveLength(1)
+    await manager.flush()
+    expect(errors.map((e) => [e.code, e.details?.transport])).toEqual([
+      ['transport_failed', 'throwing'],
+      ['transport_failed', 'rejecting'],
+    ])
+    expect(errors[1]?.message).toMatch(/async boom.*other transports still received it/)
+  })
+
+  it('does not wait for a slow transport before returning from emit', async () => {
+    let release = () => {}
+    const slow: Transport = {
+      name: 'slow',
+      send: () =>
+        new Promise<void>((resolve) => {
+          release = resolve
+        }),
+    }
+    const { manager } = setup({ transports: [slow] })
+    const started = performance.now()
+    manager.stream('task:1').emit('llm_chunk', { text: 'x' })
+    expect(performance.now() - started).toBeLessThan(50)
+    let flushed = false
+    const flushing = manager.flush().then(() => {
+      flushed = true
+    })
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    expect(flushed).toBe(false)
+    release()
+    await flushing
+    expect(flushed).toBe(true)
+  })
+})
+
+describe('asynchronous stores', () => {
+  // A store that answers after a delay, like a networked one, to check ordering and failures.
+  function delayedStore(delays: number[], failOn?: number): EventStore {
+    const inner = memoryStore()
+    let call = 0
+    return {
+      append(draft: DraftEvent) {
+        const index = call++
+        const record = inner.append(draft)
+        return new Promise((resolve, reject) =>
+          setTimeout(
+            () => (index === failOn ? reject(new Error('store down')) : resolve(record)),
+            delays[index % delays.length],
+          ),
+        )
+      },
+      read: (stream, options) => inner.read(stream, options),
+      listen: (stream, listener) => inner.listen(stream, listener),
+    }
+  }
+
+  it('hands events to transports in emit order even when the store answers out of order', async () => {
+    const { manager, transport } = setup({ store: delayedStore([30, 1, 15, 5]) })
+    for (let i = 1; i <= 8; i++) manager.stream('task:1').emit('llm_chunk', { text: String(i) })
+    expect(transport.records).toHaveLength(0)
+    await manager.flush()
+    expect(transport.envelopes().map((e) => e.id)).toEqual(['1', '2', '3', '4', '5', '6', '7', '8'])
+  })
+
+  it('reports a store failure through onError and goes on with the next events', async () => {
+    const { manager, transport, errors } = setup({ store: delayedStore([1], 1) })
+    for (let i = 1; i <= 3; i++) manager.stream('task:1').emit('llm_chunk', { text: String(i) })
+    await manager.flush()
+    expect(errors.map((e) => e.code)).toEqual(['store_failed'])
+    expect(errors[0]?.message).toMatch(/store down/)
+    expect(transport.envelopes().map((e) => (e.data as { text: string }).text)).toEqual(['1', '3'])
+  })
+})
+
+describe('subscribe', () => {
+  it('ends a subscriber that falls too far behind, telling it where to resume', async () => {
+    const { manager } = setup({ maxSubscriberQueue: 10 })
+    const sub = manager.subscribe({ stream: 'task:slow' })
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    for (let i = 0; i < 25; i++) manager.stream('task:slow').emit('llm_chunk', { text: String(i) })
+    const ids: string[] = []
+    const failure = await (async () => {
+      try {
+        for await (const record of sub) ids.push(record.envelope.id)
+      } catch (error) {
+        return error as RunstreamError
+      }
+    })()
+    expect(ids).toEqual(['1', '2', '3', '4', '5', '6', '7', '8', '9', '10'])
+    expect(failure).toMatchObject({ code: 'subscriber_overflow', details: { lastId: '10' } })
+    expect(failure?.message).toContain('after: "10"')
+    // Nothing was lost: the store still has everything after the last id received.
+    const resumed = manager.subscribe({ stream: 'task:slow', after: '10' })
+    expect((await resumed.next()).value?.envelope.id).toBe('11')
+    resumed.close()
+  })
+
+  it('ends on abort and releases the stream', async () => {
+    const store = memoryStore()
+    const { manager } = setup({ store })
+    const controller = new AbortController()
+    const sub = manager.subscribe({ stream: 'task:abort', signal: controller.signal })
+    const next = sub.next()
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    controller.abort()
+    expect(await next).toEqual({ value: undefined, done: true })
+  })
+
+  it('closes on break in for await and stops listening to the store', async () => {
+    let listening = 0
+    const inner = memoryStore()
+    const counting: EventStore = {
+      append: (draft) => inner.append(draft),
+      read: (stream, options) => inner.read(stream, options),
+      listen(stream, listener) {
+        listening++
+        const stop = inner.listen(stream, listener)
+        return () => {
+          listening--
+          stop()
+        }
+      },
+    }
+    const { manager } = setup({ store: counting })
+    const stream = manager.stream('task:break')
+    for (let i = 0; i < 5; i++) stream.emit('llm_chunk', { text: String(i) })
+    const subs = [
+      manager.subscribe({ stream: 'task:break' }),
+      manager.subscribe({ stream: 'task:break' }),
+    ]
+    for (const sub of subs) {
+      for await (const record of sub) if (record.envelope.id === '3') break
+    }
+    expect(listening).toBe(0)
+  })
+
+  it('waits for a stream that has no event yet', async () => {
+    const { manager } = setup()
+    const sub = manager.subscribe({ stream: 'workflow:later' })
+    const first = sub.next()
+    setTimeout(
+      () => manager.stream('workflow:later').emit('workflow_status', { status: 'PENDING' }),
+      10,
+    )
+    expect((await first).value?.envelope.type).toBe('workflow_status')
+    sub.close()
+  })
+
+  it('ends every subscription on close()', async () => {
+    const { manager } = setup()
+    const sub = manager.subscribe({ stream: 'workflow:x' })
+    const next = sub.next()
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    await manager.close()
+    expect(await next).toEqual({ value: undefined, done: true })
+  })
+})
