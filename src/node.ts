@@ -2,4 +2,12 @@
  * runstream/node: the Node.js edge. The only entry that touches `node:*` or `process`.
  * @packageDocumentation
  */
+export {
+  createNodeHandler,
+  type NodeHandler,
+  type NodeRequest,
+  type NodeResponse,
+} from './node/handler.js'
 export { type StdoutTransportOptions, stdoutTransport } from './node/stdout.js'
+export type { HandlerOptions } from './server/fetch-handler.js'
+export type { HandlerStats } from './server/registry.js'

@@ -166,6 +166,12 @@ export function createStreamManager<C extends AnyCatalog>(
         release()
         return end ? end(value) : { value: undefined, done: true }
       }
+      // close() without a later next() must not leave the subscription in the set.
+      const { close } = subscription
+      subscription.close = () => {
+        release()
+        close()
+      }
       return subscription as Subscription<CatalogEnvelope<C>>
     },
     flush,

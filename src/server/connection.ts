@@ -1,0 +1,158 @@
+import type { EventRecord } from '../core/envelope.js'
+import { isRunstreamError, RunstreamError } from '../core/errors.js'
+import type { StreamManager } from '../core/manager.js'
+import type { Subscription } from '../core/subscription.js'
+import { createFeed } from './feed.js'
+import { gapFrame, openingFrame, recordFrame, recordText } from './frames.js'
+import type { ResolvedSseOptions } from './options.js'
+import type { StreamPlan } from './prepare.js'
+
+/**
+ * Where a connection's bytes go: a Web `ReadableStream` body or a Node response. The sink owns
+ * write coalescing and tells how much is waiting; the connection decides everything else.
+ */
+export interface ConnectionSink {
+  /** Queues bytes for the client. Frames are whole: a sink never splits or reorders them. */
+  write(chunk: Uint8Array): void
+  /** Bytes accepted but not yet taken by the network. */
+  readonly bufferedBytes: number
+  /** Resolves the next time the network takes bytes, or when the sink is done. */
+  waitForRoom(): Promise<void>
+  /** Ends the response once what is queued, then `last` when given, is sent. */
+  end(last?: Uint8Array): void
+  /** Drops everything and cuts the connection at once. */
+  destroy(): void
+}
+
+/** One client's stream, from the first byte to the release of everything it held. */
+export interface Connection {
+  /** The stream it follows. */
+  readonly stream: string
+  /** Bytes waiting in its sink. */
+  readonly bufferedBytes: number
+  /**
+   * The network side is done (the response finished, or the client closed, failed or cancelled):
+   * release everything now. Safe to call more than once.
+   */
+  release(): void
+  /** The server is shutting down: tell the client to resume elsewhere, then end. */
+  shutdown(): void
+}
+
+/**
+ * Opens a connection: writes the opening frame, subscribes (replay after the cursor, then live),
+ * and turns each record into the frame or text the plan asks for. This is the one place that
+ * decides framing, filters and resume, whatever the sink.
+ */
+export function openConnection(
+  manager: StreamManager,
+  plan: StreamPlan,
+  sink: ConnectionSink,
+  options: ResolvedSseOptions,
+  onRelease: (connection: Connection) => void,
+): Connection {
+  const { stream, filter } = plan
+  const sse = plan.format === 'sse'
+  let subscription: Subscription | undefined
+
+  const feed = createFeed(sink, {
+    heartbeatMs: options.heartbeatMs,
+    maxBufferedBytes: options.maxBufferedBytes,
+    sse,
+    onStop() {
+      const current = subscription
+      subscription = undefined
+      void current?.return?.()
+    },
+    onOverflow(bufferedBytes) {
+      options.onError(
+        new RunstreamError(
+          'subscriber_overflow',
+          `A client of stream "${stream}" had ${bufferedBytes} bytes waiting, over maxBufferedBytes (${options.maxBufferedBytes}), and was disconnected; it can resume from the store.`,
+          { details: { stream, bufferedBytes, maxBufferedBytes: options.maxBufferedBytes } },
+        ),
+      )
+    },
+    onRelease: () => onRelease(connection),
+  })
+
+  const connection: Connection = {
+    stream,
+    get bufferedBytes() {
+      return feed.bufferedBytes
+    },
+    release: feed.release,
+    shutdown: () => feed.end('aborted'),
+  }
+
+  if (sse) feed.send(openingFrame(options.retryMs))
+  try {
+    subscription = manager.subscribe({
+      stream,
+      after: plan.after,
+      // Text mode has no control events: the text goes on from the oldest event held.
+      onGap: sse ? (gap) => feed.send(gapFrame(gap)) : () => undefined,
+    })
+  } catch (error) {
+    fail(error)
+    return connection
+  }
+  void pump(subscription)
+  return connection
+
+  async function pump(records: Subscription): Promise<void> {
+    try {
+      for (;;) {
+        const first = await records.next()
+        if (first.done === true || feed.state !== 'open') break
+        if (!(await deliver(first.value))) return
+        // The rest of a burst is taken in this turn: one await per burst, not per event.
+        for (const record of records.takeQueued()) {
+          // Awaits only when the buffer is full: an await per event is what a burst must not cost.
+          if (feed.full || feed.state !== 'open') {
+            if (!(await deliver(record))) return
+          } else {
+            send(record)
+          }
+        }
+      }
+      // The terminal event was sent (or the feed stopped): end after it.
+      feed.end()
+    } catch (error) {
+      fail(error)
+    }
+  }
+
+  /**
+   * Sends one record once there is room. A full buffer pauses the pump: a replay waits for the
+   * client, and live events wait in the subscription (bounded in count) while the feed's
+   * heartbeat watches the bytes. Returns whether the feed is still open.
+   */
+  async function deliver(record: EventRecord): Promise<boolean> {
+    while (feed.full && feed.state === 'open') await feed.waitForRoom()
+    if (feed.state !== 'open') return false
+    send(record)
+    return true
+  }
+
+  function send(record: EventRecord): void {
+    if (filter !== undefined && !record.terminal && !filter.has(record.envelope.type)) return
+    feed.send(sse ? recordFrame(record) : recordText(record))
+  }
+
+  function fail(error: unknown): void {
+    if (feed.state !== 'open') return
+    options.onError(
+      isRunstreamError(error)
+        ? error
+        : new RunstreamError(
+            'store_failed',
+            `Streaming "${stream}" failed: ${error instanceof Error ? error.message : String(error)}.`,
+            { cause: error, details: { stream } },
+          ),
+    )
+    feed.end(
+      isRunstreamError(error, 'subscriber_overflow') ? 'subscriber_overflow' : 'store_failed',
+    )
+  }
+}

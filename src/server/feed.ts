@@ -1,0 +1,141 @@
+import type { ConnectionSink } from './connection.js'
+import { errorFrame, heartbeatFrame, type StreamFailureCode } from './frames.js'
+
+/** The states of a feed: taking frames, finishing what is queued, or released. */
+export type FeedState = 'open' | 'ending' | 'closed'
+
+/** Options of {@link createFeed}. */
+export interface FeedOptions {
+  /** The heartbeat period: also the patience given to a full buffer and to an ending response. */
+  readonly heartbeatMs: number
+  /** The bytes that may wait in the sink for this client. */
+  readonly maxBufferedBytes: number
+  /** Whether the body is SSE (heartbeats and control events) or plain text (neither). */
+  readonly sse: boolean
+  /** Called once, when the feed stops taking frames (it is ending or released). */
+  readonly onStop: () => void
+  /** Told that a client fell behind, just before it is ended with `subscriber_overflow`. */
+  readonly onOverflow: (bufferedBytes: number) => void
+  /** Called once, when everything is released. */
+  readonly onRelease: () => void
+}
+
+/**
+ * The guarded writing side of one response, whatever feeds it: heartbeats, the byte bound, and
+ * the end. Every resource it holds (one interval timer) is released with it.
+ */
+export interface Feed {
+  readonly state: FeedState
+  /** Bytes waiting in the sink. */
+  readonly bufferedBytes: number
+  /** Whether more than `maxBufferedBytes` wait: a producer that can pause should. */
+  readonly full: boolean
+  /** Writes a whole frame. */
+  send(bytes: Uint8Array): void
+  /** Resolves when the client took some bytes, or the feed stopped. */
+  waitForRoom(): Promise<void>
+  /** Ends the client as too slow: reports it, then ends with `subscriber_overflow`. */
+  overflow(): void
+  /**
+   * Ends the response after what is queued; with a failure `code`, a `runstream.error` follows
+   * it (in text mode, which cannot say why, the connection is cut at once).
+   */
+  end(code?: StreamFailureCode): void
+  /** The network side is done: release everything now. Safe to call more than once. */
+  release(): void
+}
+
+/**
+ * Creates a feed on `sink`. While open, a heartbeat comment is written every `heartbeatMs`, and a
+ * client found with more than `maxBufferedBytes` waiting at two heartbeats in a row is ended as
+ * too slow. While ending, a response that has not finished after a full heartbeat period is
+ * destroyed, so a client that stopped reading holds nothing for long.
+ */
+export function createFeed(sink: ConnectionSink, options: FeedOptions): Feed {
+  const { maxBufferedBytes, sse } = options
+  let state: FeedState = 'open'
+  // Heartbeat ticks seen while ending: destroyed at the second, a full period at least.
+  let endingTicks = 0
+  // Whether the buffer was over the bound at the last tick.
+  let fullAtLastTick = false
+  const timer = setInterval(tick, options.heartbeatMs)
+
+  const feed: Feed = {
+    get state() {
+      return state
+    },
+    get bufferedBytes() {
+      return sink.bufferedBytes
+    },
+    get full() {
+      return sink.bufferedBytes > maxBufferedBytes
+    },
+    send,
+    waitForRoom: () => sink.waitForRoom(),
+    overflow,
+    end,
+    release,
+  }
+  return feed
+
+  function send(bytes: Uint8Array): void {
+    if (state !== 'open' || bytes.length === 0) return
+    try {
+      sink.write(bytes)
+    } catch {
+      sink.destroy()
+      release()
+    }
+  }
+
+  function overflow(): void {
+    if (state !== 'open') return
+    options.onOverflow(sink.bufferedBytes)
+    end('subscriber_overflow')
+  }
+
+  function end(code?: StreamFailureCode): void {
+    if (state !== 'open') return
+    if (code !== undefined && !sse) {
+      // Plain text has no way to say why; a cut connection at least tells curl it failed.
+      stop()
+      sink.destroy()
+      release()
+      return
+    }
+    stop()
+    sink.end(code === undefined ? undefined : errorFrame(code))
+  }
+
+  function tick(): void {
+    if (state === 'ending') {
+      if (++endingTicks >= 2) {
+        sink.destroy()
+        release()
+      }
+      return
+    }
+    if (state !== 'open') return
+    const full = feed.full
+    if (full && fullAtLastTick) {
+      overflow()
+      return
+    }
+    fullAtLastTick = full
+    if (sse) send(heartbeatFrame())
+  }
+
+  function stop(): void {
+    state = 'ending'
+    options.onStop()
+  }
+
+  function release(): void {
+    if (state === 'closed') return
+    const wasOpen = state === 'open'
+    state = 'closed'
+    clearInterval(timer)
+    if (wasOpen) options.onStop()
+    options.onRelease()
+  }
+}

@@ -1,0 +1,239 @@
+import { compareEventIds, parseEventId } from '../core/envelope.js'
+import { RunstreamError } from '../core/errors.js'
+import type { StreamManager } from '../core/manager.js'
+import { corsHeaders } from './cors.js'
+import { type Refusal, refusal } from './http-errors.js'
+import type { ResolvedSseOptions } from './options.js'
+import type { ExecutionKind } from './routes.js'
+
+/**
+ * A request as the shared logic sees it, the same whether it came as a Fetch `Request` or as a
+ * Node request: only what deciding needs, so that Node does not build a `Request` per connection.
+ */
+export interface IncomingRequest {
+  readonly method: string
+  readonly url: URL
+  /** A request header, or `null`. */
+  header(name: string): string | null
+  /** The request as a Fetch `Request`, for the hooks. Built on first use on Node. */
+  toRequest(): Request
+}
+
+/** What a connection streams, decided once before the response starts. */
+export interface StreamPlan {
+  readonly stream: string
+  /** The cursor: events after this id. `undefined` replays everything held. */
+  readonly after: string | undefined
+  /** `sse`: event frames; `text`: the concatenated `llm_chunk` text. */
+  readonly format: 'sse' | 'text'
+  /** The event types to send; `undefined` sends all. Terminal events are always sent. */
+  readonly filter: ReadonlySet<string> | undefined
+}
+
+/** How a request is answered: a stream, a 204, a JSON error, or a hook's own response. */
+export type Preparation =
+  | { readonly kind: 'stream'; readonly plan: StreamPlan; readonly headers: Record<string, string> }
+  | { readonly kind: 'empty'; readonly headers: Record<string, string> }
+  | { readonly kind: 'refuse'; readonly refusal: Refusal }
+  | { readonly kind: 'response'; readonly response: Response }
+
+/** The response headers of an event stream. No hop-by-hop header, so they are valid on HTTP/2. */
+export const SSE_HEADERS: Readonly<Record<string, string>> = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache, no-transform',
+  'x-accel-buffering': 'no',
+}
+
+/** The response headers of a text-mode stream. */
+export const TEXT_HEADERS: Readonly<Record<string, string>> = {
+  'content-type': 'text/plain; charset=utf-8',
+  'cache-control': 'no-cache, no-transform',
+  'x-accel-buffering': 'no',
+  // Browsers otherwise buffer text/plain to sniff its type before showing any of it.
+  'x-content-type-options': 'nosniff',
+}
+
+const STREAM_NAME = /^[^\u0000-\u001f\u007f]{1,512}$/
+
+/**
+ * Decides how to answer a request for `stream`: checks the hooks, the query and the cursor, and
+ * reads the store once when a cursor is given, to answer 204 at the end of a finished stream.
+ *
+ * @param kind - the route's execution kind; `undefined` for a custom route (text mode allowed)
+ */
+export async function prepareStream(
+  manager: StreamManager,
+  incoming: IncomingRequest,
+  stream: string,
+  kind: ExecutionKind | undefined,
+  options: ResolvedSseOptions,
+): Promise<Preparation> {
+  const cors = corsHeaders(options.cors, incoming.header('origin'))
+  const refuse = (r: Refusal): Preparation => ({
+    kind: 'refuse',
+    refusal: cors === undefined ? r : { ...r, headers: { ...r.headers, ...cors } },
+  })
+  if (!STREAM_NAME.test(stream)) {
+    return refuse(
+      refusal(
+        400,
+        'invalid_stream_id',
+        'Invalid stream name: use 1 to 512 characters without control characters.',
+      ),
+    )
+  }
+
+  if (options.authorize !== undefined) {
+    let verdict: boolean | Response
+    try {
+      verdict = await options.authorize(incoming.toRequest(), stream)
+    } catch (error) {
+      options.onError(hookFailure('authorize', stream, error))
+      return refuse(internalError())
+    }
+    if (verdict instanceof Response) return { kind: 'response', response: verdict }
+    if (verdict !== true) {
+      return refuse(refusal(403, 'forbidden', `You may not watch stream "${stream}".`))
+    }
+  }
+
+  const query = parseQuery(incoming, kind, manager)
+  if ('status' in query) return refuse(query)
+
+  if (options.streamExists !== undefined) {
+    let exists: boolean
+    try {
+      exists = await options.streamExists(stream, incoming.toRequest())
+    } catch (error) {
+      options.onError(hookFailure('streamExists', stream, error))
+      return refuse(internalError())
+    }
+    if (exists !== true) {
+      return refuse(refusal(404, 'stream_not_found', `Stream "${stream}" does not exist.`))
+    }
+  }
+
+  const { after } = query
+  if (after !== undefined && after !== '0') {
+    let finishedAtCursor: boolean
+    try {
+      const page = await manager.store.read(stream, { after, limit: 1 })
+      finishedAtCursor =
+        page.finished &&
+        page.events.length === 0 &&
+        (page.lastId === undefined || compareEventIds(after, page.lastId) >= 0)
+    } catch (error) {
+      options.onError(
+        new RunstreamError(
+          'store_failed',
+          `The event store could not be read for stream "${stream}"; the request got a 503.`,
+          { cause: error, details: { stream } },
+        ),
+      )
+      return refuse(
+        refusal(503, 'store_failed', 'The event store is unavailable. Retry later.', undefined, {
+          'retry-after': '5',
+        }),
+      )
+    }
+    // The spec's "stop reconnecting": nothing will ever follow this cursor.
+    if (finishedAtCursor) return { kind: 'empty', headers: { ...cors } }
+  }
+
+  const base = query.format === 'text' ? TEXT_HEADERS : SSE_HEADERS
+  return {
+    kind: 'stream',
+    plan: { stream, after, format: query.format, filter: query.filter },
+    headers: cors === undefined ? { ...base } : { ...base, ...cors },
+  }
+}
+
+interface Query {
+  readonly after: string | undefined
+  readonly format: 'sse' | 'text'
+  readonly filter: ReadonlySet<string> | undefined
+}
+
+function parseQuery(
+  incoming: IncomingRequest,
+  kind: ExecutionKind | undefined,
+  manager: StreamManager,
+): Query | Refusal {
+  const params = incoming.url.searchParams
+  // The header wins: EventSource sends it on reconnect while the URL keeps its first cursor.
+  const header = incoming.header('last-event-id')?.trim()
+  const cursor = header !== undefined && header !== '' ? header : (params.get('lastEventId') ?? '')
+  if (cursor !== '' && parseEventId(cursor) === undefined) {
+    return refusal(
+      400,
+      'invalid_cursor',
+      'Invalid Last-Event-ID: an event id is a decimal number such as "42". Send the id of the last event received.',
+      { lastEventId: cursor.slice(0, 40) },
+    )
+  }
+
+  const formatParam = params.get('format')
+  if (formatParam !== null && formatParam !== 'text' && formatParam !== 'sse') {
+    return refusal(400, 'invalid_request', 'Invalid format: use "text" or leave it out.', {
+      format: formatParam.slice(0, 40),
+    })
+  }
+  const format = formatParam === 'text' ? 'text' : 'sse'
+  if (format === 'text' && kind === 'workflow') {
+    return refusal(
+      400,
+      'invalid_request',
+      'format=text is served on agent and task streams only: a workflow interleaves several agents.',
+    )
+  }
+
+  const events = params.getAll('events')
+  let filter: Set<string> | undefined
+  if (events.length > 0) {
+    if (format === 'text') {
+      return refusal(
+        400,
+        'invalid_request',
+        'events cannot be combined with format=text, which sends only llm_chunk text.',
+      )
+    }
+    filter = new Set()
+    const unknown: string[] = []
+    for (const name of events.join(',').split(',')) {
+      const trimmed = name.trim()
+      if (trimmed === '') continue
+      if (manager.catalog.has(trimmed)) filter.add(trimmed)
+      else unknown.push(name.trim().slice(0, 64))
+    }
+    const valid = manager.catalog.names as readonly string[]
+    if (unknown.length > 0) {
+      return refusal(
+        400,
+        'unknown_event',
+        `Unknown event type(s) in events: ${unknown.slice(0, 10).join(', ')}. Valid types: ${valid.join(', ')}.`,
+        { unknown: unknown.slice(0, 10), valid },
+      )
+    }
+    if (filter.size === 0) {
+      return refusal(
+        400,
+        'invalid_request',
+        `events is empty: list event types separated by commas, among ${valid.join(', ')}.`,
+        { valid },
+      )
+    }
+  }
+  return { after: cursor === '' ? undefined : cursor, format, filter }
+}
+
+function internalError(): Refusal {
+  return refusal(500, 'internal_error', 'The server failed to handle this request.')
+}
+
+function hookFailure(hook: string, stream: string, error: unknown): RunstreamError {
+  return new RunstreamError(
+    'handler_failed',
+    `The ${hook} hook threw for stream "${stream}": ${error instanceof Error ? error.message : String(error)}. The client got a 500; fix the hook.`,
+    { cause: error, details: { hook, stream } },
+  )
+}

@@ -1,0 +1,83 @@
+import { type Refusal, refusal } from './http-errors.js'
+
+/** The kinds of execution that have a stream route. */
+export type ExecutionKind = 'workflow' | 'agent' | 'task'
+
+/** A request path matched to a stream. */
+export interface RouteMatch {
+  readonly kind: ExecutionKind
+  /** The id from the path, decoded once and validated. */
+  readonly id: string
+  /** The stream's name: `<kind>:<id>`. */
+  readonly stream: string
+}
+
+const SEGMENTS: Readonly<Record<string, ExecutionKind>> = {
+  workflows: 'workflow',
+  agents: 'agent',
+  tasks: 'task',
+}
+
+/** The longest execution id accepted in a path. */
+export const MAX_ID_LENGTH = 128
+
+// A conservative set: no slash, dot-dot, percent, whitespace or control character can reach a
+// stream name. The first character is not a dot, so `.` and `..` are refused too.
+const ID_PATTERN = /^[A-Za-z0-9_:@~+=-][A-Za-z0-9_.:@~+=-]*$/
+
+/**
+ * Checks and normalizes a base path: it starts with `/` and loses a trailing `/`.
+ * @throws TypeError for anything else.
+ */
+export function normalizeBasePath(basePath: string): string {
+  if (typeof basePath !== 'string' || !basePath.startsWith('/') || /[?#\s]/.test(basePath)) {
+    throw new TypeError(
+      `basePath must be a path starting with "/", such as "/api/v0", got ${JSON.stringify(basePath)}.`,
+    )
+  }
+  return basePath.endsWith('/') ? basePath.slice(0, -1) : basePath
+}
+
+/**
+ * Matches `{basePath}/executions/{workflows|agents|tasks}/:id/stream` against a URL path (still
+ * percent-encoded, as `URL.pathname` gives it). Returns `undefined` when the path is not a stream
+ * route, and a 400 refusal when it is one with an invalid id.
+ */
+export function matchRoute(pathname: string, basePath: string): RouteMatch | Refusal | undefined {
+  const prefix = `${basePath}/executions/`
+  if (!pathname.startsWith(prefix) || !pathname.endsWith('/stream')) return undefined
+  const middle = pathname.slice(prefix.length, pathname.length - '/stream'.length)
+  const slash = middle.indexOf('/')
+  if (slash <= 0) return undefined
+  const kind = SEGMENTS[middle.slice(0, slash)]
+  const rawId = middle.slice(slash + 1)
+  if (kind === undefined || rawId === '' || rawId.includes('/')) return undefined
+  const id = decodeId(rawId)
+  if (id === undefined) {
+    return refusal(
+      400,
+      'invalid_stream_id',
+      `Invalid ${kind} id: use 1 to ${MAX_ID_LENGTH} characters among letters, digits and _ . : @ ~ + = -, not starting with a dot and without "..".`,
+      { kind },
+    )
+  }
+  return { kind, id, stream: `${kind}:${id}` }
+}
+
+/** Whether `value` is a {@link Refusal} rather than a match. */
+export function isRefusal(value: RouteMatch | Refusal): value is Refusal {
+  return 'status' in value
+}
+
+function decodeId(raw: string): string | undefined {
+  // Decoded exactly once: "%252e" stays "%2e", which the pattern then refuses.
+  if (raw.length > MAX_ID_LENGTH * 3) return undefined
+  let id: string
+  try {
+    id = decodeURIComponent(raw)
+  } catch {
+    return undefined
+  }
+  if (id.length > MAX_ID_LENGTH || !ID_PATTERN.test(id) || id.includes('..')) return undefined
+  return id
+}
