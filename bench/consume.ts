@@ -1,0 +1,334 @@
+/**
+ * Consume benchmark: how fast a client turns SSE bytes into events an app can use. The same
+ * bytes (16 KB chunks of a ReadableStream, as a network would deliver them) go through:
+ *
+ * - `bare`: eventsource-parser + `JSON.parse`, nothing else: the floor any client pays;
+ * - `runstream`: `connect()` from runstream/client with the execution catalog: parse, JSON,
+ *   zod validation, dedup, dispatch to a `for await` loop;
+ * - `fetch-event-source`: @microsoft/fetch-event-source + `JSON.parse` in `onmessage`.
+ *
+ * Three shapes: ~250-byte `llm_chunk` envelopes (the goal: runstream ≥ 0.85× bare and ≥ 1.5×
+ * fetch-event-source), 4 KB envelopes, and ~25-byte token deltas.
+ *
+ * Run: `npx tsx bench/consume.ts [--events 100000] [--rounds 5] [--json]`. Results go to
+ * bench/results/consume.json. In-process, no network: it measures the client, not the loopback.
+ */
+import { mkdir, writeFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { fetchEventSource } from '@microsoft/fetch-event-source'
+import { createParser } from 'eventsource-parser'
+import { connect } from '../src/client.js'
+import { executionCatalog } from '../src/index.js'
+
+/** Options of {@link run}. */
+export interface ConsumeOptions {
+  /** Events of the main (~250-byte) shape; the 4 KB shape uses a tenth. @defaultValue 100_000 */
+  events?: number
+  /** Timed rounds per contender and shape; the best is kept. @defaultValue 5 */
+  rounds?: number
+  /** Bytes per chunk of the response body. @defaultValue 16_384 */
+  chunkBytes?: number
+  /** Where to write the JSON results; `false` to skip. @defaultValue bench/results/consume.json */
+  output?: string | false
+  /** Print the table. @defaultValue true */
+  print?: boolean
+}
+
+/**
+ * The contenders. `runstream` is the full pipeline the goals are about (catalog validation and a
+ * `for await` loop); `runstream-on` validates too but dispatches to an `on()` handler, and
+ * `runstream-raw` iterates without a catalog: they show what validation and iteration cost.
+ */
+export type Contender =
+  | 'bare'
+  | 'runstream'
+  | 'runstream-on'
+  | 'runstream-raw'
+  | 'fetch-event-source'
+
+/** The figures of one shape. */
+export interface ShapeResult {
+  shape: string
+  events: number
+  bytesPerEvent: number
+  /** Events per second, best round, by contender. */
+  eventsPerSecond: Record<Contender, number>
+  /** runstream ÷ bare. */
+  vsBare: number
+  /** runstream ÷ fetch-event-source. */
+  vsFetchEventSource: number
+}
+
+/** What {@link run} returns. */
+export interface ConsumeResult {
+  node: string
+  chunkBytes: number
+  rounds: number
+  shapes: ShapeResult[]
+  /** The goals, on the ~250-byte shape. */
+  goals: { vsBare: boolean; vsFetchEventSource: boolean }
+}
+
+const here = dirname(fileURLToPath(import.meta.url))
+const TS = '2026-11-21T08:00:00.123Z'
+
+/** Runs the benchmark. */
+export async function run(options: ConsumeOptions = {}): Promise<ConsumeResult> {
+  const events = options.events ?? 100_000
+  const rounds = options.rounds ?? 5
+  const chunkBytes = options.chunkBytes ?? 16_384
+  const shapes = [
+    { shape: 'envelope ~250 B', events, textBytes: 140 },
+    { shape: 'envelope ~4 KB', events: Math.max(1, Math.floor(events / 10)), textBytes: 3950 },
+    { shape: 'token delta ~25 B', events, textBytes: 25 },
+  ]
+  const results: ShapeResult[] = []
+  for (const { shape, events: count, textBytes } of shapes) {
+    const bytes = buildStream(count, textBytes)
+    const chunks = split(bytes, chunkBytes)
+    const best = Object.fromEntries(CONTENDERS.map((c) => [c, 0])) as Record<Contender, number>
+    // One untimed round each to warm the JIT, then timed rounds, interleaved so that noise on
+    // the machine hits every contender alike.
+    for (let round = -1; round < rounds; round++) {
+      for (const contender of CONTENDERS) {
+        const started = performance.now()
+        const received = await CONSUMERS[contender](chunks)
+        const seconds = (performance.now() - started) / 1000
+        if (received !== count) {
+          throw new Error(`${contender} received ${received} of ${count} events (${shape})`)
+        }
+        if (round >= 0) best[contender] = Math.max(best[contender], count / seconds)
+      }
+    }
+    results.push({
+      shape,
+      events: count,
+      bytesPerEvent: Math.round(bytes.length / count),
+      eventsPerSecond: best,
+      vsBare: best.runstream / best.bare,
+      vsFetchEventSource: best.runstream / best['fetch-event-source'],
+    })
+  }
+  const main = results[0] as ShapeResult
+  const result: ConsumeResult = {
+    node: process.version,
+    chunkBytes,
+    rounds,
+    shapes: results,
+    goals: { vsBare: main.vsBare >= 0.85, vsFetchEventSource: main.vsFetchEventSource >= 1.5 },
+  }
+  const output = options.output ?? join(here, 'results', 'consume.json')
+  if (output !== false) {
+    await mkdir(dirname(output), { recursive: true })
+    await writeFile(output, `${JSON.stringify(result, null, 2)}\n`)
+  }
+  if (options.print ?? true) print(result)
+  return result
+}
+
+const CONTENDERS: readonly Contender[] = [
+  'bare',
+  'runstream',
+  'runstream-on',
+  'runstream-raw',
+  'fetch-event-source',
+]
+
+// Each consumer reads the chunks from the body of a fresh Response and returns how many events
+// it used.
+const CONSUMERS: Record<Contender, (chunks: Uint8Array[]) => Promise<number>> = {
+  async bare(chunks) {
+    let count = 0
+    let sink: unknown
+    const parser = createParser({
+      onEvent(message) {
+        sink = JSON.parse(message.data)
+        count++
+      },
+    })
+    const decoder = new TextDecoder()
+    // The same input as the others: the body of a fetch Response.
+    const reader = (sseResponse(chunks).body as ReadableStream<Uint8Array>).getReader()
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+      parser.feed(decoder.decode(chunk.value, { stream: true }))
+    }
+    keep(sink)
+    return count
+  },
+
+  async runstream(chunks) {
+    let count = 0
+    let sink: unknown
+    const subscription = connect('http://bench.invalid/stream', {
+      catalog: executionCatalog,
+      fetch: async () => sseResponse(chunks),
+      reconnect: false,
+      idleTimeoutMs: 0,
+    })
+    for await (const event of subscription) {
+      sink = event.data
+      count++
+    }
+    keep(sink)
+    return count
+  },
+
+  'runstream-on'(chunks) {
+    return new Promise((resolve, reject) => {
+      let count = 0
+      let sink: unknown
+      const subscription = connect('http://bench.invalid/stream', {
+        catalog: executionCatalog,
+        fetch: async () => sseResponse(chunks),
+        reconnect: false,
+        idleTimeoutMs: 0,
+        onError: reject,
+      })
+      subscription.on('*', (event) => {
+        sink = event.data
+        count++
+        if (event.type === 'complete') {
+          keep(sink)
+          resolve(count)
+        }
+      })
+    })
+  },
+
+  async 'runstream-raw'(chunks) {
+    let count = 0
+    let sink: unknown
+    const subscription = connect('http://bench.invalid/stream', {
+      fetch: async () => sseResponse(chunks),
+      reconnect: false,
+      idleTimeoutMs: 0,
+    })
+    for await (const event of subscription) {
+      sink = event.data
+      count++
+    }
+    keep(sink)
+    return count
+  },
+
+  async 'fetch-event-source'(chunks) {
+    let count = 0
+    let sink: unknown
+    // It reads `window` and `document` even when told not to watch visibility.
+    const globals = globalThis as Record<string, unknown>
+    const hadWindow = 'window' in globals
+    const hadDocument = 'document' in globals
+    if (!hadWindow) globals.window = { setTimeout, clearTimeout }
+    if (!hadDocument) globals.document = { addEventListener() {}, removeEventListener() {} }
+    try {
+      await fetchEventSource('http://bench.invalid/stream', {
+        fetch: async () => sseResponse(chunks),
+        openWhenHidden: true,
+        onmessage(message) {
+          // It also dispatches the blank line after `retry:`/comments, which EventSource would not.
+          if (message.data === '') return
+          sink = JSON.parse(message.data)
+          count++
+        },
+        onerror(error) {
+          throw error
+        },
+      })
+    } finally {
+      if (!hadWindow) delete globals.window
+      if (!hadDocument) delete globals.document
+    }
+    keep(sink)
+    return count
+  },
+}
+
+function sseResponse(chunks: Uint8Array[]): Response {
+  return new Response(streamOf(chunks), { headers: { 'content-type': 'text/event-stream' } })
+}
+
+function streamOf(chunks: Uint8Array[]): ReadableStream<Uint8Array> {
+  let next = 0
+  return new ReadableStream({
+    pull(controller) {
+      const chunk = chunks[next++]
+      if (chunk === undefined) controller.close()
+      else controller.enqueue(chunk)
+    },
+  })
+}
+
+/** The SSE bytes of `count` events as runstream's server writes them; the last one is terminal. */
+function buildStream(count: number, textBytes: number): Uint8Array {
+  const parts: string[] = ['retry: 2000\n: ok\n\n']
+  const filler = 'lorem ipsum dolor sit amet '.repeat(Math.ceil(textBytes / 27) + 1)
+  for (let id = 1; id <= count; id++) {
+    const terminal = id === count
+    const type = terminal ? 'complete' : 'llm_chunk'
+    const data = terminal ? { status: 'SUCCESS' } : { text: `${id} ${filler}`.slice(0, textBytes) }
+    const json = JSON.stringify({ id: String(id), type, stream: 'agent:bench', ts: TS, data })
+    parts.push(`id: ${id}\nevent: ${type}\ndata: ${json}\n\n`)
+  }
+  return new TextEncoder().encode(parts.join(''))
+}
+
+function split(bytes: Uint8Array, size: number): Uint8Array[] {
+  const chunks: Uint8Array[] = []
+  for (let at = 0; at < bytes.length; at += size) chunks.push(bytes.subarray(at, at + size))
+  return chunks
+}
+
+// Keeps results observable so that no engine can drop the work that produced them.
+let kept: unknown
+function keep(value: unknown): void {
+  kept = value
+}
+
+function print(result: ConsumeResult): void {
+  console.log(
+    `consume benchmark, Node ${result.node}, ${result.chunkBytes}-byte chunks, best of ${result.rounds}`,
+  )
+  for (const s of result.shapes) {
+    const eps = s.eventsPerSecond
+    console.log(`${s.shape}: ${s.events} events of ${s.bytesPerEvent} B on the wire`)
+    for (const contender of CONTENDERS) {
+      const ratio = eps[contender] / eps.bare
+      console.log(`  ${contender.padEnd(20)} ${fmt(eps[contender])}  ${ratio.toFixed(2)}× bare`)
+    }
+    console.log(
+      `  runstream ÷ bare ${s.vsBare.toFixed(2)}×, runstream ÷ fetch-event-source ${s.vsFetchEventSource.toFixed(2)}×`,
+    )
+  }
+  console.log(
+    `goals (~250 B): ≥ 0.85× bare ${result.goals.vsBare ? 'met' : 'MISSED'}; ≥ 1.5× fetch-event-source ${result.goals.vsFetchEventSource ? 'met' : 'MISSED'}`,
+  )
+  if (kept === Symbol.for('never')) console.log(kept)
+}
+
+function fmt(eventsPerSecond: number): string {
+  return `${(eventsPerSecond / 1e6).toFixed(2)} M ev/s`
+}
+
+function argument(name: string): number | undefined {
+  const at = process.argv.indexOf(`--${name}`)
+  const value = at === -1 ? undefined : Number(process.argv[at + 1])
+  return value !== undefined && Number.isFinite(value) ? value : undefined
+}
+
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const events = argument('events')
+  const rounds = argument('rounds')
+  run({
+    ...(events === undefined ? {} : { events }),
+    ...(rounds === undefined ? {} : { rounds }),
+  }).then(
+    (result) => {
+      if (process.argv.includes('--json')) console.log(JSON.stringify(result))
+    },
+    (error: unknown) => {
+      console.error(error)
+      process.exitCode = 1
+    },
+  )
+}

@@ -1,0 +1,105 @@
+import { RunstreamError } from '../core/errors.js'
+
+/**
+ * An HTTP response that is not an event stream: an error status, or a success with another
+ * content type. `body` is the server's body, JSON-parsed when it parses (runstream servers send
+ * `{ status, error: { code, message, details? } }`), else its text.
+ *
+ * Retryable when `status` is 408, 425, 429 or 5xx; fatal otherwise.
+ *
+ * @example
+ * ```ts
+ * onError(error) {
+ *   if (error instanceof StreamHttpError && error.status === 401) redirectToLogin()
+ * }
+ * ```
+ */
+export class StreamHttpError extends RunstreamError {
+  /** The HTTP status of the response. */
+  readonly status: number
+  /** The response body: parsed JSON when it parses, else text (`undefined` when empty). */
+  readonly body: unknown
+  /** The delay the server asked for with `Retry-After`, in ms, when it sent one. */
+  readonly retryAfterMs: number | undefined
+
+  constructor(message: string, status: number, body: unknown, retryAfterMs?: number) {
+    super('http_error', message, { details: { status, error: serverError(body), retryAfterMs } })
+    this.name = 'StreamHttpError'
+    this.status = status
+    this.body = body
+    this.retryAfterMs = retryAfterMs
+  }
+}
+
+/**
+ * Wraps a failed `fetch()` or body read. Every runtime says it differently (undici's
+ * `fetch failed` with an `ECONNRESET` cause, Chrome's `Failed to fetch`, Safari's `Load failed`,
+ * Firefox's `NetworkError…`, `terminated` when a body is cut), and all of them are the same
+ * retryable failure, so they become one code with the original kept as `cause`.
+ */
+export function networkError(cause: unknown, url: string): RunstreamError {
+  // undici hides the system error code (ECONNRESET, …) a `cause` or two deep.
+  let code: unknown
+  for (
+    let at = cause, depth = 0;
+    depth < 3 && at instanceof Object;
+    depth++, at = (at as { cause?: unknown }).cause
+  ) {
+    code ??= (at as { code?: unknown }).code
+  }
+  return new RunstreamError(
+    'network_error',
+    `${url}: connection failed (${code ? `${code}: ` : ''}${cause instanceof Error ? cause.message : cause}); reconnecting.`,
+    { cause, details: { code } },
+  )
+}
+
+/** The most of an error response's body that is read: enough for any JSON error, bounded. */
+const MAX_ERROR_BODY_CHARS = 65_536
+
+/**
+ * Builds the {@link StreamHttpError} of a response that is not an event stream, reading (at most
+ * 64 KiB of) its body so that the server's own explanation reaches the caller.
+ */
+export async function httpError(
+  response: Response,
+  url: string,
+  retryable: boolean,
+  retryAfterMs?: number,
+): Promise<StreamHttpError> {
+  const { status, body } = response
+  let text = ''
+  if (body) {
+    const reader = body.getReader()
+    const decoder = new TextDecoder()
+    try {
+      while (text.length < MAX_ERROR_BODY_CHARS) {
+        const chunk = await reader.read()
+        if (chunk.done) break
+        text += decoder.decode(chunk.value, { stream: true })
+      }
+    } catch {
+      // A body cut short still says something; keep what arrived.
+    }
+    reader.cancel().catch(() => {})
+  }
+  let parsed: unknown = text.slice(0, MAX_ERROR_BODY_CHARS) || undefined
+  try {
+    parsed = JSON.parse(text)
+  } catch {
+    // Not JSON: keep the text.
+  }
+  const error = serverError(parsed) as { code?: string; message?: string } | undefined
+  const message =
+    status < 300
+      ? `${url}: ${status} "${response.headers.get('content-type')}" is not text/event-stream; use an SSE route.`
+      : `${url}: HTTP ${status}${error ? ` (${error.code}: ${error.message})` : ''}; ${
+          retryable ? 'reconnecting.' : 'not retried: fix the URL, credentials or cursor.'
+        }`
+  return new StreamHttpError(message, status, parsed, retryAfterMs)
+}
+
+// The `error` member of a runstream server's JSON error body.
+function serverError(body: unknown): unknown {
+  return body instanceof Object ? (body as { error?: unknown }).error : undefined
+}

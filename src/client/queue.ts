@@ -1,0 +1,91 @@
+/**
+ * The buffer between the connection and one `for await` consumer. Pull-based: while it holds
+ * `highWater` events the connection stops reading (see {@link EventQueue.drained}), so a slow
+ * consumer slows the TCP stream instead of growing memory.
+ */
+export interface EventQueue<T> {
+  /** Adds an event for the consumer. Ignored after {@link EventQueue.end}. */
+  push(value: T): void
+  /** No more events: the consumer gets what is queued, then `done`, or `error` thrown. */
+  end(error?: unknown): void
+  /** Whether the connection should wait for the consumer before reading more. */
+  readonly full: boolean
+  /** Resolves when the consumer has taken enough (or the queue ended). */
+  drained(): Promise<void>
+  /** The consumer's side. `return()` (a `break`) calls `onReturn`. */
+  readonly iterator: AsyncIterableIterator<T>
+}
+
+/** Creates an {@link EventQueue}. */
+export function createEventQueue<T>(highWater: number, onReturn: () => void): EventQueue<T> {
+  const items: T[] = []
+  let ended = false
+  let failure: unknown
+  // At most one side waits at a time: the consumer for an event, or the connection for room.
+  let consumer: ((result: IteratorResult<T> | Promise<IteratorResult<T>>) => void) | undefined
+  let producer: (() => void) | undefined
+
+  // Hand-written rather than an async generator: one promise per event instead of three.
+  const iterator: AsyncIterableIterator<T> = {
+    [Symbol.asyncIterator]: () => iterator,
+    next() {
+      if (items.length > 0) {
+        const value = items.shift() as T
+        if (items.length < highWater) release()
+        return Promise.resolve({ value, done: false })
+      }
+      if (ended) {
+        // The error is thrown once; after it the iterator is done, as a generator would be.
+        const error = failure
+        failure = undefined
+        return error === undefined ? done : Promise.reject(error)
+      }
+      return new Promise((resolve) => (consumer = resolve))
+    },
+    return() {
+      items.length = 0
+      end()
+      failure = undefined
+      onReturn()
+      return done
+    },
+  }
+  const end = (error?: unknown) => {
+    if (ended) return
+    ended = true
+    failure = error
+    release()
+    if (consumer) {
+      const resolve = consumer
+      consumer = undefined
+      resolve(iterator.next())
+    }
+  }
+
+  return {
+    iterator,
+    end,
+    get full() {
+      return items.length >= highWater
+    },
+    push(value) {
+      if (ended) return
+      if (consumer) {
+        consumer({ value, done: false })
+        consumer = undefined
+      } else items.push(value)
+    },
+    drained() {
+      return ended || items.length < highWater
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => (producer = resolve))
+    },
+  }
+
+  function release(): void {
+    producer?.()
+    producer = undefined
+  }
+}
+
+const done: Promise<IteratorResult<never>> = Promise.resolve({ value: undefined, done: true })
