@@ -1,1 +1,19 @@
-export {}
+/**
+ * runstream/testing: tools to test SSE servers and clients (runstream's or any other) against
+ * what real networks do. Node only.
+ * @packageDocumentation
+ */
+export {
+  createFaultServer,
+  type FaultAnswer,
+  type FaultEvent,
+  type FaultRequest,
+  type FaultServer,
+  type FaultServerOptions,
+  type FaultStream,
+} from './testing/fault-server.js'
+export {
+  connectSlowReader,
+  type SlowReader,
+  type SlowReaderOptions,
+} from './testing/slow-reader.js'
