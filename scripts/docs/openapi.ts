@@ -1,0 +1,315 @@
+import { allEvents, envelopeSchema, type JsonSchema, payloadSchema } from './catalogs.js'
+
+const KINDS = [
+  { plural: 'workflows', kind: 'workflow', text: false },
+  { plural: 'agents', kind: 'agent', text: true },
+  { plural: 'tasks', kind: 'task', text: true },
+] as const
+
+const CURSOR_PATTERN = '^(0|[1-9][0-9]{0,15})$'
+
+const SSE_EXAMPLE = [
+  'retry: 2000',
+  ': ok',
+  '',
+  'id: 1',
+  'event: llm_chunk',
+  'data: {"id":"1","type":"llm_chunk","stream":"workflow:exec_42","ts":"2026-11-21T08:00:00.123Z","data":{"text":"Hel"}}',
+  '',
+  ': ping',
+  '',
+  'id: 2',
+  'event: complete',
+  'data: {"id":"2","type":"complete","stream":"workflow:exec_42","ts":"2026-11-21T08:00:01.456Z","data":{"status":"SUCCESS"}}',
+  '',
+  '',
+].join('\n')
+
+/**
+ * The OpenAPI 3.1 document of the SSE handlers' stream routes (`createFetchHandler`,
+ * `createNodeHandler`) with the default `basePath`, written to `docs/openapi.json`.
+ */
+export function openApiDocument(version: string): JsonSchema {
+  const schemas: Record<string, JsonSchema> = {
+    Envelope: envelopeSchema((event) => `#/components/schemas/${componentName(event)}`),
+    ErrorBody: errorBodySchema(),
+    GapControl: gapSchema(),
+    ErrorControl: {
+      type: 'object',
+      description:
+        'The data of a `runstream.error` control event: the server failed mid-stream and closes the connection right after. Reconnect with Last-Event-ID.',
+      properties: {
+        code: { type: 'string', examples: ['store_failed', 'subscriber_overflow', 'aborted'] },
+        message: { type: 'string' },
+      },
+      required: ['code', 'message'],
+    },
+  }
+  for (const { event, owner } of allEvents()) {
+    schemas[componentName(event)] = { title: event, ...payloadSchema(owner.catalog, event) }
+  }
+  const paths: Record<string, JsonSchema> = {}
+  for (const route of KINDS) {
+    paths[`/api/v0/executions/${route.plural}/{id}/stream`] = { get: operation(route) }
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'runstream stream endpoints',
+      version,
+      summary: 'Server-sent event streams of workflow, agent and task executions.',
+      description:
+        'The routes served by `createFetchHandler` (runstream/server) and `createNodeHandler` (runstream/node) with the default `basePath` `/api/v0`. Each answers a server-sent event stream that replays the events held after the cursor, then sends live events, and ends after the terminal event (`complete` or `error`). The wire format is normative in docs/wire-format.md. Authentication is whatever the `authorize` hook checks.',
+      license: { name: 'MIT', identifier: 'MIT' },
+    },
+    tags: [{ name: 'streams', description: 'Live event streams of executions.' }],
+    paths,
+    components: {
+      parameters: parameters(),
+      headers: {
+        RetryAfter: {
+          description: 'Seconds to wait before retrying.',
+          schema: { type: 'integer', minimum: 0 },
+        },
+      },
+      responses: errorResponses(),
+      schemas,
+    },
+  }
+}
+
+function operation(route: (typeof KINDS)[number]): JsonSchema {
+  const content: Record<string, JsonSchema> = {
+    'text/event-stream': {
+      schema: {
+        type: 'string',
+        description:
+          'An SSE stream. It opens with `retry: <ms>` and a `: ok` comment; each event is `id: <id>`, `event: <type>`, `data: <Envelope JSON>` (see the Envelope schema); heartbeats are comments (`: ping`); control events `runstream.gap` (data: GapControl) and `runstream.error` (data: ErrorControl) carry no `id:`. The stream ends after the terminal event.',
+      },
+      example: SSE_EXAMPLE,
+    },
+  }
+  if (route.text) {
+    content['text/plain'] = {
+      schema: {
+        type: 'string',
+        description:
+          'With `format=text`: the concatenated `text` of the `llm_chunk` events, sent as it streams. No resume.',
+      },
+      example: 'Server-sent events carry each step…',
+    }
+  }
+  const params: JsonSchema[] = [
+    { $ref: '#/components/parameters/ExecutionId' },
+    { $ref: '#/components/parameters/Events' },
+    { $ref: '#/components/parameters/LastEventIdQuery' },
+    { $ref: '#/components/parameters/LastEventIdHeader' },
+    {
+      $ref: route.text
+        ? '#/components/parameters/Format'
+        : '#/components/parameters/WorkflowFormat',
+    },
+  ]
+  return {
+    operationId: `stream${route.kind[0]?.toUpperCase()}${route.kind.slice(1)}`,
+    tags: ['streams'],
+    summary: `Watch a ${route.kind} execution (stream \`${route.kind}:<id>\`)`,
+    description: `Replays the events of stream \`${route.kind}:<id>\` held after the cursor (\`Last-Event-ID\` or \`lastEventId\`; all held events without one), then sends live events until the terminal event. A stream with no event yet waits for its first. A cursor older than what the store holds gets a \`runstream.gap\` control event and the oldest held events.`,
+    parameters: params,
+    responses: {
+      '200': {
+        description: 'The event stream.',
+        headers: {
+          'Cache-Control': { schema: { type: 'string', const: 'no-cache, no-transform' } },
+          'X-Accel-Buffering': { schema: { type: 'string', const: 'no' } },
+        },
+        content,
+      },
+      '204': {
+        description:
+          'The cursor is at the end of a finished stream: nothing will ever follow it. Clients stop reconnecting.',
+      },
+      '400': { $ref: '#/components/responses/BadRequest' },
+      '401': { $ref: '#/components/responses/Unauthorized' },
+      '403': { $ref: '#/components/responses/Forbidden' },
+      '404': { $ref: '#/components/responses/NotFound' },
+      '500': { $ref: '#/components/responses/InternalError' },
+      '503': { $ref: '#/components/responses/Unavailable' },
+    },
+  }
+}
+
+function parameters(): Record<string, JsonSchema> {
+  return {
+    ExecutionId: {
+      name: 'id',
+      in: 'path',
+      required: true,
+      description:
+        'The execution id: 1 to 128 letters, digits and `_ . : @ ~ + = -`, not starting with a dot and without `..`.',
+      schema: {
+        type: 'string',
+        minLength: 1,
+        maxLength: 128,
+        pattern: '^[A-Za-z0-9_:@~+=-][A-Za-z0-9_.:@~+=-]*$',
+      },
+      example: 'exec_42',
+    },
+    Events: {
+      name: 'events',
+      in: 'query',
+      required: false,
+      description:
+        "Only these event types, comma-separated (the parameter may also repeat). Names outside the server's catalog get a 400 `unknown_event`. Terminal events are always sent. Not allowed with `format=text`.",
+      style: 'form',
+      explode: false,
+      schema: { type: 'array', minItems: 1, items: { type: 'string' } },
+      example: ['llm_chunk', 'complete', 'error'],
+    },
+    LastEventIdQuery: {
+      name: 'lastEventId',
+      in: 'query',
+      required: false,
+      description:
+        'Resume after this event id, for clients that cannot set the `Last-Event-ID` header. The header wins when both are sent. `0` means from the start.',
+      schema: { type: 'string', pattern: CURSOR_PATTERN },
+      example: '42',
+    },
+    LastEventIdHeader: {
+      name: 'Last-Event-ID',
+      in: 'header',
+      required: false,
+      description:
+        'Resume after this event id (EventSource sends it on reconnect). `0` means from the start.',
+      schema: { type: 'string', pattern: CURSOR_PATTERN },
+    },
+    Format: {
+      name: 'format',
+      in: 'query',
+      required: false,
+      description:
+        '`text` answers `text/plain`: the concatenated `llm_chunk` text, with no resume.',
+      schema: { type: 'string', enum: ['sse', 'text'], default: 'sse' },
+    },
+    WorkflowFormat: {
+      name: 'format',
+      in: 'query',
+      required: false,
+      description:
+        'Only `sse`: a workflow interleaves several agents, so `format=text` gets a 400 `invalid_request`.',
+      schema: { type: 'string', enum: ['sse'], default: 'sse' },
+    },
+  }
+}
+
+function errorResponses(): Record<string, JsonSchema> {
+  const json = (codes: readonly string[]) => ({
+    'application/json': {
+      schema: { $ref: '#/components/schemas/ErrorBody' },
+      examples: Object.fromEntries(
+        codes.map((code) => [code, { value: { status: 0, error: { code, message: '…' } } }]),
+      ),
+    },
+  })
+  // The examples' status is filled below, so each shows its own response's status.
+  const response = (
+    status: number,
+    description: string,
+    codes: readonly string[],
+    headers?: JsonSchema,
+  ) => {
+    const content = json(codes)
+    for (const example of Object.values(content['application/json'].examples))
+      example.value.status = status
+    return { description, ...(headers === undefined ? {} : { headers }), content }
+  }
+  return {
+    BadRequest: response(400, 'A query parameter, the cursor or the id is invalid.', [
+      'invalid_request',
+      'invalid_cursor',
+      'unknown_event',
+      'invalid_stream_id',
+    ]),
+    Unauthorized: response(
+      401,
+      'Refused by the `authorize` hook (which builds this answer with `jsonError`).',
+      ['unauthorized'],
+    ),
+    Forbidden: response(403, 'The `authorize` hook returned `false`.', ['forbidden']),
+    NotFound: response(404, 'The `streamExists` hook returned `false`.', ['stream_not_found']),
+    InternalError: response(
+      500,
+      'A hook threw; the details went to `onError`, never to the client.',
+      ['internal_error'],
+    ),
+    Unavailable: response(
+      503,
+      'The event store could not be read, or the handler is shutting down. Retry after `Retry-After`.',
+      ['store_failed', 'unavailable'],
+      { 'Retry-After': { $ref: '#/components/headers/RetryAfter' } },
+    ),
+  }
+}
+
+function errorBodySchema(): JsonSchema {
+  return {
+    type: 'object',
+    description: 'Every error answered before a stream starts.',
+    properties: {
+      status: {
+        type: 'integer',
+        minimum: 400,
+        maximum: 599,
+        description: 'The HTTP status, repeated.',
+      },
+      error: {
+        type: 'object',
+        properties: {
+          code: {
+            type: 'string',
+            description:
+              'What went wrong: `invalid_request`, `invalid_cursor`, `unknown_event`, `invalid_stream_id`, `unauthorized`, `forbidden`, `not_found`, `stream_not_found`, `method_not_allowed`, `internal_error`, `store_failed`, `unavailable`, or a code of your `authorize` hook.',
+          },
+          message: {
+            type: 'string',
+            description: 'What to do about it. Never an internal error message.',
+          },
+          details: {
+            type: 'object',
+            description: 'Structured facts, such as the valid event names.',
+          },
+        },
+        required: ['code', 'message'],
+      },
+    },
+    required: ['status', 'error'],
+  }
+}
+
+function gapSchema(): JsonSchema {
+  const id = { type: ['string', 'null'], pattern: CURSOR_PATTERN }
+  return {
+    type: 'object',
+    description:
+      'The data of a `runstream.gap` control event: the cursor is older than what the store holds (`expired`) or unknown to it (`unknown`); the stream goes on from the oldest held event.',
+    properties: {
+      reason: { type: 'string', enum: ['expired', 'unknown'] },
+      after: {
+        type: 'string',
+        pattern: CURSOR_PATTERN,
+        description: 'The cursor the client sent.',
+      },
+      firstId: { ...id, description: 'The oldest event id held, or null.' },
+      lastId: { ...id, description: 'The newest event id held, or null.' },
+    },
+    required: ['reason', 'after', 'firstId', 'lastId'],
+  }
+}
+
+// `llm_chunk` → `LlmChunk`: component names in the style of the rest of the document.
+function componentName(event: string): string {
+  return event
+    .split('_')
+    .map((part) => `${part[0]?.toUpperCase()}${part.slice(1)}`)
+    .join('')
+}

@@ -1,0 +1,45 @@
+/**
+ * Writes the generated docs: `docs/catalog-reference.md` and `docs/catalog.schema.json` from the
+ * built-in catalogs' zod schemas, and `docs/openapi.json` for the stream routes.
+ * Run it with `npm run docs` after changing a catalog or a route; `--check` only reports (exit 1)
+ * whether the files are out of date. test/docs/generated.test.ts fails while they are.
+ */
+import { readFileSync, writeFileSync } from 'node:fs'
+import { catalogJsonSchema, catalogReferenceMarkdown } from './docs/catalog-reference.js'
+import { openApiDocument } from './docs/openapi.js'
+
+/** Every generated file: its path from the repository root, and its content. */
+export function generatedDocs(): { path: string; content: string }[] {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version: string
+  }
+  const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`
+  return [
+    { path: 'docs/catalog-reference.md', content: catalogReferenceMarkdown() },
+    { path: 'docs/catalog.schema.json', content: json(catalogJsonSchema()) },
+    { path: 'docs/openapi.json', content: json(openApiDocument(pkg.version)) },
+  ]
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const check = process.argv.includes('--check')
+  let stale = 0
+  for (const { path, content } of generatedDocs()) {
+    const file = new URL(`../${path}`, import.meta.url)
+    let current: string | undefined
+    try {
+      current = readFileSync(file, 'utf8')
+    } catch {
+      current = undefined
+    }
+    if (current === content) continue
+    stale++
+    if (check) console.error(`${path} is out of date: run \`npm run docs\`.`)
+    else {
+      writeFileSync(file, content)
+      console.log(`wrote ${path}`)
+    }
+  }
+  if (check && stale > 0) process.exitCode = 1
+  if (!check && stale === 0) console.log('docs are up to date')
+}

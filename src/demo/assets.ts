@@ -1,0 +1,75 @@
+import { access, readFile } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
+
+/** The demo page's three files, ready to serve. */
+export interface PageAssets {
+  readonly html: string
+  readonly css: string
+  /** The page script with runstream/client bundled in: one ES module, no imports. */
+  readonly js: string
+}
+
+/**
+ * Reads the page and bundles its script with esbuild (installed with tsup, runstream's build
+ * tool). It works from a clone of the repository, from source (`npm run demo`) or after a build
+ * (`node dist/cli.js demo`), since the page is built from `src/demo/page/`. A published package
+ * has neither, and the error says so.
+ */
+export async function loadPageAssets(): Promise<PageAssets> {
+  const dir = await findPageDir()
+  const [html, css, js] = await Promise.all([
+    readFile(new URL('index.html', dir), 'utf8'),
+    readFile(new URL('style.css', dir), 'utf8'),
+    bundle(fileURLToPath(new URL('app.ts', dir))),
+  ])
+  return { html, css, js }
+}
+
+// From source this file is src/demo/assets.ts; bundled, it is a chunk in dist/.
+const CANDIDATES = ['./page/', '../src/demo/page/']
+
+async function findPageDir(): Promise<URL> {
+  for (const candidate of CANDIDATES) {
+    const dir = new URL(candidate, import.meta.url)
+    try {
+      await access(new URL('app.ts', dir))
+      return dir
+    } catch {
+      // Not here; try the next place.
+    }
+  }
+  throw new Error(
+    'The demo page is built from the runstream repository (src/demo/page/), which this install does not have. Clone the repository and run `npm install && npm run demo`.',
+  )
+}
+
+interface Esbuild {
+  build(options: Record<string, unknown>): Promise<{ outputFiles?: { text: string }[] }>
+}
+
+async function bundle(entry: string): Promise<string> {
+  // A name in a variable, so that tsup leaves this import alone instead of bundling esbuild.
+  const name = 'esbuild'
+  let esbuild: Esbuild
+  try {
+    esbuild = (await import(name)) as Esbuild
+  } catch (error) {
+    throw new Error(
+      'The demo page is bundled with esbuild, which is not installed. Run `npm install` in the runstream repository.',
+      { cause: error },
+    )
+  }
+  const result = await esbuild.build({
+    entryPoints: [entry],
+    bundle: true,
+    write: false,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    logLevel: 'silent',
+    legalComments: 'none',
+  })
+  const file = result.outputFiles?.[0]
+  if (file === undefined) throw new Error('esbuild produced no output for the demo page.')
+  return file.text
+}
