@@ -1,7 +1,13 @@
 // Proves `require('runstream')` works on Node 20.19+ (require of an ES module), for every subpath.
 // Run after the build: node scripts/check-require.cjs
 const expected = {
-  runstream: ['createStreamManager', 'defineCatalog', 'executionCatalog', 'orchestrationCatalog', 'memoryStore'],
+  runstream: [
+    'createStreamManager',
+    'defineCatalog',
+    'executionCatalog',
+    'orchestrationCatalog',
+    'memoryStore',
+  ],
   'runstream/server': ['createFetchHandler'],
   'runstream/node': ['stdoutTransport', 'createNodeHandler'],
   'runstream/client': ['connect', 'createStreamClient'],
@@ -17,7 +23,9 @@ for (const [specifier, names] of Object.entries(expected)) {
     failed = true
     continue
   }
-  const missing = names.filter((name) => typeof mod[name] !== 'function' && typeof mod[name] !== 'object')
+  const missing = names.filter(
+    (name) => typeof mod[name] !== 'function' && typeof mod[name] !== 'object',
+  )
   if (missing.length > 0) {
     console.error(`require('${specifier}') lacks: ${missing.join(', ')}`)
     failed = true
