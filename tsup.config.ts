@@ -1,4 +1,25 @@
+import { copyFile, mkdir } from 'node:fs/promises'
+import { build } from 'esbuild'
 import { defineConfig } from 'tsup'
+
+// The demo page, bundled with the client, so that `runstream demo` works from an installed
+// package too (src/demo/assets.ts reads it from dist/demo-page/).
+async function buildDemoPage(): Promise<void> {
+  await mkdir('dist/demo-page', { recursive: true })
+  await build({
+    entryPoints: ['src/demo/page/app.ts'],
+    outfile: 'dist/demo-page/app.js',
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    minify: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+  })
+  await copyFile('src/demo/page/index.html', 'dist/demo-page/index.html')
+  await copyFile('src/demo/page/style.css', 'dist/demo-page/style.css')
+}
 
 // One build for every entry, so shared code (errors, envelope) lives in shared chunks and exists
 // once at run time. Web entries (index, server, client) must never import node:*;
@@ -23,4 +44,5 @@ export default defineConfig({
   splitting: true,
   treeshake: true,
   external: [/^node:/, 'zod', 'eventsource-parser', 'mitt', 'ioredis'],
+  onSuccess: buildDemoPage,
 })

@@ -16,6 +16,8 @@ export interface PageAssets {
  * has neither, and the error says so.
  */
 export async function loadPageAssets(): Promise<PageAssets> {
+  const prebuilt = await readPrebuilt()
+  if (prebuilt !== undefined) return prebuilt
   const dir = await findPageDir()
   const [html, css, js] = await Promise.all([
     readFile(new URL('index.html', dir), 'utf8'),
@@ -23,6 +25,22 @@ export async function loadPageAssets(): Promise<PageAssets> {
     bundle(fileURLToPath(new URL('app.ts', dir))),
   ])
   return { html, css, js }
+}
+
+// `npm run build` writes the page, already bundled, to dist/demo-page/ (see tsup.config.ts), so an
+// installed package serves it without esbuild or src/.
+async function readPrebuilt(): Promise<PageAssets | undefined> {
+  const dir = new URL('./demo-page/', import.meta.url)
+  try {
+    const [html, css, js] = await Promise.all([
+      readFile(new URL('index.html', dir), 'utf8'),
+      readFile(new URL('style.css', dir), 'utf8'),
+      readFile(new URL('app.js', dir), 'utf8'),
+    ])
+    return { html, css, js }
+  } catch {
+    return undefined
+  }
 }
 
 // From source this file is src/demo/assets.ts; bundled, it is a chunk in dist/.
