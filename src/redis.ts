@@ -1,1 +1,17 @@
-export {}
+/**
+ * runstream/redis: an event store on Redis, so that producers and web processes share streams.
+ * Ids are given by Redis, so a `Last-Event-ID` from one process resumes on any other, and each
+ * process follows the streams its clients watch over one shared subscriber connection.
+ *
+ * Needs the optional peer dependency `ioredis` (5.x).
+ * @see docs/scaling.md
+ * @packageDocumentation
+ */
+export {
+  type RedisClientSource,
+  type RedisStore,
+  type RedisStoreOptions,
+  type RedisStoreSettings,
+  type RedisUrlSource,
+  redisStore,
+} from './redis/store.js'

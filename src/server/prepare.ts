@@ -57,7 +57,8 @@ const STREAM_NAME = /^[^\u0000-\u001f\u007f]{1,512}$/
 
 /**
  * Decides how to answer a request for `stream`: checks the hooks, the query and the cursor, and
- * reads the store once when a cursor is given, to answer 204 at the end of a finished stream.
+ * reads the store once: a store that cannot be read gets a 503 before the stream starts, and a
+ * cursor at the end of a finished stream gets a 204.
  *
  * @param kind - the route's execution kind; `undefined` for a custom route (text mode allowed)
  */
@@ -114,31 +115,33 @@ export async function prepareStream(
   }
 
   const { after } = query
-  if (after !== undefined && after !== '0') {
-    let finishedAtCursor: boolean
-    try {
-      const page = await manager.store.read(stream, { after, limit: 1 })
-      finishedAtCursor =
-        page.finished &&
-        page.events.length === 0 &&
-        (page.lastId === undefined || compareEventIds(after, page.lastId) >= 0)
-    } catch (error) {
-      options.onError(
-        new RunstreamError(
-          'store_failed',
-          `The event store could not be read for stream "${stream}"; the request got a 503.`,
-          { cause: error, details: { stream } },
-        ),
-      )
-      return refuse(
-        refusal(503, 'store_failed', 'The event store is unavailable. Retry later.', undefined, {
-          'retry-after': '5',
-        }),
-      )
-    }
-    // The spec's "stop reconnecting": nothing will ever follow this cursor.
-    if (finishedAtCursor) return { kind: 'empty', headers: { ...cors } }
+  const resuming = after !== undefined && after !== '0'
+  let finishedAtCursor: boolean
+  try {
+    // Read even without a cursor: a store that cannot be read (Redis down) gets a 503 now,
+    // rather than a 200 whose stream fails at once.
+    const page = await manager.store.read(stream, { after, limit: 1 })
+    finishedAtCursor =
+      resuming &&
+      page.finished &&
+      page.events.length === 0 &&
+      (page.lastId === undefined || compareEventIds(after, page.lastId) >= 0)
+  } catch (error) {
+    options.onError(
+      new RunstreamError(
+        'store_failed',
+        `The event store could not be read for stream "${stream}"; the request got a 503.`,
+        { cause: error, details: { stream } },
+      ),
+    )
+    return refuse(
+      refusal(503, 'store_failed', 'The event store is unavailable. Retry later.', undefined, {
+        'retry-after': '5',
+      }),
+    )
   }
+  // The spec's "stop reconnecting": nothing will ever follow this cursor.
+  if (finishedAtCursor) return { kind: 'empty', headers: { ...cors } }
 
   const base = query.format === 'text' ? TEXT_HEADERS : SSE_HEADERS
   return {

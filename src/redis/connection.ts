@@ -1,0 +1,159 @@
+import { Redis, type RedisOptions } from 'ioredis'
+import { RunstreamError } from '../core/errors.js'
+
+/** The two connections of one store: commands, and a shared subscriber opened on first use. */
+export interface Connections {
+  /** Runs every command (appends, reads). */
+  readonly command: Redis
+  /** The one subscriber connection of the store, opened on the first call. */
+  subscriber(): Redis
+  /** Whether the subscriber connection exists and is up. */
+  readonly subscriberReady: boolean
+  /** Closes what the store opened; a client passed in by the caller stays open. */
+  close(): Promise<void>
+}
+
+/** Where the connections come from, and what to tell about their outages. */
+export interface ConnectionSource {
+  url?: string | undefined
+  client?: Redis | undefined
+  redisOptions?: RedisOptions | undefined
+  commandTimeoutMs: number
+  report(error: RunstreamError): void
+}
+
+/**
+ * Opens the command connection (or adopts the caller's) with settings that make failures surface
+ * quickly instead of piling up while Redis is away:
+ * - `maxRetriesPerRequest: 0`: a command that cannot be sent, or was in flight when the
+ *   connection dropped, is rejected at the next failed connection attempt and never resent, so an
+ *   append is stored at most once and its failure reaches `onError` within about a second.
+ * - reconnection forever with a backoff capped at one second, so recovery needs nobody.
+ * - `commandTimeout`: a command without a reply (Redis stalled, network gone) fails in bounded time.
+ */
+export function openConnections(source: ConnectionSource): Connections {
+  const ours: RedisOptions = {
+    maxRetriesPerRequest: 0,
+    autoResendUnfulfilledCommands: false,
+    enableOfflineQueue: true,
+    connectTimeout: 5000,
+    commandTimeout: source.commandTimeoutMs,
+    retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 5), 1000),
+  }
+  const owned = source.client === undefined
+  let command: Redis
+  if (source.client !== undefined) {
+    command = source.client
+  } else {
+    if (typeof source.url !== 'string' || source.url === '') {
+      throw new TypeError(
+        'redisStore: pass `url` (such as "redis://127.0.0.1:6379") or `client` (an ioredis instance).',
+      )
+    }
+    command = new Redis(source.url, {
+      ...ours,
+      connectionName: 'runstream',
+      ...source.redisOptions,
+    })
+    watchHealth(command, 'command', report)
+  }
+  let subscriber: Redis | undefined
+  let closed = false
+
+  return {
+    command,
+    subscriber() {
+      if (subscriber === undefined) {
+        // Our settings win over the caller's here: the subscriber's behaviour on outages is part
+        // of the store's promise (resubscribe and fill the gap itself).
+        subscriber = command.duplicate({
+          ...ours,
+          connectionName: 'runstream:subscriber',
+          autoResubscribe: false,
+          lazyConnect: false,
+        })
+        watchHealth(subscriber, 'subscriber', report)
+      }
+      return subscriber
+    },
+    get subscriberReady() {
+      return subscriber?.status === 'ready'
+    },
+    async close() {
+      closed = true
+      const closing: Promise<unknown>[] = []
+      if (subscriber !== undefined) closing.push(end(subscriber))
+      if (owned) closing.push(end(command))
+      await Promise.allSettled(closing)
+    },
+  }
+
+  function report(error: RunstreamError): void {
+    if (closed) return
+    try {
+      source.report(error)
+    } catch {
+      // A reporter that throws must not break reconnection.
+    }
+  }
+}
+
+/** Closes a connection after the replies it waits for (QUIT), and resolves once it is closed. */
+async function end(connection: Redis): Promise<void> {
+  const { status } = connection
+  if (status === 'end') return
+  if (status === 'reconnecting' || status === 'close') {
+    // No socket to close: stopping the pending reconnection is all there is to do (no `end`).
+    connection.disconnect()
+    return
+  }
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const ended = new Promise<void>((resolve) => {
+    connection.once('end', () => resolve())
+    // Bounded, in case the socket never reports its end.
+    timer = setTimeout(resolve, 2000)
+  })
+  if (status === 'ready') {
+    try {
+      await connection.quit()
+    } catch {
+      connection.disconnect()
+    }
+  } else {
+    connection.disconnect()
+  }
+  await ended
+  clearTimeout(timer)
+}
+
+/**
+ * Reports an outage once, when a connection that was up is lost or the first connection fails,
+ * rather than at every reconnection attempt. An `error` listener must exist anyway, or ioredis
+ * prints each failed attempt.
+ */
+function watchHealth(
+  connection: Redis,
+  role: 'command' | 'subscriber',
+  report: (error: RunstreamError) => void,
+): void {
+  let healthy = true
+  let lastError: unknown
+  connection.on('error', (error: unknown) => {
+    lastError = error
+  })
+  connection.on('ready', () => {
+    healthy = true
+  })
+  connection.on('close', () => {
+    if (!healthy) return
+    healthy = false
+    const reason = lastError instanceof Error ? lastError.message : 'connection closed'
+    report(
+      new RunstreamError(
+        'store_failed',
+        `Lost the Redis ${role} connection (${reason}). runstream reconnects by itself; until then emits are reported as store_failed and new streams are refused.`,
+        { cause: lastError, details: { role } },
+      ),
+    )
+  })
+}

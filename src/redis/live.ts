@@ -1,0 +1,410 @@
+import type { Redis } from 'ioredis'
+import type { EventRecord } from '../core/envelope.js'
+import { RunstreamError } from '../core/errors.js'
+import type { StoreListener, Unlisten } from '../core/store.js'
+import { decodeMessage, type RawPage, type StreamKeys } from './scripts.js'
+
+/**
+ * Live delivery of one process: every stream its subscribers watch is one channel of the single
+ * subscriber connection, however many subscribers there are.
+ */
+export interface LiveFanout {
+  listen(stream: string, listener: StoreListener): Promise<Unlisten>
+  /** How many streams are subscribed now. */
+  readonly size: number
+  /** Ends every registration (their `error` is called) and forgets them. */
+  close(): void
+}
+
+/** What the fanout needs from the store. */
+export interface LiveFanoutOptions {
+  /** The subscriber connection, opened on first use. */
+  subscriber(): Redis
+  keys(stream: string): StreamKeys
+  /** The newest id of a stream, 0 when it has none. */
+  lastId(stream: string): Promise<number>
+  /** One page of the stream after `after`. */
+  readPage(stream: string, after: number, limit: number): Promise<RawPage>
+  /** How long a registration may wait for Redis to come back before it is ended. */
+  maxOutageMs: number
+  /** How many live messages one stream may hold while it catches up from the store. */
+  maxBuffered: number
+}
+
+/**
+ * The states of one watched stream:
+ * - `starting`: subscribing and reading its newest id; `listen` waits for this.
+ * - `live`: messages are delivered as they come.
+ * - `syncing`: catching up from the store (after a reconnection, or a hole in the ids); messages
+ *   are held meanwhile.
+ * - `down`: the subscriber connection is gone; waiting for it to return.
+ */
+type WatchState = 'starting' | 'live' | 'syncing' | 'down'
+
+interface Watch {
+  readonly stream: string
+  readonly channel: string
+  readonly listeners: Set<StoreListener>
+  /** The newest id delivered (or known when the watch started): the resume point. */
+  lastId: number
+  state: WatchState
+  buffer: Message[]
+  bufferDropped: boolean
+  ready: Promise<void>
+}
+
+interface Message {
+  id: number
+  record: EventRecord
+}
+
+const PAGE_SIZE = 1000
+const SYNC_RETRY_MS = 250
+
+/**
+ * Creates the fanout. Each watched stream keeps the id of the last event it delivered, so that
+ * when the subscriber connection comes back it resubscribes and reads what it missed from the
+ * store: `listen` keeps its promise of every event once, in order, across reconnections, or ends
+ * the registration with `error` when the store no longer holds what was missed.
+ */
+export function createLiveFanout(options: LiveFanoutOptions): LiveFanout {
+  const watches = new Map<string, Watch>()
+  let connection: Redis | undefined
+  // Bumped whenever the subscriber connection closes: async steps begun before it are stale.
+  let generation = 0
+  let outageTimer: ReturnType<typeof setTimeout> | undefined
+  let closed = false
+
+  return {
+    get size() {
+      return watches.size
+    },
+    async listen(stream, listener) {
+      if (closed) throw closedError()
+      // While the connection is away, the subscribe waits in ioredis' offline queue: it is sent
+      // if the next reconnection attempt succeeds and rejected if it fails (maxRetriesPerRequest 0).
+      const sub = connect()
+      const { channel } = options.keys(stream)
+      let watch = watches.get(channel)
+      if (watch === undefined) {
+        const created: Watch = {
+          stream,
+          channel,
+          listeners: new Set(),
+          lastId: 0,
+          state: 'starting',
+          buffer: [],
+          bufferDropped: false,
+          ready: Promise.resolve(),
+        }
+        watches.set(channel, created)
+        created.ready = start(created, sub)
+        watch = created
+      }
+      watch.listeners.add(listener)
+      if (watch.state === 'starting') {
+        try {
+          await watch.ready
+        } catch (error) {
+          watch.listeners.delete(listener)
+          throw error
+        }
+      }
+      const registered = watch
+      let stopped = false
+      return () => {
+        if (stopped) return
+        stopped = true
+        registered.listeners.delete(listener)
+        if (registered.listeners.size > 0 || watches.get(channel) !== registered) return
+        watches.delete(channel)
+        connection?.unsubscribe(channel).catch(noop)
+      }
+    },
+    close() {
+      closed = true
+      clearOutageTimer()
+      for (const watch of [...watches.values()]) fail(watch, closedError())
+    },
+  }
+
+  function connect(): Redis {
+    if (connection !== undefined) return connection
+    const sub = options.subscriber()
+    connection = sub
+    sub.on('message', onMessage)
+    sub.on('close', onDown)
+    sub.on('ready', onUp)
+    return sub
+  }
+
+  async function start(watch: Watch, sub: Redis): Promise<void> {
+    const gen = generation
+    try {
+      await sub.subscribe(watch.channel)
+      // Read after the subscription is active: an event either counts in this id or arrives.
+      if (!isCurrent(watch, gen)) throw lostError(watch.stream)
+      const lastId = await options.lastId(watch.stream)
+      if (!isCurrent(watch, gen)) throw lostError(watch.stream)
+      watch.lastId = lastId
+    } catch (error) {
+      if (watches.get(watch.channel) === watch) {
+        watches.delete(watch.channel)
+        sub.unsubscribe(watch.channel).catch(noop)
+      }
+      watch.listeners.clear()
+      throw isStoreError(error)
+        ? error
+        : new RunstreamError(
+            'store_failed',
+            `Cannot follow stream "${watch.stream}" in Redis: ${messageOf(error)}.`,
+            { cause: error, details: { stream: watch.stream } },
+          )
+    }
+    if (drain(watch)) watch.state = 'live'
+    else void sync(watch)
+  }
+
+  function onMessage(channel: string, message: string): void {
+    const watch = watches.get(channel)
+    if (watch === undefined || watch.state === 'down') return
+    const decoded = decodeMessage(message)
+    if (decoded === undefined) return
+    if (watch.state !== 'live') {
+      hold(watch, decoded)
+      return
+    }
+    if (decoded.id <= watch.lastId) return
+    if (decoded.id !== watch.lastId + 1) {
+      // A hole in the ids: what is missing is in the store.
+      hold(watch, decoded)
+      void sync(watch)
+      return
+    }
+    deliver(watch, decoded)
+  }
+
+  function hold(watch: Watch, message: Message): void {
+    if (watch.buffer.length >= options.maxBuffered) {
+      // Everything held is in the store too: drop it and read it back from there.
+      watch.buffer = []
+      watch.bufferDropped = true
+      return
+    }
+    watch.buffer.push(message)
+  }
+
+  function deliver(watch: Watch, message: Message): void {
+    watch.lastId = message.id
+    for (const listener of watch.listeners) {
+      try {
+        listener.event(message.record)
+      } catch {
+        // A listener's failure is its own; the others still get the event.
+      }
+    }
+  }
+
+  /** Delivers the held messages that continue the ids; false when the store must be read first. */
+  function drain(watch: Watch): boolean {
+    const held = watch.buffer
+    watch.buffer = []
+    if (watch.bufferDropped) {
+      watch.bufferDropped = false
+      return false
+    }
+    for (const message of held) {
+      if (message.id <= watch.lastId) continue
+      if (message.id !== watch.lastId + 1) return false
+      deliver(watch, message)
+    }
+    return true
+  }
+
+  /** Catches a watch up from the store after its last delivered id, then goes live. */
+  async function sync(watch: Watch): Promise<void> {
+    // One sync per watch at a time: a watch leaves `live` here, and only `live` starts a sync;
+    // a sync of an older connection stops at its next step.
+    watch.state = 'syncing'
+    const gen = generation
+    for (;;) {
+      let page: RawPage
+      try {
+        page = await options.readPage(watch.stream, watch.lastId, PAGE_SIZE)
+      } catch {
+        if (!isCurrent(watch, gen)) return
+        // The command connection may still be coming back; the outage timer bounds the retries.
+        armOutageTimer()
+        await delay(SYNC_RETRY_MS)
+        if (!isCurrent(watch, gen)) return
+        continue
+      }
+      if (!isCurrent(watch, gen)) return
+      if (page.lastId < watch.lastId) {
+        fail(
+          watch,
+          new RunstreamError(
+            'store_failed',
+            `Stream "${watch.stream}" is no longer in Redis at event ${watch.lastId} (it expired, was deleted, or Redis restarted without its data). Subscribe again; the cursor will be reported as unknown.`,
+            { details: { stream: watch.stream, lastId: String(watch.lastId) } },
+          ),
+        )
+        return
+      }
+      if (page.lastId > watch.lastId && page.firstId > watch.lastId + 1) {
+        fail(
+          watch,
+          new RunstreamError(
+            'store_failed',
+            `Events ${watch.lastId + 1} to ${page.firstId - 1} of stream "${watch.stream}" were trimmed from Redis before live delivery could resume. Subscribe again from the last id received.`,
+            {
+              details: {
+                stream: watch.stream,
+                lastId: String(watch.lastId),
+                firstId: String(page.firstId),
+              },
+            },
+          ),
+        )
+        return
+      }
+      for (const record of page.records) {
+        const id = Number(record.envelope.id)
+        if (id > watch.lastId) deliver(watch, { id, record })
+      }
+      if (page.hasMore) continue
+      if (drain(watch)) {
+        watch.state = 'live'
+        if (noneBehind()) clearOutageTimer()
+        return
+      }
+    }
+  }
+
+  function onDown(): void {
+    generation++
+    let anyDown = false
+    for (const watch of watches.values()) {
+      // A starting watch fails on its own: its subscribe is rejected or its generation is stale.
+      if (watch.state === 'starting') continue
+      watch.state = 'down'
+      watch.buffer = []
+      watch.bufferDropped = false
+      anyDown = true
+    }
+    if (anyDown) armOutageTimer()
+  }
+
+  async function onUp(): Promise<void> {
+    const sub = connection
+    if (sub === undefined || closed) return
+    const gen = generation
+    // The connection is back: the outage clock restarts if reading the store fails.
+    clearOutageTimer()
+    const down = [...watches.values()].filter((watch) => watch.state === 'down')
+    if (down.length === 0) return
+    // Held from now on: what arrives once subscribed follows what the store returns.
+    for (const watch of down) watch.state = 'syncing'
+    try {
+      await sub.subscribe(...down.map((watch) => watch.channel))
+    } catch {
+      if (gen !== generation) return
+      // Subscribing failed on a live connection: start over with a fresh one.
+      sub.disconnect(true)
+      return
+    }
+    if (gen !== generation) return
+    for (const watch of down) {
+      if (isCurrent(watch, gen)) void sync(watch)
+    }
+  }
+
+  function fail(watch: Watch, error: RunstreamError): void {
+    if (watches.get(watch.channel) === watch) {
+      watches.delete(watch.channel)
+      if (connection?.status === 'ready') connection.unsubscribe(watch.channel).catch(noop)
+    }
+    const listeners = [...watch.listeners]
+    watch.listeners.clear()
+    for (const listener of listeners) {
+      try {
+        listener.error?.(error)
+      } catch {
+        // Nothing more to tell a listener whose error handler throws.
+      }
+    }
+  }
+
+  function isCurrent(watch: Watch, gen: number): boolean {
+    return !closed && gen === generation && watches.get(watch.channel) === watch
+  }
+
+  function noneBehind(): boolean {
+    for (const watch of watches.values()) {
+      if (watch.state === 'down' || watch.state === 'syncing') return false
+    }
+    return true
+  }
+
+  function armOutageTimer(): void {
+    if (outageTimer !== undefined || closed) return
+    outageTimer = setTimeout(() => {
+      outageTimer = undefined
+      for (const watch of [...watches.values()]) {
+        if (watch.state === 'down' || watch.state === 'syncing') {
+          fail(
+            watch,
+            new RunstreamError(
+              'store_failed',
+              `Live delivery of stream "${watch.stream}" stopped: Redis was unreachable for more than ${options.maxOutageMs} ms (maxOutageMs). Subscribe again from the last id received once Redis is back.`,
+              {
+                details: {
+                  stream: watch.stream,
+                  lastId: String(watch.lastId),
+                  maxOutageMs: options.maxOutageMs,
+                },
+              },
+            ),
+          )
+        }
+      }
+    }, options.maxOutageMs)
+    // A pending outage must not keep the process alive on its own.
+    ;(outageTimer as { unref?: () => void }).unref?.()
+  }
+
+  function clearOutageTimer(): void {
+    if (outageTimer === undefined) return
+    clearTimeout(outageTimer)
+    outageTimer = undefined
+  }
+}
+
+function lostError(stream: string): RunstreamError {
+  return new RunstreamError(
+    'store_failed',
+    `Cannot follow stream "${stream}": the Redis subscriber connection dropped while subscribing. Try again.`,
+    { details: { stream } },
+  )
+}
+
+function closedError(): RunstreamError {
+  return new RunstreamError(
+    'store_failed',
+    'The Redis store was closed; create a new one to follow streams.',
+  )
+}
+
+function isStoreError(error: unknown): error is RunstreamError {
+  return error instanceof RunstreamError
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}
+
+function noop(): void {}

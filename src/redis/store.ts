@@ -1,0 +1,267 @@
+import type { Redis, RedisOptions } from 'ioredis'
+import {
+  type DraftEvent,
+  type EventRecord,
+  parseEventId,
+  recordFromDraft,
+} from '../core/envelope.js'
+import { RunstreamError } from '../core/errors.js'
+import type { EventStore, ReadOptions, ReadResult, StoreListener, Unlisten } from '../core/store.js'
+import { openConnections } from './connection.js'
+import { createLiveFanout } from './live.js'
+import { APPEND_SCRIPT, decodePage, type RawPage, READ_SCRIPT, streamKeys } from './scripts.js'
+
+/** Connect by URL: the store opens and closes its own connections. */
+export interface RedisUrlSource {
+  /** A Redis URL, such as `redis://127.0.0.1:6379` or `rediss://user:pass@host:6380/2`. */
+  url: string
+  /**
+   * Extra ioredis options for the store's connections (TLS, sentinels, …). They override the
+   * store's defaults, which keep failures prompt: see docs/scaling.md before changing
+   * `maxRetriesPerRequest` or `retryStrategy`.
+   */
+  redisOptions?: RedisOptions
+  client?: never
+}
+
+/**
+ * Use an ioredis client you own: it runs the store's commands and stays open when the store
+ * closes. The store still opens one subscriber connection of its own, with `client.duplicate()`.
+ */
+export interface RedisClientSource {
+  /** An ioredis 5 client. Give it `maxRetriesPerRequest: 0` so failures surface at once. */
+  client: Redis
+  url?: never
+  redisOptions?: never
+}
+
+/** Settings of {@link redisStore}. */
+export interface RedisStoreSettings {
+  /**
+   * Prefix of every key and channel the store uses. Stream `workflow:exec_42` lives in
+   * `runstream:workflow:exec_42:events` and `…:meta`, and is published on
+   * `runstream:workflow:exec_42`.
+   * @defaultValue `"runstream:"`
+   */
+  prefix?: string
+  /**
+   * How many of a stream's newest events are kept for replay. Redis trims approximately (whole
+   * nodes of about 100 entries), so up to about 100 more may stay in memory, but reads apply the
+   * limit exactly: an older cursor is reported as a gap, never skipped silently.
+   * @defaultValue 10_000
+   */
+  maxEventsPerStream?: number
+  /**
+   * How long a finished stream is kept after its last event, in milliseconds (a Redis `PEXPIRE`).
+   * @defaultValue 300_000 (5 minutes)
+   */
+  finishedTtlMs?: number
+  /**
+   * How long a stream with no new event is kept, in milliseconds, so that the streams of crashed
+   * producers expire. Every append renews it.
+   * @defaultValue 3_600_000 (1 hour)
+   */
+  idleTtlMs?: number
+  /**
+   * How long live subscribers wait for Redis to come back after their connection is lost. Within
+   * it, they resume with no gap and no duplicate; past it, they are ended with `store_failed` (an
+   * SSE client then reconnects with its `Last-Event-ID`).
+   * @defaultValue 30_000
+   */
+  maxOutageMs?: number
+  /**
+   * How long one command may wait for its reply before it fails, on the connections the store
+   * opens. A command that timed out may still have run (an append that reported `store_failed`
+   * may then appear in the stream).
+   * @defaultValue 5_000
+   */
+  commandTimeoutMs?: number
+  /**
+   * Told when a connection the store opened is lost (once per outage, not at every reconnection
+   * attempt). Emit and subscription failures are reported where they happen (the manager's
+   * `onError`, the subscription), not here.
+   * @defaultValue logs with `console.error`
+   */
+  onError?: (error: RunstreamError) => void
+}
+
+/** Options of {@link redisStore}: where Redis is, and the store's settings. */
+export type RedisStoreOptions = (RedisUrlSource | RedisClientSource) & RedisStoreSettings
+
+/** The Redis {@link EventStore}: every operation is a promise. */
+export interface RedisStore extends EventStore {
+  append(draft: DraftEvent): Promise<EventRecord>
+  read(stream: string, options?: ReadOptions): Promise<ReadResult>
+  listen(stream: string, listener: StoreListener): Promise<Unlisten>
+  /** Ends live registrations and closes the connections the store opened. */
+  close(): Promise<void>
+  /** The connection that runs the store's commands (for health checks). */
+  readonly client: Redis
+  /** How many streams this process is subscribed to now. */
+  readonly watching: number
+}
+
+/**
+ * Creates an event store on Redis, to share streams between processes: producers in one place,
+ * web processes anywhere, and a `Last-Event-ID` from one process resumes on any other.
+ *
+ * Each stream is a Redis Stream (`XADD` with its id as entry id, trimmed to `maxEventsPerStream`)
+ * plus a small hash for its sequence and finished flag; an append is one Lua script that gives
+ * the id, stores, sets the expiry and publishes, atomically. Each process subscribes to the
+ * streams its clients watch over one shared subscriber connection, so a store uses two
+ * connections however many streams and subscribers it serves.
+ *
+ * @example
+ * ```ts
+ * import { createStreamManager, executionCatalog } from 'runstream'
+ * import { redisStore } from 'runstream/redis'
+ *
+ * const manager = createStreamManager({
+ *   catalog: executionCatalog,
+ *   store: redisStore({ url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' }),
+ * })
+ * ```
+ */
+export function redisStore(options: RedisStoreOptions): RedisStore {
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError('redisStore: pass { url } or { client }.')
+  }
+  const prefix = options.prefix ?? 'runstream:'
+  if (typeof prefix !== 'string') throw new TypeError('redisStore: `prefix` must be a string.')
+  const maxEvents = positiveInteger('maxEventsPerStream', options.maxEventsPerStream ?? 10_000)
+  const finishedTtl = positiveInteger('finishedTtlMs', options.finishedTtlMs ?? 300_000)
+  const idleTtl = positiveInteger('idleTtlMs', options.idleTtlMs ?? 3_600_000)
+  const maxOutageMs = positiveInteger('maxOutageMs', options.maxOutageMs ?? 30_000)
+  const commandTimeoutMs = positiveInteger('commandTimeoutMs', options.commandTimeoutMs ?? 5_000)
+  const onError = options.onError ?? defaultOnError
+  const connections = openConnections({
+    url: options.url,
+    client: options.client,
+    redisOptions: options.redisOptions,
+    commandTimeoutMs,
+    report: onError,
+  })
+  const { command } = connections
+  const keys = (stream: string) => streamKeys(prefix, stream)
+  const live = createLiveFanout({
+    subscriber: connections.subscriber,
+    keys,
+    lastId,
+    readPage,
+    maxOutageMs,
+    maxBuffered: 10_000,
+  })
+  let closed = false
+
+  return {
+    client: command,
+    get watching() {
+      return live.size
+    },
+    append(draft) {
+      if (closed) return Promise.reject(closedError())
+      const k = keys(draft.stream)
+      // Sent at once, before any await: commands leave in call order on one connection, which is
+      // how appends keep the order they were called in.
+      const sent = command.eval(
+        APPEND_SCRIPT,
+        2,
+        k.events,
+        k.meta,
+        draft.body,
+        draft.terminal ? '1' : '0',
+        maxEvents,
+        idleTtl,
+        finishedTtl,
+        k.channel,
+      )
+      return sent.then(
+        (id) => recordFromDraft(String(id), draft),
+        (error: unknown) => {
+          throw storeError(`store event "${draft.type}" of stream "${draft.stream}"`, error, {
+            stream: draft.stream,
+          })
+        },
+      )
+    },
+    async read(stream, readOptions = {}) {
+      if (closed) throw closedError()
+      const after = readOptions.after === undefined ? 0 : (parseEventId(readOptions.after) ?? 0)
+      const limit = clampLimit(readOptions.limit ?? 1000)
+      const page = await readPage(stream, after, limit)
+      return {
+        events: page.records,
+        firstId: page.firstId > 0 ? String(page.firstId) : undefined,
+        lastId: page.lastId > 0 ? String(page.lastId) : undefined,
+        finished: page.finished,
+        hasMore: page.hasMore,
+      }
+    },
+    listen(stream, listener) {
+      return live.listen(stream, listener)
+    },
+    async close() {
+      if (closed) return
+      closed = true
+      live.close()
+      await connections.close()
+    },
+  }
+
+  async function readPage(stream: string, after: number, limit: number): Promise<RawPage> {
+    const k = keys(stream)
+    let reply: unknown
+    try {
+      reply = await command.eval(READ_SCRIPT, 2, k.events, k.meta, after, limit, maxEvents)
+    } catch (error) {
+      throw storeError(`read stream "${stream}"`, error, { stream })
+    }
+    return decodePage(reply, limit)
+  }
+
+  async function lastId(stream: string): Promise<number> {
+    let seq: string | null
+    try {
+      seq = await command.hget(keys(stream).meta, 'seq')
+    } catch (error) {
+      throw storeError(`read stream "${stream}"`, error, { stream })
+    }
+    return seq === null ? 0 : Number(seq)
+  }
+}
+
+function storeError(
+  what: string,
+  error: unknown,
+  details: Record<string, unknown>,
+): RunstreamError {
+  const reason = error instanceof Error ? error.message : String(error)
+  return new RunstreamError(
+    'store_failed',
+    `Redis could not ${what}: ${reason}. Check that Redis is reachable; runstream reconnects by itself.`,
+    { cause: error, details },
+  )
+}
+
+function closedError(): RunstreamError {
+  return new RunstreamError('store_failed', 'The Redis store was closed; create a new one.')
+}
+
+// XRANGE needs a finite COUNT; a page larger than this is cut and reported with hasMore.
+const MAX_PAGE = 100_000
+
+function clampLimit(limit: number): number {
+  if (Number.isNaN(limit)) return 1000
+  return Math.min(Math.max(0, Math.floor(limit)), MAX_PAGE)
+}
+
+function positiveInteger(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw new TypeError(`redisStore: \`${name}\` must be a positive integer, got ${String(value)}.`)
+  }
+  return value
+}
+
+function defaultOnError(error: RunstreamError): void {
+  console.error(`[runstream] ${error.code}: ${error.message}`)
+}

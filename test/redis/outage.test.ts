@@ -1,0 +1,249 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import {
+  createStreamManager,
+  type EventRecord,
+  isRunstreamError,
+  type RunstreamError,
+} from '../../src/index.js'
+import { contractCatalog } from '../contract/transport.js'
+import { note, range, recorder } from './drafts.js'
+import {
+  inspector,
+  openTestStore,
+  type PrivateRedis,
+  sleep,
+  startPrivateRedis,
+  type TestStore,
+  waitUntil,
+} from './helpers.js'
+
+// Each test runs its own redis-server, which it may kill and restart: the shared Redis at 6379
+// is never stopped.
+const cleanup: (() => Promise<void> | void)[] = []
+afterEach(async () => {
+  for (const step of cleanup.splice(0).reverse()) await step()
+})
+async function privateRedis(options: { persist?: boolean } = {}): Promise<PrivateRedis> {
+  const server = await startPrivateRedis(options)
+  cleanup.push(() => server.dispose())
+  return server
+}
+function open(server: PrivateRedis, settings: Parameters<typeof openTestStore>[0] = {}): TestStore {
+  const test = openTestStore({ url: server.url, ...settings }, 'p:')
+  cleanup.push(async () => {
+    await test.store.close()
+  })
+  return test
+}
+
+describe('redisStore: connections', () => {
+  it('uses two connections per store however many streams and subscribers it serves', async () => {
+    const server = await privateRedis()
+    const inspect = inspector(server.url)
+    cleanup.push(() => inspect.disconnect())
+    const { store } = open(server)
+    const manager = createStreamManager({ catalog: contractCatalog, store, onError: () => {} })
+    const subscriptions = range(1, 20).flatMap((n) =>
+      range(1, 3).map(() => manager.subscribe({ stream: `s${n}` })),
+    )
+    cleanup.push(() => {
+      for (const subscription of subscriptions) subscription.close()
+    })
+    const firsts = subscriptions.map((subscription) => subscription.next())
+    await waitUntil(() => store.watching === 20, 5000, '20 watched streams')
+    for (let n = 1; n <= 20; n++) manager.stream(`s${n}`).emit('note', { text: 'x', n })
+    for (const first of await Promise.all(firsts)) expect(first.value?.envelope.id).toBe('1')
+
+    const clients = (await inspect.client('LIST')) as string
+    const names = clients
+      .trim()
+      .split('\n')
+      .map((line) => /name=(\S*)/.exec(line)?.[1])
+      .sort()
+    expect(names).toEqual(['runstream', 'runstream-test-inspector', 'runstream:subscriber'])
+    expect(await inspect.pubsub('NUMPAT')).toBe(0)
+    expect(((await inspect.pubsub('CHANNELS')) as string[]).length).toBe(20)
+  })
+})
+
+describe('redisStore: live delivery across reconnections', () => {
+  it('resumes with no gap and no duplicate after its subscriber connection is killed', async () => {
+    const server = await privateRedis()
+    const inspect = inspector(server.url)
+    cleanup.push(() => inspect.disconnect())
+    const producer = open(server)
+    const watcher = open(server)
+    const listener = recorder()
+    await watcher.store.listen('s', listener)
+
+    let n = 0
+    const appending = (async () => {
+      while (n < 400) {
+        await Promise.all(range(n + 1, n + 20).map((i) => producer.store.append(note('s', i))))
+        n += 20
+        await sleep(5)
+      }
+    })()
+    await listener.waitFor(60)
+    // Twice, while events keep coming: each time the subscriber reconnects, resubscribes and reads
+    // what it missed from the stream.
+    for (let kill = 0; kill < 2; kill++) {
+      expect(await inspect.client('KILL', 'TYPE', 'pubsub')).toBe(1)
+      await sleep(150)
+    }
+    await appending
+    await listener.waitFor(400)
+    // Then with the last events appended while it is away and none after: only the read that
+    // follows the reconnection can bring them.
+    await inspect.client('KILL', 'TYPE', 'pubsub')
+    await Promise.all(range(401, 450).map((i) => producer.store.append(note('s', i))))
+    await listener.waitFor(450)
+    await sleep(50)
+    expect(listener.ids()).toEqual(range(1, 450))
+    expect(listener.errors).toEqual([])
+    expect(watcher.errors.map((error) => error.code)).toContain('store_failed')
+  })
+
+  it('ends its listeners with store_failed when the events it missed were trimmed', async () => {
+    const server = await privateRedis()
+    const inspect = inspector(server.url)
+    cleanup.push(() => inspect.disconnect())
+    const producer = open(server, { maxEventsPerStream: 10 })
+    const watcher = open(server, { maxEventsPerStream: 10 })
+    const listener = recorder()
+    await watcher.store.listen('s', listener)
+    await producer.store.append(note('s', 1))
+    await listener.waitFor(1)
+    await inspect.client('KILL', 'TYPE', 'pubsub')
+    // The subscriber is back after ~100 ms; by then 299 events went by and only 10 are held.
+    await Promise.all(range(2, 300).map((i) => producer.store.append(note('s', i))))
+    const error = await listener.waitForError(3000)
+    expect(error).toMatchObject({ code: 'store_failed', details: { lastId: '1', firstId: '291' } })
+    expect(listener.ids()).toEqual([1])
+    expect(watcher.store.watching).toBe(0)
+  })
+})
+
+describe('redisStore: Redis down and back', () => {
+  it('reports emits, refuses reads and listens promptly, and recovers when Redis returns', async () => {
+    const server = await privateRedis()
+    const { store } = open(server)
+    const errors: RunstreamError[] = []
+    const manager = createStreamManager({
+      catalog: contractCatalog,
+      store,
+      onError: (error) => errors.push(error),
+    })
+    const handle = manager.stream('s')
+    handle.emit('note', { text: 'before', n: 1 })
+    await manager.flush()
+    expect(errors).toEqual([])
+
+    await server.stop()
+    const started = Date.now()
+    expect(() => handle.emit('note', { text: 'down', n: 2 })).not.toThrow()
+    await manager.flush()
+    expect(errors.map((error) => error.code)).toEqual(['store_failed'])
+    expect(Date.now() - started).toBeLessThan(2000)
+    await expect(store.read('s')).rejects.toMatchObject({ code: 'store_failed' })
+    await expect(store.listen('t', recorder())).rejects.toMatchObject({ code: 'store_failed' })
+    expect(Date.now() - started).toBeLessThan(4000)
+
+    await server.start()
+    // Nobody reconnects it: the store does, within its backoff (at most a second).
+    await waitUntil(async () => store.client.status === 'ready', 3000, 'reconnection')
+    errors.length = 0
+    handle.emit('note', { text: 'after', n: 3 })
+    await manager.flush()
+    expect(errors).toEqual([])
+    // Redis restarted without its data: the stream begins again.
+    expect((await store.read('s')).events.map((record) => record.envelope.data)).toEqual([
+      { text: 'after', n: 3 },
+    ])
+    const listener = recorder()
+    await store.listen('t', listener)
+    await store.append(note('t', 1))
+    await listener.waitFor(1)
+  })
+
+  it('keeps live subscriptions through a Redis restart that keeps its data', async () => {
+    const server = await privateRedis({ persist: true })
+    const producer = open(server)
+    const watcher = open(server, { maxOutageMs: 10_000 })
+    const emitErrors: RunstreamError[] = []
+    const producing = createStreamManager({
+      catalog: contractCatalog,
+      store: producer.store,
+      onError: (error) => emitErrors.push(error),
+    })
+    const watching = createStreamManager({
+      catalog: contractCatalog,
+      store: watcher.store,
+      onError: () => {},
+    })
+    const received: EventRecord[] = []
+    const subscription = watching.subscribe({ stream: 's' })
+    cleanup.push(() => subscription.close())
+    const consuming = (async () => {
+      for await (const record of subscription) received.push(record)
+    })()
+    await waitUntil(() => watcher.store.watching === 1, 3000, 'subscription')
+
+    const handle = producing.stream('s')
+    let n = 0
+    const emitFor = async (ms: number) => {
+      const until = Date.now() + ms
+      while (Date.now() < until) {
+        handle.emit('note', { text: 'x', n: ++n })
+        await sleep(2)
+      }
+    }
+    await emitFor(200)
+    await server.stop()
+    await emitFor(300)
+    await server.start()
+    await emitFor(400)
+    handle.emit('done', { ok: true })
+    await producing.flush()
+    await consuming
+
+    // Emits during the outage were refused (and reported); every stored event arrived once.
+    const refused = emitErrors.filter((error) => isRunstreamError(error, 'store_failed')).length
+    expect(refused).toBeGreaterThan(0)
+    const stored = await watcher.store.read('s', { limit: 100_000 })
+    expect(stored.events.length).toBe(n + 1 - refused)
+    expect(received.map((record) => Number(record.envelope.id))).toEqual(
+      range(1, stored.events.length),
+    )
+    expect(received.map((record) => record.json)).toEqual(stored.events.map((r) => r.json))
+    expect(received.at(-1)?.envelope.type).toBe('done')
+  })
+
+  it('ends live subscriptions when Redis comes back without the stream', async () => {
+    const server = await privateRedis()
+    const producer = open(server)
+    const watcher = open(server)
+    const listener = recorder()
+    await watcher.store.listen('s', listener)
+    await Promise.all(range(1, 5).map((i) => producer.store.append(note('s', i))))
+    await listener.waitFor(5)
+    await server.stop()
+    await server.start()
+    const error = await listener.waitForError(5000)
+    expect(error).toMatchObject({ code: 'store_failed', details: { lastId: '5' } })
+    expect((error as Error).message).toMatch(/no longer in Redis/)
+  })
+
+  it('ends live subscriptions after maxOutageMs without Redis', async () => {
+    const server = await privateRedis()
+    const watcher = open(server, { maxOutageMs: 400 })
+    const listener = recorder()
+    await watcher.store.listen('s', listener)
+    await server.stop()
+    const started = Date.now()
+    const error = await listener.waitForError(3000)
+    expect(Date.now() - started).toBeGreaterThanOrEqual(350)
+    expect(error).toMatchObject({ code: 'store_failed', details: { maxOutageMs: 400 } })
+    expect(watcher.store.watching).toBe(0)
+  })
+})
