@@ -18,6 +18,8 @@ export default defineConfig({
       include: ['test/types/**/*.test-d.ts'],
       tsconfig: './tsconfig.test.json',
     },
+    // The JSON report lets .ci/run print one plain "N passed, N failed" line at the end.
+    reporters: ['default', ['json', { outputFile: 'artifacts/vitest-report.json' }]],
     testTimeout: 20_000,
     hookTimeout: 30_000,
     pool: 'forks',
