@@ -1,6 +1,7 @@
 import type { $ZodType, input, output } from 'zod/v4/core'
 import { safeParse } from 'zod/v4/core'
 import { EventValidationError, type ValidationIssue } from './errors.js'
+import { compileFastCheck, type FastCheck, UNDECIDED } from './fast-validate.js'
 
 /** A map from event name to the zod schema of its payload. */
 export type EventSchemas = Record<string, $ZodType>
@@ -26,8 +27,11 @@ export interface Catalog<S extends EventSchemas = EventSchemas, T extends keyof 
   /**
    * Validates one payload. Returns the parsed output (defaults and transforms applied) or an
    * {@link EventValidationError}; never throws.
+   *
+   * @param owned - the caller made `data` and shares it with no one (a freshly parsed JSON
+   *   value): when it already is the output, it is returned itself rather than copied.
    */
-  validate(type: string, data: unknown, stream?: string): ValidationResult
+  validate(type: string, data: unknown, stream?: string, owned?: boolean): ValidationResult
 }
 
 /** What {@link Catalog.validate} returns. */
@@ -92,6 +96,14 @@ export function defineCatalog<
   const T extends keyof S & string = never,
 >(schemas: S, options: CatalogOptions<T> = {}): Catalog<S, T> {
   const names = Object.keys(schemas) as (keyof S & string)[]
+  for (const name of names) {
+    // A name is written as the SSE `event:` line: a line break there would inject frames.
+    if (!EVENT_NAME.test(name)) {
+      throw new TypeError(
+        `defineCatalog: invalid event name ${JSON.stringify(name.slice(0, 40))}: use 1 or more characters without control characters (CR, LF, NUL, …), such as "llm_chunk".`,
+      )
+    }
+  }
   const terminal = [...(options.terminal ?? [])] as T[]
   for (const name of terminal) {
     if (!Object.hasOwn(schemas, name)) {
@@ -101,6 +113,8 @@ export function defineCatalog<
     }
   }
   const terminalSet = new Set<string>(terminal)
+  // Compiled on first use, per event name: no work at import time for the built-in catalogs.
+  const fastChecks = new Map<string, { schema: $ZodType; fast: FastCheck | undefined }>()
 
   return {
     schemas,
@@ -108,17 +122,29 @@ export function defineCatalog<
     names,
     has: (type: string): type is keyof S & string => Object.hasOwn(schemas, type),
     isTerminal: (type) => terminalSet.has(type),
-    validate(type, data, stream) {
-      const schema = Object.hasOwn(schemas, type) ? schemas[type] : undefined
-      if (schema === undefined) {
-        return {
-          ok: false,
-          error: new EventValidationError(
-            'unknown_event',
-            `Unknown event type "${type}". The catalog defines: ${names.join(', ')}. Add it to the catalog or fix the name.`,
-            { eventType: type, stream },
-          ),
+    validate(type, data, stream, owned) {
+      // A Map, not `schemas[type]`: the type of a parsed event is a fresh string, which a
+      // property lookup must first internalize, every time.
+      let known = fastChecks.get(type)
+      if (known === undefined) {
+        if (!Object.hasOwn(schemas, type)) {
+          return {
+            ok: false,
+            error: new EventValidationError(
+              'unknown_event',
+              `Unknown event type "${type}". The catalog defines: ${names.join(', ')}. Add it to the catalog or fix the name.`,
+              { eventType: type, stream },
+            ),
+          }
         }
+        const schema = schemas[type] as $ZodType
+        known = { schema, fast: compileFastCheck(schema) }
+        fastChecks.set(type, known)
+      }
+      const { schema, fast } = known
+      if (fast !== undefined) {
+        const output = fast(data, owned)
+        if (output !== UNDECIDED) return { ok: true, data: output }
       }
       const result = safeParse(schema, data)
       if (result.success) return { ok: true, data: result.data }
@@ -167,6 +193,8 @@ export function mergeCatalogs<A extends AnyCatalog, B extends AnyCatalog>(
   }
   return defineCatalog({ ...a.schemas, ...b.schemas }, { terminal: [...a.terminal, ...b.terminal] })
 }
+
+const EVENT_NAME = /^[^\u0000-\u001f\u007f]+$/
 
 // zod/mini and classic zod without a locale say only "Invalid input"; add what was expected.
 function describeIssue(issue: {

@@ -1,6 +1,6 @@
 import type { AnyCatalog, CatalogEvent, EmitArgs, EventName } from './catalog.js'
 import { type CatalogEnvelope, type DraftEvent, draftBody, type EventRecord } from './envelope.js'
-import { isRunstreamError, RunstreamError } from './errors.js'
+import { EventValidationError, isRunstreamError, RunstreamError } from './errors.js'
 import { memoryStore } from './memory-store.js'
 import type { EventStore } from './store.js'
 import {
@@ -255,6 +255,19 @@ export function createStreamManager<C extends AnyCatalog>(
       )
       return
     }
+    // Checked even with validation off: the type becomes the SSE `event:` line, where a line
+    // break would let it inject frames, and a record that cannot be framed would end every
+    // watcher's stream each time it is replayed.
+    if (typeof type !== 'string' || !EVENT_TYPE.test(type)) {
+      report(
+        new EventValidationError(
+          'unknown_event',
+          `Invalid event type ${JSON.stringify(String(type).slice(0, 40))} on "${name}": an event name is 1 or more characters without control characters (CR, LF, NUL, …). Fix the name; nothing was sent.`,
+          { eventType: String(type).slice(0, 40), stream: name },
+        ),
+      )
+      return
+    }
     let value = data
     if (validate) {
       const result = catalog.validate(type, data, name)
@@ -408,6 +421,8 @@ interface HandleState {
 }
 
 const STREAM_NAME = /^[^\u0000-\u001f\u007f]{1,512}$/
+// What an event type may be: what the SSE `event:` line can carry, and the catalog allows.
+const EVENT_TYPE = /^[^\u0000-\u001f\u007f]+$/
 
 function checkStreamName(name: unknown): asserts name is string {
   if (typeof name !== 'string' || !STREAM_NAME.test(name)) {
