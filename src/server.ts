@@ -11,6 +11,7 @@ export {
   type HandlerOptions,
 } from './server/fetch-handler.js'
 export { type HttpErrorBody, type HttpErrorCode, jsonError } from './server/http-errors.js'
+export type { ConnectionLimitOptions } from './server/limits.js'
 export type { AuthorizeResult, CorsOptions, SseOptions } from './server/options.js'
 export type { HandlerStats } from './server/registry.js'
 export type { ExecutionKind } from './server/routes.js'

@@ -3,6 +3,12 @@
  * what real networks do. Node only.
  * @packageDocumentation
  */
+
+export {
+  createFaultProxy,
+  type FaultProxy,
+  type FaultProxyOptions,
+} from './testing/fault-proxy.js'
 export {
   createFaultServer,
   type FaultAnswer,

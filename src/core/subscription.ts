@@ -163,6 +163,9 @@ export function createSubscription(
   let earlyDropped = false
   let failure: unknown
   let waiter: (() => void) | undefined
+  // The replay, waiting for the subscriber to take enough of its queue for the next page.
+  let replayWaiter: (() => void) | undefined
+  const pageLimit = Math.max(1, Math.min(pageSize, maxQueue))
   let leave: (() => void) | undefined
   let finished = false
 
@@ -203,7 +206,7 @@ export function createSubscription(
       return subscription
     },
     async next() {
-      await started
+      // Not after the whole replay: the replay waits for this consumer to take its pages.
       for (;;) {
         if (queueHead < queue.length) return { value: take(), done: false }
         if (failure !== undefined) {
@@ -231,7 +234,7 @@ export function createSubscription(
   const onAbort = () => close()
   signal?.addEventListener('abort', onAbort, { once: true })
   if (signal?.aborted) close()
-  const started = isDone() ? Promise.resolve() : start()
+  if (!isDone()) void start()
   return subscription
 
   // Takes the head of the queue; only called when it is not empty.
@@ -247,7 +250,12 @@ export function createSubscription(
       finished = true
       close()
     }
+    if (replayWaiter !== undefined && hasRoomForPage()) wakeReplay()
     return record
+  }
+
+  function hasRoomForPage(): boolean {
+    return queue.length - queueHead + pageLimit <= maxQueue
   }
 
   async function start(): Promise<void> {
@@ -267,7 +275,16 @@ export function createSubscription(
   async function replay(): Promise<void> {
     let first = true
     for (;;) {
-      const page = await store.read(stream, { after: lastIdForRead(), limit: pageSize })
+      // The replay goes no faster than the subscriber takes: a long backlog waits in the store,
+      // not in this queue, so a reader that keeps up is never ended as too slow.
+      while (!hasRoomForPage()) {
+        await new Promise<void>((resolve) => {
+          replayWaiter = resolve
+        })
+        if (isDone()) return
+      }
+      const after = lastIdForRead()
+      const page = await store.read(stream, { after, limit: pageLimit })
       if (isDone()) return
       if (first) {
         first = false
@@ -285,11 +302,21 @@ export function createSubscription(
           lastId = undefined
           continue
         }
+      } else if (after !== undefined && lostSince(after, page.firstId)) {
+        // Retention dropped events this replay had not read yet: the subscriber is too far
+        // behind. It resumes from its last id, and is then told of the gap.
+        throw new RunstreamError(
+          'subscriber_overflow',
+          `Subscriber of stream "${stream}" fell behind the store's retention while replaying and was ended. Resubscribe with after: "${after ?? '0'}".`,
+          { details: { stream, lastId: after, firstId: page.firstId, maxQueue } },
+        )
       }
       for (const record of page.events) enqueue(record)
       if (isDone()) return
       if (!page.hasMore) {
-        if (!earlyDropped) break
+        // Live events that would overfill the queue are read from the store instead, once the
+        // subscriber has taken enough: only a subscriber behind the live stream itself is ended.
+        if (!earlyDropped && fits(early)) break
         earlyDropped = false
         early = []
       }
@@ -299,6 +326,22 @@ export function createSubscription(
     if (isDone()) return
     state = 'live'
     for (const record of pending) enqueue(record)
+  }
+
+  // Whether the records not queued yet among `records` fit in the queue.
+  function fits(records: readonly EventRecord[]): boolean {
+    const tail = lastIdForRead()
+    let fresh = 0
+    for (const record of records) {
+      if (tail === undefined || compareEventIds(record.envelope.id, tail) > 0) fresh++
+    }
+    return queue.length - queueHead + fresh <= maxQueue
+  }
+
+  // Whether the store no longer holds the event right after `after`.
+  function lostSince(after: string, firstId: string | undefined): boolean {
+    if (firstId === undefined) return false
+    return (parseEventId(firstId) ?? 0) > (parseEventId(after) ?? 0) + 1
   }
 
   function lastIdForRead(): string | undefined {
@@ -349,6 +392,7 @@ export function createSubscription(
   function detach(): void {
     state = 'done'
     early = []
+    wakeReplay()
     signal?.removeEventListener('abort', onAbort)
     const stop = leave
     leave = undefined
@@ -368,6 +412,12 @@ export function createSubscription(
   // A function, not a comparison, because awaits in between can change the state.
   function isDone(): boolean {
     return state === 'done'
+  }
+
+  function wakeReplay(): void {
+    const resolve = replayWaiter
+    replayWaiter = undefined
+    resolve?.()
   }
 
   function wake(): void {

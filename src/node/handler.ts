@@ -6,10 +6,12 @@ import { type Connection, openConnection } from '../server/connection.js'
 import { dispatch, noRoute } from '../server/dispatch.js'
 import type { HandlerOptions } from '../server/fetch-handler.js'
 import { JSON_HEADERS, type Refusal, refusal } from '../server/http-errors.js'
+import { createLimiter, resolveLimits, type Slot } from '../server/limits.js'
 import { type ResolvedSseOptions, resolveSseOptions } from '../server/options.js'
 import { type IncomingRequest, prepareStream } from '../server/prepare.js'
 import { createRegistry, type HandlerStats } from '../server/registry.js'
 import { type ExecutionKind, normalizeBasePath } from '../server/routes.js'
+import { withCors } from '../server/sse-response.js'
 import { createNodeSink } from './sse-sink.js'
 
 /** A request of `node:http` (Express and Fastify's `request.raw` included) or `node:http2`. */
@@ -65,7 +67,8 @@ export function createNodeHandler(
 ): NodeHandler {
   const resolved = resolveSseOptions('createNodeHandler', options)
   const basePath = normalizeBasePath(options.basePath ?? '/api/v0')
-  const registry = createRegistry()
+  const limits = resolveLimits('createNodeHandler', options, true)
+  const registry = createRegistry(createLimiter(limits, resolved.onError))
 
   const handler = async (
     req: NodeRequest,
@@ -87,13 +90,13 @@ export function createNodeHandler(
         res.end()
         return
       case 'stream':
-        return serve(incoming, res, route.match.stream, route.match.kind)
+        return serve(req, incoming, res, route.match.stream, route.match.kind)
     }
   }
 
   return Object.assign(guarded(handler), {
     respond: guarded((req: NodeRequest, res: NodeResponse, stream: string) =>
-      serve(nodeIncoming(req), res, stream, undefined),
+      serve(req, nodeIncoming(req), res, stream, undefined),
     ),
     stats: () => registry.stats(),
     close: () => registry.close(),
@@ -126,6 +129,7 @@ export function createNodeHandler(
   }
 
   async function serve(
+    req: NodeRequest,
     incoming: IncomingRequest,
     res: NodeResponse,
     stream: string,
@@ -146,14 +150,27 @@ export function createNodeHandler(
       gone = true
     }
     res.on('close', onEarlyClose)
+    let slot: Slot | undefined
     let prepared: Awaited<ReturnType<typeof prepareStream>>
     try {
+      // The place is taken before the hooks run, so a flood of requests waiting on them is capped too.
+      const admitted = await registry.limiter.admit(incoming, () => req.socket?.remoteAddress)
+      if ('status' in admitted) {
+        if (!gone) writeRefusal(res, withCors(admitted, incoming, resolved))
+        return
+      }
+      slot = admitted
       prepared = await prepareStream(manager, incoming, stream, kind, resolved)
+    } catch (error) {
+      slot?.release()
+      throw error
     } finally {
       res.off('close', onEarlyClose)
     }
+    if (gone || prepared.kind !== 'stream') slot.release()
     if (gone) return
     if (registry.closed && prepared.kind === 'stream') {
+      slot.release()
       writeRefusal(res, refusal(503, 'unavailable', 'The server is shutting down.', undefined))
       return
     }
@@ -171,19 +188,21 @@ export function createNodeHandler(
     }
     res.writeHead(200, prepared.headers)
     if ('flushHeaders' in res) res.flushHeaders()
-    startConnection(res, prepared.plan, resolved)
+    startConnection(res, prepared.plan, resolved, slot)
   }
 
   function startConnection(
     res: NodeResponse,
     plan: Parameters<typeof openConnection>[1],
     settings: ResolvedSseOptions,
+    slot: Slot,
   ): void {
     let connection: Connection | undefined
     let released = false
     const sink = createNodeSink(res, () => connection?.release())
     connection = openConnection(manager, plan, sink, settings, (done) => {
       released = true
+      slot.release()
       registry.remove(done)
     })
     if (!released) registry.add(connection)

@@ -137,7 +137,26 @@ export function openConnection(
 
   function send(record: EventRecord): void {
     if (filter !== undefined && !record.terminal && !filter.has(record.envelope.type)) return
-    feed.send(sse ? recordFrame(record) : recordText(record))
+    if (!sse) {
+      feed.send(recordText(record))
+      return
+    }
+    let frame: Uint8Array
+    try {
+      frame = recordFrame(record)
+    } catch (error) {
+      // A record another producer stored with a type or id that cannot be framed (a line break
+      // would inject frames) is skipped: ending the stream would end it again at every resume.
+      options.onError(
+        new RunstreamError(
+          'serialization_failed',
+          `Event ${JSON.stringify(record.envelope.id.slice(0, 20))} of "${stream}" was not sent: its id or type cannot be an SSE field (${error instanceof Error ? error.message : String(error)}). Fix the producer that stored it.`,
+          { cause: error, details: { stream, id: record.envelope.id.slice(0, 20) } },
+        ),
+      )
+      return
+    }
+    feed.send(frame)
   }
 
   function fail(error: unknown): void {

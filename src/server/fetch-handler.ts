@@ -1,12 +1,13 @@
 import type { StreamManager } from '../core/manager.js'
 import { dispatch, noRoute } from './dispatch.js'
+import { type ConnectionLimitOptions, createLimiter, resolveLimits } from './limits.js'
 import { resolveSseOptions, type SseOptions } from './options.js'
 import { createRegistry, type HandlerStats } from './registry.js'
 import { normalizeBasePath } from './routes.js'
 import { fetchIncoming, refusalResponse, respond } from './sse-response.js'
 
 /** Options of {@link createFetchHandler} and `createNodeHandler`. */
-export interface HandlerOptions extends SseOptions {
+export interface HandlerOptions extends SseOptions, ConnectionLimitOptions {
   /**
    * The path the routes live under:
    * `{basePath}/executions/workflows/:id/stream`, `.../agents/:id/stream`, `.../tasks/:id/stream`.
@@ -63,7 +64,8 @@ export function createFetchHandler(
 ): FetchHandler {
   const resolved = resolveSseOptions('createFetchHandler', options)
   const basePath = normalizeBasePath(options.basePath ?? '/api/v0')
-  const registry = createRegistry()
+  const limits = resolveLimits('createFetchHandler', options, false)
+  const registry = createRegistry(createLimiter(limits, resolved.onError))
 
   const handler = async (request: Request): Promise<Response> => {
     const incoming = fetchIncoming(request)

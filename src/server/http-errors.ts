@@ -12,9 +12,11 @@
  * | `not_found` | 404 | no route matches the path |
  * | `stream_not_found` | 404 | `streamExists` returned `false` |
  * | `method_not_allowed` | 405 | a method other than `GET` (or `OPTIONS` with CORS) |
+ * | `too_many_connections` | 429 | the client holds `maxConnectionsPerClient` streams already (with `Retry-After`) |
  * | `internal_error` | 500 | a hook threw; details go to `onError`, never to the client |
  * | `store_failed` | 503 | the event store could not be read |
  * | `unavailable` | 503 | the handler was closed (the server is shutting down) |
+ * | `server_busy` | 503 | the handler holds `maxConnections` streams already (with `Retry-After`) |
  */
 export type HttpErrorCode =
   | 'invalid_request'
@@ -26,9 +28,11 @@ export type HttpErrorCode =
   | 'not_found'
   | 'stream_not_found'
   | 'method_not_allowed'
+  | 'too_many_connections'
   | 'internal_error'
   | 'store_failed'
   | 'unavailable'
+  | 'server_busy'
 
 /** The JSON body of every error answered before a stream starts. */
 export interface HttpErrorBody {

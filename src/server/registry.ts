@@ -1,4 +1,5 @@
 import type { Connection } from './connection.js'
+import type { Limiter } from './limits.js'
 
 /** Live figures of a handler: what its open streams hold right now. */
 export interface HandlerStats {
@@ -12,6 +13,8 @@ export interface HandlerStats {
 export interface Registry {
   /** Whether the handler was closed: new requests get a 503. */
   readonly closed: boolean
+  /** Admits new streams within the handler's connection caps. */
+  readonly limiter: Limiter
   add(connection: Connection): void
   remove(connection: Connection): void
   stats(): HandlerStats
@@ -19,14 +22,15 @@ export interface Registry {
   close(): void
 }
 
-/** Creates an empty registry. */
-export function createRegistry(): Registry {
+/** Creates an empty registry whose new streams are admitted by `limiter`. */
+export function createRegistry(limiter: Limiter): Registry {
   const connections = new Set<Connection>()
   let closed = false
   return {
     get closed() {
       return closed
     },
+    limiter,
     add(connection) {
       connections.add(connection)
     },

@@ -1,8 +1,9 @@
 import type { StreamManager } from '../core/manager.js'
 import { type Connection, openConnection } from './connection.js'
+import { corsHeaders } from './cors.js'
 import { JSON_HEADERS, type Refusal, refusal } from './http-errors.js'
 import { type ResolvedSseOptions, resolveSseOptions, type SseOptions } from './options.js'
-import { type IncomingRequest, prepareStream } from './prepare.js'
+import { type IncomingRequest, type Preparation, prepareStream } from './prepare.js'
 import type { Registry } from './registry.js'
 import type { ExecutionKind } from './routes.js'
 import { createWebSink } from './web-sink.js'
@@ -59,8 +60,20 @@ export async function respond(
       }),
     )
   }
-  const prepared = await prepareStream(manager, incoming, stream, kind, options)
+  // The place is taken before the hooks run, so a flood of requests waiting on them is capped too.
+  const slot = registry === undefined ? undefined : await registry.limiter.admit(incoming, noKey)
+  if (slot !== undefined && 'status' in slot)
+    return refusalResponse(withCors(slot, incoming, options))
+  let prepared: Preparation
+  try {
+    prepared = await prepareStream(manager, incoming, stream, kind, options)
+  } catch (error) {
+    slot?.release()
+    throw error
+  }
+  if (prepared.kind !== 'stream') slot?.release()
   if (closed() && prepared.kind === 'stream') {
+    slot?.release()
     return refusalResponse(refusal(503, 'unavailable', 'The server is shutting down.'))
   }
   switch (prepared.kind) {
@@ -79,6 +92,7 @@ export async function respond(
   connection = openConnection(manager, prepared.plan, sink, options, (done) => {
     released = true
     signal.removeEventListener('abort', onAbort)
+    slot?.release()
     registry?.remove(done)
   })
   // A connection can end while it opens (the subscription failed at once): then nothing is held.
@@ -110,4 +124,17 @@ export function refusalResponse(r: Refusal): Response {
     status: r.status,
     headers: r.headers === undefined ? JSON_HEADERS : { ...JSON_HEADERS, ...r.headers },
   })
+}
+
+/** A Fetch request carries no client address: without `clientKey`, no per-client count. */
+const noKey = (): undefined => undefined
+
+/** A refusal with the CORS headers of the request's origin, so a page can read why. */
+export function withCors(
+  r: Refusal,
+  incoming: IncomingRequest,
+  options: ResolvedSseOptions,
+): Refusal {
+  const cors = corsHeaders(options.cors, incoming.header('origin'))
+  return cors === undefined ? r : { ...r, headers: { ...r.headers, ...cors } }
 }

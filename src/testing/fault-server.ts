@@ -45,6 +45,12 @@ export interface FaultStream {
    * @defaultValue `'close'`
    */
   end?: 'close' | 'destroy' | 'destroy-mid-event' | 'hang' | 'keep-open'
+  /**
+   * Destroys the socket once exactly this many bytes of the body (prelude and events) are
+   * written: a connection dropped at any byte, inside a field, a line break or a UTF-8
+   * character. Takes the place of `end`.
+   */
+  cutAfterBytes?: number
   /** For `keep-open`: the heartbeat period. @defaultValue 1000 */
   heartbeatMs?: number
   /** Extra response headers. */
@@ -55,12 +61,19 @@ export interface FaultStream {
 export interface FaultRequest {
   /** 1 for the first request, 2 for the second, … */
   attempt: number
+  /** The request method, such as `GET`. */
   method: string
   /** The path and query. */
   url: string
   /** The `Last-Event-ID` header, if sent. */
   lastEventId: string | undefined
+  /** Every request header, names lower-cased. */
   headers: IncomingMessage['headers']
+  /**
+   * Body bytes of a `stream` answer handed to the socket so far, updated as they go: the server
+   * waits for `drain` like a real one, so a client that stops reading stops this count.
+   */
+  bytesSent: number
 }
 
 /** Options of {@link createFaultServer}. */
@@ -122,9 +135,10 @@ export async function createFaultServer(options: FaultServerOptions): Promise<Fa
       url: req.url ?? '/',
       lastEventId: headerValue(req.headers['last-event-id']),
       headers: req.headers,
+      bytesSent: 0,
     }
     requests.push(request)
-    answer(choose(request), req, res)
+    answer(choose(request), request, req, res)
   })
   server.on('connection', (socket) => {
     sockets.add(socket)
@@ -153,7 +167,12 @@ export async function createFaultServer(options: FaultServerOptions): Promise<Fa
     },
   }
 
-  function answer(plan: FaultAnswer, req: IncomingMessage, res: ServerResponse): void {
+  function answer(
+    plan: FaultAnswer,
+    request: FaultRequest,
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): void {
     switch (plan.kind) {
       case 'status':
         res.writeHead(plan.status, { 'content-type': 'text/plain; charset=utf-8', ...plan.headers })
@@ -175,12 +194,12 @@ export async function createFaultServer(options: FaultServerOptions): Promise<Fa
         req.socket.destroy()
         return
       case 'stream':
-        stream(plan, res)
+        stream(plan, request, res)
         return
     }
   }
 
-  function stream(plan: FaultStream, res: ServerResponse): void {
+  function stream(plan: FaultStream, request: FaultRequest, res: ServerResponse): void {
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache, no-transform',
@@ -190,26 +209,36 @@ export async function createFaultServer(options: FaultServerOptions): Promise<Fa
     const frames = (plan.events ?? []).map((event) =>
       Buffer.from(formatSse(toMessage(event)), 'utf8'),
     )
-    const end = plan.end ?? 'close'
+    const cutAt = plan.cutAfterBytes
+    if (cutAt !== undefined && (!Number.isSafeInteger(cutAt) || cutAt < 0)) {
+      throw new TypeError('createFaultServer: `cutAfterBytes` must be a non-negative integer.')
+    }
+    const end = cutAt === undefined ? (plan.end ?? 'close') : 'destroy'
     let tail: Buffer | undefined
     if (end === 'destroy-mid-event') {
       const last = frames.pop() ?? Buffer.from('data: {"unterminated":true}\n\n')
       tail = last.subarray(0, Math.max(1, Math.floor(last.length / 2)))
     }
-    const bytes = Buffer.concat([
+    const whole = Buffer.concat([
       Buffer.from(plan.prelude ?? '', 'utf8'),
       ...frames,
       ...(tail ? [tail] : []),
     ])
-    const chunks = cut(bytes, plan.split, frames, plan.prelude)
+    const bytes = cutAt === undefined ? whole : whole.subarray(0, cutAt)
+    const chunks = cut(bytes, plan.split, frames, plan.prelude).filter((c) => c.length > 0)
     const delay = plan.delayMs ?? 0
     let index = 0
     const next = () => {
       if (res.destroyed) return
       if (index < chunks.length) {
-        res.write(chunks[index++])
-        if (delay > 0) schedule(next, delay)
-        else setImmediate(next)
+        const chunk = chunks[index++] as Buffer
+        const room = res.write(chunk, () => {
+          request.bytesSent += chunk.length
+        })
+        const go = () => (delay > 0 ? schedule(next, delay) : setImmediate(next))
+        // A full socket waits for the client, as a real server does.
+        if (room) go()
+        else res.once('drain', go)
         return
       }
       finish(plan, end, res)

@@ -110,6 +110,22 @@ describe('createFaultServer', () => {
     expect(ending).toBe('aborted')
   })
 
+  it('drops the connection after exactly cutAfterBytes, even inside a UTF-8 character', async () => {
+    const event = { id: '1', data: 'é🚀' }
+    const whole = Buffer.from('id: 1\ndata: é🚀\n\n', 'utf8')
+    // Byte 13 is inside "é" (bytes 12-13); 16 is inside the rocket (bytes 14-17).
+    for (const cutAfterBytes of [0, 13, 16, whole.length - 1]) {
+      server = await createFaultServer({
+        answers: [{ kind: 'stream', events: [event], cutAfterBytes }],
+      })
+      const { chunks, ending } = await fetchRaw(server.url)
+      expect(Buffer.concat(chunks)).toEqual(whole.subarray(0, cutAfterBytes))
+      expect(ending).toBe('aborted')
+      await server.close()
+      server = undefined
+    }
+  })
+
   it('goes silent with the socket open (half-open), until dropped', async () => {
     server = await createFaultServer({
       answers: [{ kind: 'stream', events: [{ id: '1', data: 'x' }], end: 'hang' }],
