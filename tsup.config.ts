@@ -43,6 +43,6 @@ export default defineConfig({
   clean: true,
   splitting: true,
   treeshake: true,
-  external: [/^node:/, 'zod', 'eventsource-parser', 'mitt', 'ioredis'],
+  external: [/^node:/, 'zod', 'eventsource-parser', 'ioredis'],
   onSuccess: buildDemoPage,
 })

@@ -2,7 +2,7 @@
 // 1. dist/index.js, dist/server.js and dist/client.js, with every chunk they import, import
 //    nothing from node:* or a bare Node builtin, so they run in browsers, Workers, Deno and Bun.
 // 2. runstream/client, bundled the way an app's bundler would (minified, its dependencies
-//    eventsource-parser and mitt included, zod left out as the peer it is), fits 6 kB gzipped.
+//    eventsource-parser included, zod left out as the peer it is), fits 6 kB gzipped.
 // Prints the figures; exits 1 on any failure. The checks are exported for test/client/bundle.test.ts.
 import { existsSync } from 'node:fs'
 import { builtinModules } from 'node:module'

@@ -1,5 +1,4 @@
 import type { EventSourceMessage } from 'eventsource-parser'
-import mitt from 'mitt'
 import type { AnyCatalog } from '../core/catalog.js'
 import { compareEventIds } from '../core/envelope.js'
 import { RunstreamError, type RunstreamErrorCode } from '../core/errors.js'
@@ -100,8 +99,10 @@ export interface ConnectOptions<C extends AnyCatalog | undefined = undefined> {
   maxEventSize?: number
   /**
    * How many events may wait for a slow `for await` body before the client stops reading from
-   * the network until it catches up.
-   * @defaultValue 1000
+   * the network until it catches up. (The events of one network chunk are always taken whole.)
+   * A small number keeps few events alive at once, which is cheaper for the garbage collector
+   * than a deep queue, and lets TCP hold the rest.
+   * @defaultValue 100
    */
   highWaterMark?: number
   /** Called when a response opens the event stream (after every reconnect too). */
@@ -189,10 +190,12 @@ export function connect<C extends AnyCatalog | undefined = undefined>(
     signal,
     idleTimeoutMs = 45_000,
     maxEventSize = 2_097_152,
-    highWaterMark = 1000,
+    highWaterMark = 100,
   } = options
   const terminal = new Set<string>(options.terminal ?? catalog?.terminal ?? DEFAULT_TERMINAL)
-  const emitter = mitt<Record<string, StreamEvent>>()
+  // The on() handlers by event name ('*': all). Each list is replaced, never changed in place, so
+  // a dispatch runs the handlers there were when it began, without copying them per event.
+  const listeners = new Map<string, ((event: StreamEvent) => void)[]>()
 
   let readyState: ReadyState = 'connecting'
   // The cursor when it is a runstream id (a decimal), which replayed events are compared with.
@@ -223,9 +226,21 @@ export function connect<C extends AnyCatalog | undefined = undefined>(
       return lastEventId
     },
     on(type, handler) {
-      const call = (a: unknown, b?: unknown) => safely(handler as (event: unknown) => void, b ?? a)
-      emitter.on(type, call)
-      return () => emitter.off(type, call)
+      const handle = handler as (event: StreamEvent) => void
+      // No rest arguments here: this runs for every event a handler gets.
+      const call = (event: StreamEvent) => {
+        try {
+          handle(event)
+        } catch (error) {
+          rethrow(error)
+        }
+      }
+      listeners.set(type, [...(listeners.get(type) ?? []), call])
+      return () => {
+        const rest = listeners.get(type)?.filter((other) => other !== call) ?? []
+        if (rest.length > 0) listeners.set(type, rest)
+        else listeners.delete(type)
+      }
     },
     close,
     [Symbol.asyncIterator]() {
@@ -467,7 +482,7 @@ export function connect<C extends AnyCatalog | undefined = undefined>(
       lastDecimal = decimal ? cursor : undefined
     }
     if (catalog) {
-      const result = catalog.validate(event.type, event.data, event.stream)
+      const result = catalog.validate(event.type, event.data, event.stream, true)
       if (!result.ok) {
         if (strict) return { kind: 'fatal', error: result.error }
         report(result.error, false)
@@ -475,7 +490,10 @@ export function connect<C extends AnyCatalog | undefined = undefined>(
       }
       event.data = result.data
     }
-    if (emitter.all.size > 0) emitter.emit(event.type, event)
+    if (listeners.size > 0) {
+      for (const call of listeners.get(event.type) ?? NONE) call(event)
+      for (const call of listeners.get('*') ?? NONE) call(event)
+    }
     queue?.push(event)
     return terminal.has(event.type) ? 'terminal' : 'delivered'
   }
@@ -498,6 +516,8 @@ export function connect<C extends AnyCatalog | undefined = undefined>(
 const DEFAULT_TERMINAL = ['complete', 'error']
 
 const END: Outcome = { kind: 'end' }
+
+const NONE: readonly never[] = []
 
 const retry = (error: RunstreamError, healthy: boolean, retryAfterMs?: number): Outcome => ({
   kind: 'retry',
@@ -525,10 +545,14 @@ function safely<A extends unknown[]>(callback: (...args: A) => void, ...args: A)
   try {
     callback(...args)
   } catch (error) {
-    queueMicrotask(() => {
-      throw error
-    })
+    rethrow(error)
   }
+}
+
+function rethrow(error: unknown): void {
+  queueMicrotask(() => {
+    throw error
+  })
 }
 
 function absoluteUrl(url: string | URL): URL {

@@ -18,7 +18,9 @@ export interface EventQueue<T> {
 
 /** Creates an {@link EventQueue}. */
 export function createEventQueue<T>(highWater: number, onReturn: () => void): EventQueue<T> {
-  const items: T[] = []
+  // A list read from `head`: `shift()` copies the whole array each time once it is long.
+  let items: (T | undefined)[] = []
+  let head = 0
   let ended = false
   let failure: unknown
   // At most one side waits at a time: the consumer for an event, or the connection for room.
@@ -29,9 +31,17 @@ export function createEventQueue<T>(highWater: number, onReturn: () => void): Ev
   const iterator: AsyncIterableIterator<T> = {
     [Symbol.asyncIterator]: () => iterator,
     next() {
-      if (items.length > 0) {
-        const value = items.shift() as T
-        if (items.length < highWater) release()
+      if (head < items.length) {
+        const value = items[head] as T
+        items[head++] = undefined
+        if (head === items.length) {
+          items.length = 0
+          head = 0
+        } else if (head >= COMPACT_AT && head * 2 >= items.length) {
+          items = items.slice(head)
+          head = 0
+        }
+        if (producer !== undefined && items.length - head < highWater) release()
         return Promise.resolve({ value, done: false })
       }
       if (ended) {
@@ -43,7 +53,8 @@ export function createEventQueue<T>(highWater: number, onReturn: () => void): Ev
       return new Promise((resolve) => (consumer = resolve))
     },
     return() {
-      items.length = 0
+      items = []
+      head = 0
       end()
       failure = undefined
       onReturn()
@@ -66,17 +77,18 @@ export function createEventQueue<T>(highWater: number, onReturn: () => void): Ev
     iterator,
     end,
     get full() {
-      return items.length >= highWater
+      return items.length - head >= highWater
     },
     push(value) {
       if (ended) return
       if (consumer) {
-        consumer({ value, done: false })
+        const resolve = consumer
         consumer = undefined
+        resolve({ value, done: false })
       } else items.push(value)
     },
     drained() {
-      return ended || items.length < highWater
+      return ended || items.length - head < highWater
         ? Promise.resolve()
         : new Promise<void>((resolve) => (producer = resolve))
     },
@@ -87,5 +99,8 @@ export function createEventQueue<T>(highWater: number, onReturn: () => void): Ev
     producer = undefined
   }
 }
+
+// Past this many taken events, the list is cut down to what is left (when that is at most half).
+const COMPACT_AT = 1024
 
 const done: Promise<IteratorResult<never>> = Promise.resolve({ value: undefined, done: true })

@@ -10,7 +10,7 @@ import { createStreamManager, executionCatalog } from '../../src/index.js'
 import { createNodeHandler } from '../../src/node.js'
 
 // A real Chromium loads a page that imports the BUILT client (dist/client.js and its chunks, with
-// eventsource-parser and mitt mapped from node_modules), watches a stream of the real Node
+// eventsource-parser mapped from node_modules), watches a stream of the real Node
 // handler, and survives a server-side drop. The test reads what the page saw.
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
@@ -72,7 +72,7 @@ const PAGE = `<!doctype html>
 <html>
 <head>
 <script type="importmap">
-{ "imports": { "eventsource-parser": "/vendor/eventsource-parser.js", "mitt": "/vendor/mitt.js" } }
+{ "imports": { "eventsource-parser": "/vendor/eventsource-parser.js" } }
 </script>
 </head>
 <body>
@@ -115,7 +115,6 @@ describe.skipIf(chromiumPath === undefined)('the built client in Chromium', () =
         '/vendor/eventsource-parser.js',
         readFileSync(join(root, 'node_modules/eventsource-parser/dist/index.js'), 'utf8'),
       ],
-      ['/vendor/mitt.js', readFileSync(join(root, 'node_modules/mitt/dist/mitt.mjs'), 'utf8')],
     ])
     const send = (res: ServerResponse, type: string, body: string) => {
       res.writeHead(200, { 'content-type': type, 'cache-control': 'no-store' })

@@ -23,7 +23,7 @@ describe('the built client entry', () => {
     const { files, nodeImports, external } = await findNodeImports(root, 'dist/client.js')
     expect(files.length).toBeGreaterThan(1)
     expect(nodeImports).toEqual([])
-    expect(external.sort()).toEqual(['eventsource-parser', 'mitt'])
+    expect(external.sort()).toEqual(['eventsource-parser'])
   })
 
   test('the checker does find a Node builtin hidden in a chunk', async () => {
