@@ -5,10 +5,16 @@
  * - `bare`: eventsource-parser + `JSON.parse`, nothing else: the floor any client pays;
  * - `runstream`: `connect()` from runstream/client with the execution catalog: parse, JSON,
  *   zod validation, dedup, dispatch to a `for await` loop;
- * - `fetch-event-source`: @microsoft/fetch-event-source + `JSON.parse` in `onmessage`.
+ * - `fetch-event-source`: @microsoft/fetch-event-source + `JSON.parse` in `onmessage`;
+ * - `eventsource`: the `eventsource` package (a WHATWG `EventSource`) + `JSON.parse` in listeners.
+ *
+ * Every client reads the body of a `Response` from its `fetch` option (eventsource-parser, which
+ * has none, reads the same body by hand) and keeps its default timers (runstream's idle
+ * watchdog is re-armed for every chunk, as it is in an app).
  *
  * Three shapes: ~250-byte `llm_chunk` envelopes (the goal: runstream ≥ 0.85× bare and ≥ 1.5×
- * fetch-event-source), 4 KB envelopes, and ~25-byte token deltas.
+ * fetch-event-source), 4 KB envelopes (a tenth as many events, to stay within the time
+ * budget), and ~25-byte token deltas.
  *
  * Run: `npx tsx bench/consume.ts [--events 100000] [--rounds 5] [--json]`. Results go to
  * bench/results/consume.json. In-process, no network: it measures the client, not the loopback.
@@ -17,9 +23,11 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { fetchEventSource } from '@microsoft/fetch-event-source'
+import { EventSource } from 'eventsource'
 import { createParser } from 'eventsource-parser'
 import { connect } from '../src/client.js'
 import { executionCatalog } from '../src/index.js'
+import { isMain, numberArgument, runMain } from './lib/processes.js'
 
 /** Options of {@link run}. */
 export interface ConsumeOptions {
@@ -46,6 +54,7 @@ export type Contender =
   | 'runstream-on'
   | 'runstream-raw'
   | 'fetch-event-source'
+  | 'eventsource'
 
 /** The figures of one shape. */
 export interface ShapeResult {
@@ -58,6 +67,8 @@ export interface ShapeResult {
   vsBare: number
   /** runstream ÷ fetch-event-source. */
   vsFetchEventSource: number
+  /** runstream-on ÷ bare: the same pipeline with `on()` handlers instead of `for await`. */
+  onVsBare: number
 }
 
 /** What {@link run} returns. */
@@ -108,6 +119,7 @@ export async function run(options: ConsumeOptions = {}): Promise<ConsumeResult> 
       eventsPerSecond: best,
       vsBare: best.runstream / best.bare,
       vsFetchEventSource: best.runstream / best['fetch-event-source'],
+      onVsBare: best['runstream-on'] / best.bare,
     })
   }
   const main = results[0] as ShapeResult
@@ -133,6 +145,7 @@ const CONTENDERS: readonly Contender[] = [
   'runstream-on',
   'runstream-raw',
   'fetch-event-source',
+  'eventsource',
 ]
 
 // Each consumer reads the chunks from the body of a fresh Response and returns how many events
@@ -164,7 +177,6 @@ const CONSUMERS: Record<Contender, (chunks: Uint8Array[]) => Promise<number>> = 
       catalog: executionCatalog,
       fetch: async () => sseResponse(chunks),
       reconnect: false,
-      idleTimeoutMs: 0,
     })
     for await (const event of subscription) {
       sink = event.data
@@ -182,7 +194,6 @@ const CONSUMERS: Record<Contender, (chunks: Uint8Array[]) => Promise<number>> = 
         catalog: executionCatalog,
         fetch: async () => sseResponse(chunks),
         reconnect: false,
-        idleTimeoutMs: 0,
         onError: reject,
       })
       subscription.on('*', (event) => {
@@ -202,7 +213,6 @@ const CONSUMERS: Record<Contender, (chunks: Uint8Array[]) => Promise<number>> = 
     const subscription = connect('http://bench.invalid/stream', {
       fetch: async () => sseResponse(chunks),
       reconnect: false,
-      idleTimeoutMs: 0,
     })
     for await (const event of subscription) {
       sink = event.data
@@ -241,6 +251,32 @@ const CONSUMERS: Record<Contender, (chunks: Uint8Array[]) => Promise<number>> = 
     }
     keep(sink)
     return count
+  },
+
+  eventsource(chunks) {
+    return new Promise((resolve, reject) => {
+      let count = 0
+      let sink: unknown
+      const source = new EventSource('http://bench.invalid/stream', {
+        fetch: async () => sseResponse(chunks),
+      })
+      const onEvent = (event: MessageEvent<string>) => {
+        sink = JSON.parse(event.data)
+        count++
+        if (event.type === 'complete') {
+          // Closed at the terminal event, as an app would: otherwise it reconnects.
+          source.close()
+          keep(sink)
+          resolve(count)
+        }
+      }
+      source.addEventListener('llm_chunk', onEvent)
+      source.addEventListener('complete', onEvent)
+      source.onerror = (error) => {
+        source.close()
+        reject(new Error(`eventsource failed: ${String(error.message)}`))
+      }
+    })
   },
 }
 
@@ -310,25 +346,14 @@ function fmt(eventsPerSecond: number): string {
   return `${(eventsPerSecond / 1e6).toFixed(2)} M ev/s`
 }
 
-function argument(name: string): number | undefined {
-  const at = process.argv.indexOf(`--${name}`)
-  const value = at === -1 ? undefined : Number(process.argv[at + 1])
-  return value !== undefined && Number.isFinite(value) ? value : undefined
-}
-
-if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const events = argument('events')
-  const rounds = argument('rounds')
-  run({
-    ...(events === undefined ? {} : { events }),
-    ...(rounds === undefined ? {} : { rounds }),
-  }).then(
-    (result) => {
-      if (process.argv.includes('--json')) console.log(JSON.stringify(result))
-    },
-    (error: unknown) => {
-      console.error(error)
-      process.exitCode = 1
-    },
-  )
+if (isMain(import.meta.url)) {
+  runMain(async () => {
+    const events = numberArgument('events')
+    const rounds = numberArgument('rounds')
+    const result = await run({
+      ...(events === undefined ? {} : { events }),
+      ...(rounds === undefined ? {} : { rounds }),
+    })
+    if (process.argv.includes('--json')) console.log(JSON.stringify(result))
+  })
 }

@@ -4,7 +4,8 @@
  * events in bursts and reports when it started.
  *
  * IPC in: { type: 'start', variant, events, eventBytes, burst }, { type: 'measure' },
- * { type: 'emit' }. Out: { type: 'listening', port, path }, { type: 'memory', … }, { type: 'emitted', startedAt }.
+ * { type: 'emit' }, { type: 'cpu' }. Out: { type: 'listening', port, path }, { type: 'memory', … },
+ * { type: 'emitted', startedAt }, { type: 'cpu', cpuMs } (CPU time used since the emit began).
  */
 import http from 'node:http'
 import { setFlagsFromString } from 'node:v8'
@@ -42,12 +43,19 @@ const HEADERS = {
 
 let emitter: (() => void) | undefined
 let baseline: NodeJS.MemoryUsage | undefined
+// The CPU this process had used when the events started: what it used since is the server's cost.
+let cpuAtEmit: NodeJS.CpuUsage | undefined
 
-process.on('message', (message: Start | { type: 'measure' | 'emit' | 'exit' }) => {
+process.on('message', (message: Start | { type: 'measure' | 'emit' | 'cpu' | 'exit' }) => {
   if (message.type === 'start') void start(message)
   else if (message.type === 'measure') measure()
-  else if (message.type === 'emit') emitter?.()
-  else if (message.type === 'exit') process.exit(0)
+  else if (message.type === 'emit') {
+    cpuAtEmit = process.cpuUsage()
+    emitter?.()
+  } else if (message.type === 'cpu') {
+    const cpu = process.cpuUsage(cpuAtEmit)
+    process.send?.({ type: 'cpu', cpuMs: (cpu.user + cpu.system) / 1000 })
+  } else if (message.type === 'exit') process.exit(0)
 })
 
 async function start(options: Start): Promise<void> {

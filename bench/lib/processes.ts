@@ -1,0 +1,112 @@
+/**
+ * Child processes for the bench: each heavy side (a server, a crowd of clients) runs in a
+ * process of its own, so one case's heap, sockets and JIT state never disturb the next, and a
+ * server and its clients each get a core of their own.
+ */
+import { type ChildProcess, fork } from 'node:child_process'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const here = dirname(fileURLToPath(import.meta.url))
+
+/** How long a bench process may take to answer one step before the case fails. */
+export const STEP_TIMEOUT_MS = 60_000
+
+/** A set of bench processes that are all stopped together. */
+export interface ProcessGroup {
+  /** Forks `bench/lib/<file>` under tsx, with `--expose-gc`, talking over IPC. */
+  spawn(file: string): ChildProcess
+  /** Asks every process to exit, and kills the ones that have not within a second. */
+  stopAll(): Promise<void>
+}
+
+/**
+ * Creates a {@link ProcessGroup}. `BENCH_NODE_OPTIONS` adds flags to every bench process, such
+ * as `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile one side.
+ */
+export function processGroup(): ProcessGroup {
+  const children: ChildProcess[] = []
+  return {
+    spawn(file) {
+      const child = fork(join(here, file), [], {
+        execArgv: [
+          '--import',
+          'tsx',
+          '--expose-gc',
+          ...(process.env.BENCH_NODE_OPTIONS?.split(' ').filter(Boolean) ?? []),
+        ],
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      })
+      children.push(child)
+      return child
+    },
+    async stopAll() {
+      await Promise.all(children.map(stop))
+    },
+  }
+}
+
+/** Asks a bench process to exit, and kills it if it has not within a second. */
+export async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  child.send({ type: 'exit' }, () => undefined)
+  const timer = setTimeout(() => child.kill('SIGKILL'), 1000)
+  await exited
+  clearTimeout(timer)
+}
+
+/** Waits for the next IPC message of `type` from `child`; fails if it exits or times out first. */
+export function next<T>(
+  child: ChildProcess,
+  type: string,
+  timeoutMs: number = STEP_TIMEOUT_MS,
+): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      cleanup()
+      reject(new Error(`no "${type}" from a bench process within ${timeoutMs} ms`))
+    }, timeoutMs)
+    const onMessage = (message: { type: string } & T) => {
+      if (message.type !== type) return
+      cleanup()
+      resolve(message)
+    }
+    const onExit = (code: number | null, signal: string | null) => {
+      cleanup()
+      reject(new Error(`a bench process exited (${signal ?? code}) while waiting for "${type}"`))
+    }
+    const cleanup = () => {
+      clearTimeout(timer)
+      child.off('message', onMessage)
+      child.off('exit', onExit)
+    }
+    child.on('message', onMessage)
+    child.on('exit', onExit)
+  })
+}
+
+/** Resolves after `ms`. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}
+
+/** The value after `--name` on the command line, as a number. */
+export function numberArgument(name: string): number | undefined {
+  const at = process.argv.indexOf(`--${name}`)
+  const value = at === -1 ? undefined : Number(process.argv[at + 1])
+  return value !== undefined && Number.isFinite(value) ? value : undefined
+}
+
+/** Whether this module is the script node was started with. */
+export function isMain(url: string): boolean {
+  return process.argv[1] !== undefined && fileURLToPath(url) === process.argv[1]
+}
+
+/** Runs `main` as a script: prints a crash and sets a failing exit code. */
+export function runMain(main: () => Promise<unknown>): void {
+  main().catch((error: unknown) => {
+    console.error(error)
+    process.exitCode = 1
+  })
+}
