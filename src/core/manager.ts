@@ -148,30 +148,11 @@ export function createStreamManager<C extends AnyCatalog>(
         subscribeOptions,
         subscribeOptions.maxQueue ?? maxSubscriberQueue,
         1000,
+        // It leaves the set itself when it ends (done, failed, returned or closed): no wrapper
+        // closures per subscriber.
+        subscriptions,
       )
       subscriptions.add(subscription)
-      const release = () => subscriptions.delete(subscription)
-      const { next, return: end } = subscription
-      subscription.next = async () => {
-        try {
-          const result = await next()
-          if (result.done) release()
-          return result
-        } catch (error) {
-          release()
-          throw error
-        }
-      }
-      subscription.return = async (value) => {
-        release()
-        return end ? end(value) : { value: undefined, done: true }
-      }
-      // close() without a later next() must not leave the subscription in the set.
-      const { close } = subscription
-      subscription.close = () => {
-        release()
-        close()
-      }
       return subscription as Subscription<CatalogEnvelope<C>>
     },
     flush,

@@ -143,6 +143,7 @@ export function createSubscription(
   options: SubscribeOptions,
   maxQueue: number,
   pageSize: number,
+  owners?: Set<Subscription>,
 ): Subscription {
   const { stream, signal, onGap } = options
   if (options.after !== undefined && parseEventId(options.after) === undefined) {
@@ -198,10 +199,10 @@ export function createSubscription(
     },
   }
 
-  const subscription: Subscription = {
-    get lastId() {
-      return lastId
-    },
+  // `lastId` is a data property kept equal to the variable, not a getter: an object literal with
+  // a getter of its own is kept in V8's slow dictionary mode, a cost paid per subscriber.
+  const subscription: Subscription & { lastId: string | undefined } = {
+    lastId,
     [Symbol.asyncIterator]() {
       return subscription
     },
@@ -212,9 +213,13 @@ export function createSubscription(
         if (failure !== undefined) {
           const error = failure
           failure = undefined
+          owners?.delete(subscription)
           throw error
         }
-        if (isDone()) return { value: undefined, done: true }
+        if (isDone()) {
+          owners?.delete(subscription)
+          return { value: undefined, done: true }
+        }
         await new Promise<void>((resolve) => {
           waiter = resolve
         })
@@ -231,11 +236,14 @@ export function createSubscription(
       return taken
     },
   }
-  const onAbort = () => close()
   signal?.addEventListener('abort', onAbort, { once: true })
   if (signal?.aborted) close()
   if (!isDone()) void start()
   return subscription
+
+  function onAbort(): void {
+    close()
+  }
 
   // Takes the head of the queue; only called when it is not empty.
   function take(): EventRecord {
@@ -246,6 +254,7 @@ export function createSubscription(
       queueHead = 0
     }
     lastId = record.envelope.id
+    subscription.lastId = lastId
     if (record.terminal) {
       finished = true
       close()
@@ -288,7 +297,7 @@ export function createSubscription(
       if (isDone()) return
       if (first) {
         first = false
-        const gap = detectGap(page.firstId, page.lastId)
+        const gap = detectGap(options.after, page.firstId, page.lastId)
         if (gap !== undefined) {
           if (onGap === undefined) {
             throw new RunstreamError(
@@ -300,6 +309,7 @@ export function createSubscription(
           onGap(gap)
           // Go on from the oldest event still held.
           lastId = undefined
+          subscription.lastId = undefined
           continue
         }
       } else if (after !== undefined && lostSince(after, page.firstId)) {
@@ -338,28 +348,9 @@ export function createSubscription(
     return queue.length - queueHead + fresh <= maxQueue
   }
 
-  // Whether the store no longer holds the event right after `after`.
-  function lostSince(after: string, firstId: string | undefined): boolean {
-    if (firstId === undefined) return false
-    return (parseEventId(firstId) ?? 0) > (parseEventId(after) ?? 0) + 1
-  }
-
   function lastIdForRead(): string | undefined {
     const tail = queue.length > queueHead ? queue[queue.length - 1]?.envelope.id : undefined
     return tail ?? lastId
-  }
-
-  function detectGap(firstId: string | undefined, newest: string | undefined): GapInfo | undefined {
-    const after = options.after
-    if (after === undefined || after === '0') return undefined
-    const cursor = parseEventId(after) ?? 0
-    if (newest === undefined || cursor > (parseEventId(newest) ?? 0)) {
-      return { reason: 'unknown', after, firstId, lastId: newest }
-    }
-    if (firstId !== undefined && (parseEventId(firstId) ?? 0) > cursor + 1) {
-      return { reason: 'expired', after, firstId, lastId: newest }
-    }
-    return undefined
   }
 
   function enqueue(record: EventRecord): void {
@@ -400,6 +391,7 @@ export function createSubscription(
   }
 
   function close(): void {
+    owners?.delete(subscription)
     if (!finished) {
       // Closing drops what was queued but not taken.
       queue.length = 0
@@ -425,4 +417,27 @@ export function createSubscription(
     waiter = undefined
     resolve?.()
   }
+}
+
+// Whether the store no longer holds the event right after `after`.
+function lostSince(after: string, firstId: string | undefined): boolean {
+  if (firstId === undefined) return false
+  return (parseEventId(firstId) ?? 0) > (parseEventId(after) ?? 0) + 1
+}
+
+// Whether the cursor `after` is older than what the store holds, or unknown to it.
+function detectGap(
+  after: string | undefined,
+  firstId: string | undefined,
+  newest: string | undefined,
+): GapInfo | undefined {
+  if (after === undefined || after === '0') return undefined
+  const cursor = parseEventId(after) ?? 0
+  if (newest === undefined || cursor > (parseEventId(newest) ?? 0)) {
+    return { reason: 'unknown', after, firstId, lastId: newest }
+  }
+  if (firstId !== undefined && (parseEventId(firstId) ?? 0) > cursor + 1) {
+    return { reason: 'expired', after, firstId, lastId: newest }
+  }
+  return undefined
 }

@@ -35,16 +35,11 @@ export function createNodeSink(res: NodeResponseLike, onDone: () => void): Conne
   let socketBytes = 0
   let roomWaiters: (() => void)[] = []
 
-  const onClose = () => finish()
-  const onError = () => {
-    res.destroy()
-    finish()
-  }
   res.on('close', onClose)
   res.on('error', onError)
 
   return {
-    get bufferedBytes() {
+    bufferedBytes() {
       return pendingBytes + socketBytes
     },
     waitForRoom() {
@@ -80,6 +75,15 @@ export function createNodeSink(res: NodeResponseLike, onDone: () => void): Conne
       res.destroy()
       finish()
     },
+  }
+
+  function onClose(): void {
+    finish()
+  }
+
+  function onError(): void {
+    res.destroy()
+    finish()
   }
 
   function onImmediate(): void {

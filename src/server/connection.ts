@@ -12,10 +12,14 @@ import type { StreamPlan } from './prepare.js'
  * write coalescing and tells how much is waiting; the connection decides everything else.
  */
 export interface ConnectionSink {
+  // Its methods must not use `this`: the feed hands them on detached.
   /** Queues bytes for the client. Frames are whole: a sink never splits or reorders them. */
   write(chunk: Uint8Array): void
-  /** Bytes accepted but not yet taken by the network. */
-  readonly bufferedBytes: number
+  /**
+   * Bytes accepted but not yet taken by the network. A method, not a getter: an object literal
+   * with a getter of its own is kept in V8's slow dictionary mode, a cost paid per connection.
+   */
+  bufferedBytes(): number
   /** Resolves the next time the network takes bytes, or when the sink is done. */
   waitForRoom(): Promise<void>
   /** Ends the response once what is queued, then `last` when given, is sent. */
@@ -29,7 +33,7 @@ export interface Connection {
   /** The stream it follows. */
   readonly stream: string
   /** Bytes waiting in its sink. */
-  readonly bufferedBytes: number
+  bufferedBytes(): number
   /**
    * The network side is done (the response finished, or the client closed, failed or cancelled):
    * release everything now. Safe to call more than once.
@@ -73,16 +77,18 @@ export function openConnection(
         ),
       )
     },
-    onRelease: () => onRelease(connection),
+    onRelease() {
+      onRelease(connection)
+    },
   })
 
   const connection: Connection = {
     stream,
-    get bufferedBytes() {
-      return feed.bufferedBytes
-    },
+    bufferedBytes: feed.bufferedBytes,
     release: feed.release,
-    shutdown: () => feed.end('aborted'),
+    shutdown() {
+      feed.end('aborted')
+    },
   }
 
   if (sse) feed.send(openingFrame(options.retryMs))
@@ -104,12 +110,12 @@ export function openConnection(
     try {
       for (;;) {
         const first = await records.next()
-        if (first.done === true || feed.state !== 'open') break
+        if (first.done === true || feed.state() !== 'open') break
         if (!(await deliver(first.value))) return
         // The rest of a burst is taken in this turn: one await per burst, not per event.
         for (const record of records.takeQueued()) {
           // Awaits only when the buffer is full: an await per event is what a burst must not cost.
-          if (feed.full || feed.state !== 'open') {
+          if (feed.full() || feed.state() !== 'open') {
             if (!(await deliver(record))) return
           } else {
             send(record)
@@ -129,8 +135,8 @@ export function openConnection(
    * heartbeat watches the bytes. Returns whether the feed is still open.
    */
   async function deliver(record: EventRecord): Promise<boolean> {
-    while (feed.full && feed.state === 'open') await feed.waitForRoom()
-    if (feed.state !== 'open') return false
+    while (feed.full() && feed.state() === 'open') await feed.waitForRoom()
+    if (feed.state() !== 'open') return false
     send(record)
     return true
   }
@@ -160,7 +166,7 @@ export function openConnection(
   }
 
   function fail(error: unknown): void {
-    if (feed.state !== 'open') return
+    if (feed.state() !== 'open') return
     options.onError(
       isRunstreamError(error)
         ? error

@@ -25,11 +25,15 @@ export interface FeedOptions {
  * the end. Every resource it holds (one interval timer) is released with it.
  */
 export interface Feed {
-  readonly state: FeedState
+  /**
+   * Its state. This and the next two are methods, not getters: an object literal with getters of
+   * its own is kept in V8's slow dictionary mode, a cost paid per connection.
+   */
+  state(): FeedState
   /** Bytes waiting in the sink. */
-  readonly bufferedBytes: number
+  bufferedBytes(): number
   /** Whether more than `maxBufferedBytes` wait: a producer that can pause should. */
-  readonly full: boolean
+  full(): boolean
   /** Writes a whole frame. */
   send(bytes: Uint8Array): void
   /** Resolves when the client took some bytes, or the feed stopped. */
@@ -61,17 +65,14 @@ export function createFeed(sink: ConnectionSink, options: FeedOptions): Feed {
   const timer = setInterval(tick, options.heartbeatMs)
 
   const feed: Feed = {
-    get state() {
+    state() {
       return state
     },
-    get bufferedBytes() {
-      return sink.bufferedBytes
-    },
-    get full() {
-      return sink.bufferedBytes > maxBufferedBytes
-    },
+    // A sink's methods use no `this`: passed on as they are, with no closure of the feed's own.
+    bufferedBytes: sink.bufferedBytes,
+    full,
     send,
-    waitForRoom: () => sink.waitForRoom(),
+    waitForRoom: sink.waitForRoom,
     overflow,
     end,
     release,
@@ -88,9 +89,13 @@ export function createFeed(sink: ConnectionSink, options: FeedOptions): Feed {
     }
   }
 
+  function full(): boolean {
+    return sink.bufferedBytes() > maxBufferedBytes
+  }
+
   function overflow(): void {
     if (state !== 'open') return
-    options.onOverflow(sink.bufferedBytes)
+    options.onOverflow(sink.bufferedBytes())
     end('subscriber_overflow')
   }
 
@@ -116,12 +121,12 @@ export function createFeed(sink: ConnectionSink, options: FeedOptions): Feed {
       return
     }
     if (state !== 'open') return
-    const full = feed.full
-    if (full && fullAtLastTick) {
+    const isFull = full()
+    if (isFull && fullAtLastTick) {
       overflow()
       return
     }
-    fullAtLastTick = full
+    fullAtLastTick = isFull
     if (sse) send(heartbeatFrame())
   }
 

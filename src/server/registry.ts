@@ -39,7 +39,7 @@ export function createRegistry(limiter: Limiter): Registry {
     },
     stats() {
       let bufferedBytes = 0
-      for (const connection of connections) bufferedBytes += connection.bufferedBytes
+      for (const connection of connections) bufferedBytes += connection.bufferedBytes()
       return { connections: connections.size, bufferedBytes }
     },
     close() {

@@ -82,7 +82,7 @@ export function sseTransport(options: SseTransportOptions = {}): SseTransport {
       const frame = recordFrame(record)
       // Nothing here can pause the producer, so a response past its bound is ended at once.
       for (const feed of feeds) {
-        if (feed.full) feed.overflow()
+        if (feed.full()) feed.overflow()
         else feed.send(frame)
       }
     },

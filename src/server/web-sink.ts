@@ -41,7 +41,7 @@ export function createWebSink(onDone: () => void): WebSink {
 
   return {
     body,
-    get bufferedBytes() {
+    bufferedBytes() {
       return queued
     },
     waitForRoom() {
