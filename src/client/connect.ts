@@ -1,6 +1,5 @@
 import type { EventSourceMessage } from 'eventsource-parser'
 import type { AnyCatalog } from '../core/catalog.js'
-import { compareEventIds } from '../core/envelope.js'
 import { RunstreamError, type RunstreamErrorCode } from '../core/errors.js'
 import { httpError, networkError } from './errors.js'
 import type {
@@ -325,15 +324,30 @@ export function connect<C extends AnyCatalog | undefined = undefined>(
     readyState = 'connecting'
     let idled = false
     let timer: ReturnType<typeof setTimeout> | undefined
+    // When the current wait for bytes began; undefined while nothing is awaited from the network
+    // (a slow consumer is catching up), which the watchdog never counts as silence.
+    let since: number | undefined
     // The watchdog covers the wait for response headers too: a half-open socket never answers.
+    // One timer, re-armed only when it fires before the silence is long enough, instead of a
+    // setTimeout/clearTimeout pair per chunk, which costs more than parsing a small event.
     const arm = () => {
-      if (idleTimeoutMs > 0) {
-        timer = setTimeout(() => {
-          idled = true
-          controller.abort()
-          currentReader?.cancel().catch(ignore)
-        }, idleTimeoutMs)
-      }
+      since = performance.now()
+      if (idleTimeoutMs > 0 && timer === undefined) watch(idleTimeoutMs)
+    }
+    const watch = (ms: number) => {
+      timer = setTimeout(() => {
+        timer = undefined
+        if (since === undefined) return
+        const left = since + idleTimeoutMs - performance.now()
+        if (left > 0) return watch(left)
+        idled = true
+        controller.abort()
+        currentReader?.cancel().catch(ignore)
+      }, ms)
+    }
+    const disarm = () => {
+      clearTimeout(timer)
+      timer = since = undefined
     }
     const failed = (cause: unknown, healthy = false): Outcome =>
       closed
@@ -364,7 +378,7 @@ export function connect<C extends AnyCatalog | undefined = undefined>(
     } catch (error) {
       return failed(error)
     } finally {
-      clearTimeout(timer)
+      disarm()
     }
     const body = response.body
     const verdict = classifyResponse(response.status, response.headers.get('content-type'))
@@ -439,7 +453,7 @@ export function connect<C extends AnyCatalog | undefined = undefined>(
         } catch (error) {
           return failed(error, healthy())
         } finally {
-          clearTimeout(timer)
+          since = undefined
         }
         if (closed || idled) return failed(undefined, healthy())
         if (chunk.done) return ended()
@@ -449,6 +463,7 @@ export function connect<C extends AnyCatalog | undefined = undefined>(
       }
       return END
     } finally {
+      disarm()
       currentReader = undefined
       // Whatever ended the attempt, release the connection (a no-op when the body is done).
       controller.abort()
@@ -475,8 +490,16 @@ export function connect<C extends AnyCatalog | undefined = undefined>(
     const cursor = message.id ?? (event.id || undefined)
     if (cursor !== undefined) {
       const decimal = isDecimal(cursor)
-      // Replay overlap after a reconnect: already delivered.
-      if (decimal && lastDecimal !== undefined && compareEventIds(cursor, lastDecimal) <= 0) return
+      // Replay overlap after a reconnect: already delivered. (Canonical decimals of one length
+      // compare as text: one string comparison, where compareEventIds may make two.)
+      if (
+        decimal &&
+        lastDecimal !== undefined &&
+        (cursor.length < lastDecimal.length ||
+          (cursor.length === lastDecimal.length && cursor <= lastDecimal))
+      ) {
+        return
+      }
       // An empty `id:` resets the cursor, as the SSE standard says.
       lastEventId = cursor || undefined
       lastDecimal = decimal ? cursor : undefined

@@ -526,6 +526,33 @@ describe('closing', () => {
     expect(vi.getTimerCount()).toBe(0)
   })
 
+  test('the idle watchdog times silence from the last chunk, never while a slow consumer holds the stream', async () => {
+    vi.useFakeTimers()
+    const body = pipe()
+    const errors: Errors = []
+    const subscription = connect(URL, {
+      ...fastOptions(errors),
+      fetch: scriptedFetch(sseResponse(body.stream)),
+      reconnect: false,
+      idleTimeoutMs: 1000,
+      highWaterMark: 1,
+    })
+    const events = subscription[Symbol.asyncIterator]()
+    body.write(PREAMBLE + chunk(1) + chunk(2) + chunk(3))
+    // Five timeouts without taking an event: the client waits for its consumer, not the network.
+    await vi.advanceTimersByTimeAsync(5000)
+    expect(errors).toEqual([])
+    for (const id of ['1', '2', '3']) expect((await events.next()).value?.id).toBe(id)
+    // Bytes keep it open; then 1000 ms of silence after the last of them end it.
+    await vi.advanceTimersByTimeAsync(600)
+    body.write(': ping\n\n')
+    await vi.advanceTimersByTimeAsync(900)
+    expect(subscription.readyState).toBe('open')
+    expect(errors).toEqual([])
+    await vi.advanceTimersByTimeAsync(200)
+    expect(errors.map((e) => e.error.code)).toEqual(['idle_timeout'])
+  })
+
   test('close() inside onOpen lets go of the connection before reading it', async () => {
     const body = pipe()
     const fetch = scriptedFetch(sseResponse(body.stream))
