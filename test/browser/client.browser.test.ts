@@ -4,34 +4,19 @@ import { createServer, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { type Browser, chromium } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { createStreamManager, executionCatalog } from '../../src/index.js'
 import { createNodeHandler } from '../../src/node.js'
+import { chromiumPath, launchChromium, requireChromium } from '../helpers/browser.js'
 
 // A real Chromium loads a page that imports the BUILT client (dist/client.js and its chunks, with
 // eventsource-parser mapped from node_modules), watches a stream of the real Node
 // handler, and survives a server-side drop. The test reads what the page saw.
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
-const chromiumPath = findChromium()
+requireChromium('client browser test')
 const EVENTS = 60
-
-function findChromium(): string | undefined {
-  try {
-    return (
-      execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim() || undefined
-    )
-  } catch {
-    return undefined
-  }
-}
-
-if (chromiumPath === undefined) {
-  console.warn(
-    'client.browser.test: skipped, `chromium` is not installed (apt-get install chromium).',
-  )
-}
 
 /** Rebuilds dist when a source file is newer than dist/client.js. */
 function ensureBuilt(): void {
@@ -138,10 +123,7 @@ describe.skipIf(chromiumPath === undefined)('the built client in Chromium', () =
     })
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
     baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-    browser = await chromium.launch({
-      executablePath: chromiumPath as string,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    })
+    browser = await launchChromium()
   }, 180_000)
 
   afterAll(async () => {

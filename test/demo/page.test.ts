@@ -1,31 +1,17 @@
-import { execFileSync } from 'node:child_process'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { type DemoServer, type DemoServerOptions, startDemoServer } from '../../src/demo/server.js'
 import { ROOT } from '../cli/spawn.js'
+import { chromiumPath, launchChromium, requireChromium } from '../helpers/browser.js'
 import { get, parseSse } from '../helpers/http.js'
 
 // The demo page in a real Chromium: it must follow a run to its end, show a reconnect when the
 // connection drops, and show failures. The screenshot is kept under artifacts/ for CI.
 
-const chromiumPath = findChromium()
+requireChromium('demo page test')
 const ARTIFACTS = join(ROOT, 'artifacts')
-
-function findChromium(): string | undefined {
-  try {
-    return (
-      execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim() || undefined
-    )
-  } catch {
-    return undefined
-  }
-}
-
-if (chromiumPath === undefined) {
-  console.warn('demo page test: skipped, `chromium` is not installed (apt-get install chromium).')
-}
 
 describe.skipIf(chromiumPath === undefined)('the demo page in Chromium', () => {
   let browser: Browser
@@ -33,10 +19,7 @@ describe.skipIf(chromiumPath === undefined)('the demo page in Chromium', () => {
   const pages: Page[] = []
 
   beforeAll(async () => {
-    browser = await chromium.launch({
-      executablePath: chromiumPath as string,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    })
+    browser = await launchChromium()
   }, 60_000)
   afterEach(async () => {
     for (const page of pages.splice(0)) await page.close()

@@ -1,20 +1,11 @@
-import { execFileSync } from 'node:child_process'
-import { chromium } from 'playwright-core'
 import { afterEach, expect, it } from 'vitest'
 import { stopAll } from '../cli/spawn.js'
+import { chromiumPath, launchChromium, requireChromium } from '../helpers/browser.js'
 import { startExample } from './servers.js'
 
 afterEach(stopAll)
 
-const chromiumPath = (() => {
-  try {
-    return (
-      execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim() || undefined
-    )
-  } catch {
-    return undefined
-  }
-})()
+requireChromium('sse-browser example test')
 
 it('examples/sse-browser serves its page and bundled script', async () => {
   const { url } = await startExample('examples/sse-browser/serve.ts')
@@ -27,10 +18,7 @@ it.skipIf(chromiumPath === undefined)(
   'examples/sse-browser shows the streamed text in Chromium',
   async () => {
     const { url } = await startExample('examples/sse-browser/serve.ts')
-    const browser = await chromium.launch({
-      executablePath: chromiumPath as string,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    })
+    const browser = await launchChromium()
     try {
       const page = await browser.newPage()
       await page.goto(url)

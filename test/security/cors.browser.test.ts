@@ -1,23 +1,15 @@
-import { execFileSync } from 'node:child_process'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { type Browser, chromium } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { chromiumPath, launchChromium, requireChromium } from '../helpers/browser.js'
 import { type Runstream, startRunstream } from '../reliability/harness.js'
 
 // What the header tests promise, checked where it matters: a real Chromium, a page on one origin
 // reading a stream on another, with fetch (a preflight, since it sends Last-Event-ID) and with
 // a native EventSource.
 
-const chromiumPath = (() => {
-  try {
-    return (
-      execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim() || undefined
-    )
-  } catch {
-    return undefined
-  }
-})()
+requireChromium('CORS browser test')
 
 /** The page's script: reads the stream both ways and says what it could see. */
 const PAGE_SCRIPT = `
@@ -49,10 +41,7 @@ describe.skipIf(chromiumPath === undefined)('CORS in a real browser', () => {
     await new Promise<void>((resolve) => page.listen(0, '127.0.0.1', resolve))
     // The page is on localhost, the streams on 127.0.0.1: two origins.
     pageOrigin = `http://localhost:${(page.address() as AddressInfo).port}`
-    browser = await chromium.launch({
-      executablePath: chromiumPath as string,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    })
+    browser = await launchChromium()
   }, 60_000)
 
   afterAll(async () => {
