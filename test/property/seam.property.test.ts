@@ -10,6 +10,8 @@ import {
   type MemoryStore,
   memoryStore,
   type RunstreamError,
+  type StreamHandle,
+  type StreamManager,
 } from '../../src/index.js'
 
 // The replay-then-live seam under every interleaving fast-check's scheduler finds: the store is
@@ -145,35 +147,12 @@ describe('the replay-then-live seam', () => {
               w.maxQueue,
               w.pageSize,
             )
-            consumers.push(
-              (async () => {
-                try {
-                  for await (const record of subscription as AsyncIterable<EventRecord>) {
-                    outcome.ids.push(Number(record.envelope.id))
-                    if (w.leaveAfter !== undefined && outcome.ids.length >= w.leaveAfter) break
-                  }
-                } catch (error) {
-                  outcome.error = error as RunstreamError
-                }
-                outcome.finished = true
-              })(),
-            )
+            consumers.push(consume(subscription as AsyncIterable<EventRecord>, w, outcome))
           }
 
-          let emitted = 0
-          const driver = (async () => {
-            for (const [step, burst] of bursts.entries()) {
-              for (const w of watchers) if (w.joinAt === step) join(w)
-              await s.schedule(Promise.resolve(), `emit ${burst}`)
-              for (let i = 0; i < burst; i++) producer.emit('llm_chunk', { text: `${++emitted}` })
-            }
-            for (const w of watchers) if (w.joinAt >= bursts.length) join(w)
-            await s.schedule(Promise.resolve(), 'complete')
-            producer.emit('complete', { status: 'SUCCESS' })
-            emitted++
-            await manager.flush()
-          })()
+          const driver = drive(s, bursts, watchers, join, producer, manager)
           await s.waitFor(driver)
+          const emitted = await driver
           await s.waitIdle()
           await Promise.all(consumers)
 
@@ -231,34 +210,11 @@ describe('retention shorter than the stream', () => {
               maxQueue: w.maxQueue,
               onGap: (gap) => outcome.gaps.push(gap),
             })
-            consumers.push(
-              (async () => {
-                try {
-                  for await (const record of subscription) {
-                    outcome.ids.push(Number(record.envelope.id))
-                    if (w.leaveAfter !== undefined && outcome.ids.length >= w.leaveAfter) break
-                  }
-                } catch (error) {
-                  outcome.error = error as RunstreamError
-                }
-                outcome.finished = true
-              })(),
-            )
+            consumers.push(consume(subscription as AsyncIterable<EventRecord>, w, outcome))
           }
-          let emitted = 0
-          const driver = (async () => {
-            for (const [step, burst] of bursts.entries()) {
-              for (const w of watchers) if (w.joinAt === step) join(w)
-              await s.schedule(Promise.resolve(), `emit ${burst}`)
-              for (let i = 0; i < burst; i++) producer.emit('llm_chunk', { text: `${++emitted}` })
-            }
-            for (const w of watchers) if (w.joinAt >= bursts.length) join(w)
-            await s.schedule(Promise.resolve(), 'complete')
-            producer.emit('complete', { status: 'SUCCESS' })
-            emitted++
-            await manager.flush()
-          })()
+          const driver = drive(s, bursts, watchers, join, producer, manager)
           await s.waitFor(driver)
+          const emitted = await driver
           await s.waitIdle()
           await Promise.all(consumers)
 
@@ -290,4 +246,47 @@ describe('retention shorter than the stream', () => {
 
 function range(from: number, to: number): number[] {
   return Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i)
+}
+
+/** Reads `subscription` into `outcome` until it ends, fails, or its watcher leaves. */
+async function consume(
+  subscription: AsyncIterable<EventRecord>,
+  w: Watcher,
+  outcome: Outcome,
+): Promise<void> {
+  try {
+    for await (const record of subscription) {
+      outcome.ids.push(Number(record.envelope.id))
+      if (w.leaveAfter !== undefined && outcome.ids.length >= w.leaveAfter) break
+    }
+  } catch (error) {
+    outcome.error = error as RunstreamError
+  }
+  outcome.finished = true
+}
+
+/**
+ * Emits the bursts under the scheduler, letting each watcher join at its step, then the terminal
+ * event. Returns how many events were emitted.
+ */
+async function drive(
+  s: fc.Scheduler,
+  bursts: readonly number[],
+  watchers: readonly Watcher[],
+  join: (w: Watcher) => void,
+  producer: StreamHandle<typeof executionCatalog>,
+  manager: StreamManager,
+): Promise<number> {
+  let emitted = 0
+  for (const [step, burst] of bursts.entries()) {
+    for (const w of watchers) if (w.joinAt === step) join(w)
+    await s.schedule(Promise.resolve(), `emit ${burst}`)
+    for (let i = 0; i < burst; i++) producer.emit('llm_chunk', { text: `${++emitted}` })
+  }
+  for (const w of watchers) if (w.joinAt >= bursts.length) join(w)
+  await s.schedule(Promise.resolve(), 'complete')
+  producer.emit('complete', { status: 'SUCCESS' })
+  emitted++
+  await manager.flush()
+  return emitted
 }

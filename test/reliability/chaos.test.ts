@@ -1,11 +1,11 @@
 import { type ChildProcess, fork } from 'node:child_process'
 import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
-import { Redis } from 'ioredis'
 import { afterAll, describe, expect, it } from 'vitest'
 import { connect, type RunstreamError } from '../../src/client.js'
 import { createStreamManager, executionCatalog } from '../../src/index.js'
 import { redisStore } from '../../src/redis.js'
+import { deleteKeys } from '../redis/helpers.js'
 import { collect, range, sleep } from './harness.js'
 
 // The server process is killed with SIGKILL several times while 10 000 events flow through Redis
@@ -21,7 +21,7 @@ const fixture = fileURLToPath(new URL('./fixtures/chaos-server.ts', import.meta.
 const children = new Set<ChildProcess>()
 afterAll(async () => {
   for (const child of children) child.kill('SIGKILL')
-  await deleteKeys(PREFIX)
+  await deleteKeys(REDIS_URL, PREFIX)
 })
 
 /** Starts a server process on `port`; resolves with it once it accepts connections. */
@@ -140,18 +140,4 @@ async function freePort(): Promise<number> {
       probe.close(() => resolve(port))
     })
   })
-}
-
-async function deleteKeys(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 0 })
-  try {
-    let cursor = '0'
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000)
-      cursor = next
-      if (keys.length > 0) await redis.del(...keys)
-    } while (cursor !== '0')
-  } finally {
-    redis.disconnect()
-  }
 }
