@@ -1,10 +1,8 @@
 import type { ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { createServer } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createStreamManager, type EventRecord, executionCatalog } from '../../src/index.js'
 import { createNodeHandler } from '../../src/node.js'
-import { startServer, type TestServer } from '../helpers/http.js'
+import { freePort, startServer, type TestServer } from '../helpers/http.js'
 import { runCli, startCli, stopAll } from './spawn.js'
 
 const servers: TestServer[] = []
@@ -209,11 +207,3 @@ describe('runstream tail', () => {
     expect(await cli.stop('SIGINT')).toBe(130)
   })
 })
-
-async function freePort(): Promise<number> {
-  const probe = createServer()
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
-  const { port } = probe.address() as AddressInfo
-  await new Promise<void>((resolve) => probe.close(() => resolve()))
-  return port
-}

@@ -1,5 +1,5 @@
 import http, { type IncomingHttpHeaders } from 'node:http'
-import type { AddressInfo, Socket } from 'node:net'
+import { type AddressInfo, createServer as createNetServer, type Socket } from 'node:net'
 import { createParser, type EventSourceMessage } from 'eventsource-parser'
 
 /** A real `node:http` server on 127.0.0.1, port 0, that can cut its clients off. */
@@ -208,4 +208,13 @@ export async function waitFor(
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
     await new Promise((resolve) => setTimeout(resolve, 5))
   }
+}
+
+/** A TCP port that was free a moment ago on 127.0.0.1, for a server that must listen on a known port. */
+export async function freePort(): Promise<number> {
+  const probe = createNetServer()
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
+  const { port } = probe.address() as AddressInfo
+  await new Promise<void>((resolve) => probe.close(() => resolve()))
+  return port
 }

@@ -1,11 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer, Socket } from 'node:net'
+import { Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Redis } from 'ioredis'
 import type { RunstreamError } from '../../src/index.js'
 import { type RedisStore, type RedisStoreSettings, redisStore } from '../../src/redis.js'
+import { freePort } from '../helpers/http.js'
 
 /** The shared Redis of these machines (never stopped by a test). */
 export const SHARED_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
@@ -120,18 +121,6 @@ export async function startPrivateRedis(
   }
   await server.start()
   return server
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer()
-    probe.once('error', reject)
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address()
-      const port = typeof address === 'object' && address !== null ? address.port : 0
-      probe.close(() => resolve(port))
-    })
-  })
 }
 
 async function waitForPing(port: number, timeoutMs: number): Promise<void> {

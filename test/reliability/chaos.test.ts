@@ -1,10 +1,10 @@
 import { type ChildProcess, fork } from 'node:child_process'
-import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 import { connect, type RunstreamError } from '../../src/client.js'
 import { createStreamManager, executionCatalog } from '../../src/index.js'
 import { redisStore } from '../../src/redis.js'
+import { freePort } from '../helpers/http.js'
 import { deleteKeys } from '../redis/helpers.js'
 import { collect, range, sleep } from './harness.js'
 
@@ -129,15 +129,3 @@ describe('chaos: the server process is killed mid-run, over and over', () => {
     }
   }, 60_000)
 })
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer()
-    probe.once('error', reject)
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address()
-      const port = typeof address === 'object' && address !== null ? address.port : 0
-      probe.close(() => resolve(port))
-    })
-  })
-}
