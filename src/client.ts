@@ -22,6 +22,7 @@ export type {
   ReadyState,
   StreamEvent,
 } from './client/events.js'
+export type { HeadersOption } from './client/http.js'
 export { MAX_SERVER_DELAY_MS, type ReconnectPolicy } from './client/reconnect.js'
 export {
   createStreamClient,

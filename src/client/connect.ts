@@ -9,6 +9,7 @@ import type {
   ReadyState,
   StreamEvent,
 } from './events.js'
+import { type HeadersOption, release, resolveHeaders } from './http.js'
 import { gapError, isControl, readMessage, serverStreamError } from './message.js'
 import { createSseReader } from './parse.js'
 import { createEventQueue, type EventQueue } from './queue.js'
@@ -53,7 +54,7 @@ export interface ConnectOptions<C extends AnyCatalog | undefined = undefined> {
    * token can be refreshed between reconnects. If the function throws, the attempt fails with
    * a retryable `network_error`.
    */
-  headers?: HeadersInit | (() => HeadersInit | Promise<HeadersInit>)
+  headers?: HeadersOption
   /**
    * The `fetch` to use.
    * @defaultValue `globalThis.fetch`, looked up at each attempt
@@ -262,7 +263,7 @@ export function connect<C extends AnyCatalog | undefined = undefined>(
     readyState = 'closed'
     signal?.removeEventListener('abort', close)
     current?.abort()
-    currentReader?.cancel().catch(ignore)
+    release(currentReader)
     wake?.()
     if (error) {
       finalError = error
@@ -342,7 +343,7 @@ export function connect<C extends AnyCatalog | undefined = undefined>(
         if (left > 0) return watch(left)
         idled = true
         controller.abort()
-        currentReader?.cancel().catch(ignore)
+        release(currentReader)
       }, ms)
     }
     const disarm = () => {
@@ -361,9 +362,7 @@ export function connect<C extends AnyCatalog | undefined = undefined>(
 
     let response: Response
     try {
-      const headers = new Headers(
-        typeof options.headers === 'function' ? await options.headers() : options.headers,
-      )
+      const headers = await resolveHeaders(options.headers)
       if (closed) return END
       headers.set('accept', 'text/event-stream')
       if (lastEventId) headers.set('last-event-id', lastEventId)
@@ -383,7 +382,7 @@ export function connect<C extends AnyCatalog | undefined = undefined>(
     const body = response.body
     const verdict = classifyResponse(response.status, response.headers.get('content-type'))
     if (closed || verdict === 'end') {
-      body?.cancel().catch(ignore)
+      release(body)
       return END
     }
     if (verdict !== 'open') {
@@ -467,7 +466,7 @@ export function connect<C extends AnyCatalog | undefined = undefined>(
       currentReader = undefined
       // Whatever ended the attempt, release the connection (a no-op when the body is done).
       controller.abort()
-      reader.cancel().catch(ignore)
+      release(reader)
     }
   }
 
@@ -548,8 +547,6 @@ const retry = (error: RunstreamError, healthy: boolean, retryAfterMs?: number): 
   healthy,
   retryAfterMs,
 })
-
-function ignore(): void {}
 
 // Whether `id` is a canonical decimal id (`0`, `1`, … up to 16 digits), as `parseEventId` accepts,
 // without its regex and number: this runs for every event.

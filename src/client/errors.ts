@@ -1,4 +1,5 @@
 import { RunstreamError } from '../core/errors.js'
+import { release } from './http.js'
 
 /**
  * An HTTP response that is not an event stream: an error status, or a success with another
@@ -16,11 +17,11 @@ import { RunstreamError } from '../core/errors.js'
  */
 export class StreamHttpError extends RunstreamError {
   /** The HTTP status of the response. */
-  readonly status: number
+  declare readonly status: number
   /** The response body: parsed JSON when it parses, else text (`undefined` when empty). */
-  readonly body: unknown
+  declare readonly body: unknown
   /** The delay the server asked for with `Retry-After`, in ms, when it sent one. */
-  readonly retryAfterMs: number | undefined
+  declare readonly retryAfterMs: number | undefined
 
   constructor(message: string, status: number, body: unknown, retryAfterMs?: number) {
     super('http_error', message, { details: { status, error: serverError(body), retryAfterMs } })
@@ -70,18 +71,17 @@ export async function httpError(
   const { status, body } = response
   let text = ''
   if (body) {
-    const reader = body.getReader()
-    const decoder = new TextDecoder()
+    const reader = body.pipeThrough(new TextDecoderStream()).getReader()
     try {
       while (text.length < MAX_ERROR_BODY_CHARS) {
         const chunk = await reader.read()
         if (chunk.done) break
-        text += decoder.decode(chunk.value, { stream: true })
+        text += chunk.value
       }
     } catch {
       // A body cut short still says something; keep what arrived.
     }
-    reader.cancel().catch(() => {})
+    release(reader)
   }
   let parsed: unknown = text.slice(0, MAX_ERROR_BODY_CHARS) || undefined
   try {

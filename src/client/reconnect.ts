@@ -82,7 +82,7 @@ export function resolvePolicy(policy: ReconnectPolicy | false = {}): ResolvedPol
       factor >= 1 &&
       factor <= 10 &&
       healthyAfterMs >= 0 &&
-      (maxRetries === Number.POSITIVE_INFINITY || (Number.isInteger(maxRetries) && maxRetries >= 0))
+      (maxRetries === Infinity || (Number.isInteger(maxRetries) && maxRetries >= 0))
     )
   ) {
     throw new TypeError(

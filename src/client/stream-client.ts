@@ -1,5 +1,6 @@
 import type { AnyCatalog, EventName } from '../core/catalog.js'
 import { type ConnectOptions, connect, type FetchLike, type StreamSubscription } from './connect.js'
+import { type HeadersOption, resolveHeaders } from './http.js'
 import { readText, type TextOptions } from './text.js'
 
 /** Options of {@link createStreamClient}. */
@@ -14,7 +15,7 @@ export interface StreamClientOptions<C extends AnyCatalog | undefined = undefine
   /** The catalog of every stream of this client: types and validation. */
   catalog?: C
   /** Headers sent with every request (a function is called before each attempt); per-call headers are added on top. */
-  headers?: HeadersInit | (() => HeadersInit | Promise<HeadersInit>)
+  headers?: HeadersOption
   /** The `fetch` to use. @defaultValue `globalThis.fetch` */
   fetch?: FetchLike
 }
@@ -73,8 +74,9 @@ export function createStreamClient<C extends AnyCatalog | undefined = undefined>
     catalog: options.catalog,
     ...call,
     headers: async () => {
-      const headers = new Headers(await resolve(options.headers))
-      new Headers(await resolve(call.headers)).forEach((value, key) => {
+      const headers = await resolveHeaders(options.headers)
+      const own = await resolveHeaders(call.headers)
+      own.forEach((value, key) => {
         headers.set(key, value)
       })
       return headers
@@ -96,10 +98,4 @@ export function createStreamClient<C extends AnyCatalog | undefined = undefined>
       readText(`${url(kind, id)}?format=text`, withDefaults(textOptions)),
     url,
   }
-}
-
-type HeadersOption = TextOptions['headers']
-
-function resolve(headers: HeadersOption): HeadersInit | Promise<HeadersInit> | undefined {
-  return typeof headers === 'function' ? headers() : headers
 }

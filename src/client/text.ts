@@ -1,11 +1,12 @@
 import { RunstreamError } from '../core/errors.js'
 import type { FetchLike } from './connect.js'
 import { httpError, networkError } from './errors.js'
+import { type HeadersOption, release, resolveHeaders } from './http.js'
 
 /** Options of a text-mode request. */
 export interface TextOptions {
   /** Request headers, or a function that returns them. */
-  headers?: HeadersInit | (() => HeadersInit | Promise<HeadersInit>)
+  headers?: HeadersOption
   /** The `fetch` to use. @defaultValue `globalThis.fetch` */
   fetch?: FetchLike
   /** Aborting it stops the request and ends iteration. */
@@ -26,32 +27,25 @@ export async function* readText(
 ): AsyncGenerator<string, void> {
   const controller = new AbortController()
   const { signal } = options
-  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined
+  let reader: ReadableStreamDefaultReader<string> | undefined
   const abort = () => {
     controller.abort()
-    reader?.cancel().catch(() => {})
+    release(reader)
   }
   signal?.addEventListener('abort', abort)
   const shown = url.replace(/[?#].*$/, '')
   try {
     if (signal?.aborted) return
-    const headers = new Headers(
-      typeof options.headers === 'function' ? await options.headers() : options.headers,
-    )
+    const headers = await resolveHeaders(options.headers)
     headers.set('accept', 'text/plain')
     const response = await (options.fetch ?? fetch)(url, { headers, signal: controller.signal })
     if (response.status === 204) return
     if (response.status > 299 || !response.body) throw await httpError(response, shown, false)
-    reader = response.body.getReader()
-    const decoder = new TextDecoder()
-    for (;;) {
-      const chunk = await reader.read()
-      if (chunk.done) break
-      const text = decoder.decode(chunk.value, { stream: true })
-      if (text) yield text
+    // The decoder keeps a character split across chunks whole, and flushes at the end.
+    reader = response.body.pipeThrough(new TextDecoderStream()).getReader()
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+      if (chunk.value) yield chunk.value
     }
-    const rest = decoder.decode()
-    if (rest) yield rest
   } catch (error) {
     if (controller.signal.aborted) return
     throw error instanceof RunstreamError ? error : networkError(error, shown)

@@ -59,9 +59,9 @@ export interface RunstreamErrorOptions {
  */
 export class RunstreamError extends Error {
   /** The kind of failure: a string literal, stable across versions. */
-  readonly code: RunstreamErrorCode
+  declare readonly code: RunstreamErrorCode
   /** Structured facts about the failure (never secrets, always JSON-safe). */
-  readonly details: Record<string, unknown> | undefined
+  declare readonly details: Record<string, unknown> | undefined
 
   constructor(code: RunstreamErrorCode, message: string, options: RunstreamErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
