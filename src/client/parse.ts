@@ -1,4 +1,5 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser'
+import { createUtf8Decoder } from './utf8.js'
 
 /** What {@link createSseReader} reports. */
 export interface SseHandlers {
@@ -25,9 +26,9 @@ export interface SseReader {
  * @param maxEventSize - the most characters an event (or a single line) may buffer
  */
 export function createSseReader(handlers: SseHandlers, maxEventSize: number): SseReader {
-  // Stream mode keeps a multi-byte character split across chunks; the decoder also drops the
-  // one leading BOM the SSE spec allows.
-  const decoder = new TextDecoder()
+  // It keeps a multi-byte character split across chunks, and drops the one leading BOM the
+  // SSE spec allows.
+  const decode = createUtf8Decoder()
   let stopped = false
   const parser = createParser({
     onEvent(message) {
@@ -54,7 +55,7 @@ export function createSseReader(handlers: SseHandlers, maxEventSize: number): Ss
   return {
     push(bytes) {
       if (stopped) return
-      const text = decoder.decode(bytes, { stream: true })
+      const text = decode(bytes)
       if (text !== '') parser.feed(text)
     },
   }
