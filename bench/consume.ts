@@ -82,7 +82,7 @@ export interface ConsumeResult {
 }
 
 const here = dirname(fileURLToPath(import.meta.url))
-const TS = '2026-11-21T08:00:00.123Z'
+const T0 = Date.parse('2026-11-21T08:00:00.000Z')
 
 /** Runs the benchmark. */
 export async function run(options: ConsumeOptions = {}): Promise<ConsumeResult> {
@@ -303,7 +303,9 @@ function buildStream(count: number, textBytes: number): Uint8Array {
     const terminal = id === count
     const type = terminal ? 'complete' : 'llm_chunk'
     const data = terminal ? { status: 'SUCCESS' } : { text: `${id} ${filler}`.slice(0, textBytes) }
-    const json = JSON.stringify({ id: String(id), type, stream: 'agent:bench', ts: TS, data })
+    // A new timestamp per event, as a live stream has.
+    const ts = new Date(T0 + id).toISOString()
+    const json = JSON.stringify({ id: String(id), type, stream: 'agent:bench', ts, data })
     parts.push(`id: ${id}\nevent: ${type}\ndata: ${json}\n\n`)
   }
   return new TextEncoder().encode(parts.join(''))
