@@ -206,28 +206,29 @@ export function createSubscription(
     [Symbol.asyncIterator]() {
       return subscription
     },
-    async next() {
+    // Not async functions: an idle subscriber then waits on one promise and one callback, with no
+    // suspended function (and its own promises) kept alive behind them, per subscriber.
+    next() {
       // Not after the whole replay: the replay waits for this consumer to take its pages.
-      for (;;) {
-        if (queueHead < queue.length) return { value: take(), done: false }
-        if (failure !== undefined) {
-          const error = failure
-          failure = undefined
-          owners?.delete(subscription)
-          throw error
-        }
-        if (isDone()) {
-          owners?.delete(subscription)
-          return { value: undefined, done: true }
-        }
-        await new Promise<void>((resolve) => {
-          waiter = resolve
-        })
+      if (queueHead < queue.length) return Promise.resolve({ value: take(), done: false })
+      if (failure !== undefined) {
+        const error = failure
+        failure = undefined
+        owners?.delete(subscription)
+        return Promise.reject(error)
       }
+      if (isDone()) {
+        owners?.delete(subscription)
+        return Promise.resolve(DONE)
+      }
+      // Woken by an event, a failure or the end: the answer is whatever next() says then.
+      return new Promise((resolve) => {
+        waiter = () => resolve(subscription.next())
+      })
     },
-    async return() {
+    return() {
       close()
-      return { value: undefined, done: true }
+      return Promise.resolve(DONE)
     },
     close,
     takeQueued() {
@@ -418,6 +419,8 @@ export function createSubscription(
     resolve?.()
   }
 }
+
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true })
 
 // Whether the store no longer holds the event right after `after`.
 function lostSince(after: string, firstId: string | undefined): boolean {
