@@ -31,6 +31,11 @@ export interface FanoutOptions {
    * round down; memory is the median. @defaultValue 2
    */
   rounds?: number
+  /**
+   * Idle connections added after the first `clients`, for the cost of one more connection
+   * (`marginal…PerConnection`), in separate processes. @defaultValue 2000
+   */
+  moreClients?: number
   /** Which servers to measure. @defaultValue all */
   variants?: readonly Variant[]
   /** Where to write the JSON results; `false` to skip. @defaultValue bench/results/fanout.json */
@@ -51,6 +56,13 @@ export interface VariantResult {
   /** Resident memory per idle connection, in bytes. */
   rssPerConnection: number
   /**
+   * JS heap + external memory that one more idle connection adds, in bytes: the growth from
+   * `clients` to `clients + moreClients` idle connections, divided by `moreClients`.
+   */
+  marginalHeapPerConnection: number
+  /** Resident memory that one more idle connection adds, in bytes (measured as the heap one). */
+  marginalRssPerConnection: number
+  /**
    * CPU time of the client process over the elapsed time, in the kept round. Near 1, the clients
    * (one process, one core) rather than the server were the limit, and the figure is a floor.
    */
@@ -66,6 +78,8 @@ export interface VariantResult {
 export interface FanoutResult {
   rounds: number
   clients: number
+  /** The idle connections added for the cost of one more. */
+  moreClients: number
   events: number
   eventBytes: number
   burst: number
@@ -84,7 +98,12 @@ export interface FanoutResult {
     cpuVsRawBatched: number
   }
   /** Whether the goals were met. */
-  goals: { vsBetterSse: boolean; vsRawBatched: boolean; heapPerConnection: boolean }
+  goals: {
+    vsBetterSse: boolean
+    vsRawBatched: boolean
+    heapPerConnection: boolean
+    marginalRssPerConnection: boolean
+  }
 }
 
 const ALL: readonly Variant[] = [
@@ -104,12 +123,14 @@ export async function run(options: FanoutOptions = {}): Promise<FanoutResult> {
   const burst = options.burst ?? 100
   const rounds = options.rounds ?? 2
   const variants = options.variants ?? ALL
+  const moreClients = options.moreClients ?? 2000
   const byVariant = new Map<Variant, VariantResult[]>()
   // Rounds are interleaved, so a slow spell of the machine does not hit one server only.
   for (let round = 0; round < rounds; round++) {
     for (const variant of variants) {
       const result = await measureVariant(variant, clients, events, eventBytes, burst)
-      byVariant.set(variant, [...(byVariant.get(variant) ?? []), result])
+      const marginal = await measureMarginal(variant, clients, moreClients)
+      byVariant.set(variant, [...(byVariant.get(variant) ?? []), { ...result, ...marginal }])
     }
   }
   const best = new Map<Variant, VariantResult>()
@@ -119,6 +140,8 @@ export async function run(options: FanoutOptions = {}): Promise<FanoutResult> {
       ...fastest,
       heapPerConnection: Math.round(median(all.map((r) => r.heapPerConnection))),
       rssPerConnection: Math.round(median(all.map((r) => r.rssPerConnection))),
+      marginalHeapPerConnection: Math.round(median(all.map((r) => r.marginalHeapPerConnection))),
+      marginalRssPerConnection: Math.round(median(all.map((r) => r.marginalRssPerConnection))),
       serverCpuMsPer1000: Math.min(...all.map((r) => r.serverCpuMsPer1000)),
     })
   }
@@ -137,6 +160,7 @@ export async function run(options: FanoutOptions = {}): Promise<FanoutResult> {
   const result: FanoutResult = {
     rounds,
     clients,
+    moreClients,
     events,
     eventBytes,
     burst,
@@ -147,6 +171,7 @@ export async function run(options: FanoutOptions = {}): Promise<FanoutResult> {
       vsBetterSse: ratios.vsBetterSse >= 5,
       vsRawBatched: ratios.vsRawBatched >= 0.4,
       heapPerConnection: ours !== undefined && ours.heapPerConnection <= 20_480,
+      marginalRssPerConnection: ours !== undefined && ours.marginalRssPerConnection <= 20_480,
     },
   }
   if (options.print ?? true) printTable(result)
@@ -158,13 +183,51 @@ export async function run(options: FanoutOptions = {}): Promise<FanoutResult> {
   return result
 }
 
+/**
+ * The memory one more idle connection costs: `clients` idle connections, a measure, `more`
+ * connections added, a measure again; the growth between the two, divided by `more`. Unlike
+ * the figure per connection of the first `clients`, it leaves out what the server spends once
+ * however many connect (V8's young generation grows while the first ones arrive, to a size it
+ * then keeps), which divided by the clients would read as a cost of each.
+ */
+async function measureMarginal(
+  variant: Variant,
+  clients: number,
+  more: number,
+): Promise<Pick<VariantResult, 'marginalHeapPerConnection' | 'marginalRssPerConnection'>> {
+  const group = processGroup()
+  try {
+    const server = group.spawn('fanout-server.ts')
+    server.send({ type: 'start', variant, events: 1, eventBytes: 250, burst: 1 })
+    const { port, path } = await next<{ port: number; path: string }>(server, 'listening')
+    const client = group.spawn('fanout-client.ts')
+    const measureAfter = async (count: number) => {
+      client.send({ type: 'idle', port, path, count })
+      const ready = await next<{ failures: number }>(client, 'idle-ready')
+      if (ready.failures > 0)
+        throw new Error(`${variant}: ${ready.failures} clients failed to connect`)
+      await sleep(300)
+      server.send({ type: 'measure' })
+      return next<{ heapBytes: number; rssBytes: number }>(server, 'memory')
+    }
+    const first = await measureAfter(clients)
+    const then = await measureAfter(more)
+    return {
+      marginalHeapPerConnection: Math.round((then.heapBytes - first.heapBytes) / more),
+      marginalRssPerConnection: Math.round((then.rssBytes - first.rssBytes) / more),
+    }
+  } finally {
+    await group.stopAll()
+  }
+}
+
 async function measureVariant(
   variant: Variant,
   clients: number,
   events: number,
   eventBytes: number,
   burst: number,
-): Promise<VariantResult> {
+): Promise<Omit<VariantResult, 'marginalHeapPerConnection' | 'marginalRssPerConnection'>> {
   const group = processGroup()
   try {
     const server = group.spawn('fanout-server.ts')
@@ -207,7 +270,7 @@ function printTable(result: FanoutResult): void {
     `\nfan-out: ${result.clients} clients × ${result.events} events of ~${result.eventBytes} B, bursts of ${result.burst}, best of ${result.rounds}, Node ${result.node}\n`,
   )
   console.log(
-    'variant          deliveries/s   last delivery   vs raw-batched   heap/conn   rss/conn   client CPU   server CPU/1k',
+    'variant          deliveries/s   last delivery   vs raw-batched   heap/conn   rss/conn   +heap/conn   +rss/conn   client CPU   server CPU/1k',
   )
   for (const r of result.results) {
     console.log(
@@ -218,6 +281,8 @@ function printTable(result: FanoutResult): void {
         (base === undefined ? '-' : (r.deliveriesPerSecond / base).toFixed(2)).padStart(16),
         `${(r.heapPerConnection / 1024).toFixed(1)} KB`.padStart(11),
         `${(r.rssPerConnection / 1024).toFixed(1)} KB`.padStart(10),
+        `${(r.marginalHeapPerConnection / 1024).toFixed(1)} KB`.padStart(12),
+        `${(r.marginalRssPerConnection / 1024).toFixed(1)} KB`.padStart(11),
         `${Math.round(r.clientCpuShare * 100)}%`.padStart(10),
         `${r.serverCpuMsPer1000.toFixed(3)} ms`.padStart(13),
       ].join('  '),
@@ -234,7 +299,7 @@ function printTable(result: FanoutResult): void {
     `runstream-fetch (ReadableStream path) vs raw-batched: ${(ratios.fetchVsRawBatched * 100).toFixed(0)}%`,
   )
   console.log(
-    `heap per idle runstream-node connection ≤ 20 KB: ${goals.heapPerConnection ? 'met' : 'MISSED'}`,
+    `heap per idle runstream-node connection ≤ 20 KB: ${goals.heapPerConnection ? 'met' : 'MISSED'}; RSS of one more ≤ 20 KB: ${goals.marginalRssPerConnection ? 'met' : 'MISSED'}`,
   )
 }
 

@@ -6,7 +6,8 @@
  * IPC in: { type: 'start', port, path, clients, events }, then { type: 'mark' } just before the
  * events start. Out: 'ready', then 'done' with the time of the last delivery and the CPU time
  * this process used since the mark (near the elapsed time: the clients, not the server, were
- * the limit).
+ * the limit). Or { type: 'idle', port, path, count }, any number of times: opens that many
+ * connections that only wait, and answers 'idle-ready' once each has its first bytes.
  */
 import net from 'node:net'
 
@@ -23,11 +24,53 @@ const MARK = Buffer.from('data:')
 // The CPU this process had used when the events started, to tell whether it kept up.
 let cpuAtMark: NodeJS.CpuUsage | undefined
 
-process.on('message', (message: Start | { type: 'exit' | 'mark' }) => {
+/** Opens `count` more connections that only wait (for the memory measurement). */
+interface Idle {
+  type: 'idle'
+  port: number
+  path: string
+  count: number
+}
+
+process.on('message', (message: Start | Idle | { type: 'exit' | 'mark' }) => {
   if (message.type === 'exit') process.exit(0)
   if (message.type === 'mark') cpuAtMark = process.cpuUsage()
   if (message.type === 'start') void start(message)
+  if (message.type === 'idle') void idle(message)
 })
+
+// Sockets kept open on purpose: the server must see them as connected clients.
+const idlers: net.Socket[] = []
+
+async function idle({ port, path, count }: Idle): Promise<void> {
+  let failures = 0
+  const request = requestFor(path, port)
+  const open = () =>
+    new Promise<void>((resolve) => {
+      const socket = net.connect({ host: '127.0.0.1', port, noDelay: true }, () => {
+        socket.write(request)
+      })
+      idlers.push(socket)
+      socket.once('data', () => resolve())
+      socket.on('error', () => {
+        failures++
+        resolve()
+      })
+    })
+  for (let i = 0; i < count; i += WAVE) {
+    await Promise.all(Array.from({ length: Math.min(WAVE, count - i) }, () => open()))
+  }
+  process.send?.({ type: 'idle-ready', failures })
+}
+
+function requestFor(path: string, port: number): Buffer {
+  return Buffer.from(
+    `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAccept: text/event-stream\r\nConnection: close\r\n\r\n`,
+  )
+}
+
+// Connections are opened in waves of this many, so the accept queue never overflows.
+const WAVE = 100
 
 async function start({ port, path, clients, events }: Start): Promise<void> {
   let ready = 0
@@ -43,9 +86,7 @@ async function start({ port, path, clients, events }: Start): Promise<void> {
       cpuMs: (cpu.user + cpu.system) / 1000,
     })
   }
-  const request = Buffer.from(
-    `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAccept: text/event-stream\r\nConnection: close\r\n\r\n`,
-  )
+  const request = requestFor(path, port)
 
   // A bare socket, not http.get: the HTTP client's parser would cost this process more than the
   // server spends, and make the clients the limit. The counted marks never occur in headers or in
@@ -103,10 +144,8 @@ async function start({ port, path, clients, events }: Start): Promise<void> {
       })
     })
 
-  // Connect in waves so the accept queue never overflows.
-  const wave = 100
-  for (let i = 0; i < clients; i += wave) {
-    await Promise.all(Array.from({ length: Math.min(wave, clients - i) }, () => open()))
+  for (let i = 0; i < clients; i += WAVE) {
+    await Promise.all(Array.from({ length: Math.min(WAVE, clients - i) }, () => open()))
   }
   if (failures > 0) process.send?.({ type: 'ready', failures })
 }

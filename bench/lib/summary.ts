@@ -159,14 +159,16 @@ export function fanoutSections(r: FanoutResult): Section[] {
   const memory: Section = {
     case: 'fanout',
     title: '3. Memory per idle connection',
-    what: `The same ${thousands(r.clients)} clients, connected and idle, measured in the server process after a forced GC: growth over the listening server, divided by the clients (median of ${r.rounds} rounds). Heap counts the JS heap and external memory (Node's own HTTP objects included); RSS also counts native memory.`,
+    what: `The same ${thousands(r.clients)} clients, connected and idle, measured in the server process after a forced GC: growth over the listening server, divided by the clients (median of ${r.rounds} rounds). Heap counts the JS heap and external memory (Node's own HTTP objects included); RSS also counts native memory. "One more" is the cost of a further connection: in fresh processes, ${thousands(r.clients)} idle connections, a measure, ${thousands(r.moreClients)} more, a measure again, and the growth between the two divided by ${thousands(r.moreClients)}.`,
     tables: [
       {
-        head: ['server', 'heap + external', 'RSS'],
+        head: ['server', 'heap + external', 'RSS', 'one more: heap + external', 'one more: RSS'],
         rows: r.results.map((v) => [
           FANOUT_NAMES[v.variant],
           kb(v.heapPerConnection),
           kb(v.rssPerConnection),
+          kb(v.marginalHeapPerConnection),
+          kb(v.marginalRssPerConnection),
         ]),
       },
     ],
@@ -186,6 +188,12 @@ export function fanoutSections(r: FanoutResult): Section[] {
               20,
               (v) => `${v.toFixed(1)} KB`,
             ),
+            atMost(
+              'one more idle connection, RSS',
+              ours.marginalRssPerConnection / 1024,
+              20,
+              (v) => `${v.toFixed(1)} KB`,
+            ),
           ],
     notes:
       ours === undefined || sse === undefined || raw === undefined
@@ -193,6 +201,7 @@ export function fanoutSections(r: FanoutResult): Section[] {
         : [
             `An idle runstream connection needs ${x(ours.heapPerConnection / sse.heapPerConnection)} the heap of a better-sse one and ${x(ours.heapPerConnection / raw.heapPerConnection)} that of a bare \`res.write\` one (it holds a subscription, a heartbeat timer and a write queue).`,
             `RSS runs at about twice the heap figure for every server that keeps objects per connection (better-sse: ${kb(sse.rssPerConnection)}), because it also counts the heap pages V8 commits ahead of use; the bare \`res.write\` servers show what Node's own socket and HTTP state cost (${kb(raw.rssPerConnection)}).`,
+            `Most of the RSS over the heap figure is V8's young generation, which grows while connections arrive (their objects survive collections) and then keeps its size. Divided by the first ${thousands(r.clients)} clients it reads as a cost of each; the "one more" column leaves it out once it has stopped growing, which for runstream it has by ${thousands(r.clients)} connections, and for the bare servers, which keep less per connection, not yet: their "one more" RSS still includes some of that growth.`,
           ],
   }
   return [throughput, memory]
