@@ -63,7 +63,13 @@ export interface Subscription<E extends Envelope = Envelope>
  * registration with the store however many subscribers there are.
  */
 export interface Hub {
-  join(sink: LiveSink): Promise<() => void>
+  /** Adds `sink`, resolving once the store delivers; when the store fails to, `sink` is dropped. */
+  join(sink: LiveSink): Promise<void>
+  /**
+   * Removes `sink`; the last one out ends the registration. A method of the hub, not a closure
+   * per subscriber: it is kept for the subscriber's whole life.
+   */
+  leave(sink: LiveSink): void
   readonly size: number
 }
 
@@ -115,10 +121,10 @@ export function createHub(store: EventStore, stream: string, onEmpty: () => void
         sinks.delete(sink)
         throw error
       }
-      return () => {
-        if (!sinks.delete(sink)) return
-        if (sinks.size === 0) release()
-      }
+    },
+    leave(sink) {
+      if (!sinks.delete(sink)) return
+      if (sinks.size === 0) release()
     },
   }
 
@@ -145,7 +151,7 @@ export function createSubscription(
   pageSize: number,
   owners?: Set<Subscription>,
 ): Subscription {
-  const { stream, signal, onGap } = options
+  const { stream, signal } = options
   if (options.after !== undefined && parseEventId(options.after) === undefined) {
     throw new RunstreamError(
       'invalid_cursor',
@@ -163,11 +169,15 @@ export function createSubscription(
   let early: EventRecord[] = []
   let earlyDropped = false
   let failure: unknown
-  let waiter: (() => void) | undefined
+  // The consumer waiting in next(): once woken, it gets whatever next() says then.
+  let waiter:
+    | ((result: IteratorResult<EventRecord> | Promise<IteratorResult<EventRecord>>) => void)
+    | undefined
   // The replay, waiting for the subscriber to take enough of its queue for the next page.
   let replayWaiter: (() => void) | undefined
   const pageLimit = Math.max(1, Math.min(pageSize, maxQueue))
-  let leave: (() => void) | undefined
+  // Whether the hub counts this subscriber, which then leaves it once done.
+  let joined = false
   let finished = false
 
   const sink: LiveSink = {
@@ -185,7 +195,8 @@ export function createSubscription(
       enqueue(record)
     },
     fail(error) {
-      leave = undefined
+      // The hub has dropped every subscriber already.
+      joined = false
       fail(
         new RunstreamError(
           'store_failed',
@@ -203,9 +214,7 @@ export function createSubscription(
   // a getter of its own is kept in V8's slow dictionary mode, a cost paid per subscriber.
   const subscription: Subscription & { lastId: string | undefined } = {
     lastId,
-    [Symbol.asyncIterator]() {
-      return subscription
-    },
+    [Symbol.asyncIterator]: returnThis,
     // Not async functions: an idle subscriber then waits on one promise and one callback, with no
     // suspended function (and its own promises) kept alive behind them, per subscriber.
     next() {
@@ -223,7 +232,7 @@ export function createSubscription(
       }
       // Woken by an event, a failure or the end: the answer is whatever next() says then.
       return new Promise((resolve) => {
-        waiter = () => resolve(subscription.next())
+        waiter = resolve
       })
     },
     return() {
@@ -237,14 +246,10 @@ export function createSubscription(
       return taken
     },
   }
-  signal?.addEventListener('abort', onAbort, { once: true })
+  signal?.addEventListener('abort', close, { once: true })
   if (signal?.aborted) close()
-  if (!isDone()) void start()
+  if (!isDone()) void start(options.after, options.onGap)
   return subscription
-
-  function onAbort(): void {
-    close()
-  }
 
   // Takes the head of the queue; only called when it is not empty.
   function take(): EventRecord {
@@ -260,93 +265,101 @@ export function createSubscription(
       finished = true
       close()
     }
-    if (replayWaiter !== undefined && hasRoomForPage()) wakeReplay()
+    // The replay waits for room for one more page.
+    if (replayWaiter !== undefined && queue.length - queueHead + pageLimit <= maxQueue) {
+      const resume = replayWaiter
+      replayWaiter = undefined
+      resume()
+    }
     return record
   }
 
-  function hasRoomForPage(): boolean {
-    return queue.length - queueHead + pageLimit <= maxQueue
-  }
-
-  async function start(): Promise<void> {
+  /**
+   * Joins the hub, then replays. It runs once: the functions and options only it uses live in its
+   * own scope, freed when it ends, rather than in the subscriber's, kept as long as it lives.
+   */
+  async function start(
+    cursor: string | undefined,
+    onGap: SubscribeOptions['onGap'],
+  ): Promise<void> {
     try {
-      const stop = await hub.join(sink)
+      await hub.join(sink)
       if (isDone()) {
-        stop()
+        hub.leave(sink)
         return
       }
-      leave = stop
+      joined = true
       await replay()
     } catch (error) {
       fail(error)
     }
-  }
 
-  async function replay(): Promise<void> {
-    let first = true
-    for (;;) {
-      // The replay goes no faster than the subscriber takes: a long backlog waits in the store,
-      // not in this queue, so a reader that keeps up is never ended as too slow.
-      while (!hasRoomForPage()) {
-        await new Promise<void>((resolve) => {
-          replayWaiter = resolve
-        })
-        if (isDone()) return
-      }
-      const after = lastIdForRead()
-      const page = await store.read(stream, { after, limit: pageLimit })
-      if (isDone()) return
-      if (first) {
-        first = false
-        const gap = detectGap(options.after, page.firstId, page.lastId)
-        if (gap !== undefined) {
-          if (onGap === undefined) {
-            throw new RunstreamError(
-              'cursor_expired',
-              `Cursor "${gap.after}" of stream "${stream}" is ${gap.reason === 'expired' ? `older than the oldest event still held ("${gap.firstId}")` : 'unknown to the store'}. Events were lost for this subscriber: resubscribe without a cursor, or pass onGap to continue from what is held.`,
-              { details: { ...gap, stream } },
-            )
-          }
-          onGap(gap)
-          // Go on from the oldest event still held.
-          lastId = undefined
-          subscription.lastId = undefined
-          continue
+    async function replay(): Promise<void> {
+      let first = true
+      for (;;) {
+        // The replay goes no faster than the subscriber takes: a long backlog waits in the store,
+        // not in this queue, so a reader that keeps up is never ended as too slow.
+        while (queue.length - queueHead + pageLimit > maxQueue) {
+          await new Promise<void>((resolve) => {
+            replayWaiter = resolve
+          })
+          if (isDone()) return
         }
-      } else if (after !== undefined && lostSince(after, page.firstId)) {
-        // Retention dropped events this replay had not read yet: the subscriber is too far
-        // behind. It resumes from its last id, and is then told of the gap.
-        throw new RunstreamError(
-          'subscriber_overflow',
-          `Subscriber of stream "${stream}" fell behind the store's retention while replaying and was ended. Resubscribe with after: "${after ?? '0'}".`,
-          { details: { stream, lastId: after, firstId: page.firstId, maxQueue } },
-        )
+        const after = lastIdForRead()
+        const page = await store.read(stream, { after, limit: pageLimit })
+        if (isDone()) return
+        if (first) {
+          first = false
+          const gap = detectGap(cursor, page.firstId, page.lastId)
+          if (gap !== undefined) {
+            if (onGap === undefined) {
+              throw new RunstreamError(
+                'cursor_expired',
+                `Cursor "${gap.after}" of stream "${stream}" is ${gap.reason === 'expired' ? `older than the oldest event still held ("${gap.firstId}")` : 'unknown to the store'}. Events were lost for this subscriber: resubscribe without a cursor, or pass onGap to continue from what is held.`,
+                { details: { ...gap, stream } },
+              )
+            }
+            onGap(gap)
+            // Go on from the oldest event still held.
+            lastId = undefined
+            subscription.lastId = undefined
+            continue
+          }
+        } else if (after !== undefined && lostSince(after, page.firstId)) {
+          // Retention dropped events this replay had not read yet: the subscriber is too far
+          // behind. It resumes from its last id, and is then told of the gap.
+          throw new RunstreamError(
+            'subscriber_overflow',
+            `Subscriber of stream "${stream}" fell behind the store's retention while replaying and was ended. Resubscribe with after: "${after ?? '0'}".`,
+            { details: { stream, lastId: after, firstId: page.firstId, maxQueue } },
+          )
+        }
+        for (const record of page.events) enqueue(record)
+        if (isDone()) return
+        if (!page.hasMore) {
+          // Live events that would overfill the queue are read from the store instead, once the
+          // subscriber has taken enough: only a subscriber behind the live stream itself is ended.
+          if (!earlyDropped && fits(early)) break
+          earlyDropped = false
+          early = []
+        }
       }
-      for (const record of page.events) enqueue(record)
+      const pending = early
+      early = []
       if (isDone()) return
-      if (!page.hasMore) {
-        // Live events that would overfill the queue are read from the store instead, once the
-        // subscriber has taken enough: only a subscriber behind the live stream itself is ended.
-        if (!earlyDropped && fits(early)) break
-        earlyDropped = false
-        early = []
-      }
+      state = 'live'
+      for (const record of pending) enqueue(record)
     }
-    const pending = early
-    early = []
-    if (isDone()) return
-    state = 'live'
-    for (const record of pending) enqueue(record)
-  }
 
-  // Whether the records not queued yet among `records` fit in the queue.
-  function fits(records: readonly EventRecord[]): boolean {
-    const tail = lastIdForRead()
-    let fresh = 0
-    for (const record of records) {
-      if (tail === undefined || compareEventIds(record.envelope.id, tail) > 0) fresh++
+    // Whether the records not queued yet among `records` fit in the queue.
+    function fits(records: readonly EventRecord[]): boolean {
+      const tail = lastIdForRead()
+      let fresh = 0
+      for (const record of records) {
+        if (tail === undefined || compareEventIds(record.envelope.id, tail) > 0) fresh++
+      }
+      return queue.length - queueHead + fresh <= maxQueue
     }
-    return queue.length - queueHead + fresh <= maxQueue
   }
 
   function lastIdForRead(): string | undefined {
@@ -370,25 +383,37 @@ export function createSubscription(
       return
     }
     queue.push(record)
-    if (record.terminal) detach()
-    wake()
+    if (record.terminal) {
+      detach()
+      return
+    }
+    const resolve = waiter
+    waiter = undefined
+    // The record itself, not next()'s promise for it: resolving with a promise costs two turns.
+    resolve?.({ value: take(), done: false })
   }
 
   function fail(error: unknown): void {
     if (isDone()) return
     failure = error
     detach()
-    wake()
   }
 
+  // Ends the subscription: stops the replay and live delivery, then wakes the consumer.
   function detach(): void {
     state = 'done'
     early = []
-    wakeReplay()
-    signal?.removeEventListener('abort', onAbort)
-    const stop = leave
-    leave = undefined
-    stop?.()
+    const resume = replayWaiter
+    replayWaiter = undefined
+    resume?.()
+    signal?.removeEventListener('abort', close)
+    if (joined) {
+      joined = false
+      hub.leave(sink)
+    }
+    const resolve = waiter
+    waiter = undefined
+    resolve?.(queueHead < queue.length ? { value: take(), done: false } : subscription.next())
   }
 
   function close(): void {
@@ -399,25 +424,17 @@ export function createSubscription(
       queueHead = 0
     }
     detach()
-    wake()
   }
 
   // A function, not a comparison, because awaits in between can change the state.
   function isDone(): boolean {
     return state === 'done'
   }
+}
 
-  function wakeReplay(): void {
-    const resolve = replayWaiter
-    replayWaiter = undefined
-    resolve?.()
-  }
-
-  function wake(): void {
-    const resolve = waiter
-    waiter = undefined
-    resolve?.()
-  }
+// The async iterator of a subscription is the subscription itself: shared, not one closure each.
+function returnThis<T>(this: T): T {
+  return this
 }
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true })

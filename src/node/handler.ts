@@ -200,10 +200,11 @@ export function createNodeHandler(
     let connection: Connection | undefined
     let released = false
     const sink = createNodeSink(res, () => connection?.release())
-    connection = openConnection(manager, plan, sink, settings, (done) => {
+    connection = openConnection(manager, plan, sink, settings, () => {
       released = true
       slot.release()
-      registry.remove(done)
+      // Still unset when released while it opens: it was never added then.
+      if (connection !== undefined) registry.remove(connection)
     })
     if (!released) registry.add(connection)
   }

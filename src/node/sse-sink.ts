@@ -35,7 +35,7 @@ export function createNodeSink(res: NodeResponseLike, onDone: () => void): Conne
   let socketBytes = 0
   let roomWaiters: (() => void)[] = []
 
-  res.on('close', onClose)
+  res.on('close', finish)
   res.on('error', onError)
 
   return {
@@ -75,10 +75,6 @@ export function createNodeSink(res: NodeResponseLike, onDone: () => void): Conne
       res.destroy()
       finish()
     },
-  }
-
-  function onClose(): void {
-    finish()
   }
 
   function onError(): void {
@@ -136,7 +132,7 @@ export function createNodeSink(res: NodeResponseLike, onDone: () => void): Conne
     done = true
     pending = []
     pendingBytes = 0
-    res.off('close', onClose)
+    res.off('close', finish)
     res.off('error', onError)
     roomMade()
     onDone()

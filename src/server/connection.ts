@@ -2,7 +2,7 @@ import type { EventRecord } from '../core/envelope.js'
 import { isRunstreamError, RunstreamError } from '../core/errors.js'
 import type { StreamManager } from '../core/manager.js'
 import type { Subscription } from '../core/subscription.js'
-import { createFeed } from './feed.js'
+import { createFeed, type Feed } from './feed.js'
 import { gapFrame, openingFrame, recordFrame, recordText } from './frames.js'
 import type { ResolvedSseOptions } from './options.js'
 import type { StreamPlan } from './prepare.js'
@@ -28,32 +28,26 @@ export interface ConnectionSink {
   destroy(): void
 }
 
-/** One client's stream, from the first byte to the release of everything it held. */
-export interface Connection {
-  /** The stream it follows. */
-  readonly stream: string
-  /** Bytes waiting in its sink. */
-  bufferedBytes(): number
-  /**
-   * The network side is done (the response finished, or the client closed, failed or cancelled):
-   * release everything now. Safe to call more than once.
-   */
-  release(): void
-  /** The server is shutting down: tell the client to resume elsewhere, then end. */
-  shutdown(): void
-}
+/**
+ * One client's stream, from the first byte to the release of everything it held: its feed itself,
+ * so no object or closure of its own is kept per connection. `release()` is for the network side
+ * being done (the response finished, or the client closed, failed or cancelled); `end('aborted')`
+ * for a server shutting down, so the client resumes elsewhere.
+ */
+export type Connection = Pick<Feed, 'bufferedBytes' | 'end' | 'release'>
 
 /**
  * Opens a connection: writes the opening frame, subscribes (replay after the cursor, then live),
  * and turns each record into the frame or text the plan asks for. This is the one place that
- * decides framing, filters and resume, whatever the sink.
+ * decides framing, filters and resume, whatever the sink. `onRelease` is called once, when
+ * everything is released, possibly before this returns (the subscription failed at once).
  */
 export function openConnection(
   manager: StreamManager,
   plan: StreamPlan,
   sink: ConnectionSink,
   options: ResolvedSseOptions,
-  onRelease: (connection: Connection) => void,
+  onRelease: () => void,
 ): Connection {
   const { stream, filter } = plan
   const sse = plan.format === 'sse'
@@ -77,19 +71,8 @@ export function openConnection(
         ),
       )
     },
-    onRelease() {
-      onRelease(connection)
-    },
+    onRelease,
   })
-
-  const connection: Connection = {
-    stream,
-    bufferedBytes: feed.bufferedBytes,
-    release: feed.release,
-    shutdown() {
-      feed.end('aborted')
-    },
-  }
 
   if (sse) feed.send(openingFrame(options.retryMs))
   try {
@@ -101,10 +84,10 @@ export function openConnection(
     })
   } catch (error) {
     fail(error)
-    return connection
+    return feed
   }
   void pump(subscription)
-  return connection
+  return feed
 
   async function pump(records: Subscription): Promise<void> {
     try {

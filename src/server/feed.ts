@@ -101,14 +101,14 @@ export function createFeed(sink: ConnectionSink, options: FeedOptions): Feed {
 
   function end(code?: StreamFailureCode): void {
     if (state !== 'open') return
+    state = 'ending'
+    options.onStop()
     if (code !== undefined && !sse) {
       // Plain text has no way to say why; a cut connection at least tells curl it failed.
-      stop()
       sink.destroy()
       release()
       return
     }
-    stop()
     sink.end(code === undefined ? undefined : errorFrame(code))
   }
 
@@ -128,11 +128,6 @@ export function createFeed(sink: ConnectionSink, options: FeedOptions): Feed {
     }
     fullAtLastTick = isFull
     if (sse) send(heartbeatFrame())
-  }
-
-  function stop(): void {
-    state = 'ending'
-    options.onStop()
   }
 
   function release(): void {

@@ -44,7 +44,8 @@ export function createRegistry(limiter: Limiter): Registry {
     },
     close() {
       closed = true
-      for (const connection of [...connections]) connection.shutdown()
+      // Each client is told to resume elsewhere, then ended.
+      for (const connection of [...connections]) connection.end('aborted')
     },
   }
 }

@@ -89,11 +89,11 @@ export async function respond(
   let released = false
   const sink = createWebSink(() => connection?.release())
   const onAbort = () => connection?.release()
-  connection = openConnection(manager, prepared.plan, sink, options, (done) => {
+  connection = openConnection(manager, prepared.plan, sink, options, () => {
     released = true
     signal.removeEventListener('abort', onAbort)
     slot?.release()
-    registry?.remove(done)
+    if (connection !== undefined) registry?.remove(connection)
   })
   // A connection can end while it opens (the subscription failed at once): then nothing is held.
   if (!released) {
