@@ -124,12 +124,16 @@ export async function run(options: FanoutOptions = {}): Promise<FanoutResult> {
   const rounds = options.rounds ?? 2
   const variants = options.variants ?? ALL
   const moreClients = options.moreClients ?? 2000
-  const byVariant = new Map<Variant, VariantResult[]>()
+  const byVariant = new Map<
+    Variant,
+    (Omit<VariantResult, MarginalKey> & Partial<VariantResult>)[]
+  >()
   // Rounds are interleaved, so a slow spell of the machine does not hit one server only.
   for (let round = 0; round < rounds; round++) {
     for (const variant of variants) {
       const result = await measureVariant(variant, clients, events, eventBytes, burst)
-      const marginal = await measureMarginal(variant, clients, moreClients)
+      // Memory varies little from round to round: two rounds of it are enough for a median.
+      const marginal = round < 2 ? await measureMarginal(variant, clients, moreClients) : undefined
       byVariant.set(variant, [...(byVariant.get(variant) ?? []), { ...result, ...marginal }])
     }
   }
@@ -140,8 +144,8 @@ export async function run(options: FanoutOptions = {}): Promise<FanoutResult> {
       ...fastest,
       heapPerConnection: Math.round(median(all.map((r) => r.heapPerConnection))),
       rssPerConnection: Math.round(median(all.map((r) => r.rssPerConnection))),
-      marginalHeapPerConnection: Math.round(median(all.map((r) => r.marginalHeapPerConnection))),
-      marginalRssPerConnection: Math.round(median(all.map((r) => r.marginalRssPerConnection))),
+      marginalHeapPerConnection: Math.round(median(measured(all, 'marginalHeapPerConnection'))),
+      marginalRssPerConnection: Math.round(median(measured(all, 'marginalRssPerConnection'))),
       serverCpuMsPer1000: Math.min(...all.map((r) => r.serverCpuMsPer1000)),
     })
   }
@@ -183,6 +187,13 @@ export async function run(options: FanoutOptions = {}): Promise<FanoutResult> {
   return result
 }
 
+type MarginalKey = 'marginalHeapPerConnection' | 'marginalRssPerConnection'
+
+// The rounds' values of a figure only some rounds measure.
+function measured(all: readonly Partial<VariantResult>[], key: MarginalKey): number[] {
+  return all.flatMap((r) => (r[key] === undefined ? [] : [r[key]]))
+}
+
 /**
  * The memory one more idle connection costs: `clients` idle connections, a measure, `more`
  * connections added, a measure again; the growth between the two, divided by `more`. Unlike
@@ -194,7 +205,7 @@ async function measureMarginal(
   variant: Variant,
   clients: number,
   more: number,
-): Promise<Pick<VariantResult, 'marginalHeapPerConnection' | 'marginalRssPerConnection'>> {
+): Promise<Pick<VariantResult, MarginalKey>> {
   const group = processGroup()
   try {
     const server = group.spawn('fanout-server.ts')
@@ -227,7 +238,7 @@ async function measureVariant(
   events: number,
   eventBytes: number,
   burst: number,
-): Promise<Omit<VariantResult, 'marginalHeapPerConnection' | 'marginalRssPerConnection'>> {
+): Promise<Omit<VariantResult, MarginalKey>> {
   const group = processGroup()
   try {
     const server = group.spawn('fanout-server.ts')

@@ -86,7 +86,7 @@ const CASES: readonly CaseSpec[] = [
 ]
 
 /** How long one case may take before it counts as crashed. */
-const CASE_TIMEOUT_MS = { full: 240_000, quick: 60_000 }
+const CASE_TIMEOUT_MS = { full: 360_000, quick: 60_000 }
 
 const PEERS = [
   'better-sse',
