@@ -54,7 +54,7 @@ export function openConnection(
   let subscription: Subscription | undefined
 
   const feed = createFeed(sink, {
-    heartbeatMs: options.heartbeatMs,
+    heartbeat: options.heartbeat,
     maxBufferedBytes: options.maxBufferedBytes,
     sse,
     onStop() {

@@ -1,13 +1,17 @@
 import type { ConnectionSink } from './connection.js'
 import { errorFrame, heartbeatFrame, type StreamFailureCode } from './frames.js'
+import type { Ticker } from './ticker.js'
 
 /** The states of a feed: taking frames, finishing what is queued, or released. */
 export type FeedState = 'open' | 'ending' | 'closed'
 
 /** Options of {@link createFeed}. */
 export interface FeedOptions {
-  /** The heartbeat period: also the patience given to a full buffer and to an ending response. */
-  readonly heartbeatMs: number
+  /**
+   * The heartbeat timer, shared by the handler's connections. Its period is also the patience
+   * given to a full buffer and to an ending response.
+   */
+  readonly heartbeat: Ticker
   /** The bytes that may wait in the sink for this client. */
   readonly maxBufferedBytes: number
   /** Whether the body is SSE (heartbeats and control events) or plain text (neither). */
@@ -22,7 +26,7 @@ export interface FeedOptions {
 
 /**
  * The guarded writing side of one response, whatever feeds it: heartbeats, the byte bound, and
- * the end. Every resource it holds (one interval timer) is released with it.
+ * the end. Every resource it holds (its place on the heartbeat timer) is released with it.
  */
 export interface Feed {
   /**
@@ -50,7 +54,7 @@ export interface Feed {
 }
 
 /**
- * Creates a feed on `sink`. While open, a heartbeat comment is written every `heartbeatMs`, and a
+ * Creates a feed on `sink`. While open, a heartbeat comment is written at every tick, and a
  * client found with more than `maxBufferedBytes` waiting at two heartbeats in a row is ended as
  * too slow. While ending, a response that has not finished after a full heartbeat period is
  * destroyed, so a client that stopped reading holds nothing for long.
@@ -62,7 +66,7 @@ export function createFeed(sink: ConnectionSink, options: FeedOptions): Feed {
   let endingTicks = 0
   // Whether the buffer was over the bound at the last tick.
   let fullAtLastTick = false
-  const timer = setInterval(tick, options.heartbeatMs)
+  options.heartbeat.add(tick)
 
   const feed: Feed = {
     state() {
@@ -134,7 +138,7 @@ export function createFeed(sink: ConnectionSink, options: FeedOptions): Feed {
     if (state === 'closed') return
     const wasOpen = state === 'open'
     state = 'closed'
-    clearInterval(timer)
+    options.heartbeat.delete(tick)
     if (wasOpen) options.onStop()
     options.onRelease()
   }

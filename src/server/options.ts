@@ -1,4 +1,5 @@
 import type { RunstreamError } from '../core/errors.js'
+import { createTicker, type Ticker } from './ticker.js'
 
 /**
  * What {@link SseOptions.authorize} returns: `true` to serve the stream, `false` for a 403, or a
@@ -93,6 +94,8 @@ export interface SseOptions {
 /** {@link SseOptions} with every default applied and checked. */
 export interface ResolvedSseOptions {
   readonly heartbeatMs: number
+  /** The one heartbeat timer of the handler's connections, ticking every `heartbeatMs`. */
+  readonly heartbeat: Ticker
   readonly retryMs: number
   readonly maxBufferedBytes: number
   readonly authorize: SseOptions['authorize']
@@ -109,8 +112,10 @@ export function resolveSseOptions(where: string, options: SseOptions = {}): Reso
   const onError = options.onError ?? defaultOnError
   const cors = options.cors
   if (cors !== undefined) checkCors(where, cors)
+  const heartbeatMs = positiveInteger(where, 'heartbeatMs', options.heartbeatMs ?? 15_000)
   return {
-    heartbeatMs: positiveInteger(where, 'heartbeatMs', options.heartbeatMs ?? 15_000),
+    heartbeatMs,
+    heartbeat: createTicker(heartbeatMs),
     retryMs: nonNegativeInteger(where, 'retryMs', options.retryMs ?? 2_000),
     maxBufferedBytes: positiveInteger(
       where,

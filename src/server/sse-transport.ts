@@ -101,7 +101,7 @@ export function sseTransport(options: SseTransportOptions = {}): SseTransport {
       const sink = createWebSink(() => feed?.release())
       const onAbort = () => feed?.release()
       const created = createFeed(sink, {
-        heartbeatMs: resolved.heartbeatMs,
+        heartbeat: resolved.heartbeat,
         maxBufferedBytes: resolved.maxBufferedBytes,
         sse: true,
         onStop: () => feeds.delete(created),

@@ -473,6 +473,26 @@ describe('createNodeHandler: heartbeats, failures and shutdown', () => {
     await response.until((t) => t === `${OPENING}: ping\n\n: ping\n\n`)
   })
 
+  it('keeps one heartbeat timer for all its connections, and none once they are gone', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] })
+    const { open, handler } = await serve()
+    const first = await open(path('agents', 'one'))
+    await first.until((t) => t === OPENING)
+    vi.advanceTimersByTime(10_000)
+    const others = [await open(path('agents', 'two')), await open(path('tasks', 'three'))]
+    for (const response of others) await response.until((t) => t === OPENING)
+    expect(vi.getTimerCount()).toBe(1)
+    // The next tick reaches every connection, the late ones less than a period after they opened.
+    vi.advanceTimersByTime(5_000)
+    for (const response of [first, ...others]) {
+      await response.until((t) => t === `${OPENING}: ping\n\n`)
+    }
+    handler.close()
+    for (const response of [first, ...others]) await response.end()
+    await waitFor(() => handler.stats().connections === 0)
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
   it('ends with runstream.error store_failed, without the internal message, when live delivery fails', async () => {
     const { manager, store, open, errors, handler } = await serve()
     emitChunks(manager, 'agent:s', ['a'])
