@@ -1,8 +1,8 @@
 /**
- * When and how often a subscription reconnects. The wait before attempt `n` (1-based) is a
- * random time in `[0, min(maxDelayMs, initialDelayMs × factor^(n-1)))` ("full jitter", so that
- * many clients dropped at once do not come back at once), but never less than the server's
- * `retry:` field or its `Retry-After` header.
+ * When and how often a subscription reconnects. The wait before attempt `n` (1-based) is the
+ * floor (the server's `retry:` field or its `Retry-After` header, the larger; 0 without either)
+ * plus a random time in `[0, min(maxDelayMs, initialDelayMs × factor^(n-1)))` ("full jitter",
+ * so that many clients dropped at once do not come back at once).
  *
  * @see docs/reconnect-and-errors.md
  */
@@ -30,7 +30,8 @@ export interface ReconnectPolicy {
    */
   maxRetries?: number
   /**
-   * Randomize each wait within its ceiling. Turn off only for tests or a single client.
+   * Randomize each wait within its ceiling, above the floor. Off, the wait is the larger of the
+   * ceiling and the floor. Turn off only for tests or a single client.
    * @defaultValue true
    */
   jitter?: boolean
@@ -93,7 +94,9 @@ export function resolvePolicy(policy: ReconnectPolicy | false = {}): ResolvedPol
 }
 
 /**
- * The wait before reconnect attempt `attempt` (1 for the first retry after a failure).
+ * The wait before reconnect attempt `attempt` (1 for the first retry after a failure): with
+ * jitter, the floor plus a random share of the exponential ceiling; without, the larger of the
+ * two.
  *
  * @param serverRetryMs - the last `retry:` the server sent, if any: a floor
  * @param retryAfterMs - the failed response's `Retry-After`, if any: a floor
@@ -110,7 +113,9 @@ export function backoffDelay(
   )
   const delay = policy.jitter ? Math.floor(policy.random() * ceiling) : ceiling
   const floor = Math.min(MAX_SERVER_DELAY_MS, Math.max(serverRetryMs ?? 0, retryAfterMs ?? 0))
-  return Math.max(delay, floor)
+  // With jitter the wait is spread above the floor, not clamped to it: clients dropped together
+  // (a server restart, a 503 with Retry-After) would otherwise all come back at the same moment.
+  return policy.jitter ? floor + delay : Math.max(delay, floor)
 }
 
 /**

@@ -400,6 +400,23 @@ describe('backoff', () => {
     }
   })
 
+  test('with jitter, waits are spread above the floor, so clients dropped together do not return together', async () => {
+    const { backoffDelay, resolvePolicy } = await import('../../src/client/reconnect.js')
+    const waits = [0, 0.25, 0.5, 0.999999].map((r) =>
+      backoffDelay(resolvePolicy({ initialDelayMs: 1000, random: () => r }), 1, 2000, undefined),
+    )
+    expect(waits).toEqual([2000, 2250, 2500, 2999])
+    // A Retry-After floor is spread the same way; without jitter the floor is the wait.
+    const policy = resolvePolicy({ initialDelayMs: 1000, random: () => 0.5 })
+    expect(backoffDelay(policy, 3, 2000, 10_000)).toBe(12_000)
+    expect(
+      backoffDelay(resolvePolicy({ initialDelayMs: 1000, jitter: false }), 3, 2000, 10_000),
+    ).toBe(10_000)
+    expect(
+      backoffDelay(resolvePolicy({ initialDelayMs: 1000, jitter: false }), 3, 2000, undefined),
+    ).toBe(4000)
+  })
+
   test("the server's retry: is a floor", async () => {
     vi.useFakeTimers()
     const fetch = scriptedFetch(sseResponse('retry: 700\n\n' + chunk(1)), sseResponse(complete(2)))
