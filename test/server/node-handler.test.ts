@@ -1,5 +1,6 @@
 import http2 from 'node:http2'
 import express from 'express'
+import Fastify from 'fastify'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { StreamManager } from '../../src/index.js'
 import { createNodeHandler, type NodeHandler } from '../../src/node.js'
@@ -400,6 +401,40 @@ describe('createNodeHandler: refusals before the stream', () => {
     const response = await get(server.url + path('agents', 'm'))
     cleanups.push(() => response.destroy())
     expect(response.status).toBe(200)
+  })
+})
+
+describe('createNodeHandler: Fastify', () => {
+  it('streams, resumes and releases everything through a hijacked Fastify route', async () => {
+    const { manager } = testManager()
+    const handler = createNodeHandler(manager)
+    const app = Fastify()
+    app.get('/api/v0/executions/*', (request, reply) => {
+      reply.hijack()
+      return handler(request.raw, reply.raw)
+    })
+    const address = await app.listen({ port: 0, host: '127.0.0.1' })
+    cleanups.push(() => app.close())
+    emitChunks(manager, 'agent:f', ['a', 'b', 'c'])
+
+    const first = await get(address + path('agents', 'f'))
+    cleanups.push(() => first.destroy())
+    expect(first.status).toBe(200)
+    expect(first.headers['content-type']).toBe('text/event-stream; charset=utf-8')
+    expect(await first.until((t) => t.includes('id: 3'))).toBe(
+      OPENING + (await framesOf(manager, 'agent:f')),
+    )
+    expect(handler.stats().connections).toBe(1)
+    // The client goes away: the handler notices through Fastify's raw response.
+    first.destroy()
+    await waitFor(() => handler.stats().connections === 0)
+
+    const resumed = await get(address + path('agents', 'f'), { 'last-event-id': '2' })
+    cleanups.push(() => resumed.destroy())
+    emitChunks(manager, 'agent:f', ['d'])
+    expect(await resumed.until((t) => t.includes('id: 4'))).toBe(
+      OPENING + (await framesOf(manager, 'agent:f', '2')),
+    )
   })
 })
 
