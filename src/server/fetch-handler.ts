@@ -52,7 +52,7 @@ export interface FetchHandler {
  * @example
  * ```ts
  * const handler = createFetchHandler(manager, { authorize: (request) => isSignedIn(request) })
- * Bun.serve({ fetch: handler })                       // Bun
+ * Bun.serve({ fetch: handler, idleTimeout: 30 })      // Bun: idleTimeout above heartbeatMs
  * app.get('/api/v0/executions/*', (c) => handler(c.req.raw)) // Hono
  * export const GET = handler                           // Next.js route handler
  * ```

@@ -33,7 +33,20 @@ export function start(
   args: readonly string[] = [],
   env: Record<string, string> = {},
 ): Started {
-  const child = spawn(process.execPath, ['--import', 'tsx', file, ...args], {
+  return startProcess(process.execPath, ['--import', 'tsx', file, ...args], env, file)
+}
+
+/**
+ * Starts any `command` (another runtime, a binary) as {@link start} starts a Node script: from
+ * the repository root, with `NO_COLOR` set, stopped by {@link stopAll}. `label` names it in errors.
+ */
+export function startProcess(
+  command: string,
+  args: readonly string[],
+  env: Record<string, string> = {},
+  label = command,
+): Started {
+  const child = spawn(command, args, {
     cwd: ROOT,
     env: { ...process.env, NO_COLOR: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -85,7 +98,7 @@ export function start(
             done()
             reject(
               new Error(
-                `${file} exited (${child.exitCode}) before printing ${pattern}.\nstdout: ${out}\nstderr: ${err}`,
+                `${label} exited (${child.exitCode}) before printing ${pattern}.\nstdout: ${out}\nstderr: ${err}`,
               ),
             )
           }
@@ -94,7 +107,7 @@ export function start(
           done()
           reject(
             new Error(
-              `${file} printed no ${pattern} within ${timeoutMs} ms.\nstdout: ${out}\nstderr: ${err}`,
+              `${label} printed no ${pattern} within ${timeoutMs} ms.\nstdout: ${out}\nstderr: ${err}`,
             ),
           )
         }, timeoutMs)

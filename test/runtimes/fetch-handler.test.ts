@@ -1,0 +1,220 @@
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { connect } from '../../src/client.js'
+import { type CatalogEvent, executionCatalog } from '../../src/index.js'
+import { ROOT, type Started, startProcess, stopAll } from '../cli/spawn.js'
+import { get } from '../helpers/http.js'
+import { type Runtime, requireRuntime } from '../helpers/runtimes.js'
+
+// The Fetch handler, built (dist/), served by Bun.serve and Deno.serve in their own processes:
+// the same checks as on Node, against each runtime's HTTP server and Web streams.
+
+const FIXTURE = 'test/runtimes/fixtures/fetch-server.mjs'
+const bun = requireRuntime('bun', 'test/runtimes/fetch-handler')
+const deno = requireRuntime('deno', 'test/runtimes/fetch-handler')
+
+/** One way to serve the fixture. */
+interface Server {
+  readonly title: string
+  readonly runtime: Runtime | undefined
+  readonly args: readonly string[]
+}
+
+const DENO_RUN = ['run', '--allow-net=127.0.0.1']
+const servers: Server[] = [
+  { title: `Bun ${bun?.version ?? '(missing)'}`, runtime: bun, args: [FIXTURE] },
+  { title: `Deno ${deno?.version ?? '(missing)'}`, runtime: deno, args: [...DENO_RUN, FIXTURE] },
+  {
+    // Deno's coming default: request.signal aborts only when the response fails.
+    title: `Deno ${deno?.version ?? '(missing)'} --unstable-no-legacy-abort`,
+    runtime: deno,
+    args: [...DENO_RUN, '--unstable-no-legacy-abort', FIXTURE],
+  },
+]
+
+type Emitted = CatalogEvent<typeof executionCatalog>
+
+/** A short run: text deltas (multi-byte characters and a line break among them), then complete. */
+const RUN: readonly Emitted[] = [
+  { type: 'workflow_start', data: { workflow_id: 'wf_1', execution_id: 'exec_1' } },
+  { type: 'llm_chunk', data: { text: 'Hel' } },
+  { type: 'llm_chunk', data: { text: 'lo, wörld ' } },
+  { type: 'llm_chunk', data: { text: '✓\nbye' } },
+  { type: 'complete', data: { status: 'SUCCESS', output: 'Hello, wörld ✓\nbye' } },
+]
+const STREAM = 'workflow:exec_1'
+const PATH = '/api/v0/executions/workflows/exec_1/stream'
+
+afterEach(stopAll)
+
+for (const server of servers) {
+  describe.skipIf(server.runtime === undefined)(`createFetchHandler on ${server.title}`, () => {
+    it('sends every event of a run once, in order, to the runstream client, with the SSE headers', async () => {
+      const { url, child } = await serve(server)
+      const raw = await get(url + PATH)
+      expect(raw.status).toBe(200)
+      expect(raw.headers['content-type']).toBe('text/event-stream; charset=utf-8')
+      expect(raw.headers['cache-control']).toBe('no-cache, no-transform')
+      const watched = watch(url + PATH)
+      await waitForStats(url, (stats) => stats.connections === 2)
+      await emit(url, STREAM, RUN)
+
+      expect(await watched).toEqual(RUN.map((event, i) => ({ id: `${i + 1}`, ...event })))
+      expect(withoutTimestamps(await raw.end())).toBe(OPENING + frames(RUN, 1))
+      expectNoServerErrors(child)
+    })
+
+    it('resumes after Last-Event-ID: 2 with the events after it, replayed then live', async () => {
+      const { url, child } = await serve(server)
+      await emit(url, STREAM, RUN.slice(0, 3))
+      const watched = watch(url + PATH, '2')
+      await waitForStats(url, (stats) => stats.connections === 1)
+      await emit(url, STREAM, RUN.slice(3))
+      expect((await watched).map((event) => event.id)).toEqual(['3', '4', '5'])
+
+      // The run is over: the same cursor gets its tail, byte for byte, and the response ends.
+      const resumed = await get(url + PATH, { 'last-event-id': '2' })
+      expect(resumed.status).toBe(200)
+      expect(withoutTimestamps(await resumed.end())).toBe(OPENING + frames(RUN.slice(2), 3))
+      expectNoServerErrors(child)
+    })
+
+    it('answers a path that is no route with a JSON 404, and a malformed cursor with a 400', async () => {
+      const { url } = await serve(server)
+      const notFound = await get(`${url}/api/v0/executions/runs/exec_1/stream`)
+      expect(notFound.status).toBe(404)
+      expect(notFound.headers['content-type']).toBe('application/json; charset=utf-8')
+      expect(JSON.parse(await notFound.end())).toEqual({
+        status: 404,
+        error: {
+          code: 'not_found',
+          message: 'No stream route matches /api/v0/executions/runs/exec_1/stream.',
+        },
+      })
+
+      const badCursor = await get(url + PATH, { 'last-event-id': 'two' })
+      expect(badCursor.status).toBe(400)
+      expect(badCursor.headers['content-type']).toBe('application/json; charset=utf-8')
+      expect(JSON.parse(await badCursor.end())).toMatchObject({
+        status: 400,
+        error: { code: 'invalid_cursor', message: expect.stringContaining('Last-Event-ID') },
+      })
+    })
+
+    it('notices a client that goes away mid-stream and releases its connection', async () => {
+      const { url, child } = await serve(server)
+      const raw = await get(url + PATH)
+      // The runstream client leaves with `break` after two events; the raw socket is destroyed.
+      const left = (async () => {
+        let received = 0
+        for await (const _ of connect(url + PATH, {
+          catalog: executionCatalog,
+          reconnect: false,
+        })) {
+          if (++received === 2) break
+        }
+      })()
+      await waitForStats(url, (stats) => stats.connections === 2)
+      await emit(url, STREAM, RUN.slice(0, 3))
+      await left
+      await raw.until((text) => text.includes('id: 3\n'))
+      expect(await waitForStats(url, (stats) => stats.connections === 1)).toEqual({
+        connections: 1,
+        bufferedBytes: 0,
+      })
+
+      raw.destroy()
+      expect(await waitForStats(url, (stats) => stats.connections === 0)).toEqual({
+        connections: 0,
+        bufferedBytes: 0,
+      })
+      expectNoServerErrors(child)
+    })
+  })
+}
+
+/** Starts the fixture on `server`'s runtime and waits for its URL. */
+async function serve(server: Server): Promise<{ url: string; child: Started }> {
+  if (!existsSync(join(ROOT, 'dist/server.js'))) {
+    throw new Error('The fixture serves the built package: run `npm run build` first.')
+  }
+  const runtime = server.runtime as Runtime
+  const child = startProcess(runtime.path, server.args, { DENO_NO_UPDATE_CHECK: '1' }, server.title)
+  const [, url] = (await child.waitFor(/listening (http:\/\/127\.0\.0\.1:\d+)/, {
+    stream: 'stdout',
+  })) as RegExpMatchArray
+  return { url: url as string, child }
+}
+
+/** Emits `events` on `stream` in the fixture's process; resolves once they are stored. */
+async function emit(url: string, stream: string, events: readonly Emitted[]): Promise<void> {
+  const response = await fetch(`${url}/_emit`, {
+    method: 'POST',
+    body: JSON.stringify({ stream, events }),
+  })
+  expect(response.status).toBe(204)
+}
+
+/** Watches a stream with the runstream client to its end. */
+async function watch(
+  url: string,
+  lastEventId?: string,
+): Promise<{ id: string; type: string; data: unknown }[]> {
+  const events: { id: string; type: string; data: unknown }[] = []
+  const options = lastEventId === undefined ? {} : { lastEventId }
+  for await (const event of connect(url, {
+    catalog: executionCatalog,
+    reconnect: false,
+    ...options,
+  })) {
+    events.push({ id: event.id, type: event.type, data: event.data })
+  }
+  return events
+}
+
+interface Stats {
+  connections: number
+  bufferedBytes: number
+}
+
+/** Polls the fixture's `handler.stats()` until `predicate` holds; rejects after `timeoutMs`. */
+async function waitForStats(
+  url: string,
+  predicate: (stats: Stats) => boolean,
+  timeoutMs = 5000,
+): Promise<Stats> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const stats = JSON.parse(await (await get(`${url}/_stats`)).end()) as Stats
+    if (predicate(stats)) return stats
+    if (Date.now() > deadline) {
+      throw new Error(`handler.stats() is still ${JSON.stringify(stats)} after ${timeoutMs} ms`)
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
+/** What the manager or the handler reported to `onError`: nothing, in every test here. */
+function expectNoServerErrors(child: Started): void {
+  expect(child.stderr()).not.toContain('runstream onError')
+}
+
+/** The first bytes of every stream: the default `retry` and the opening comment. */
+const OPENING = 'retry: 2000\n: ok\n\n'
+
+/** The exact frames of `events`, numbered from `firstId`, with `ts` left as `<ts>`. */
+function frames(events: readonly Emitted[], firstId: number): string {
+  return events
+    .map(({ type, data }, i) => {
+      const id = `${firstId + i}`
+      const envelope = JSON.stringify({ id, type, stream: STREAM, ts: '<ts>', data })
+      return `id: ${id}\nevent: ${type}\ndata: ${envelope}\n\n`
+    })
+    .join('')
+}
+
+/** The wire text with every envelope's `ts` (checked for its form) replaced by `<ts>`. */
+function withoutTimestamps(text: string): string {
+  return text.replace(/"ts":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"/g, '"ts":"<ts>"')
+}
