@@ -1,5 +1,6 @@
 import type { StreamManager } from '../core/manager.js'
 import { dispatch, noRoute } from './dispatch.js'
+import { keepStreamOpen } from './idle-timeout.js'
 import { type ConnectionLimitOptions, createLimiter, resolveLimits } from './limits.js'
 import { resolveSseOptions, type SseOptions } from './options.js'
 import { createRegistry, type HandlerStats } from './registry.js'
@@ -21,7 +22,11 @@ export interface HandlerOptions extends SseOptions, ConnectionLimitOptions {
  * and Workers. A path that is not a stream route gets a JSON 404.
  */
 export interface FetchHandler {
-  (request: Request): Promise<Response>
+  /**
+   * @param server - what the runtime passes after the request, if anything; on Bun, its server,
+   * through which a stream's request is exempted from Bun's idle timeout
+   */
+  (request: Request, server?: unknown): Promise<Response>
   /**
    * Answers `request` with the stream `stream`, bypassing the routes but sharing the handler's
    * options, connection count and shutdown: for routes of your own.
@@ -52,7 +57,7 @@ export interface FetchHandler {
  * @example
  * ```ts
  * const handler = createFetchHandler(manager, { authorize: (request) => isSignedIn(request) })
- * Bun.serve({ fetch: handler, idleTimeout: 30 })      // Bun: idleTimeout above heartbeatMs
+ * Bun.serve({ fetch: handler })                       // Bun
  * app.get('/api/v0/executions/*', (c) => handler(c.req.raw)) // Hono
  * export const GET = handler                           // Next.js route handler
  * ```
@@ -67,7 +72,7 @@ export function createFetchHandler(
   const limits = resolveLimits('createFetchHandler', options, false)
   const registry = createRegistry(createLimiter(limits, resolved.onError))
 
-  const handler = async (request: Request): Promise<Response> => {
+  const handler = async (request: Request, server?: unknown): Promise<Response> => {
     const incoming = fetchIncoming(request)
     const route = dispatch(incoming, basePath, resolved)
     switch (route.kind) {
@@ -78,6 +83,7 @@ export function createFetchHandler(
       case 'preflight':
         return new Response(null, { status: 204, headers: route.headers })
     }
+    keepStreamOpen(request, server)
     return respond(
       manager,
       incoming,

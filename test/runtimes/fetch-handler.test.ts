@@ -134,13 +134,44 @@ for (const server of servers) {
   })
 }
 
+describe.skipIf(bun === undefined)(
+  `createFetchHandler on Bun ${bun?.version}: idle timeout`,
+  () => {
+    it("keeps a quiet stream open past Bun's idleTimeout, which it lifts for stream requests", async () => {
+      // Bun ends a request after idleTimeout seconds with nothing sent (10 by default, less than
+      // the 15 s heartbeat). Here 2 s, and no heartbeat for a minute.
+      const { url, child } = await serve(servers[0] as Server, {
+        FIXTURE_IDLE_TIMEOUT: '2',
+        FIXTURE_HEARTBEAT_MS: '60000',
+      })
+      const raw = await get(url + PATH)
+      await raw.until((text) => text.includes(': ok\n'))
+      await new Promise((resolve) => setTimeout(resolve, 5000))
+      await emit(url, STREAM, RUN.slice(0, 1))
+      await raw.until((text) => text.includes('id: 1\n'))
+      expect(await waitForStats(url, (stats) => stats.connections === 1)).toMatchObject({
+        connections: 1,
+      })
+      expectNoServerErrors(child)
+    }, 15_000)
+  },
+)
+
 /** Starts the fixture on `server`'s runtime and waits for its URL. */
-async function serve(server: Server): Promise<{ url: string; child: Started }> {
+async function serve(
+  server: Server,
+  env: Record<string, string> = {},
+): Promise<{ url: string; child: Started }> {
   if (!existsSync(join(ROOT, 'dist/server.js'))) {
     throw new Error('The fixture serves the built package: run `npm run build` first.')
   }
   const runtime = server.runtime as Runtime
-  const child = startProcess(runtime.path, server.args, { DENO_NO_UPDATE_CHECK: '1' }, server.title)
+  const child = startProcess(
+    runtime.path,
+    server.args,
+    { DENO_NO_UPDATE_CHECK: '1', ...env },
+    server.title,
+  )
   const [, url] = (await child.waitFor(/listening (http:\/\/127\.0\.0\.1:\d+)/, {
     stream: 'stdout',
   })) as RegExpMatchArray
