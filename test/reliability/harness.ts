@@ -1,5 +1,4 @@
-import http from 'node:http'
-import type { AddressInfo, Socket } from 'node:net'
+import type http from 'node:http'
 import type { ClientEvent, StreamSubscription } from '../../src/client.js'
 import {
   createStreamManager,
@@ -9,6 +8,7 @@ import {
   type StreamManager,
 } from '../../src/index.js'
 import { createNodeHandler, type HandlerOptions, type NodeHandler } from '../../src/node.js'
+import { startServer } from '../helpers/http.js'
 
 /** The real Node handler of an execution-catalog manager on a real server, port 0. */
 export interface Runstream {
@@ -46,15 +46,7 @@ export async function startRunstream(
     onError: (error) => errors.push(error),
     ...handlerOptions,
   })
-  const server = http.createServer((req, res) => void handler(req, res))
-  const sockets = new Set<Socket>()
-  server.on('connection', (socket) => {
-    sockets.add(socket)
-    socket.once('close', () => sockets.delete(socket))
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  const url = `http://127.0.0.1:${port}`
+  const { server, url, close } = await startServer((req, res) => void handler(req, res))
   return {
     manager,
     handler,
@@ -64,8 +56,7 @@ export async function startRunstream(
     streamUrl: (kind, id) => `${url}/api/v0/executions/${kind}s/${id}/stream`,
     async close() {
       handler.close()
-      for (const socket of sockets) socket.destroy()
-      await new Promise((resolve) => server.close(resolve))
+      await close()
       await manager.close()
     },
   }
