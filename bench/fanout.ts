@@ -32,7 +32,13 @@ export interface FanoutOptions {
    */
   rounds?: number
   /**
-   * Idle connections added after the first `clients`, for the cost of one more connection
+   * Idle connections added after the first `clients` and before the cost of one more is
+   * measured, so that V8's young generation has reached its size (see `youngPerConnection`).
+   * @defaultValue 2000
+   */
+  settleClients?: number
+  /**
+   * Idle connections over which the cost of one more connection is measured
    * (`marginal…PerConnection`), in separate processes. @defaultValue 2000
    */
   moreClients?: number
@@ -56,12 +62,24 @@ export interface VariantResult {
   /** Resident memory per idle connection, in bytes. */
   rssPerConnection: number
   /**
+   * The part of `rssPerConnection` that is the growth of V8's young generation, in bytes. The
+   * young generation grows while the first clients connect and then keeps its size: paid once
+   * per process, it reads as a cost of each connection only when divided by the first ones.
+   */
+  youngPerConnection: number
+  /**
    * JS heap + external memory that one more idle connection adds, in bytes: the growth from
-   * `clients` to `clients + moreClients` idle connections, divided by `moreClients`.
+   * `clients + settleClients` to `clients + settleClients + moreClients` idle connections,
+   * divided by `moreClients`.
    */
   marginalHeapPerConnection: number
   /** Resident memory that one more idle connection adds, in bytes (measured as the heap one). */
   marginalRssPerConnection: number
+  /**
+   * The young generation's growth over the same connections, in bytes per connection: near zero
+   * when it had reached its size, as it should have (it is part of `marginalRssPerConnection`).
+   */
+  marginalYoungPerConnection: number
   /**
    * CPU time of the client process over the elapsed time, in the kept round. Near 1, the clients
    * (one process, one core) rather than the server were the limit, and the figure is a floor.
@@ -78,7 +96,9 @@ export interface VariantResult {
 export interface FanoutResult {
   rounds: number
   clients: number
-  /** The idle connections added for the cost of one more. */
+  /** The idle connections added before the cost of one more is measured. */
+  settleClients: number
+  /** The idle connections over which the cost of one more is measured. */
   moreClients: number
   events: number
   eventBytes: number
@@ -123,6 +143,7 @@ export async function run(options: FanoutOptions = {}): Promise<FanoutResult> {
   const burst = options.burst ?? 100
   const rounds = options.rounds ?? 2
   const variants = options.variants ?? ALL
+  const settleClients = options.settleClients ?? 2000
   const moreClients = options.moreClients ?? 2000
   const byVariant = new Map<
     Variant,
@@ -133,7 +154,8 @@ export async function run(options: FanoutOptions = {}): Promise<FanoutResult> {
     for (const variant of variants) {
       const result = await measureVariant(variant, clients, events, eventBytes, burst)
       // Memory varies little from round to round: two rounds of it are enough for a median.
-      const marginal = round < 2 ? await measureMarginal(variant, clients, moreClients) : undefined
+      const marginal =
+        round < 2 ? await measureMarginal(variant, clients + settleClients, moreClients) : undefined
       byVariant.set(variant, [...(byVariant.get(variant) ?? []), { ...result, ...marginal }])
     }
   }
@@ -144,8 +166,10 @@ export async function run(options: FanoutOptions = {}): Promise<FanoutResult> {
       ...fastest,
       heapPerConnection: Math.round(median(all.map((r) => r.heapPerConnection))),
       rssPerConnection: Math.round(median(all.map((r) => r.rssPerConnection))),
+      youngPerConnection: Math.round(median(all.map((r) => r.youngPerConnection))),
       marginalHeapPerConnection: Math.round(median(measured(all, 'marginalHeapPerConnection'))),
       marginalRssPerConnection: Math.round(median(measured(all, 'marginalRssPerConnection'))),
+      marginalYoungPerConnection: Math.round(median(measured(all, 'marginalYoungPerConnection'))),
       serverCpuMsPer1000: Math.min(...all.map((r) => r.serverCpuMsPer1000)),
     })
   }
@@ -164,6 +188,7 @@ export async function run(options: FanoutOptions = {}): Promise<FanoutResult> {
   const result: FanoutResult = {
     rounds,
     clients,
+    settleClients,
     moreClients,
     events,
     eventBytes,
@@ -187,7 +212,10 @@ export async function run(options: FanoutOptions = {}): Promise<FanoutResult> {
   return result
 }
 
-type MarginalKey = 'marginalHeapPerConnection' | 'marginalRssPerConnection'
+type MarginalKey =
+  | 'marginalHeapPerConnection'
+  | 'marginalRssPerConnection'
+  | 'marginalYoungPerConnection'
 
 // The rounds' values of a figure only some rounds measure.
 function measured(all: readonly Partial<VariantResult>[], key: MarginalKey): number[] {
@@ -195,15 +223,17 @@ function measured(all: readonly Partial<VariantResult>[], key: MarginalKey): num
 }
 
 /**
- * The memory one more idle connection costs: `clients` idle connections, a measure, `more`
+ * The memory one more idle connection costs: `settled` idle connections, a measure, `more`
  * connections added, a measure again; the growth between the two, divided by `more`. Unlike
- * the figure per connection of the first `clients`, it leaves out what the server spends once
- * however many connect (V8's young generation grows while the first ones arrive, to a size it
- * then keeps), which divided by the clients would read as a cost of each.
+ * the figure per connection of the first clients, it leaves out what the server spends once
+ * however many connect: V8's young generation grows while the first few thousand arrive (their
+ * objects survive its collections), to a size it then keeps, and divided by the first clients
+ * that growth would read as a cost of each. `settled` is chosen large enough for it to be done;
+ * the young generation's growth in the measured step is reported, so a reader can check.
  */
 async function measureMarginal(
   variant: Variant,
-  clients: number,
+  settled: number,
   more: number,
 ): Promise<Pick<VariantResult, MarginalKey>> {
   const group = processGroup()
@@ -219,17 +249,25 @@ async function measureMarginal(
         throw new Error(`${variant}: ${ready.failures} clients failed to connect`)
       await sleep(300)
       server.send({ type: 'measure' })
-      return next<{ heapBytes: number; rssBytes: number }>(server, 'memory')
+      return next<Memory>(server, 'memory')
     }
-    const first = await measureAfter(clients)
+    const first = await measureAfter(settled)
     const then = await measureAfter(more)
     return {
       marginalHeapPerConnection: Math.round((then.heapBytes - first.heapBytes) / more),
       marginalRssPerConnection: Math.round((then.rssBytes - first.rssBytes) / more),
+      marginalYoungPerConnection: Math.round((then.youngBytes - first.youngBytes) / more),
     }
   } finally {
     await group.stopAll()
   }
+}
+
+/** What the server process reports of its memory: growth since it started listening. */
+interface Memory {
+  heapBytes: number
+  rssBytes: number
+  youngBytes: number
 }
 
 async function measureVariant(
@@ -251,7 +289,7 @@ async function measureVariant(
       throw new Error(`${variant}: ${ready.failures} clients failed to connect`)
     await sleep(300)
     server.send({ type: 'measure' })
-    const memory = await next<{ heapBytes: number; rssBytes: number }>(server, 'memory')
+    const memory = await next<Memory>(server, 'memory')
     const done = next<{ lastAt: string; cpuMs: number }>(client, 'done')
     client.send({ type: 'mark' })
     server.send({ type: 'emit' })
@@ -267,6 +305,7 @@ async function measureVariant(
       timeToLastDeliveryMs: Math.round(elapsedMs),
       heapPerConnection: Math.round(memory.heapBytes / clients),
       rssPerConnection: Math.round(memory.rssBytes / clients),
+      youngPerConnection: Math.round(memory.youngBytes / clients),
       clientCpuShare: Math.round((cpuMs / elapsedMs) * 100) / 100,
       serverCpuMsPer1000: Math.round((serverCpuMs / ((clients * events) / 1000)) * 1000) / 1000,
     }
@@ -281,7 +320,7 @@ function printTable(result: FanoutResult): void {
     `\nfan-out: ${result.clients} clients × ${result.events} events of ~${result.eventBytes} B, bursts of ${result.burst}, best of ${result.rounds}, Node ${result.node}\n`,
   )
   console.log(
-    'variant          deliveries/s   last delivery   vs raw-batched   heap/conn   rss/conn   +heap/conn   +rss/conn   client CPU   server CPU/1k',
+    'variant          deliveries/s   last delivery   vs raw-batched   heap/conn   rss/conn   (young)   +heap/conn   +rss/conn   (young)   client CPU   server CPU/1k',
   )
   for (const r of result.results) {
     console.log(
@@ -292,8 +331,10 @@ function printTable(result: FanoutResult): void {
         (base === undefined ? '-' : (r.deliveriesPerSecond / base).toFixed(2)).padStart(16),
         `${(r.heapPerConnection / 1024).toFixed(1)} KB`.padStart(11),
         `${(r.rssPerConnection / 1024).toFixed(1)} KB`.padStart(10),
+        `${(r.youngPerConnection / 1024).toFixed(1)} KB`.padStart(9),
         `${(r.marginalHeapPerConnection / 1024).toFixed(1)} KB`.padStart(12),
         `${(r.marginalRssPerConnection / 1024).toFixed(1)} KB`.padStart(11),
+        `${(r.marginalYoungPerConnection / 1024).toFixed(1)} KB`.padStart(9),
         `${Math.round(r.clientCpuShare * 100)}%`.padStart(10),
         `${r.serverCpuMsPer1000.toFixed(3)} ms`.padStart(13),
       ].join('  '),

@@ -56,7 +56,7 @@ const CASES: readonly CaseSpec[] = [
   {
     name: 'fanout',
     full: { clients: 1000, events: 1000, rounds: 4 },
-    quick: { clients: 200, events: 200, rounds: 1, moreClients: 200 },
+    quick: { clients: 200, events: 200, rounds: 1, settleClients: 200, moreClients: 200 },
     sections: (r) => fanoutSections(r),
   },
   {

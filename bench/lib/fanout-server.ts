@@ -8,7 +8,7 @@
  * { type: 'emitted', startedAt }, { type: 'cpu', cpuMs } (CPU time used since the emit began).
  */
 import http from 'node:http'
-import { setFlagsFromString } from 'node:v8'
+import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { createChannel, createSession } from 'better-sse'
 import { createStreamManager, executionCatalog } from '../../src/index.js'
@@ -43,6 +43,7 @@ const HEADERS = {
 
 let emitter: (() => void) | undefined
 let baseline: NodeJS.MemoryUsage | undefined
+let youngBaseline = 0
 // The CPU this process had used when the events started: what it used since is the server's cost.
 let cpuAtEmit: NodeJS.CpuUsage | undefined
 
@@ -142,6 +143,7 @@ async function start(options: Start): Promise<void> {
   server.listen(0, '127.0.0.1', () => {
     gc()
     baseline = process.memoryUsage()
+    youngBaseline = youngBytes()
     const address = server.address() as { port: number }
     process.send?.({ type: 'listening', port: address.port, path: PATH })
   })
@@ -168,7 +170,22 @@ function measure(): void {
     type: 'memory',
     heapBytes: now.heapUsed + now.external - (before.heapUsed + before.external),
     rssBytes: now.rss - before.rss,
+    youngBytes: youngBytes() - youngBaseline,
   })
+}
+
+/**
+ * The resident size of V8's young generation. V8 grows it while many objects survive its
+ * collections (as when thousands of clients connect), up to a cap, and then keeps it: a cost the
+ * process pays once, which RSS counts and the heap's used bytes do not.
+ */
+function youngBytes(): number {
+  let bytes = 0
+  for (const space of getHeapSpaceStatistics()) {
+    if (space.space_name === 'new_space' || space.space_name === 'new_large_object_space')
+      bytes += space.physical_space_size
+  }
+  return bytes
 }
 
 // The Web path measured on its own: the Fetch handler's ReadableStream body, pumped into the

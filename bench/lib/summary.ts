@@ -159,16 +159,26 @@ export function fanoutSections(r: FanoutResult): Section[] {
   const memory: Section = {
     case: 'fanout',
     title: '3. Memory per idle connection',
-    what: `The same ${thousands(r.clients)} clients, connected and idle, measured in the server process after a forced GC: growth over the listening server, divided by the clients (median of ${r.rounds} rounds). Heap counts the JS heap and external memory (Node's own HTTP objects included); RSS also counts native memory. "One more" is the cost of a further connection: in fresh processes, ${thousands(r.clients)} idle connections, a measure, ${thousands(r.moreClients)} more, a measure again, and the growth between the two divided by ${thousands(r.moreClients)}.`,
+    what: `Idle clients, connected and measured in the server process after a forced GC: growth over the listening server. Heap counts the JS heap and external memory (Node's own HTTP objects included); RSS also counts native memory and the heap pages V8 holds. "First ${thousands(r.clients)}" divides the growth from 0 to ${thousands(r.clients)} connections by ${thousands(r.clients)} (median of ${r.rounds} rounds); "young" is the part of that RSS which is V8's young generation. "One more" is what a further connection costs: in fresh processes, ${thousands(r.clients + r.settleClients)} idle connections, a measure, ${thousands(r.moreClients)} more, a measure again, and the growth between the two divided by ${thousands(r.moreClients)} (median of 2 rounds).`,
     tables: [
       {
-        head: ['server', 'heap + external', 'RSS', 'one more: heap + external', 'one more: RSS'],
+        head: [
+          'server',
+          'first: heap + external',
+          'first: RSS',
+          'first: young',
+          'one more: heap + external',
+          'one more: RSS',
+          'one more: young',
+        ],
         rows: r.results.map((v) => [
           FANOUT_NAMES[v.variant],
           kb(v.heapPerConnection),
           kb(v.rssPerConnection),
+          kb(v.youngPerConnection),
           kb(v.marginalHeapPerConnection),
           kb(v.marginalRssPerConnection),
+          kb(v.marginalYoungPerConnection),
         ]),
       },
     ],
@@ -183,12 +193,6 @@ export function fanoutSections(r: FanoutResult): Section[] {
               (v) => `${v.toFixed(1)} KB`,
             ),
             atMost(
-              'idle connection, RSS',
-              ours.rssPerConnection / 1024,
-              20,
-              (v) => `${v.toFixed(1)} KB`,
-            ),
-            atMost(
               'one more idle connection, RSS',
               ours.marginalRssPerConnection / 1024,
               20,
@@ -199,9 +203,9 @@ export function fanoutSections(r: FanoutResult): Section[] {
       ours === undefined || sse === undefined || raw === undefined
         ? []
         : [
-            `An idle runstream connection needs ${x(ours.heapPerConnection / sse.heapPerConnection)} the heap of a better-sse one and ${x(ours.heapPerConnection / raw.heapPerConnection)} that of a bare \`res.write\` one (it holds a subscription, a heartbeat timer and a write queue).`,
-            `RSS runs at about twice the heap figure for every server that keeps objects per connection (better-sse: ${kb(sse.rssPerConnection)}), because it also counts the heap pages V8 commits ahead of use; the bare \`res.write\` servers show what Node's own socket and HTTP state cost (${kb(raw.rssPerConnection)}).`,
-            `Most of the RSS over the heap figure is V8's young generation, which grows while connections arrive (their objects survive collections) and then keeps its size. Divided by the first ${thousands(r.clients)} clients it reads as a cost of each; the "one more" column leaves it out once it has stopped growing, which for runstream it has by ${thousands(r.clients)} connections, and for the bare servers, which keep less per connection, not yet: their "one more" RSS still includes some of that growth.`,
+            `An idle runstream connection needs ${x(ours.heapPerConnection / sse.heapPerConnection)} the heap of a better-sse one and ${x(ours.heapPerConnection / raw.heapPerConnection)} that of a bare \`res.write\` one (it holds a subscription, its place on the heartbeat timer and a write queue).`,
+            `The RSS of the first ${thousands(r.clients)} is not a cost per connection. About half of it is V8's young generation (${kb(ours.youngPerConnection)} of runstream's ${kb(ours.rssPerConnection)}, ${kb(sse.youngPerConnection)} of better-sse's ${kb(sse.rssPerConnection)}), which grows while connections arrive, because their objects survive its collections, and stops at a size it keeps however many more connect; the rest includes code compiled on the first requests. Divided by the first clients, that one-time growth reads as a cost of each. The "one more" figures are measured once it is over ("one more: young" shows how much of the step is still young-generation growth), so they are what each further client costs.`,
+            `Every server pays Node's own socket and HTTP state: the bare \`res.write\` server's "one more" RSS (${kb(raw.marginalRssPerConnection)}) is that floor.`,
           ],
   }
   return [throughput, memory]
