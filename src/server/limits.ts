@@ -61,6 +61,9 @@ export interface Limiter {
   admit(incoming: IncomingRequest, defaultKey: () => string | undefined): Promise<Slot | Refusal>
 }
 
+/** The slot of a limiter that caps nothing: no count to give back. */
+const UNCOUNTED: Slot = { release() {} }
+
 /** The delay a refused client is asked to wait, in seconds. */
 const RETRY_AFTER_SECONDS = '5'
 
@@ -98,6 +101,10 @@ export function createLimiter(
 ): Limiter {
   const perClient = new Map<string, number>()
   const capped = limits.maxConnectionsPerClient !== Number.POSITIVE_INFINITY
+  // With no cap at all there is nothing to count: every stream shares one slot that holds nothing.
+  if (!capped && limits.maxConnections === Number.POSITIVE_INFINITY) {
+    return { admit: () => Promise.resolve(UNCOUNTED) }
+  }
   let total = 0
   return {
     async admit(incoming, defaultKey) {
