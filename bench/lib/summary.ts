@@ -122,6 +122,7 @@ export function fanoutSections(r: FanoutResult): Section[] {
   const ours = r.results.find((v) => v.variant === 'runstream-node')
   const sse = r.results.find((v) => v.variant === 'better-sse')
   const raw = r.results.find((v) => v.variant === 'raw-per-event')
+  const bare = r.results.filter((v) => v.variant.startsWith('raw-'))
   const clientBound = r.results.filter((v) => v.clientCpuShare >= 0.85).map((v) => v.variant)
   const throughput: Section = {
     case: 'fanout',
@@ -205,7 +206,7 @@ export function fanoutSections(r: FanoutResult): Section[] {
         : [
             `An idle runstream connection needs ${x(ours.heapPerConnection / sse.heapPerConnection)} the heap of a better-sse one and ${x(ours.heapPerConnection / raw.heapPerConnection)} that of a bare \`res.write\` one (it holds a subscription, its place on the heartbeat timer and a write queue).`,
             `The RSS of the first ${thousands(r.clients)} is not a cost per connection. About half of it is V8's young generation (${kb(ours.youngPerConnection)} of runstream's ${kb(ours.rssPerConnection)}, ${kb(sse.youngPerConnection)} of better-sse's ${kb(sse.rssPerConnection)}), which grows while connections arrive, because their objects survive its collections, and stops at a size it keeps however many more connect; the rest includes code compiled on the first requests. Divided by the first clients, that one-time growth reads as a cost of each. The "one more" figures are measured once it is over ("one more: young" shows how much of the step is still young-generation growth), so they are what each further client costs.`,
-            `Every server pays Node's own socket and HTTP state: the bare \`res.write\` server's "one more" RSS (${kb(raw.marginalRssPerConnection)}) is that floor.`,
+            `Every server pays Node's own socket and HTTP state: the "one more" RSS of the bare \`res.write\` servers (${kb(Math.min(...bare.map((v) => v.marginalRssPerConnection)))} to ${kb(Math.max(...bare.map((v) => v.marginalRssPerConnection)))}) is that floor; runstream adds ${kb(ours.marginalRssPerConnection - Math.min(...bare.map((v) => v.marginalRssPerConnection)))} to it.`,
           ],
   }
   return [throughput, memory]
