@@ -267,7 +267,7 @@ export function latencySection(r: LatencyResult): Section {
   return {
     case: 'latency',
     title: '5. Latency',
-    what: `One event per millisecond for ${r.seconds} s on one stream, timed from \`emit\` (or the raw write) to the client's handler. Server and client run in two processes and stamp events with the monotonic clock both share; a warm-up at the same rate is not counted. ${r.rounds} rounds per side, alternating; each side's row is its round with the median p99 (the p99s of all rounds: runstream ${r.roundP99s.runstream.map((v) => v.toFixed(2)).join(', ')} ms; raw ${r.roundP99s.raw.map((v) => v.toFixed(2)).join(', ')} ms).`,
+    what: `One event per millisecond for ${r.seconds} s on one stream, timed from \`emit\` (or the raw write) to the client's handler. Server and client run in two processes and stamp events with the monotonic clock both share; a warm-up at the same rate is not counted. ${r.rounds} rounds per side, alternating; each row is over the samples of all its rounds (each round's p99: runstream ${r.roundP99s.runstream.map((v) => v.toFixed(2)).join(', ')} ms; raw ${r.roundP99s.raw.map((v) => v.toFixed(2)).join(', ')} ms).`,
     tables: [
       {
         head: ['server → client', 'p50', 'p90', 'p99', 'max'],
