@@ -4,37 +4,42 @@ import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 
 /** The runtimes other than Node that the tests run runstream on. */
-export type RuntimeName = 'bun' | 'deno'
+export type RuntimeName = 'bun' | 'deno' | 'workerd'
 
 /** A runtime's binary, found in node_modules. */
 export interface Runtime {
   readonly name: RuntimeName
   /** The absolute path of the binary. */
   readonly path: string
-  /** The version it reports, such as `1.4.5`. */
+  /** The version it reports, such as `1.4.5` (workerd: the date of its build, `2026-11-17`). */
   readonly version: string
 }
 
 const require = createRequire(import.meta.url)
 
 /**
- * Finds the binary of a runtime installed by its npm package (the devDependencies `bun` and
- * `deno`). The binary ships in a package per platform (`@oven/bun-linux-x64`,
- * `@deno/linux-x64-glibc`, …) that npm installs for this machine only. When npm runs their
- * postinstall scripts, bun's moves its binary to `bun/bin/bun.exe` (leaving the platform package
- * empty) and deno's links it to `deno/deno`, so both places are tried. A candidate counts only if
- * it runs: a placeholder left by a skipped script does not.
+ * Finds the binary of a runtime installed by its npm package (the devDependencies `bun`, `deno`
+ * and `workerd`). The binary ships in a package per platform (`@oven/bun-linux-x64`,
+ * `@deno/linux-x64-glibc`, `@cloudflare/workerd-linux-64`, …) that npm installs for this machine
+ * only. When npm runs their postinstall scripts, bun's moves its binary to `bun/bin/bun.exe`
+ * (leaving the platform package empty), deno's links it to `deno/deno` and workerd's to
+ * `workerd/bin/workerd`, so both places are tried. A candidate counts only if it runs: a
+ * placeholder left by a skipped script does not.
  *
  * Returns the runtime, or why there is none.
  */
 export function findRuntime(name: RuntimeName): Runtime | string {
-  const platform = name === 'bun' ? bunPackage() : denoPackage()
+  const platform =
+    name === 'bun' ? bunPackage() : name === 'deno' ? denoPackage() : workerdPackage()
   if (typeof platform === 'string') return `${name}: ${platform}`
+  const exe = process.platform === 'win32' ? '.exe' : ''
   const places = [
     platform,
     name === 'bun'
       ? { name: 'bun', binary: 'bin/bun.exe' }
-      : { name: 'deno', binary: process.platform === 'win32' ? 'deno.exe' : 'deno' },
+      : name === 'deno'
+        ? { name: 'deno', binary: `deno${exe}` }
+        : { name: 'workerd', binary: `bin/workerd${exe}` },
   ]
   for (const place of places) {
     const path = packageFile(place.name, place.binary)
@@ -95,6 +100,23 @@ function denoPackage(): { name: string; binary: string } | string {
   }
 }
 
+/** workerd's platform package: `@cloudflare/workerd-<os>-<64|arm64>`, binary `bin/workerd`. */
+function workerdPackage(): { name: string; binary: string } | string {
+  const os = process.platform === 'win32' ? 'windows' : process.platform
+  if (!['darwin', 'linux', 'windows'].includes(os)) {
+    return `workerd publishes no binary for ${process.platform}.`
+  }
+  if (process.arch !== 'x64' && process.arch !== 'arm64') {
+    return `workerd publishes no binary for ${process.arch}.`
+  }
+  // Windows on arm64 runs the x64 build, as workerd's own installer picks it.
+  const arch = process.arch === 'x64' || os === 'windows' ? '64' : 'arm64'
+  return {
+    name: `@cloudflare/workerd-${os}-${arch}`,
+    binary: process.platform === 'win32' ? 'bin/workerd.exe' : 'bin/workerd',
+  }
+}
+
 function isMusl(): boolean {
   if (process.platform !== 'linux') return false
   const report = process.report.getReport() as { header?: { glibcVersionRuntime?: string } }
@@ -115,7 +137,8 @@ function packageFile(name: string, file: string): string | undefined {
 function versionOf(path: string): string | undefined {
   try {
     const output = execFileSync(path, ['--version'], { encoding: 'utf8', timeout: 15_000 })
-    return /\d+\.\d+\.\d+\S*/.exec(output)?.[0]
+    // Bun and Deno print a semver; workerd the date of its build.
+    return /\d+[.-]\d+[.-]\d+\S*/.exec(output)?.[0]
   } catch {
     return undefined
   }

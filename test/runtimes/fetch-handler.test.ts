@@ -1,18 +1,24 @@
 import { existsSync } from 'node:fs'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { build } from 'esbuild'
+import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { connect } from '../../src/client.js'
 import { type CatalogEvent, executionCatalog } from '../../src/index.js'
 import { ROOT, type Started, startProcess, stopAll } from '../cli/spawn.js'
 import { get } from '../helpers/http.js'
 import { type Runtime, requireRuntime } from '../helpers/runtimes.js'
 
-// The Fetch handler, built (dist/), served by Bun.serve and Deno.serve in their own processes:
-// the same checks as on Node, against each runtime's HTTP server and Web streams.
+// The Fetch handler, built (dist/), served by Bun.serve, Deno.serve and workerd (the runtime of
+// Cloudflare Workers) in their own processes: the same checks as on Node, against each runtime's
+// HTTP server and Web streams.
 
 const FIXTURE = 'test/runtimes/fixtures/fetch-server.mjs'
+const WORKER = 'test/runtimes/fixtures/worker.mjs'
 const bun = requireRuntime('bun', 'test/runtimes/fetch-handler')
 const deno = requireRuntime('deno', 'test/runtimes/fetch-handler')
+const workerd = requireRuntime('workerd', 'test/runtimes/fetch-handler')
 
 /** One way to serve the fixture. */
 interface Server {
@@ -31,6 +37,9 @@ const servers: Server[] = [
     runtime: deno,
     args: [...DENO_RUN, '--unstable-no-legacy-abort', FIXTURE],
   },
+  // A Worker that hands every request to one Durable Object serving the app; the config and the
+  // bundle are made in `serve`.
+  { title: `workerd ${workerd?.version ?? '(missing)'}`, runtime: workerd, args: [] },
 ]
 
 type Emitted = CatalogEvent<typeof executionCatalog>
@@ -47,6 +56,12 @@ const STREAM = 'workflow:exec_1'
 const PATH = '/api/v0/executions/workflows/exec_1/stream'
 
 afterEach(stopAll)
+
+// The bundled Worker and its workerd config, made once for the file.
+let workerDir: Promise<string> | undefined
+afterAll(async () => {
+  if (workerDir !== undefined) await rm(await workerDir, { recursive: true, force: true })
+})
 
 for (const server of servers) {
   describe.skipIf(server.runtime === undefined)(`createFetchHandler on ${server.title}`, () => {
@@ -166,6 +181,21 @@ async function serve(
     throw new Error('The fixture serves the built package: run `npm run build` first.')
   }
   const runtime = server.runtime as Runtime
+  if (runtime.name === 'workerd') {
+    workerDir ??= prepareWorker()
+    const config = join(await workerDir, 'config.capnp')
+    // --control-fd=1: workerd tells the port it took on stdout; --verbose: console.* to stderr.
+    const child = startProcess(
+      runtime.path,
+      ['serve', config, '--control-fd=1', '--verbose'],
+      env,
+      server.title,
+    )
+    const [, port] = (await child.waitFor(/"event":"listen","socket":"http","port":(\d+)/, {
+      stream: 'stdout',
+    })) as RegExpMatchArray
+    return { url: `http://127.0.0.1:${port}`, child }
+  }
   const child = startProcess(
     runtime.path,
     server.args,
@@ -176,6 +206,41 @@ async function serve(
     stream: 'stdout',
   })) as RegExpMatchArray
   return { url: url as string, child }
+}
+
+/**
+ * Bundles the Worker fixture into one module (workerd resolves no bare imports, and the built
+ * package imports zod) and writes a workerd config that serves it on 127.0.0.1, port 0, with
+ * its Durable Object kept in memory.
+ */
+async function prepareWorker(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'runstream-workerd-'))
+  await build({
+    entryPoints: [join(ROOT, WORKER)],
+    bundle: true,
+    format: 'esm',
+    platform: 'neutral',
+    mainFields: ['module', 'main'],
+    outfile: join(dir, 'worker.mjs'),
+    logLevel: 'silent',
+  })
+  await writeFile(
+    join(dir, 'config.capnp'),
+    `using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [ (name = "main", worker = .worker) ],
+  sockets = [ (name = "http", address = "127.0.0.1:0", http = (), service = "main") ],
+);
+const worker :Workerd.Worker = (
+  modules = [ (name = "worker.mjs", esModule = embed "worker.mjs") ],
+  compatibilityDate = "2026-11-01",
+  durableObjectNamespaces = [ (className = "Streams", uniqueKey = "runstream-test-streams") ],
+  durableObjectStorage = (inMemory = void),
+  bindings = [ (name = "STREAMS", durableObjectNamespace = "Streams") ],
+);
+`,
+  )
+  return dir
 }
 
 /** Emits `events` on `stream` in the fixture's process; resolves once they are stored. */
