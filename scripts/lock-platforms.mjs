@@ -53,7 +53,12 @@ function resolve(location, name) {
 
 // The os, cpu and libc a platform package is for, read from its name.
 function platformOf(name) {
-  const tail = name.split('/').pop()
+  // Some packages spell the platform their own way: workerd's are `…-windows-64`, `…-darwin-64`.
+  const tail = name
+    .split('/')
+    .pop()
+    .replace(/(^|-)windows($|-)/, '$1win32$2')
+    .replace(/-64$/, '-x64')
   const os = [
     'android',
     'darwin',
