@@ -122,7 +122,10 @@ export function fanoutSections(r: FanoutResult): Section[] {
   const ours = r.results.find((v) => v.variant === 'runstream-node')
   const sse = r.results.find((v) => v.variant === 'better-sse')
   const raw = r.results.find((v) => v.variant === 'raw-per-event')
-  const bare = r.results.filter((v) => v.variant.startsWith('raw-'))
+  // The "one more" RSS of the bare servers: what Node's own socket and HTTP state cost.
+  const bareRss = r.results
+    .filter((v) => v.variant.startsWith('raw-'))
+    .map((v) => v.marginalRssPerConnection)
   const clientBound = r.results.filter((v) => v.clientCpuShare >= 0.85).map((v) => v.variant)
   const throughput: Section = {
     case: 'fanout',
@@ -160,7 +163,7 @@ export function fanoutSections(r: FanoutResult): Section[] {
   const memory: Section = {
     case: 'fanout',
     title: '3. Memory per idle connection',
-    what: `Idle clients, connected and measured in the server process after a forced GC: growth over the listening server. Heap counts the JS heap and external memory (Node's own HTTP objects included); RSS also counts native memory and the heap pages V8 holds. "First ${thousands(r.clients)}" divides the growth from 0 to ${thousands(r.clients)} connections by ${thousands(r.clients)} (median of ${r.rounds} rounds); "young" is the part of that RSS which is V8's young generation. "One more" is what a further connection costs: in fresh processes, ${thousands(r.clients + r.settleClients)} idle connections, a measure, ${thousands(r.moreClients)} more, a measure again, and the growth between the two divided by ${thousands(r.moreClients)} (median of 2 rounds).`,
+    what: `Idle clients, connected and measured in the server process after a forced GC: growth over the listening server. Heap counts the JS heap and external memory (Node's own HTTP objects included); RSS also counts native memory and the heap pages V8 holds. "First ${thousands(r.clients)}" divides the growth from 0 to ${thousands(r.clients)} connections by ${thousands(r.clients)} (median of ${r.rounds} rounds); "young" is the part of that RSS which is V8's young generation. "One more" is what a further connection costs: in fresh processes, ${thousands(r.clients + r.settleClients)} idle connections, a measure, ${thousands(r.moreClients)} more, a measure again, and the growth between the two divided by ${thousands(r.moreClients)} (median of ${Math.min(2, r.rounds)} rounds).`,
     tables: [
       {
         head: [
@@ -206,7 +209,7 @@ export function fanoutSections(r: FanoutResult): Section[] {
         : [
             `An idle runstream connection needs ${x(ours.heapPerConnection / sse.heapPerConnection)} the heap of a better-sse one and ${x(ours.heapPerConnection / raw.heapPerConnection)} that of a bare \`res.write\` one (it holds a subscription, its place on the heartbeat timer and a write queue).`,
             `The RSS of the first ${thousands(r.clients)} is not a cost per connection. About half of it is V8's young generation (${kb(ours.youngPerConnection)} of runstream's ${kb(ours.rssPerConnection)}, ${kb(sse.youngPerConnection)} of better-sse's ${kb(sse.rssPerConnection)}), which grows while connections arrive, because their objects survive its collections, and stops at a size it keeps however many more connect; the rest includes code compiled on the first requests. Divided by the first clients, that one-time growth reads as a cost of each. The "one more" figures are measured once it is over ("one more: young" shows how much of the step is still young-generation growth), so they are what each further client costs.`,
-            `Every server pays Node's own socket and HTTP state: the "one more" RSS of the bare \`res.write\` servers (${kb(Math.min(...bare.map((v) => v.marginalRssPerConnection)))} to ${kb(Math.max(...bare.map((v) => v.marginalRssPerConnection)))}) is that floor; runstream adds ${kb(ours.marginalRssPerConnection - Math.min(...bare.map((v) => v.marginalRssPerConnection)))} to it.`,
+            `Every server pays Node's own socket and HTTP state: the "one more" RSS of the bare \`res.write\` servers (${kb(Math.min(...bareRss))} to ${kb(Math.max(...bareRss))}) is that floor; runstream adds ${kb(ours.marginalRssPerConnection - Math.min(...bareRss))} to it.`,
           ],
   }
   return [throughput, memory]

@@ -99,12 +99,12 @@ export function createLimiter(
   limits: ConnectionLimits,
   onError: (error: RunstreamError) => void,
 ): Limiter {
-  const perClient = new Map<string, number>()
   const capped = limits.maxConnectionsPerClient !== Number.POSITIVE_INFINITY
   // With no cap at all there is nothing to count: every stream shares one slot that holds nothing.
   if (!capped && limits.maxConnections === Number.POSITIVE_INFINITY) {
     return { admit: () => Promise.resolve(UNCOUNTED) }
   }
+  const perClient = new Map<string, number>()
   let total = 0
   return {
     async admit(incoming, defaultKey) {
