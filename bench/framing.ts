@@ -76,7 +76,7 @@ const toolCall = {
 }
 
 /**
- * runstream's payload framing as /work/coord/WIRE.md specifies it: `id:`, `event:`, then the
+ * runstream's payload framing as issue 14's wire contract specifies it: `id:`, `event:`, then the
  * payload alone in `data:`, a string raw (one `data:` line per line, an empty one bare), any
  * other value as JSON.
  * TODO: when the server's payload framing lands, measure through it instead of this copy:

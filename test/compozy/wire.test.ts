@@ -1,5 +1,5 @@
 /**
- * compozy's wire in both directions, on exact bytes (issue 14, /work/coord/WIRE.md's payload
+ * compozy's wire in both directions, on exact bytes (issue 14's payload
  * framing). These tests need the server's `framing: 'payload'` and the client that keeps raw
  * text as text; until both are merged they fail, so they are skipped here.
  *
