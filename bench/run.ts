@@ -29,6 +29,7 @@ import {
   consumeSection,
   emitSection,
   fanoutSections,
+  framingSection,
   latencySection,
   redisSection,
   type Section,
@@ -83,6 +84,12 @@ const CASES: readonly CaseSpec[] = [
     quick: { events: 5000, seconds: 1 },
     sections: (r) => [redisSection(r)],
   },
+  {
+    name: 'framing',
+    full: {},
+    quick: {},
+    sections: (r) => [framingSection(r)],
+  },
 ]
 
 /** How long one case may take before it counts as crashed. */
@@ -95,6 +102,8 @@ const PEERS = [
   'eventsource',
   'zod',
   'ioredis',
+  'ai',
+  '@ag-ui/encoder',
 ]
 
 async function main(): Promise<void> {

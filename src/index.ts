@@ -6,6 +6,12 @@
  * @packageDocumentation
  */
 
+export {
+  compozyCatalog,
+  compozyError,
+  compozyUsage,
+  compozyUsageEntry,
+} from './catalogs/compozy.js'
 export { executionCatalog, executionStatus, usageSchema } from './catalogs/execution.js'
 export { orchestrationCatalog } from './catalogs/orchestration.js'
 export {

@@ -6,13 +6,14 @@
 import type { ConsumeResult, Contender } from '../consume.js'
 import type { EmitResult } from '../emit.js'
 import type { FanoutResult } from '../fanout.js'
+import { FRAMINGS, type Framing, type FramingResult } from '../framing.js'
 import type { LatencyResult } from '../latency.js'
 import type { RedisBenchResult } from '../redis.js'
 import { live, liveLast, type SlowResult } from '../slow.js'
 import type { Variant } from './fanout-server.js'
 
 /** The cases of the suite, in the order they run. */
-export type CaseName = 'emit' | 'fanout' | 'consume' | 'latency' | 'slow' | 'redis'
+export type CaseName = 'emit' | 'fanout' | 'consume' | 'latency' | 'slow' | 'redis' | 'framing'
 
 /** One goal of the issue and its verdict. */
 export interface Goal {
@@ -386,5 +387,43 @@ export function redisSection(r: RedisBenchResult): Section {
     ],
     goals: [atMost('Redis p99, emit → delivery', r.latency.redis.p99, 5, (v) => ms(v))],
     notes: ['The issue sets no goal for Redis; the 5 ms p99 is the one docs/scaling.md states.'],
+  }
+}
+
+const FRAMING_NAMES: Record<Framing, string> = {
+  runstreamPayload: '**runstream, payload framing**',
+  runstreamPayloadText: '**runstream, payload framing, raw-text token**',
+  runstreamEnvelope: 'runstream, envelope framing',
+  compozy: 'compozy',
+  aiSdk: 'AI SDK UI message stream',
+  agUi: 'AG-UI (SSE)',
+}
+
+export function framingSection(r: FramingResult): Section {
+  const token = r.events[0]
+  return {
+    case: 'framing',
+    title: '8. Bytes on the wire',
+    what: `UTF-8 bytes of the frames that carry one event, for the same events in each framing: the \`ai\` package's \`JsonToSseTransformStream\`, \`@ag-ui/encoder\`'s \`EventEncoder\` (events checked by \`@ag-ui/core\`'s schemas), compozy's \`WriteEvent\`, runstream's \`formatSse\` for envelopes, and runstream's payload framing (\`id:\`, \`event:\`, the payload alone in \`data:\`; computed by the bench until the server writes it). The SSE id is \`1042\`; runstream's payload is \`{ "text": "Hel" }\` (execution catalog) or the raw text (compozy catalog).`,
+    tables: [
+      {
+        head: ['framing', ...r.events.map((e) => e.name)],
+        rows: FRAMINGS.map((f) => [FRAMING_NAMES[f], ...r.events.map((e) => `${e.bytes[f]} B`)]),
+      },
+    ],
+    goals:
+      token === undefined
+        ? []
+        : [
+            atMost(
+              'payload framing, 3-character token delta',
+              token.bytes.runstreamPayload,
+              48,
+              (v) => `${v} B`,
+            ),
+          ],
+    notes: [
+      `The AI SDK adds per response \`${r.aiSdkPerStream.header}\` and ends each stream with ${r.aiSdkPerStream.done} B of \`data: [DONE]\`; AG-UI's tool call is its three events (start, arguments, end). The envelope framing grows with the stream name (here \`agent:exec_42\`) and carries the 24-character \`ts\`.`,
+    ],
   }
 }
