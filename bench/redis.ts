@@ -229,11 +229,11 @@ function consume(
   count: number,
   onEvent?: (id: number, at: number) => void,
 ): Promise<void> {
-  const subscription = manager.subscribe({ stream, maxQueue: count + 10 })
+  const subscription = manager.subscribe({ stream, maxQueuedEvents: count + 10 })
   return (async () => {
     let seen = 0
-    for await (const record of subscription) {
-      const id = Number(record.envelope.id)
+    for await (const event of subscription) {
+      const id = Number(event.id)
       onEvent?.(id, performance.now())
       seen++
       if (id !== seen) throw new Error(`event ${id} arrived as number ${seen}`)

@@ -1,5 +1,12 @@
 import { type DraftEvent, type EventRecord, parseEventId, recordFromDraft } from './envelope.js'
-import type { EventStore, ReadOptions, ReadResult, StoreListener, Unlisten } from './store.js'
+import {
+  checkReadOptions,
+  type EventStore,
+  type ReadOptions,
+  type ReadResult,
+  type StoreListener,
+  type Unlisten,
+} from './store.js'
 
 /** Options of {@link memoryStore}. */
 export interface MemoryStoreOptions {
@@ -92,7 +99,8 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       }
       return record
     },
-    read(stream, readOptions = {}) {
+    read(stream, readOptions) {
+      const { lastEventId, limit } = checkReadOptions('memoryStore.read', readOptions)
       const state = streams.get(stream)
       if (state === undefined || isExpired(state, now())) {
         if (state !== undefined) streams.delete(stream)
@@ -104,9 +112,8 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
           hasMore: false,
         }
       }
-      const limit = readOptions.limit ?? 1000
       const firstId = state.lastId - state.count + 1
-      const after = readOptions.after === undefined ? 0 : (parseEventId(readOptions.after) ?? 0)
+      const after = lastEventId === undefined ? 0 : (parseEventId(lastEventId) ?? 0)
       const from = Math.max(after + 1, firstId)
       const available = state.lastId - from + 1
       const take = Math.max(0, Math.min(limit, available))

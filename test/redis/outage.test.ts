@@ -182,7 +182,7 @@ describe('redisStore: Redis down and back', () => {
       onError: () => {},
     })
     const received: EventRecord[] = []
-    const subscription = watching.subscribe({ stream: 's' })
+    const subscription = watching.subscribeRecords({ stream: 's' })
     cleanup.push(() => subscription.close())
     const consuming = (async () => {
       for await (const record of subscription) received.push(record)
@@ -230,7 +230,7 @@ describe('redisStore: Redis down and back', () => {
     await server.stop()
     await server.start()
     const error = await listener.waitForError(5000)
-    expect(error).toMatchObject({ code: 'store_failed', details: { lastId: '5' } })
+    expect(error).toMatchObject({ code: 'store_failed', details: { lastEventId: '5' } })
     expect((error as Error).message).toMatch(/no longer in Redis/)
   })
 

@@ -97,8 +97,13 @@ describe('emit types', () => {
 
   it('yields typed envelopes from subscribe', async () => {
     const manager = createStreamManager({ catalog })
-    for await (const record of manager.subscribe({ stream: 's' })) {
+    for await (const event of manager.subscribe({ stream: 's' })) {
+      expectTypeOf(event).toEqualTypeOf<CatalogEnvelope<C>>()
+      if (event.type === 'done') expectTypeOf(event.data.ok).toBeBoolean()
+    }
+    for await (const record of manager.subscribeRecords({ stream: 's' })) {
       if (record.envelope.type === 'done') expectTypeOf(record.envelope.data.ok).toBeBoolean()
+      expectTypeOf(record.json).toBeString()
     }
   })
 })
