@@ -98,7 +98,11 @@ export async function run(options: RedisBenchOptions = {}): Promise<RedisBenchRe
     const redisLatency = await withPair(url, prefix, (producer, watcher) =>
       measureLatency(producer, watcher, 'latency-redis', rate, seconds, text),
     )
-    const memory = memoryStore({ maxEventsPerStream: rate * seconds + 10 })
+    const memory = memoryStore({
+      maxEventsPerStream: rate * seconds + 10,
+      maxBytesPerStream: Number.MAX_SAFE_INTEGER,
+      maxBytes: Number.MAX_SAFE_INTEGER,
+    })
     const single = createStreamManager({ catalog, store: memory, onError: fail })
     const memoryLatency = await measureLatency(
       single,

@@ -32,7 +32,10 @@ const BACKLOG = 30_000
 
 describe('a long backlog', () => {
   it('is replayed whole to a reader that keeps up, past maxQueuedEvents, on the Node handler', async () => {
-    runstream = await startRunstream({ store: memoryStore({ maxEventsPerStream: 50_000 }) })
+    runstream = await startRunstream({
+      // 30,000 events of about 300 bytes: past the default byte budget of a stream (8 MiB).
+      store: memoryStore({ maxEventsPerStream: 50_000, maxBytesPerStream: 32 * 1024 * 1024 }),
+    })
     const producer = runstream.manager.stream('workflow:long')
     for (let n = 1; n <= BACKLOG; n++)
       producer.emit('llm_chunk', { text: `${n} ${'x'.repeat(200)}` })
@@ -53,7 +56,7 @@ describe('a long backlog', () => {
   it('is replayed whole on the Fetch handler, whose body is pulled', async () => {
     const manager = createStreamManager({
       catalog: executionCatalog,
-      store: memoryStore({ maxEventsPerStream: 50_000 }),
+      store: memoryStore({ maxEventsPerStream: 50_000, maxBytesPerStream: 32 * 1024 * 1024 }),
       maxQueuedEvents: 1000,
     })
     const errors: RunstreamError[] = []

@@ -125,6 +125,38 @@ export function storeContract(create: StoreFactory): ContractCheck[] {
       assert.equal(read.events.at(-1)?.terminal, true)
     }),
 
+    check('refuses appends after the terminal event, from any producer', async (c) => {
+      const stream = freshStream()
+      c.manager.stream(stream).emit('note', { text: 'x', n: 1 })
+      c.manager.stream(stream).emit('done', { ok: true })
+      await c.manager.flush()
+      // A second producer that does not know the stream ended.
+      const late = c.secondManager()
+      late.manager.stream(stream).emit('note', { text: 'late', n: 2 })
+      late.manager.stream(stream).emit('done', { ok: false })
+      await late.manager.flush()
+      assert.deepEqual(
+        late.errors.map((e) => e.code),
+        ['stream_finished', 'stream_finished'],
+      )
+      const read = await c.store.read(stream)
+      assert.deepEqual(ids(read.events), [1, 2])
+      assert.equal(read.lastId, '2')
+      assert.deepEqual((await c.store.read(stream, { lastEventId: '2' })).events, [])
+      // A resume at the terminal id ends at once, with nothing.
+      const resumed: string[] = []
+      await within(
+        (async () => {
+          for await (const event of c.manager.subscribe({ stream, lastEventId: '2' })) {
+            resumed.push(event.id)
+          }
+        })(),
+        WAIT_MS,
+        'end of a subscription resumed at the terminal id',
+      )
+      assert.deepEqual(resumed, [])
+    }),
+
     check('replays then goes live with no gap and no duplicate at the seam', async (c) => {
       const stream = freshStream()
       const handle = c.manager.stream(stream)
@@ -247,11 +279,13 @@ interface Context {
   readonly store: EventStore
   readonly manager: ReturnType<typeof managerOn>['manager']
   readonly errors: RunstreamError[]
+  /** Another manager (another producer) on the same store. */
+  secondManager(): ReturnType<typeof managerOn>
 }
 
 function context(store: EventStore): Context {
   const first = managerOn(store)
-  return { store, ...first }
+  return { store, ...first, secondManager: () => managerOn(store) }
 }
 
 // A manager on a store it does not own: the harness closes the store, not the manager.
