@@ -116,14 +116,14 @@ describe('emit', () => {
     expect(errors).toEqual([])
   })
 
-  it('sends the schema output: defaults and transforms applied', () => {
+  it('sends the schema output: defaults and overwrites applied', () => {
     const catalog = defineCatalog({
-      e: z.object({ n: z.string().transform(Number), flag: z.boolean().default(false) }),
+      e: z.object({ n: z.string().trim(), flag: z.boolean().default(false) }),
     })
     const transport = memoryTransport()
     const manager = createStreamManager({ catalog, transports: [transport] })
-    manager.stream('s').emit('e', { n: '7' })
-    expect(transport.envelopes()[0]?.data).toEqual({ n: 7, flag: false })
+    manager.stream('s').emit('e', { n: ' 7 ' })
+    expect(transport.envelopes()[0]?.data).toEqual({ n: '7', flag: false })
   })
 
   it('reports emits after the terminal event and sends nothing more', () => {
