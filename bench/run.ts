@@ -33,6 +33,7 @@ import {
   redisSection,
   type Section,
   slowSection,
+  storeSection,
 } from './lib/summary.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
@@ -82,6 +83,12 @@ const CASES: readonly CaseSpec[] = [
     full: {},
     quick: { events: 5000, seconds: 1 },
     sections: (r) => [redisSection(r)],
+  },
+  {
+    name: 'store',
+    full: { events: 200_000, streams: 10_000, newStreams: 5000, rounds: 3 },
+    quick: { events: 30_000, streams: 10_000, newStreams: 2000, maxBytes: 16_777_216, rounds: 1 },
+    sections: (r) => [storeSection(r)],
   },
 ]
 

@@ -14,6 +14,7 @@ const cases: Record<CaseName, () => Promise<{ run(options: object): unknown }>> 
   latency: () => import('../latency.js'),
   slow: () => import('../slow.js'),
   redis: () => import('../redis.js'),
+  store: () => import('../store.js'),
 }
 
 process.on('message', (message: { type: 'run'; name: CaseName; options: object }) => {

@@ -10,7 +10,6 @@ import {
   type StoreListener,
   type Unlisten,
 } from './store.js'
-import { utf8Length } from './utf8.js'
 
 /** Options of {@link memoryStore}. */
 export interface MemoryStoreOptions {
@@ -21,11 +20,11 @@ export interface MemoryStoreOptions {
    */
   maxEventsPerStream?: number
   /**
-   * How many bytes of events one stream keeps, counted as the UTF-8 length of each event's JSON.
-   * Past it, the stream's oldest events are dropped (its newest event is always kept), reported
-   * to a resuming follower as a gap. The default holds 10,000 events of up to about 800 bytes
-   * (a token of an LLM stream is about 150), and 8 events of the largest size the manager
-   * accepts (1 MiB).
+   * How many bytes of events one stream keeps, counted on each stored envelope JSON as its length
+   * in characters (its size in bytes when it is ASCII; see docs/core.md). Past it, the stream's
+   * oldest events are dropped (its newest event is always kept), reported to a resuming follower
+   * as a gap. The default holds 10,000 events of up to about 800 bytes (an LLM token's envelope
+   * is about 230), and 8 events of the largest size the manager accepts (1 MiB).
    * @defaultValue 8_388_608 (8 MiB)
    */
   maxBytesPerStream?: number
@@ -33,9 +32,9 @@ export interface MemoryStoreOptions {
    * How many bytes of events the whole store keeps, counted as for `maxBytesPerStream`. Past it,
    * the oldest events of the stream written longest ago are dropped, and so on, reported to a
    * resuming follower as a gap. The stream itself (its last id, whether it finished) is kept, so
-   * its ids never restart. The V8 heap holds about 2.5 times the JSON bytes (the JSON and the
-   * parsed envelope; see docs/core.md), so the default keeps a full store near 160 MB of heap:
-   * room on a server with 512 MB.
+   * its ids never restart. The V8 heap holds about twice the JSON (the JSON and the envelope's
+   * data; measured in bench/store.ts), so a full store at the default takes about 135 MB of
+   * heap: room on a small server (512 MB to 1 GB).
    * @defaultValue 67_108_864 (64 MiB)
    */
   maxBytes?: number
@@ -67,7 +66,7 @@ export interface MemoryStore extends EventStore {
   listen(stream: string, listener: StoreListener): Unlisten
   /** How many streams are held now. */
   readonly size: number
-  /** How many bytes of events (UTF-8 JSON) are held now, in every stream. */
+  /** How many bytes of events are held now, in every stream, counted as the budgets count them. */
   readonly bytes: number
   /** Forgets one stream, or every stream. */
   clear(stream?: string): void
@@ -192,7 +191,12 @@ export function memoryStore(options?: MemoryStoreOptions): MemoryStore {
       }
       const id = state.lastId + 1
       const record = recordFromDraft(String(id), draft)
-      const size = utf8Length(record.json)
+      // Characters, not UTF-8 bytes: the same for ASCII JSON, and a scan of every event to
+      // count UTF-8 exactly cost more than everything else an append does (see docs/core.md).
+      const size = record.json.length
+      // The JSON is built from pieces (the id, the draft's parts): reading a character makes V8
+      // flatten it into one string, which halves the heap a held event takes (bench/store.ts).
+      record.json.charCodeAt(0)
       state.events.push(record)
       state.sizes.push(size)
       state.bytes += size

@@ -78,7 +78,7 @@ describe('memoryStore', () => {
   })
 })
 
-/** A draft whose envelope JSON is `size` bytes of UTF-8 once the store prefixes id `id`. */
+/** A draft of stream `stream` whose payload is the string `payload`. */
 function sized(stream: string, payload: string, terminal = false): DraftEvent {
   const ts = '2026-01-01T00:00:00.000Z'
   return {
@@ -94,17 +94,17 @@ function sized(stream: string, payload: string, terminal = false): DraftEvent {
 const workOf = (store: MemoryStore) => (store as unknown as { [WORK]: number })[WORK]
 
 describe('memoryStore byte budget', () => {
-  it('counts the UTF-8 bytes of the stored JSON', () => {
+  it('counts the stored JSON, one per character, and releases it when a stream is forgotten', () => {
     const store = memoryStore()
     const a = store.append(sized('s', 'é🚀'))
     const b = store.append(sized('t', 'plain'))
-    expect(store.bytes).toBe(Buffer.byteLength(a.json) + Buffer.byteLength(b.json))
+    expect(store.bytes).toBe(a.json.length + b.json.length)
     store.clear('s')
-    expect(store.bytes).toBe(Buffer.byteLength(b.json))
+    expect(store.bytes).toBe(b.json.length)
   })
 
   it('keeps at most maxBytesPerStream of a stream, dropping its oldest events', () => {
-    const one = Buffer.byteLength(memoryStore().append(sized('s', 'x'.repeat(100))).json)
+    const one = memoryStore().append(sized('s', 'x'.repeat(100))).json.length
     const store = memoryStore({ maxBytesPerStream: one * 4 + 10 })
     for (let i = 0; i < 20; i++) store.append(sized('s', 'x'.repeat(100)))
     const read = store.read('s')
@@ -123,7 +123,7 @@ describe('memoryStore byte budget', () => {
   })
 
   it('keeps at most maxBytes in total, taking from the stream written longest ago, and keeps its ids', () => {
-    const one = Buffer.byteLength(memoryStore().append(sized('a', 'x'.repeat(100))).json)
+    const one = memoryStore().append(sized('a', 'x'.repeat(100))).json.length
     const store = memoryStore({ maxBytes: one * 6 + 10 })
     for (let i = 0; i < 3; i++) store.append(sized('a', 'x'.repeat(100)))
     for (let i = 0; i < 3; i++) store.append(sized('b', 'x'.repeat(100)))
@@ -141,7 +141,7 @@ describe('memoryStore byte budget', () => {
   })
 
   it('tells a follower resuming behind dropped events of the gap, never silently', async () => {
-    const one = Buffer.byteLength(memoryStore().append(sized('a', 'x'.repeat(100))).json)
+    const one = memoryStore().append(sized('a', 'x'.repeat(100))).json.length
     const store = memoryStore({ maxBytes: one * 3 + 10 })
     const catalog = defineCatalog({ x: z.string() })
     const manager = createStreamManager({ catalog, store })
