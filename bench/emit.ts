@@ -58,7 +58,7 @@ export async function run(options: EmitOptions = {}): Promise<EmitResult> {
   }
 
   const emit = async () => {
-    const transport = memoryTransport({ limit: 1024 })
+    const transport = memoryTransport({ maxEvents: 1024 })
     const manager = createStreamManager({
       catalog: executionCatalog,
       transports: [transport],

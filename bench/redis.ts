@@ -98,7 +98,11 @@ export async function run(options: RedisBenchOptions = {}): Promise<RedisBenchRe
     const redisLatency = await withPair(url, prefix, (producer, watcher) =>
       measureLatency(producer, watcher, 'latency-redis', rate, seconds, text),
     )
-    const memory = memoryStore({ maxEventsPerStream: rate * seconds + 10 })
+    const memory = memoryStore({
+      maxEventsPerStream: rate * seconds + 10,
+      maxBytesPerStream: Number.MAX_SAFE_INTEGER,
+      maxBytes: Number.MAX_SAFE_INTEGER,
+    })
     const single = createStreamManager({ catalog, store: memory, onError: fail })
     const memoryLatency = await measureLatency(
       single,
@@ -229,11 +233,11 @@ function consume(
   count: number,
   onEvent?: (id: number, at: number) => void,
 ): Promise<void> {
-  const subscription = manager.subscribe({ stream, maxQueue: count + 10 })
+  const subscription = manager.subscribe({ stream, maxQueuedEvents: count + 10 })
   return (async () => {
     let seen = 0
-    for await (const record of subscription) {
-      const id = Number(record.envelope.id)
+    for await (const event of subscription) {
+      const id = Number(event.id)
       onEvent?.(id, performance.now())
       seen++
       if (id !== seen) throw new Error(`event ${id} arrived as number ${seen}`)

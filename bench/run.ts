@@ -34,6 +34,7 @@ import {
   redisSection,
   type Section,
   slowSection,
+  storeSection,
 } from './lib/summary.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
@@ -89,6 +90,12 @@ const CASES: readonly CaseSpec[] = [
     full: {},
     quick: {},
     sections: (r) => [framingSection(r)],
+  },
+  {
+    name: 'store',
+    full: { events: 200_000, streams: 10_000, newStreams: 5000, rounds: 3 },
+    quick: { events: 30_000, streams: 10_000, newStreams: 2000, maxBytes: 16_777_216, rounds: 1 },
+    sections: (r) => [storeSection(r)],
   },
 ]
 

@@ -57,7 +57,13 @@ export {
 } from './core/manager.js'
 export { type MemoryStore, type MemoryStoreOptions, memoryStore } from './core/memory-store.js'
 export type { EventStore, ReadOptions, ReadResult, StoreListener, Unlisten } from './core/store.js'
-export type { GapInfo, SubscribeOptions, Subscription } from './core/subscription.js'
+export type {
+  GapInfo,
+  RecordSubscription,
+  SubscribeOptions,
+  Subscription,
+  SubscriptionOf,
+} from './core/subscription.js'
 export type { Transport } from './core/transport.js'
 export {
   type JsonLinesTransportOptions,

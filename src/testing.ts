@@ -1,8 +1,22 @@
 /**
  * runstream/testing: tools to test SSE servers and clients (runstream's or any other) against
- * what real networks do. Node only.
+ * what real networks do, and the contract suites that a store or a transport of your own must
+ * pass. Node only.
  * @packageDocumentation
  */
+
+export { contractCatalog } from './testing/contract/catalog.js'
+export type { ContractCheck } from './testing/contract/check.js'
+export {
+  type StoreFactory,
+  type StoreHarness,
+  storeContract,
+} from './testing/contract/store.js'
+export {
+  type TransportFactory,
+  type TransportHarness,
+  transportContract,
+} from './testing/contract/transport.js'
 
 export {
   createFaultProxy,

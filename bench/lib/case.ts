@@ -15,6 +15,7 @@ const cases: Record<CaseName, () => Promise<{ run(options: object): unknown }>> 
   slow: () => import('../slow.js'),
   redis: () => import('../redis.js'),
   framing: () => import('../framing.js'),
+  store: () => import('../store.js'),
 }
 
 process.on('message', (message: { type: 'run'; name: CaseName; options: object }) => {

@@ -87,6 +87,9 @@ export async function serve(argv: readonly string[], io: CliIo): Promise<number>
   const largest = Math.max(...recording.streams.values())
   const store = memoryStore({
     maxEventsPerStream: largest,
+    // The recording is in memory already: the store keeps all of it, whatever its size.
+    maxBytesPerStream: Number.MAX_SAFE_INTEGER,
+    maxBytes: Number.MAX_SAFE_INTEGER,
     maxStreams: recording.streams.size + 1,
     finishedTtlMs: FOREVER_MS,
     idleTtlMs: FOREVER_MS,

@@ -1,7 +1,9 @@
 import type { $ZodType, input, output } from 'zod/v4/core'
 import { safeParse } from 'zod/v4/core'
+import { describe } from './check.js'
 import { EventValidationError, type ValidationIssue } from './errors.js'
 import { compileFastCheck, type FastCheck, UNDECIDED } from './fast-validate.js'
+import { findWireUnsafePart, type WireUnsafePart } from './wire-safe.js'
 
 /** A map from event name to the zod schema of its payload. */
 export type EventSchemas = Record<string, $ZodType>
@@ -80,6 +82,11 @@ export type EmitArgs<C extends AnyCatalog, K extends EventName<C>> =
 /**
  * Defines an event catalog: the single source of the events' types.
  *
+ * Events travel as JSON and every receiver validates them with the same schema, so each schema's
+ * output must be valid input again: checks, defaults, `catch` and plain pipes are fine; a
+ * transform (`.transform()`, `z.preprocess`, `z.codec`) or a type JSON cannot carry (`z.date()`,
+ * `z.bigint()`, `z.map()`, …) is refused here with a `TypeError` that says what to write instead.
+ *
  * @param schemas - a zod schema per event name (any zod v4 schema: classic or mini)
  * @param options - which events are terminal
  * @example
@@ -103,6 +110,16 @@ export function defineCatalog<
         `defineCatalog: invalid event name ${JSON.stringify(name.slice(0, 40))}: use 1 or more characters without control characters (CR, LF, NUL, …), such as "llm_chunk".`,
       )
     }
+  }
+  for (const name of names) {
+    const schema = schemas[name] as unknown
+    if (typeof schema !== 'object' || schema === null || !('_zod' in schema)) {
+      throw new TypeError(
+        `defineCatalog: event "${name}" needs a zod schema (such as z.object({ … })); got ${describe(schema)}.`,
+      )
+    }
+    const unsafe = findWireUnsafePart(schema as $ZodType)
+    if (unsafe !== undefined) throw new TypeError(wireUnsafeMessage(name, unsafe))
   }
   const terminal = [...(options.terminal ?? [])] as T[]
   for (const name of terminal) {
@@ -201,6 +218,24 @@ export function mergeCatalogs<A extends AnyCatalog, B extends AnyCatalog>(
 }
 
 const EVENT_NAME = /^[^\u0000-\u001f\u007f]+$/
+
+// What to write instead, per kind of part that cannot travel.
+const INSTEAD: Record<string, string> = {
+  transform:
+    'put the shape that travels in the catalog, and convert where you read the event (for example z.string() in the catalog, then new Date(event.data.at))',
+  codec: 'put the encoded shape in the catalog, and decode where you read the event',
+  date: 'use z.iso.datetime() (an ISO-8601 string) and turn it into a Date where you read it',
+  bigint: 'send it as a string (z.string()) or a number',
+  nan: 'send null (z.nullable(z.number())) for a missing number',
+}
+
+function wireUnsafeMessage(event: string, part: WireUnsafePart): string {
+  const what =
+    part.kind === 'transform' || part.kind === 'codec'
+      ? `a ${part.kind} (z.transform, z.preprocess and z.codec are transforms) at ${part.path}`
+      : `a z.${part.kind}() at ${part.path}, which JSON cannot carry`
+  return `defineCatalog: event "${event}" has ${what}. Events travel as JSON and every receiver (runstream's client, a subscriber reading Redis) validates them with the same schema, so its output must be valid input: a transform would run again on its own output and the client would refuse every such event. Instead, ${INSTEAD[part.kind] ?? 'use a JSON type (string, number, boolean, null, array, object)'}.`
+}
 
 // zod/mini and classic zod without a locale say only "Invalid input"; add what was expected.
 function describeIssue(issue: {

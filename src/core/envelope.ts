@@ -16,7 +16,10 @@ export type Envelope<E extends { type: string; data: unknown } = { type: string;
     ? { id: string; type: E['type']; stream: string; ts: string; data: E['data'] }
     : never
 
-/** The envelope of any event of catalog `C`, discriminated on `type`. */
+/**
+ * The envelope of any event of catalog `C`, discriminated on `type`: what `manager.subscribe()`
+ * and runstream's client yield, so a `switch (event.type)` narrows `event.data`.
+ */
 export type CatalogEnvelope<C extends AnyCatalog> = Envelope<CatalogEvent<C>>
 
 /**

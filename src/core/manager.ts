@@ -1,55 +1,27 @@
 import type { AnyCatalog, CatalogEvent, EmitArgs, EventName } from './catalog.js'
+import {
+  describe,
+  optionalFunction,
+  optionsObject,
+  positiveInteger,
+  refuseRenamed,
+} from './check.js'
 import { type CatalogEnvelope, type DraftEvent, draftBody, type EventRecord } from './envelope.js'
 import { EventValidationError, isRunstreamError, RunstreamError } from './errors.js'
-import { memoryStore } from './memory-store.js'
+import { createHub, type Hub } from './hub.js'
+import { resolveManagerOptions, type StreamManagerOptions } from './manager-options.js'
 import type { EventStore } from './store.js'
 import {
-  createHub,
+  type Closable,
   createSubscription,
-  type Hub,
+  type RecordSubscription,
   type SubscribeOptions,
   type Subscription,
 } from './subscription.js'
 import type { Transport } from './transport.js'
+import { utf8Length } from './utf8.js'
 
-/** Options of {@link createStreamManager}. */
-export interface StreamManagerOptions<C extends AnyCatalog> {
-  /** The event catalog: it types `emit()` and validates every event. */
-  catalog: C
-  /**
-   * Where every event is also sent (stdout, logs, …). Live subscribers do not need one.
-   * @defaultValue `[]`
-   */
-  transports?: readonly Transport[]
-  /**
-   * Where events are kept for replay and how they reach subscribers.
-   * @defaultValue `memoryStore()`
-   */
-  store?: EventStore
-  /**
-   * Validate each payload against its schema before it is sent. When off, unknown types and
-   * invalid payloads are sent as they are.
-   * @defaultValue true
-   */
-  validate?: boolean
-  /**
-   * Receives every failure that `emit` does not throw: invalid events, transport and store
-   * failures, emits after the end of a stream. Never let it throw; if it does, the error is ignored.
-   * @defaultValue logs with `console.error`
-   */
-  onError?: (error: RunstreamError) => void
-  /**
-   * The largest envelope, in bytes of JSON, that `emit` accepts. Larger ones are reported as
-   * `event_too_large` and not sent.
-   * @defaultValue 1_048_576 (1 MiB)
-   */
-  maxEventBytes?: number
-  /**
-   * How many events may wait for one subscriber before it is ended with `subscriber_overflow`.
-   * @defaultValue 10_000
-   */
-  maxSubscriberQueue?: number
-}
+export type { StreamManagerOptions } from './manager-options.js'
 
 /**
  * Owns the streams of one process: gives events their envelope and id, stores them, and delivers
@@ -63,13 +35,31 @@ export interface StreamManager<C extends AnyCatalog = AnyCatalog> {
   /** The handle for emitting to one stream. Cheap: call it as often as you like. */
   stream(name: string): StreamHandle<C>
   /**
-   * Follows one stream: replays what the store holds after `after`, then live events, ending
-   * after the terminal event, on `close()`, `break` or abort.
+   * Follows one stream: replays what the store holds after `lastEventId`, then live events,
+   * ending after the terminal event, on `close()`, `break` or abort. It yields envelopes
+   * (`{ id, type, stream, ts, data }`), typed by the catalog: the same shape the client yields.
+   *
+   * @example
+   * ```ts
+   * for await (const event of manager.subscribe({ stream: 'workflow:exec_42' })) {
+   *   if (event.type === 'llm_chunk') process.stdout.write(event.data.text)
+   * }
+   * ```
    */
   subscribe(options: SubscribeOptions): Subscription<CatalogEnvelope<C>>
+  /**
+   * The same subscription, yielding event records: the envelope with its JSON text, produced
+   * once, and its terminal flag. For servers and transports that send `record.json` as it is;
+   * an app wants {@link StreamManager.subscribe}.
+   */
+  subscribeRecords(options: SubscribeOptions): RecordSubscription<CatalogEnvelope<C>>
   /** Resolves when every event emitted so far is stored and handed to every transport. */
   flush(): Promise<void>
-  /** Flushes, ends every subscription, and closes the transports. */
+  /**
+   * Flushes, ends every subscription, closes the transports, then closes the store (its
+   * connections and timers), so that a producer process can exit. Emits afterwards are reported
+   * as `stream_finished`.
+   */
   close(): Promise<void>
 }
 
@@ -103,26 +93,17 @@ export interface StreamHandle<C extends AnyCatalog = AnyCatalog> {
 export function createStreamManager<C extends AnyCatalog>(
   options: StreamManagerOptions<C>,
 ): StreamManager<C> {
-  const { catalog } = options
-  if (catalog === undefined || typeof catalog.validate !== 'function') {
-    throw new TypeError(
-      'createStreamManager: `catalog` is required. Pass one made with defineCatalog().',
-    )
-  }
-  const store = options.store ?? memoryStore()
-  const transports = [...(options.transports ?? [])]
-  const validate = options.validate ?? true
-  const maxEventBytes = options.maxEventBytes ?? 1_048_576
-  const maxSubscriberQueue = options.maxSubscriberQueue ?? 10_000
-  const onError = options.onError ?? defaultOnError
+  const { catalog, store, transports, validate, maxEventBytes, maxQueuedEvents, onError } =
+    resolveManagerOptions(options)
   // Only streams with deliveries in flight are kept here, so the map stays small.
   const handles = new Map<string, HandleState>()
   const hubs = new Map<string, Hub>()
-  const subscriptions = new Set<Subscription>()
+  const subscriptions = new Set<Closable>()
   const inFlight = new Set<Promise<unknown>>()
   // Names of streams that finished, remembered (bounded) after their handle state is dropped.
   const finishedNames = new Set<string>()
   let closed = false
+  let closing: Promise<void> | undefined
 
   return {
     catalog,
@@ -132,52 +113,81 @@ export function createStreamManager<C extends AnyCatalog>(
       return handleFor(name)
     },
     subscribe(subscribeOptions) {
-      checkStreamName(subscribeOptions.stream)
-      const name = subscribeOptions.stream
-      let hub = hubs.get(name)
-      if (hub === undefined) {
-        const created = createHub(store, name, () => {
-          if (hubs.get(name) === created) hubs.delete(name)
-        })
-        hub = created
-        hubs.set(name, hub)
-      }
-      const subscription = createSubscription(
-        store,
-        hub,
-        subscribeOptions,
-        subscribeOptions.maxQueue ?? maxSubscriberQueue,
-        1000,
-        // It leaves the set itself when it ends (done, failed, returned or closed): no wrapper
-        // closures per subscriber.
-        subscriptions,
-      )
-      subscriptions.add(subscription)
-      return subscription as Subscription<CatalogEnvelope<C>>
+      return open(subscribeOptions, true) as Subscription<CatalogEnvelope<C>>
+    },
+    subscribeRecords(subscribeOptions) {
+      return open(subscribeOptions, false) as RecordSubscription<CatalogEnvelope<C>>
     },
     flush,
-    async close() {
-      closed = true
-      await flush()
-      for (const subscription of subscriptions) subscription.close()
-      subscriptions.clear()
-      for (const transport of transports) {
-        try {
-          await transport.close?.()
-        } catch (error) {
-          report(
-            new RunstreamError(
-              'transport_failed',
-              `Transport "${transport.name}" failed to close.`,
-              {
-                cause: error,
-                details: { transport: transport.name },
-              },
-            ),
-          )
-        }
-      }
+    close() {
+      closing ??= shutDown()
+      return closing
     },
+  }
+
+  function open(given: SubscribeOptions, envelopes: boolean) {
+    const subscribeOptions = checkSubscribeOptions(given)
+    const name = subscribeOptions.stream
+    let hub = hubs.get(name)
+    if (hub === undefined) {
+      const created = createHub(store, name, () => {
+        if (hubs.get(name) === created) hubs.delete(name)
+      })
+      hub = created
+      hubs.set(name, hub)
+    }
+    const subscription = createSubscription(
+      {
+        store,
+        hub,
+        maxQueuedEvents: positiveInteger(
+          'subscribe',
+          'maxQueuedEvents',
+          subscribeOptions.maxQueuedEvents,
+          maxQueuedEvents,
+          'events',
+          '10_000',
+        ),
+        pageSize: 1000,
+        envelopes,
+        // It leaves the set itself when it ends (done, failed, returned or closed): no wrapper
+        // closures per subscriber.
+        owners: subscriptions,
+      },
+      subscribeOptions,
+    )
+    subscriptions.add(subscription)
+    return subscription
+  }
+
+  async function shutDown(): Promise<void> {
+    closed = true
+    await flush()
+    for (const subscription of subscriptions) subscription.close()
+    subscriptions.clear()
+    for (const transport of transports) {
+      try {
+        await transport.close?.()
+      } catch (error) {
+        report(
+          new RunstreamError('transport_failed', `Transport "${transport.name}" failed to close.`, {
+            cause: error,
+            details: { transport: transport.name },
+          }),
+        )
+      }
+    }
+    try {
+      await store.close?.()
+    } catch (error) {
+      report(
+        new RunstreamError(
+          'store_failed',
+          `The event store failed to close: ${error instanceof Error ? error.message : String(error)}.`,
+          { cause: error },
+        ),
+      )
+    }
   }
 
   function handleFor(name: string): StreamHandle<C> {
@@ -296,7 +306,7 @@ export function createStreamManager<C extends AnyCatalog>(
     try {
       appended = store.append(draft)
     } catch (error) {
-      reportStoreFailure(error, name, type)
+      reportStoreFailure(error, state, name, type)
       return
     }
     if (!isPromise(appended) && state.chain === undefined) {
@@ -306,7 +316,7 @@ export function createStreamManager<C extends AnyCatalog>(
       const previous = state.chain ?? Promise.resolve()
       const current = Promise.all([previous, appended]).then(
         ([, record]) => deliver(record),
-        (error: unknown) => reportStoreFailure(error, name, type),
+        (error: unknown) => reportStoreFailure(error, state, name, type),
       )
       state.chain = current
       // While deliveries are pending, every handle of this stream shares this state and its order.
@@ -356,7 +366,19 @@ export function createStreamManager<C extends AnyCatalog>(
     )
   }
 
-  function reportStoreFailure(error: unknown, name: string, type: string): void {
+  function reportStoreFailure(
+    error: unknown,
+    state: HandleState,
+    name: string,
+    type: string,
+  ): void {
+    if (isRunstreamError(error, 'stream_finished')) {
+      // Another producer ended the stream: the store refused this event, and will refuse the rest.
+      state.finished = true
+      rememberFinished(name)
+      report(error)
+      return
+    }
     report(
       new RunstreamError(
         'store_failed',
@@ -413,6 +435,25 @@ function checkStreamName(name: unknown): asserts name is string {
   }
 }
 
+function checkSubscribeOptions(given: SubscribeOptions): SubscribeOptions {
+  const options = optionsObject('subscribe', given)
+  refuseRenamed('subscribe', options, { after: 'lastEventId', maxQueue: 'maxQueuedEvents' })
+  checkStreamName(options.stream)
+  optionalFunction('subscribe', 'onGap', options.onGap)
+  const { signal } = options
+  if (
+    signal !== undefined &&
+    (typeof signal !== 'object' ||
+      signal === null ||
+      typeof (signal as Partial<AbortSignal>).addEventListener !== 'function')
+  ) {
+    throw new TypeError(
+      `subscribe: \`signal\` must be an AbortSignal (such as controller.signal); got ${describe(signal)}.`,
+    )
+  }
+  return options
+}
+
 function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
   return typeof (value as { then?: unknown } | undefined)?.then === 'function'
 }
@@ -427,24 +468,6 @@ function clock(): string {
     lastIso = new Date(ms).toISOString()
   }
   return lastIso
-}
-
-function utf8Length(text: string): number {
-  let bytes = 0
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i)
-    if (code < 0x80) bytes += 1
-    else if (code < 0x800) bytes += 2
-    else if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
-      bytes += 4
-      i++
-    } else bytes += 3
-  }
-  return bytes
-}
-
-function defaultOnError(error: RunstreamError): void {
-  console.error(`[runstream] ${error.code}: ${error.message}`)
 }
 
 /** The event union of a manager's catalog, for typing handlers. */

@@ -1,5 +1,15 @@
+import { optionalFunction, optionsObject, positiveInteger } from './check.js'
 import { type DraftEvent, type EventRecord, parseEventId, recordFromDraft } from './envelope.js'
-import type { EventStore, ReadOptions, ReadResult, StoreListener, Unlisten } from './store.js'
+import { RunstreamError } from './errors.js'
+import { createLruList, type LruNode, lruNode } from './lru-list.js'
+import {
+  checkReadOptions,
+  type EventStore,
+  type ReadOptions,
+  type ReadResult,
+  type StoreListener,
+  type Unlisten,
+} from './store.js'
 
 /** Options of {@link memoryStore}. */
 export interface MemoryStoreOptions {
@@ -9,6 +19,25 @@ export interface MemoryStoreOptions {
    * @defaultValue 10_000
    */
   maxEventsPerStream?: number
+  /**
+   * How many bytes of events one stream keeps, counted on each stored envelope JSON as its length
+   * in characters (its size in bytes when it is ASCII; see docs/core.md). Past it, the stream's
+   * oldest events are dropped (its newest event is always kept), reported to a resuming follower
+   * as a gap. The default holds 10,000 events of up to about 800 bytes (an LLM token's envelope
+   * is about 230), and 8 events of the largest size the manager accepts (1 MiB).
+   * @defaultValue 8_388_608 (8 MiB)
+   */
+  maxBytesPerStream?: number
+  /**
+   * How many bytes of events the whole store keeps, counted as for `maxBytesPerStream`. Past it,
+   * the oldest events of the stream written longest ago are dropped, and so on, reported to a
+   * resuming follower as a gap. The stream itself (its last id, whether it finished) is kept, so
+   * its ids never restart. The V8 heap holds about twice the JSON (the JSON and the envelope's
+   * data; measured in bench/store.ts), so a full store at the default takes about 135 MB of
+   * heap: room on a small server (512 MB to 1 GB).
+   * @defaultValue 67_108_864 (64 MiB)
+   */
+  maxBytes?: number
   /**
    * How long a finished stream (one that received its terminal event) is kept, in milliseconds.
    * @defaultValue 300_000 (5 minutes)
@@ -30,56 +59,168 @@ export interface MemoryStoreOptions {
   now?: () => number
 }
 
-/** The in-memory {@link EventStore}: a bounded ring of events per stream, in this process only. */
+/** The in-memory {@link EventStore}: a bounded queue of events per stream, in this process only. */
 export interface MemoryStore extends EventStore {
   append(draft: DraftEvent): EventRecord
   read(stream: string, options?: ReadOptions): ReadResult
   listen(stream: string, listener: StoreListener): Unlisten
   /** How many streams are held now. */
   readonly size: number
+  /** How many bytes of events are held now, in every stream, counted as the budgets count them. */
+  readonly bytes: number
   /** Forgets one stream, or every stream. */
   clear(stream?: string): void
+  /** Forgets everything and ends every listener; appends, reads and listens then fail. */
+  close(): void
 }
 
 /**
- * Creates the in-memory event store, the default of `createStreamManager`. Everything it holds
- * is bounded: events per stream, streams, and how long finished or idle streams stay.
+ * How many stream states one store has touched while making room (expiry, eviction, trimming):
+ * the work counter that proves making room costs O(1) per append. For tests; not public API.
  */
-export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
-  const maxEvents = positive('maxEventsPerStream', options.maxEventsPerStream ?? 10_000)
-  const finishedTtl = positive('finishedTtlMs', options.finishedTtlMs ?? 300_000)
-  const idleTtl = positive('idleTtlMs', options.idleTtlMs ?? 3_600_000)
-  const maxStreams = positive('maxStreams', options.maxStreams ?? 10_000)
-  const now = options.now ?? Date.now
-  // Map order is creation order; `touched` says when a stream was last written.
-  const streams = new Map<string, StreamState>()
-  const listeners = new Map<string, Set<StoreListener>>()
-  let appendsSinceSweep = 0
+export const WORK: unique symbol = Symbol('runstream.memoryStore.work')
 
-  return {
+// Streams that expired are forgotten a few per append, so a mass expiry never stalls one emit;
+// the rest are refused as expired when touched, and forgotten on later appends.
+const EXPIRE_PER_APPEND = 16
+
+/**
+ * Creates the in-memory event store, the default of `createStreamManager`. Everything it holds
+ * is bounded: events and bytes per stream, bytes in total, streams, and how long finished or
+ * idle streams stay. Making room costs O(1) per append, however many streams are held.
+ */
+export function memoryStore(options?: MemoryStoreOptions): MemoryStore {
+  const given = optionsObject('memoryStore', options)
+  const where = 'memoryStore'
+  const maxEvents = positiveInteger(
+    where,
+    'maxEventsPerStream',
+    given.maxEventsPerStream,
+    10_000,
+    'events',
+    '10_000',
+  )
+  const maxBytesPerStream = positiveInteger(
+    where,
+    'maxBytesPerStream',
+    given.maxBytesPerStream,
+    8_388_608,
+    'bytes',
+    '8_388_608 (8 MiB)',
+  )
+  const maxBytes = positiveInteger(
+    where,
+    'maxBytes',
+    given.maxBytes,
+    67_108_864,
+    'bytes',
+    '67_108_864 (64 MiB)',
+  )
+  const finishedTtl = positiveInteger(
+    where,
+    'finishedTtlMs',
+    given.finishedTtlMs,
+    300_000,
+    'milliseconds',
+    '300_000',
+  )
+  const idleTtl = positiveInteger(
+    where,
+    'idleTtlMs',
+    given.idleTtlMs,
+    3_600_000,
+    'milliseconds',
+    '3_600_000',
+  )
+  const maxStreams = positiveInteger(
+    where,
+    'maxStreams',
+    given.maxStreams,
+    10_000,
+    'streams',
+    '10_000',
+  )
+  const now = optionalFunction(where, 'now', given.now) ?? Date.now
+
+  const streams = new Map<string, StreamState>()
+  // Each list is ordered by last write, oldest first: the heads are what expires or goes first.
+  const active = createLruList<StreamState>()
+  const ended = createLruList<StreamState>()
+  // The streams that hold at least one event, by last write: where the total budget takes from.
+  const holding = createLruList<StreamState>()
+  const listeners = new Map<string, Set<StoreListener>>()
+  let bytes = 0
+  let work = 0
+  let closed = false
+
+  const store: MemoryStore & { readonly [WORK]: number } = {
     get size() {
       return streams.size
     },
+    get bytes() {
+      return bytes
+    },
+    get [WORK]() {
+      return work
+    },
     append(draft) {
-      let state = streams.get(draft.stream)
+      if (closed) throw closedError()
       const t = now()
+      expire(t)
+      let state = streams.get(draft.stream)
       if (state !== undefined && isExpired(state, t)) {
-        streams.delete(draft.stream)
+        forget(state)
         state = undefined
       }
       if (state === undefined) {
-        if (++appendsSinceSweep >= 256 || streams.size >= maxStreams) sweep(t)
-        state = { ring: [], start: 0, count: 0, lastId: 0, finished: false, touched: t }
+        while (streams.size >= maxStreams) {
+          const oldest = ended.head ?? active.head
+          if (oldest === undefined) break
+          forget(oldest.value)
+        }
+        state = createState(draft.stream)
         streams.set(draft.stream, state)
+      } else if (state.finished) {
+        throw new RunstreamError(
+          'stream_finished',
+          `Stream "${draft.stream}" already received its terminal event (id ${state.lastId}); "${draft.type}" was not stored. Emit terminal events last, from one producer.`,
+          {
+            details: { stream: draft.stream, eventType: draft.type, lastId: String(state.lastId) },
+          },
+        )
       }
       const id = state.lastId + 1
       const record = recordFromDraft(String(id), draft)
-      state.ring[(state.start + state.count) % maxEvents] = record
-      if (state.count < maxEvents) state.count++
-      else state.start = (state.start + 1) % maxEvents
+      // Characters, not UTF-8 bytes: the same for ASCII JSON, and a scan of every event to
+      // count UTF-8 exactly cost more than everything else an append does (see docs/core.md).
+      const size = record.json.length
+      // The JSON is built from pieces (the id, the draft's parts): reading a character makes V8
+      // flatten it into one string, which halves the heap a held event takes (bench/store.ts).
+      record.json.charCodeAt(0)
+      state.events.push(record)
+      state.sizes.push(size)
+      state.bytes += size
+      bytes += size
       state.lastId = id
       state.touched = t
       if (draft.terminal) state.finished = true
+      ;(state.finished ? ended : active).moveToEnd(state.life)
+      holding.moveToEnd(state.held)
+      // The stream's own bounds; its newest event always stays, so its ids stay known.
+      while (
+        state.events.length - state.head > maxEvents ||
+        (state.bytes > maxBytesPerStream && state.events.length - state.head > 1)
+      ) {
+        dropOldest(state)
+      }
+      // The store's bound: the oldest events of the streams written longest ago go first.
+      while (bytes > maxBytes) {
+        const oldest = holding.head?.value
+        if (oldest === undefined || (oldest === state && state.events.length - state.head <= 1)) {
+          break
+        }
+        dropOldest(oldest)
+      }
       const set = listeners.get(draft.stream)
       if (set !== undefined) {
         for (const listener of set) {
@@ -92,10 +233,12 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       }
       return record
     },
-    read(stream, readOptions = {}) {
+    read(stream, readOptions) {
+      if (closed) throw closedError()
+      const { lastEventId, limit } = checkReadOptions('memoryStore.read', readOptions)
       const state = streams.get(stream)
       if (state === undefined || isExpired(state, now())) {
-        if (state !== undefined) streams.delete(stream)
+        if (state !== undefined) forget(state)
         return {
           events: [],
           firstId: undefined,
@@ -104,25 +247,23 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
           hasMore: false,
         }
       }
-      const limit = readOptions.limit ?? 1000
-      const firstId = state.lastId - state.count + 1
-      const after = readOptions.after === undefined ? 0 : (parseEventId(readOptions.after) ?? 0)
+      const count = state.events.length - state.head
+      const firstId = state.lastId - count + 1
+      const after = lastEventId === undefined ? 0 : (parseEventId(lastEventId) ?? 0)
       const from = Math.max(after + 1, firstId)
       const available = state.lastId - from + 1
       const take = Math.max(0, Math.min(limit, available))
-      const events: EventRecord[] = new Array(take)
-      for (let i = 0; i < take; i++) {
-        events[i] = state.ring[(state.start + (from - firstId) + i) % maxEvents] as EventRecord
-      }
+      const start = state.head + (from - firstId)
       return {
-        events,
-        firstId: state.count > 0 ? String(firstId) : undefined,
+        events: state.events.slice(start, start + take) as EventRecord[],
+        firstId: count > 0 ? String(firstId) : undefined,
         lastId: state.lastId > 0 ? String(state.lastId) : undefined,
         finished: state.finished,
         hasMore: available > take,
       }
     },
     listen(stream, listener) {
+      if (closed) throw closedError()
       let set = listeners.get(stream)
       if (set === undefined) {
         set = new Set()
@@ -137,47 +278,124 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       }
     },
     clear(stream) {
-      if (stream === undefined) streams.clear()
-      else streams.delete(stream)
+      if (stream !== undefined) {
+        const state = streams.get(stream)
+        if (state !== undefined) forget(state)
+        return
+      }
+      streams.clear()
+      active.clear()
+      ended.clear()
+      holding.clear()
+      bytes = 0
     },
+    close() {
+      if (closed) return
+      store.clear()
+      closed = true
+      const all = [...listeners.values()].flatMap((set) => [...set])
+      listeners.clear()
+      for (const listener of all) {
+        try {
+          listener.error?.(closedError())
+        } catch {
+          // Nothing more to tell a listener whose error handler throws.
+        }
+      }
+    },
+  }
+  return store
+
+  function createState(name: string): StreamState {
+    const state = {
+      name,
+      events: [],
+      sizes: [],
+      head: 0,
+      lastId: 0,
+      bytes: 0,
+      finished: false,
+      touched: 0,
+    } as unknown as StreamState
+    state.life = lruNode(state)
+    state.held = lruNode(state)
+    return state
   }
 
   function isExpired(state: StreamState, t: number): boolean {
+    // Counted: a scan of the streams for what to expire or evict would show here.
+    work++
     return t - state.touched > (state.finished ? finishedTtl : idleTtl)
   }
 
-  function sweep(t: number): void {
-    appendsSinceSweep = 0
-    for (const [name, state] of streams) {
-      if (isExpired(state, t)) streams.delete(name)
+  // Forgets the expired streams at the heads of both lists, a bounded number per call.
+  function expire(t: number): void {
+    for (let i = 0; i < EXPIRE_PER_APPEND; i++) {
+      const oldest = active.head?.value
+      if (oldest === undefined || !isExpired(oldest, t)) break
+      forget(oldest)
     }
-    if (streams.size < maxStreams) return
-    for (const [name, state] of streams) {
-      if (state.finished) {
-        streams.delete(name)
-        if (streams.size < maxStreams) return
-      }
+    for (let i = 0; i < EXPIRE_PER_APPEND; i++) {
+      const oldest = ended.head?.value
+      if (oldest === undefined || !isExpired(oldest, t)) break
+      forget(oldest)
     }
-    const byAge = [...streams].sort((a, b) => a[1].touched - b[1].touched)
-    for (const [name] of byAge) {
-      streams.delete(name)
-      if (streams.size < maxStreams) return
+  }
+
+  function forget(state: StreamState): void {
+    work++
+    if (streams.get(state.name) === state) streams.delete(state.name)
+    active.remove(state.life)
+    ended.remove(state.life)
+    holding.remove(state.held)
+    bytes -= state.bytes
+    state.bytes = 0
+    state.events = []
+    state.sizes = []
+    state.head = 0
+  }
+
+  function dropOldest(state: StreamState): void {
+    work++
+    const size = state.sizes[state.head] as number
+    state.events[state.head] = undefined
+    state.head++
+    state.bytes -= size
+    bytes -= size
+    if (state.head === state.events.length) {
+      state.events = []
+      state.sizes = []
+      state.head = 0
+      holding.remove(state.held)
+    } else if (state.head > 1024 && state.head * 2 > state.events.length) {
+      // Compacts in batches: each slot is moved at most once per halving, O(1) per drop on average.
+      state.events.splice(0, state.head)
+      state.sizes.splice(0, state.head)
+      state.head = 0
     }
   }
 }
 
 interface StreamState {
-  ring: EventRecord[]
-  start: number
-  count: number
+  readonly name: string
+  /** The held events, oldest at `head`; slots before it are empty. */
+  events: (EventRecord | undefined)[]
+  /** The UTF-8 length of each held event's JSON, at the same index. */
+  sizes: number[]
+  head: number
   lastId: number
+  bytes: number
   finished: boolean
   touched: number
+  /** Its place in the active or the finished list. */
+  life: LruNode<StreamState>
+  /** Its place in the list of streams holding events. */
+  held: LruNode<StreamState>
 }
 
-function positive(name: string, value: number): number {
-  if (!Number.isFinite(value) || value <= 0) {
-    throw new TypeError(`memoryStore: \`${name}\` must be a positive number, got ${String(value)}.`)
-  }
-  return value
+function closedError(): RunstreamError {
+  return new RunstreamError(
+    'store_failed',
+    'The memory store was closed (manager.close() closes its store); create a new one.',
+  )
 }

@@ -1,3 +1,4 @@
+import { describe, refuseRenamed } from './check.js'
 import type { DraftEvent, EventRecord } from './envelope.js'
 
 /** Stops a {@link EventStore.listen} registration. Safe to call more than once. */
@@ -32,12 +33,16 @@ export interface StoreListener {
  * Where events are kept for replay and how live events reach the subscribers of this process.
  * runstream ships {@link memoryStore} (the default) and `redisStore` in `runstream/redis`.
  *
- * The contract, which `test/contract/store.ts` checks for every implementation:
+ * The contract, which `storeContract()` of `runstream/testing` checks for every implementation:
  * - `append` gives each event of a stream the next id (`"1"`, `"2"`, …), and applies appends in
  *   the order they were called, even when it returns promises.
- * - `read` returns the held events after `after` (exclusive) in id order.
+ * - After a terminal event the stream is `finished`: `append` refuses every further event of it
+ *   with a `RunstreamError` of code `stream_finished` (thrown, or a rejected promise). It is kept
+ *   for a while, then forgotten.
+ * - `read` returns the held events after `lastEventId` (exclusive) in id order, with `firstId`
+ *   and `lastId` telling what it still holds, so that a dropped event is reported as a gap.
  * - `listen` delivers every event appended after its promise (or return) settled, in order, once.
- * - After a terminal event the stream is `finished`; it is kept for a while, then forgotten.
+ * - `close`, when present, releases connections and timers; `manager.close()` calls it.
  */
 export interface EventStore {
   /** Stores one event and gives it its id. */
@@ -52,11 +57,35 @@ export interface EventStore {
 
 /** Options of {@link EventStore.read}. */
 export interface ReadOptions {
-  /** Only events with a greater id; leave out for all held events. */
-  after?: string | undefined
+  /** The cursor: only events with a greater id; leave out for all held events. */
+  lastEventId?: string | undefined
   /**
    * At most this many events.
    * @defaultValue 1000
    */
   limit?: number | undefined
+}
+
+/**
+ * Checks the options of a store's `read()` (for store authors): refuses the old `after` and a
+ * `limit` that is not a whole number, and fills in the default limit of 1000.
+ */
+export function checkReadOptions(
+  where: string,
+  options: ReadOptions | undefined,
+): { lastEventId: string | undefined; limit: number } {
+  if (options === undefined) return { lastEventId: undefined, limit: 1000 }
+  refuseRenamed(where, options, { after: 'lastEventId' })
+  const { lastEventId, limit = 1000 } = options
+  if (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 0) {
+    throw new TypeError(
+      `${where}: \`limit\` must be a whole number of events, 0 or more, such as 1000; got ${describe(limit)}.`,
+    )
+  }
+  if (lastEventId !== undefined && typeof lastEventId !== 'string') {
+    throw new TypeError(
+      `${where}: \`lastEventId\` must be an event id string such as "42"; got ${describe(lastEventId)}.`,
+    )
+  }
+  return { lastEventId, limit }
 }

@@ -1,8 +1,12 @@
 import { compareEventIds, type Envelope, type EventRecord, parseEventId } from './envelope.js'
 import { RunstreamError } from './errors.js'
-import type { EventStore, Unlisten } from './store.js'
+import { detectGap, type GapInfo, lostSince } from './gap.js'
+import type { Hub, LiveSink } from './hub.js'
+import type { EventStore } from './store.js'
 
-/** Options of `manager.subscribe()`. */
+export type { GapInfo } from './gap.js'
+
+/** Options of `manager.subscribe()` and `manager.subscribeRecords()`. */
 export interface SubscribeOptions {
   /** The stream to follow, such as `workflow:exec_42`. */
   stream: string
@@ -11,157 +15,99 @@ export interface SubscribeOptions {
    * first, then live events follow with no gap and no duplicate. Leave out to replay everything
    * the store holds; `"0"` means the same.
    */
-  after?: string | undefined
+  lastEventId?: string | undefined
   /** Ends the subscription when aborted. */
   signal?: AbortSignal | undefined
   /**
-   * Called when `after` is older than what the store still holds, or unknown to it. When given,
-   * the subscription goes on from the oldest held event; when left out, iteration throws a
+   * Called when `lastEventId` is older than what the store still holds, or unknown to it. When
+   * given, the subscription goes on from the oldest held event; when left out, iteration throws a
    * `RunstreamError` with code `cursor_expired`.
    */
   onGap?: ((gap: GapInfo) => void) | undefined
   /**
    * How many events may wait for this subscriber. Past it, the subscriber is ended with a
-   * `subscriber_overflow` error carrying the last id it received, so it can resume from the store.
-   * @defaultValue the manager's `maxSubscriberQueue` (10_000)
+   * `subscriber_overflow` error whose `details.lastEventId` is the last id it received, so it can
+   * resume from the store.
+   * @defaultValue the manager's `maxQueuedEvents` (10_000)
    */
-  maxQueue?: number | undefined
-}
-
-/** What {@link SubscribeOptions.onGap} is told. */
-export interface GapInfo {
-  /** `expired`: events after the cursor were dropped by retention; `unknown`: the store does not know the cursor (it is ahead of the stream, or the stream is gone). */
-  reason: 'expired' | 'unknown'
-  /** The cursor that was asked for. */
-  after: string
-  /** The oldest id the store still holds, if any. */
-  firstId: string | undefined
-  /** The newest id of the stream, if any. */
-  lastId: string | undefined
+  maxQueuedEvents?: number | undefined
 }
 
 /**
- * A live subscription: an async iterator of event records. `break` in a `for await` loop, or
- * `return()`, ends it and releases everything it held.
+ * What every subscription offers, whatever it yields: an async iterator that `break` in a
+ * `for await` loop, or `return()`, ends, releasing everything it held.
  */
-export interface Subscription<E extends Envelope = Envelope>
-  extends AsyncIterableIterator<EventRecord<E>> {
-  /** The id of the last event this subscription yielded. */
-  readonly lastId: string | undefined
+export interface SubscriptionOf<T> extends AsyncIterableIterator<T> {
+  /** The id of the last event this subscription yielded: the cursor to resume after. */
+  readonly lastEventId: string | undefined
   /** Ends the subscription; pending `next()` calls resolve as done. */
   close(): void
   /**
-   * Takes every record already queued, without waiting (an empty array when none is), exactly as
+   * Takes every event already queued, without waiting (an empty array when none is), exactly as
    * that many `next()` calls would. A consumer that awaits `next()` once and then takes the rest
    * handles a burst of events in one turn instead of one `await` per event.
    */
-  takeQueued(): EventRecord<E>[]
+  takeQueued(): T[]
 }
 
 /**
- * Fans the live events of one stream out to the subscribers of this process, through a single
- * registration with the store however many subscribers there are.
+ * A live subscription, as `manager.subscribe()` returns it: it yields envelopes
+ * (`{ id, type, stream, ts, data }`), the same shape runstream's client yields.
  */
-export interface Hub {
-  /** Adds `sink`, resolving once the store delivers; when the store fails to, `sink` is dropped. */
-  join(sink: LiveSink): Promise<void>
-  /**
-   * Removes `sink`; the last one out ends the registration. A method of the hub, not a closure
-   * per subscriber: it is kept for the subscriber's whole life.
-   */
-  leave(sink: LiveSink): void
-  readonly size: number
-}
+export interface Subscription<E extends Envelope = Envelope> extends SubscriptionOf<E> {}
 
-/** A subscriber as a hub sees it. */
-export interface LiveSink {
-  push(record: EventRecord): void
-  fail(error: unknown): void
-}
+/**
+ * A live subscription that yields event records (the envelope with its JSON bytes and terminal
+ * flag), as `manager.subscribeRecords()` returns it: for servers and transports that send the
+ * JSON as it is, without serializing again.
+ */
+export interface RecordSubscription<E extends Envelope = Envelope>
+  extends SubscriptionOf<EventRecord<E>> {}
 
-/** Creates the hub of one stream. `onEmpty` is called when its last subscriber leaves. */
-export function createHub(store: EventStore, stream: string, onEmpty: () => void): Hub {
-  const sinks = new Set<LiveSink>()
-  let unlisten: Unlisten | undefined
-  let starting: Promise<void> | undefined
-
-  const listener = {
-    event(record: EventRecord) {
-      for (const sink of sinks) sink.push(record)
-    },
-    error(error: unknown) {
-      const current = [...sinks]
-      sinks.clear()
-      unlisten = undefined
-      starting = undefined
-      for (const sink of current) sink.fail(error)
-      onEmpty()
-    },
-  }
-
-  return {
-    get size() {
-      return sinks.size
-    },
-    async join(sink) {
-      sinks.add(sink)
-      if (starting === undefined) {
-        starting = Promise.resolve(store.listen(stream, listener)).then((stop) => {
-          unlisten = stop
-          // Everyone left while the store was still registering.
-          if (sinks.size === 0) release()
-        })
-        starting.catch(() => {
-          starting = undefined
-        })
-      }
-      try {
-        await starting
-      } catch (error) {
-        sinks.delete(sink)
-        throw error
-      }
-    },
-    leave(sink) {
-      if (!sinks.delete(sink)) return
-      if (sinks.size === 0) release()
-    },
-  }
-
-  function release(): void {
-    const stop = unlisten
-    unlisten = undefined
-    starting = undefined
-    stop?.()
-    onEmpty()
-  }
+/** Something that can be closed: what a manager keeps of each open subscription. */
+export interface Closable {
+  close(): void
 }
 
 type State = 'replaying' | 'live' | 'done'
+
+/** How {@link createSubscription} is set up by its manager. */
+export interface SubscriptionSetup {
+  readonly store: EventStore
+  readonly hub: Hub
+  /** The queue bound, already checked. */
+  readonly maxQueuedEvents: number
+  /** How many events one store read asks for. */
+  readonly pageSize: number
+  /** Yield envelopes (`true`) or records (`false`). */
+  readonly envelopes: boolean
+  /** The manager's set of open subscriptions: the subscription leaves it when it ends. */
+  readonly owners?: Set<Closable> | undefined
+}
 
 /**
  * Creates one subscriber: it joins the hub first, then replays from the store, then drains what
  * arrived live meanwhile, so the seam between replay and live has no gap and no duplicate.
  */
 export function createSubscription(
-  store: EventStore,
-  hub: Hub,
+  setup: SubscriptionSetup,
   options: SubscribeOptions,
-  maxQueue: number,
-  pageSize: number,
-  owners?: Set<Subscription>,
-): Subscription {
+): SubscriptionOf<EventRecord | Envelope> {
+  const { store, hub, pageSize, envelopes, owners } = setup
+  const maxQueue = setup.maxQueuedEvents
   const { stream, signal } = options
-  if (options.after !== undefined && parseEventId(options.after) === undefined) {
+  const cursor = options.lastEventId
+  if (cursor !== undefined && (typeof cursor !== 'string' || parseEventId(cursor) === undefined)) {
+    const shown = String(cursor).slice(0, 40)
     throw new RunstreamError(
       'invalid_cursor',
-      `Invalid cursor "${options.after.slice(0, 40)}": an event id is a decimal number such as "42". Pass the id of the last event received.`,
-      { details: { after: options.after.slice(0, 40) } },
+      `Invalid cursor "${shown}": an event id is a decimal number such as "42". Pass the id of the last event received.`,
+      { details: { lastEventId: shown } },
     )
   }
 
   let state: State = 'replaying'
-  let lastId = options.after === '0' ? undefined : options.after
+  let lastId = cursor === '0' ? undefined : cursor
   const queue: EventRecord[] = []
   let queueHead = 0
   // Live events that arrived while replaying. Bounded: past maxQueue they are dropped and the
@@ -171,7 +117,7 @@ export function createSubscription(
   let failure: unknown
   // The consumer waiting in next(): once woken, it gets whatever next() says then.
   let waiter:
-    | ((result: IteratorResult<EventRecord> | Promise<IteratorResult<EventRecord>>) => void)
+    | ((result: IteratorResult<Yielded> | Promise<IteratorResult<Yielded>>) => void)
     | undefined
   // The replay, waiting for the subscriber to take enough of its queue for the next page.
   let replayWaiter: (() => void) | undefined
@@ -203,17 +149,17 @@ export function createSubscription(
           `Live delivery of stream "${stream}" was interrupted. Subscribe again from the last id received.`,
           {
             cause: error,
-            details: { stream, lastId },
+            details: { stream, lastEventId: lastId },
           },
         ),
       )
     },
   }
 
-  // `lastId` is a data property kept equal to the variable, not a getter: an object literal with
-  // a getter of its own is kept in V8's slow dictionary mode, a cost paid per subscriber.
-  const subscription: Subscription & { lastId: string | undefined } = {
-    lastId,
+  // `lastEventId` is a data property kept equal to the variable, not a getter: an object literal
+  // with a getter of its own is kept in V8's slow dictionary mode, a cost paid per subscriber.
+  const subscription: SubscriptionOf<Yielded> & { lastEventId: string | undefined } = {
+    lastEventId: lastId,
     [Symbol.asyncIterator]: returnThis,
     // Not async functions: an idle subscriber then waits on one promise and one callback, with no
     // suspended function (and its own promises) kept alive behind them, per subscriber.
@@ -241,18 +187,18 @@ export function createSubscription(
     },
     close,
     takeQueued() {
-      const taken: EventRecord[] = []
+      const taken: Yielded[] = []
       while (queueHead < queue.length) taken.push(take())
       return taken
     },
   }
   signal?.addEventListener('abort', close, { once: true })
   if (signal?.aborted) close()
-  if (!isDone()) void start(options.after, options.onGap)
+  if (!isDone()) void start(cursor, options.onGap)
   return subscription
 
   // Takes the head of the queue; only called when it is not empty.
-  function take(): EventRecord {
+  function take(): Yielded {
     const record = queue[queueHead] as EventRecord
     queue[queueHead++] = undefined as unknown as EventRecord
     if (queueHead > 1024 && queueHead * 2 > queue.length) {
@@ -260,7 +206,7 @@ export function createSubscription(
       queueHead = 0
     }
     lastId = record.envelope.id
-    subscription.lastId = lastId
+    subscription.lastEventId = lastId
     if (record.terminal) {
       finished = true
       close()
@@ -271,17 +217,14 @@ export function createSubscription(
       replayWaiter = undefined
       resume()
     }
-    return record
+    return envelopes ? record.envelope : record
   }
 
   /**
    * Joins the hub, then replays. It runs once: the functions and options only it uses live in its
    * own scope, freed when it ends, rather than in the subscriber's, kept as long as it lives.
    */
-  async function start(
-    cursor: string | undefined,
-    onGap: SubscribeOptions['onGap'],
-  ): Promise<void> {
+  async function start(from: string | undefined, onGap: SubscribeOptions['onGap']): Promise<void> {
     try {
       await hub.join(sink)
       if (isDone()) {
@@ -306,37 +249,50 @@ export function createSubscription(
           if (isDone()) return
         }
         const after = lastIdForRead()
-        const page = await store.read(stream, { after, limit: pageLimit })
+        const page = await store.read(stream, { lastEventId: after, limit: pageLimit })
         if (isDone()) return
         if (first) {
           first = false
-          const gap = detectGap(cursor, page.firstId, page.lastId)
+          const gap = detectGap(from, page.firstId, page.lastId)
           if (gap !== undefined) {
             if (onGap === undefined) {
               throw new RunstreamError(
                 'cursor_expired',
-                `Cursor "${gap.after}" of stream "${stream}" is ${gap.reason === 'expired' ? `older than the oldest event still held ("${gap.firstId}")` : 'unknown to the store'}. Events were lost for this subscriber: resubscribe without a cursor, or pass onGap to continue from what is held.`,
+                `Cursor "${gap.lastEventId}" of stream "${stream}" is ${gap.reason === 'expired' ? `older than the oldest event still held (${gap.firstId === undefined ? 'none is held' : `"${gap.firstId}"`})` : 'unknown to the store'}. Events were lost for this subscriber: resubscribe without a cursor, or pass onGap to continue from what is held.`,
                 { details: { ...gap, stream } },
               )
             }
             onGap(gap)
             // Go on from the oldest event still held.
             lastId = undefined
-            subscription.lastId = undefined
+            subscription.lastEventId = undefined
             continue
           }
-        } else if (after !== undefined && lostSince(after, page.firstId)) {
+        } else if (after !== undefined && lostSince(after, page.firstId, page.lastId)) {
           // Retention dropped events this replay had not read yet: the subscriber is too far
           // behind. It resumes from its last id, and is then told of the gap.
           throw new RunstreamError(
             'subscriber_overflow',
-            `Subscriber of stream "${stream}" fell behind the store's retention while replaying and was ended. Resubscribe with after: "${after ?? '0'}".`,
-            { details: { stream, lastId: after, firstId: page.firstId, maxQueue } },
+            `Subscriber of stream "${stream}" fell behind the store's retention while replaying and was ended. Resubscribe with lastEventId: "${after}".`,
+            {
+              details: {
+                stream,
+                lastEventId: after,
+                firstId: page.firstId,
+                maxQueuedEvents: maxQueue,
+              },
+            },
           )
         }
         for (const record of page.events) enqueue(record)
         if (isDone()) return
         if (!page.hasMore) {
+          if (page.finished && page.events.length === 0) {
+            // The cursor is at the end of a finished stream: nothing will ever follow it.
+            finished = true
+            detach()
+            return
+          }
           // Live events that would overfill the queue are read from the store instead, once the
           // subscriber has taken enough: only a subscriber behind the live stream itself is ended.
           if (!earlyDropped && fits(early)) break
@@ -376,8 +332,8 @@ export function createSubscription(
       fail(
         new RunstreamError(
           'subscriber_overflow',
-          `Subscriber of stream "${stream}" fell more than ${maxQueue} events behind and was ended. Resubscribe with after: "${tail ?? '0'}" to resume from the store.`,
-          { details: { stream, lastId: tail, maxQueue } },
+          `Subscriber of stream "${stream}" fell more than ${maxQueue} events behind (maxQueuedEvents) and was ended. Resubscribe with lastEventId: "${tail ?? '0'}" to resume from the store.`,
+          { details: { stream, lastEventId: tail, maxQueuedEvents: maxQueue } },
         ),
       )
       return
@@ -389,7 +345,7 @@ export function createSubscription(
     }
     const resolve = waiter
     waiter = undefined
-    // The record itself, not next()'s promise for it: resolving with a promise costs two turns.
+    // The value itself, not next()'s promise for it: resolving with a promise costs two turns.
     resolve?.({ value: take(), done: false })
   }
 
@@ -432,32 +388,11 @@ export function createSubscription(
   }
 }
 
+type Yielded = EventRecord | Envelope
+
 // The async iterator of a subscription is the subscription itself: shared, not one closure each.
 function returnThis<T>(this: T): T {
   return this
 }
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true })
-
-// Whether the store no longer holds the event right after `after`.
-function lostSince(after: string, firstId: string | undefined): boolean {
-  if (firstId === undefined) return false
-  return (parseEventId(firstId) ?? 0) > (parseEventId(after) ?? 0) + 1
-}
-
-// Whether the cursor `after` is older than what the store holds, or unknown to it.
-function detectGap(
-  after: string | undefined,
-  firstId: string | undefined,
-  newest: string | undefined,
-): GapInfo | undefined {
-  if (after === undefined || after === '0') return undefined
-  const cursor = parseEventId(after) ?? 0
-  if (newest === undefined || cursor > (parseEventId(newest) ?? 0)) {
-    return { reason: 'unknown', after, firstId, lastId: newest }
-  }
-  if (firstId !== undefined && (parseEventId(firstId) ?? 0) > cursor + 1) {
-    return { reason: 'expired', after, firstId, lastId: newest }
-  }
-  return undefined
-}

@@ -9,8 +9,8 @@ export interface StdoutTransportOptions {
    * @defaultValue `process.stdout`
    */
   stream?: Writable
-  /** See `jsonLinesTransport`'s `maxQueuedChars`. @defaultValue 8_388_608 */
-  maxQueuedChars?: number
+  /** See `jsonLinesTransport`'s `maxQueuedBytes`. @defaultValue 8_388_608 (8 MiB) */
+  maxQueuedBytes?: number
 }
 
 /**
@@ -27,7 +27,9 @@ export function stdoutTransport(options: StdoutTransportOptions = {}): Transport
   const stream = options.stream ?? process.stdout
   return jsonLinesTransport({
     name: 'stdout',
-    ...(options.maxQueuedChars === undefined ? {} : { maxQueuedChars: options.maxQueuedChars }),
+    ...(options.maxQueuedBytes === undefined ? {} : { maxQueuedBytes: options.maxQueuedBytes }),
+    // An old name reaches jsonLinesTransport, which refuses it with its new one.
+    ...('maxQueuedChars' in options ? { maxQueuedChars: options.maxQueuedChars } : {}),
     write(text) {
       if (stream.write(text)) return
       return new Promise<void>((resolve, reject) => {

@@ -246,7 +246,7 @@ export function createLiveFanout(options: LiveFanoutOptions): LiveFanout {
           new RunstreamError(
             'store_failed',
             `Stream "${watch.stream}" is no longer in Redis at event ${watch.lastId} (it expired, was deleted, or Redis restarted without its data). Subscribe again; the cursor will be reported as unknown.`,
-            { details: { stream: watch.stream, lastId: String(watch.lastId) } },
+            { details: { stream: watch.stream, lastEventId: String(watch.lastId) } },
           ),
         )
         return
@@ -260,7 +260,7 @@ export function createLiveFanout(options: LiveFanoutOptions): LiveFanout {
             {
               details: {
                 stream: watch.stream,
-                lastId: String(watch.lastId),
+                lastEventId: String(watch.lastId),
                 firstId: String(page.firstId),
               },
             },
@@ -360,7 +360,7 @@ export function createLiveFanout(options: LiveFanoutOptions): LiveFanout {
               {
                 details: {
                   stream: watch.stream,
-                  lastId: String(watch.lastId),
+                  lastEventId: String(watch.lastId),
                   maxOutageMs: options.maxOutageMs,
                 },
               },

@@ -28,11 +28,18 @@ export function streamKeys(prefix: string, stream: string): StreamKeys {
  * retention), refreshes the expiry of both keys and publishes it, all in one atomic step, so the
  * id is the same in every process and a subscriber never sees an event the store does not hold.
  *
+ * A finished stream (its hash has `fin`) refuses the append: nothing is stored or published, and
+ * the script returns 0, so that a second producer cannot add events after the terminal one.
+ *
  * KEYS: events, meta. ARGV: body, terminal ("0"/"1"), retention, idle TTL ms, finished TTL ms,
- * channel. Returns the new id. The published message is the terminal flag followed by the
- * envelope JSON.
+ * channel. Returns the new id, or 0 when refused. The published message is the terminal flag
+ * followed by the envelope JSON.
  */
 export const APPEND_SCRIPT = `
+if redis.call('HEXISTS', KEYS[2], 'fin') == 1 then
+  -- The stream is finished: nothing may follow its terminal event.
+  return 0
+end
 local seq = redis.call('HINCRBY', KEYS[2], 'seq', 1)
 if seq == 1 then
   -- A new sequence (or one whose hash expired first): an older stream left under the key would
@@ -44,8 +51,6 @@ redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[3], id .. '-0', 'b', ARGV[1], 't
 local ttl = ARGV[4]
 if ARGV[2] == '1' then
   redis.call('HSET', KEYS[2], 'fin', '1')
-  ttl = ARGV[5]
-elseif redis.call('HEXISTS', KEYS[2], 'fin') == 1 then
   ttl = ARGV[5]
 end
 redis.call('PEXPIRE', KEYS[1], ttl)

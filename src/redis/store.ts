@@ -1,4 +1,5 @@
 import type { Redis, RedisOptions } from 'ioredis'
+import { describe, optionalFunction, positiveInteger } from '../core/check.js'
 import {
   type DraftEvent,
   type EventRecord,
@@ -6,7 +7,14 @@ import {
   recordFromDraft,
 } from '../core/envelope.js'
 import { RunstreamError } from '../core/errors.js'
-import type { EventStore, ReadOptions, ReadResult, StoreListener, Unlisten } from '../core/store.js'
+import {
+  checkReadOptions,
+  type EventStore,
+  type ReadOptions,
+  type ReadResult,
+  type StoreListener,
+  type Unlisten,
+} from '../core/store.js'
 import { openConnections } from './connection.js'
 import { createLiveFanout } from './live.js'
 import { APPEND_SCRIPT, decodePage, type RawPage, READ_SCRIPT, streamKeys } from './scripts.js'
@@ -126,14 +134,72 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
   if (options === null || typeof options !== 'object') {
     throw new TypeError('redisStore: pass { url } or { client }.')
   }
+  const where = 'redisStore'
   const prefix = options.prefix ?? 'runstream:'
-  if (typeof prefix !== 'string') throw new TypeError('redisStore: `prefix` must be a string.')
-  const maxEvents = positiveInteger('maxEventsPerStream', options.maxEventsPerStream ?? 10_000)
-  const finishedTtl = positiveInteger('finishedTtlMs', options.finishedTtlMs ?? 300_000)
-  const idleTtl = positiveInteger('idleTtlMs', options.idleTtlMs ?? 3_600_000)
-  const maxOutageMs = positiveInteger('maxOutageMs', options.maxOutageMs ?? 30_000)
-  const commandTimeoutMs = positiveInteger('commandTimeoutMs', options.commandTimeoutMs ?? 5_000)
-  const onError = options.onError ?? defaultOnError
+  if (typeof prefix !== 'string') {
+    throw new TypeError(
+      `redisStore: \`prefix\` must be a string such as "runstream:"; got ${describe(prefix)}.`,
+    )
+  }
+  const maxEvents = positiveInteger(
+    where,
+    'maxEventsPerStream',
+    options.maxEventsPerStream,
+    10_000,
+    'events',
+    '10_000',
+  )
+  const finishedTtl = positiveInteger(
+    where,
+    'finishedTtlMs',
+    options.finishedTtlMs,
+    300_000,
+    'milliseconds',
+    '300_000',
+  )
+  const idleTtl = positiveInteger(
+    where,
+    'idleTtlMs',
+    options.idleTtlMs,
+    3_600_000,
+    'milliseconds',
+    '3_600_000',
+  )
+  const maxOutageMs = positiveInteger(
+    where,
+    'maxOutageMs',
+    options.maxOutageMs,
+    30_000,
+    'milliseconds',
+    '30_000',
+  )
+  const commandTimeoutMs = positiveInteger(
+    where,
+    'commandTimeoutMs',
+    options.commandTimeoutMs,
+    5_000,
+    'milliseconds',
+    '5_000',
+  )
+  const onError = optionalFunction(where, 'onError', options.onError) ?? defaultOnError
+  if (
+    options.client !== undefined &&
+    (typeof options.client !== 'object' ||
+      options.client === null ||
+      typeof (options.client as Partial<Redis>).duplicate !== 'function')
+  ) {
+    throw new TypeError(
+      `redisStore: \`client\` must be an ioredis 5 client (new Redis(url)); got ${describe(options.client)}.`,
+    )
+  }
+  if (
+    options.redisOptions !== undefined &&
+    (typeof options.redisOptions !== 'object' || options.redisOptions === null)
+  ) {
+    throw new TypeError(
+      `redisStore: \`redisOptions\` must be an ioredis options object; got ${describe(options.redisOptions)}.`,
+    )
+  }
   const connections = openConnections({
     url: options.url,
     client: options.client,
@@ -176,7 +242,11 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
         k.channel,
       )
       return sent.then(
-        (id) => recordFromDraft(String(id), draft),
+        (id) => {
+          // 0: the stream had finished, and the script stored nothing.
+          if (Number(id) === 0) throw finishedError(draft)
+          return recordFromDraft(String(id), draft)
+        },
         (error: unknown) => {
           throw storeError(`store event "${draft.type}" of stream "${draft.stream}"`, error, {
             stream: draft.stream,
@@ -184,10 +254,11 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
         },
       )
     },
-    async read(stream, readOptions = {}) {
+    async read(stream, readOptions) {
       if (closed) throw closedError()
-      const after = readOptions.after === undefined ? 0 : (parseEventId(readOptions.after) ?? 0)
-      const limit = clampLimit(readOptions.limit ?? 1000)
+      const checked = checkReadOptions('redisStore.read', readOptions)
+      const after = checked.lastEventId === undefined ? 0 : (parseEventId(checked.lastEventId) ?? 0)
+      const limit = Math.min(checked.limit, MAX_PAGE)
       const page = await readPage(stream, after, limit)
       return {
         events: page.records,
@@ -243,24 +314,20 @@ function storeError(
   )
 }
 
+function finishedError(draft: DraftEvent): RunstreamError {
+  return new RunstreamError(
+    'stream_finished',
+    `Stream "${draft.stream}" already received its terminal event in Redis; "${draft.type}" was not stored. Emit terminal events last, from one producer.`,
+    { details: { stream: draft.stream, eventType: draft.type } },
+  )
+}
+
 function closedError(): RunstreamError {
   return new RunstreamError('store_failed', 'The Redis store was closed; create a new one.')
 }
 
 // XRANGE needs a finite COUNT; a page larger than this is cut and reported with hasMore.
 const MAX_PAGE = 100_000
-
-function clampLimit(limit: number): number {
-  if (Number.isNaN(limit)) return 1000
-  return Math.min(Math.max(0, Math.floor(limit)), MAX_PAGE)
-}
-
-function positiveInteger(name: string, value: number): number {
-  if (!Number.isSafeInteger(value) || value <= 0) {
-    throw new TypeError(`redisStore: \`${name}\` must be a positive integer, got ${String(value)}.`)
-  }
-  return value
-}
 
 function defaultOnError(error: RunstreamError): void {
   console.error(`[runstream] ${error.code}: ${error.message}`)

@@ -1,7 +1,7 @@
 import type { EventRecord } from '../core/envelope.js'
 import { isRunstreamError, RunstreamError } from '../core/errors.js'
 import type { StreamManager } from '../core/manager.js'
-import type { Subscription } from '../core/subscription.js'
+import type { RecordSubscription } from '../core/subscription.js'
 import { createFeed, type Feed } from './feed.js'
 import { gapFrame, openingFrame, recordFrame, recordText } from './frames.js'
 import type { ResolvedSseOptions } from './options.js'
@@ -51,7 +51,7 @@ export function openConnection(
 ): Connection {
   const { stream, filter } = plan
   const sse = plan.format === 'sse'
-  let subscription: Subscription | undefined
+  let subscription: RecordSubscription | undefined
 
   const feed = createFeed(sink, {
     heartbeat: options.heartbeat,
@@ -76,9 +76,9 @@ export function openConnection(
 
   if (sse) feed.send(openingFrame(options.retryMs))
   try {
-    subscription = manager.subscribe({
+    subscription = manager.subscribeRecords({
       stream,
-      after: plan.after,
+      lastEventId: plan.after,
       // Text mode has no control events: the text goes on from the oldest event held.
       onGap: sse ? (gap) => feed.send(gapFrame(gap)) : () => undefined,
     })
@@ -89,7 +89,7 @@ export function openConnection(
   void pump(subscription)
   return feed
 
-  async function pump(records: Subscription): Promise<void> {
+  async function pump(records: RecordSubscription): Promise<void> {
     try {
       for (;;) {
         const first = await records.next()

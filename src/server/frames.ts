@@ -56,7 +56,7 @@ export function heartbeatFrame(): Uint8Array {
 export function gapFrame(gap: GapInfo): Uint8Array {
   const data = JSON.stringify({
     reason: gap.reason,
-    after: gap.after,
+    after: gap.lastEventId,
     firstId: gap.firstId ?? null,
     lastId: gap.lastId ?? null,
   })

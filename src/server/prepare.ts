@@ -120,7 +120,7 @@ export async function prepareStream(
   try {
     // Read even without a cursor: a store that cannot be read (Redis down) gets a 503 now,
     // rather than a 200 whose stream fails at once.
-    const page = await manager.store.read(stream, { after, limit: 1 })
+    const page = await manager.store.read(stream, { lastEventId: after, limit: 1 })
     finishedAtCursor =
       resuming &&
       page.finished &&

@@ -1,6 +1,8 @@
+import { describe, optionsObject, positiveInteger, refuseRenamed } from '../core/check.js'
 import type { EventRecord } from '../core/envelope.js'
 import { RunstreamError } from '../core/errors.js'
 import type { Transport } from '../core/transport.js'
+import { utf8Length } from '../core/utf8.js'
 
 /**
  * Writes text. Return a promise to make the transport wait before the next write (backpressure);
@@ -18,11 +20,12 @@ export interface JsonLinesTransportOptions {
    */
   name?: string
   /**
-   * How many characters may wait while the sink is busy. Past it, new lines are refused with a
-   * `transport_overflow` error (reported through the manager's `onError`) until the sink catches up.
-   * @defaultValue 8_388_608 (8 Mi characters)
+   * How many bytes (UTF-8) of lines may wait while the sink is busy. Past it, new lines are
+   * refused with a `transport_overflow` error (reported through the manager's `onError`) until
+   * the sink catches up.
+   * @defaultValue 8_388_608 (8 MiB)
    */
-  maxQueuedChars?: number
+  maxQueuedBytes?: number
 }
 
 /**
@@ -37,12 +40,29 @@ export interface JsonLinesTransportOptions {
  * ```
  */
 export function jsonLinesTransport(options: JsonLinesTransportOptions): Transport {
-  const { write } = options
+  const where = 'jsonLinesTransport'
+  const given = optionsObject(where, options)
+  refuseRenamed(where, given, { maxQueuedChars: 'maxQueuedBytes' })
+  const { write } = given
   if (typeof write !== 'function') {
-    throw new TypeError('jsonLinesTransport: `write` must be a function that takes a string.')
+    throw new TypeError(
+      `jsonLinesTransport: \`write\` must be a function that takes a string; got ${describe(write)}.`,
+    )
   }
-  const name = options.name ?? 'json-lines'
-  const maxQueued = options.maxQueuedChars ?? 8_388_608
+  const name = given.name ?? 'json-lines'
+  if (typeof name !== 'string' || name === '') {
+    throw new TypeError(
+      `jsonLinesTransport: \`name\` must be a non-empty string such as "audit-log"; got ${describe(name)}.`,
+    )
+  }
+  const maxQueued = positiveInteger(
+    where,
+    'maxQueuedBytes',
+    given.maxQueuedBytes,
+    8_388_608,
+    'bytes',
+    '8_388_608 (8 MiB)',
+  )
   let queue: string[] = []
   let queued = 0
   let busy: Promise<void> | undefined
@@ -67,15 +87,25 @@ export function jsonLinesTransport(options: JsonLinesTransportOptions): Transpor
         }
         return
       }
-      if (queued + line.length > maxQueued) {
+      // Counted only while the sink is busy: a line that goes straight out costs no count.
+      const bytes = utf8Length(line)
+      if (queued + bytes > maxQueued) {
         throw new RunstreamError(
           'transport_overflow',
-          `Transport "${name}" dropped event ${record.envelope.id} of "${record.envelope.stream}": ${queued} characters are already waiting for a slow sink (maxQueuedChars ${maxQueued}). Make the sink faster or raise maxQueuedChars.`,
-          { details: { transport: name, stream: record.envelope.stream, id: record.envelope.id } },
+          `Transport "${name}" dropped event ${record.envelope.id} of "${record.envelope.stream}": ${queued} bytes are already waiting for a slow sink (maxQueuedBytes ${maxQueued}). Make the sink faster or raise maxQueuedBytes.`,
+          {
+            details: {
+              transport: name,
+              stream: record.envelope.stream,
+              id: record.envelope.id,
+              queuedBytes: queued,
+              maxQueuedBytes: maxQueued,
+            },
+          },
         )
       }
       queue.push(line)
-      queued += line.length
+      queued += bytes
     },
     async close() {
       while (busy !== undefined) await busy

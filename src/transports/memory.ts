@@ -1,3 +1,4 @@
+import { optionsObject, positiveInteger, refuseRenamed } from '../core/check.js'
 import type { Envelope, EventRecord } from '../core/envelope.js'
 import type { Transport } from '../core/transport.js'
 
@@ -23,7 +24,7 @@ export interface MemoryTransportOptions {
    * How many records are kept at least; past twice this, the oldest are dropped down to it.
    * @defaultValue 100_000
    */
-  limit?: number
+  maxEvents?: number
 }
 
 /**
@@ -31,9 +32,18 @@ export interface MemoryTransportOptions {
  * transport to use in tests.
  */
 export function memoryTransport<E extends Envelope = Envelope>(
-  options: MemoryTransportOptions = {},
+  options?: MemoryTransportOptions,
 ): MemoryTransport<E> {
-  const limit = options.limit ?? 100_000
+  const given = optionsObject('memoryTransport', options)
+  refuseRenamed('memoryTransport', given, { limit: 'maxEvents' })
+  const limit = positiveInteger(
+    'memoryTransport',
+    'maxEvents',
+    given.maxEvents,
+    100_000,
+    'events',
+    '100_000',
+  )
   let records: EventRecord<E>[] = []
   const waiters = new Set<{ count: number; resolve: () => void }>()
 

@@ -27,7 +27,8 @@ const handMade = defineCatalog({
   defaulted: z.object({ ok: z.boolean().default(true), text: z.string().optional() }),
   strict: z.strictObject({ text: z.string() }),
   loose: z.looseObject({ text: z.string() }),
-  transformed: z.object({ n: z.string().transform((s) => s.length) }),
+  // A catalog refuses transforms (they would run twice); catch is the output-changing kind left.
+  caught: z.object({ n: z.number().catch(0), text: z.string().trim() }),
   exact: z.object({ text: z.string().exactOptional() }),
   coerced: z.object({ n: z.coerce.number() }),
   unknownRequired: zm.object({ value: zm.unknown() }),

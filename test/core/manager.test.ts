@@ -19,7 +19,7 @@ function setup(
     store?: EventStore
     validate?: boolean
     maxEventBytes?: number
-    maxSubscriberQueue?: number
+    maxQueuedEvents?: number
   } = {},
 ) {
   const errors: RunstreamError[] = []
@@ -31,7 +31,7 @@ function setup(
     ...(options.store ? { store: options.store } : {}),
     ...(options.validate === undefined ? {} : { validate: options.validate }),
     ...(options.maxEventBytes ? { maxEventBytes: options.maxEventBytes } : {}),
-    ...(options.maxSubscriberQueue ? { maxSubscriberQueue: options.maxSubscriberQueue } : {}),
+    ...(options.maxQueuedEvents ? { maxQueuedEvents: options.maxQueuedEvents } : {}),
   })
   return { manager, transport, errors }
 }
@@ -73,13 +73,18 @@ describe('emit', () => {
     const second = memoryTransport()
     const first = memoryTransport()
     const { manager } = setup({ transports: [first, second] })
-    const sub = manager.subscribe({ stream: 'agent:1' })
-    const received = sub.next()
+    const records = manager.subscribeRecords({ stream: 'agent:1' })
+    const envelopes = manager.subscribe({ stream: 'agent:1' })
+    const received = records.next()
+    const receivedEnvelope = envelopes.next()
     manager.stream('agent:1').emit('agent_status', { status: 'RUNNING' })
     const live = (await received).value as EventRecord
     expect(first.records[0]).toBe(second.records[0])
     expect(live).toBe(first.records[0])
-    sub.close()
+    // An app's subscription yields the envelope of that same record.
+    expect((await receivedEnvelope).value).toBe(live.envelope)
+    records.close()
+    envelopes.close()
   })
 
   it('reports an invalid payload as EventValidationError and sends nothing', () => {
@@ -111,14 +116,14 @@ describe('emit', () => {
     expect(errors).toEqual([])
   })
 
-  it('sends the schema output: defaults and transforms applied', () => {
+  it('sends the schema output: defaults and overwrites applied', () => {
     const catalog = defineCatalog({
-      e: z.object({ n: z.string().transform(Number), flag: z.boolean().default(false) }),
+      e: z.object({ n: z.string().trim(), flag: z.boolean().default(false) }),
     })
     const transport = memoryTransport()
     const manager = createStreamManager({ catalog, transports: [transport] })
-    manager.stream('s').emit('e', { n: '7' })
-    expect(transport.envelopes()[0]?.data).toEqual({ n: 7, flag: false })
+    manager.stream('s').emit('e', { n: ' 7 ' })
+    expect(transport.envelopes()[0]?.data).toEqual({ n: '7', flag: false })
   })
 
   it('reports emits after the terminal event and sends nothing more', () => {
@@ -257,24 +262,24 @@ describe('asynchronous stores', () => {
 
 describe('subscribe', () => {
   it('ends a subscriber that falls too far behind, telling it where to resume', async () => {
-    const { manager } = setup({ maxSubscriberQueue: 10 })
+    const { manager } = setup({ maxQueuedEvents: 10 })
     const sub = manager.subscribe({ stream: 'task:slow' })
     await new Promise((resolve) => setTimeout(resolve, 5))
     for (let i = 0; i < 25; i++) manager.stream('task:slow').emit('llm_chunk', { text: String(i) })
     const ids: string[] = []
     const failure = await (async () => {
       try {
-        for await (const record of sub) ids.push(record.envelope.id)
+        for await (const event of sub) ids.push(event.id)
       } catch (error) {
         return error as RunstreamError
       }
     })()
     expect(ids).toEqual(['1', '2', '3', '4', '5', '6', '7', '8', '9', '10'])
-    expect(failure).toMatchObject({ code: 'subscriber_overflow', details: { lastId: '10' } })
-    expect(failure?.message).toContain('after: "10"')
+    expect(failure).toMatchObject({ code: 'subscriber_overflow', details: { lastEventId: '10' } })
+    expect(failure?.message).toContain('lastEventId: "10"')
     // Nothing was lost: the store still has everything after the last id received.
-    const resumed = manager.subscribe({ stream: 'task:slow', after: '10' })
-    expect((await resumed.next()).value?.envelope.id).toBe('11')
+    const resumed = manager.subscribe({ stream: 'task:slow', lastEventId: '10' })
+    expect((await resumed.next()).value?.id).toBe('11')
     resumed.close()
   })
 
@@ -312,7 +317,7 @@ describe('subscribe', () => {
       manager.subscribe({ stream: 'task:break' }),
     ]
     for (const sub of subs) {
-      for await (const record of sub) if (record.envelope.id === '3') break
+      for await (const event of sub) if (event.id === '3') break
     }
     expect(listening).toBe(0)
   })
@@ -325,7 +330,7 @@ describe('subscribe', () => {
       () => manager.stream('workflow:later').emit('workflow_status', { status: 'PENDING' }),
       10,
     )
-    expect((await first).value?.envelope.type).toBe('workflow_status')
+    expect((await first).value?.type).toBe('workflow_status')
     sub.close()
   })
 

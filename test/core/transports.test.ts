@@ -87,11 +87,11 @@ describe('json-lines transport', () => {
     expect(writes[1]?.split('\n')).toHaveLength(4)
   })
 
-  it('refuses lines past maxQueuedChars with transport_overflow, and recovers', async () => {
+  it('refuses lines past maxQueuedBytes with transport_overflow, and recovers', async () => {
     let release: () => void = () => {}
     const written: string[] = []
     const transport = jsonLinesTransport({
-      maxQueuedChars: 300,
+      maxQueuedBytes: 300,
       write(text) {
         written.push(text)
         if (written.length === 1)
@@ -114,6 +114,76 @@ describe('json-lines transport', () => {
     await transport.close?.()
     manager.stream('task:1').emit('llm_chunk', { text: 'after' })
     expect(written.at(-1)).toContain('"after"')
+  })
+
+  it('counts the queue in bytes of UTF-8, not in characters', async () => {
+    let release: () => void = () => {}
+    const written: string[] = []
+    const probe = memoryTransport()
+    const errors: RunstreamError[] = []
+    // Each line is about 470 bytes but 270 characters: a bound of two lines in bytes holds
+    // three lines in characters.
+    const text = 'é'.repeat(200)
+    const sizing = createStreamManager({ catalog: executionCatalog, transports: [probe] })
+    sizing.stream('task:utf8').emit('llm_chunk', { text })
+    const line = `${probe.lines()[0]}\n`
+    const bytes = Buffer.byteLength(line)
+    expect(3 * line.length).toBeLessThanOrEqual(2 * bytes + 1)
+    const transport = jsonLinesTransport({
+      maxQueuedBytes: 2 * bytes + 1,
+      write(chunk) {
+        written.push(chunk)
+        if (written.length === 1)
+          return new Promise<void>((resolve) => {
+            release = resolve
+          })
+      },
+    })
+    const manager = createStreamManager({
+      catalog: executionCatalog,
+      transports: [transport],
+      onError: (e) => errors.push(e),
+    })
+    // The first line goes to the busy sink; two wait; the fourth is refused.
+    for (let i = 0; i < 4; i++) manager.stream('task:utf8').emit('llm_chunk', { text })
+    expect(errors.map((e) => e.code)).toEqual(['transport_overflow'])
+    expect(errors[0]?.details).toMatchObject({ maxQueuedBytes: 2 * bytes + 1 })
+    release()
+    await transport.close?.()
+    expect(written.join('').split('\n').filter(Boolean)).toHaveLength(3)
+  })
+
+  it('refuses its old option name and bad bounds where they are given', () => {
+    const write = () => {}
+    expect(() => jsonLinesTransport({ write, maxQueuedChars: 10 } as never)).toThrow(
+      /`maxQueuedChars` was renamed to `maxQueuedBytes`/,
+    )
+    expect(() => jsonLinesTransport({ write, maxQueuedBytes: 0 })).toThrow(TypeError)
+    expect(() => jsonLinesTransport({ write, maxQueuedBytes: 1.5 })).toThrow(
+      /positive whole number/,
+    )
+    expect(() => jsonLinesTransport({ write: 'stdout' } as never)).toThrow(
+      /`write` must be a function/,
+    )
+    expect(() => jsonLinesTransport({ write, name: '' })).toThrow(/`name`/)
+  })
+})
+
+describe('memory transport', () => {
+  it('refuses its old option name and bad bounds where they are given', () => {
+    expect(() => memoryTransport({ limit: 10 } as never)).toThrow(
+      /`limit` was renamed to `maxEvents`/,
+    )
+    expect(() => memoryTransport({ maxEvents: -1 })).toThrow(/`maxEvents` must be a positive/)
+  })
+
+  it('keeps at least maxEvents records', () => {
+    const transport = memoryTransport({ maxEvents: 3 })
+    const manager = createStreamManager({ catalog: executionCatalog, transports: [transport] })
+    for (let i = 1; i <= 10; i++) manager.stream('task:m').emit('llm_chunk', { text: `${i}` })
+    expect(transport.records.length).toBeGreaterThanOrEqual(3)
+    expect(transport.records.length).toBeLessThan(6)
+    expect(transport.envelopes().at(-1)?.id).toBe('10')
   })
 })
 

@@ -1,6 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { createHub, createSubscription } from '../../src/core/subscription.js'
+import { createHub } from '../../src/core/hub.js'
+import { createSubscription } from '../../src/core/subscription.js'
 import {
   createStreamManager,
   type EventRecord,
@@ -137,15 +138,18 @@ describe('the replay-then-live seam', () => {
             }
             outcomes.push(outcome)
             const subscription = createSubscription(
-              store,
-              hubFor(),
+              {
+                store,
+                hub: hubFor(),
+                maxQueuedEvents: w.maxQueue,
+                pageSize: w.pageSize,
+                envelopes: false,
+              },
               {
                 stream: STREAM,
-                after: w.cursor === undefined ? undefined : String(after),
+                lastEventId: w.cursor === undefined ? undefined : String(after),
                 onGap: (gap) => outcome.gaps.push(gap),
               },
-              w.maxQueue,
-              w.pageSize,
             )
             consumers.push(consume(subscription as AsyncIterable<EventRecord>, w, outcome))
           }
@@ -204,10 +208,10 @@ describe('retention shorter than the stream', () => {
               finished: false,
             }
             outcomes.push(outcome)
-            const subscription = manager.subscribe({
+            const subscription = manager.subscribeRecords({
               stream: STREAM,
-              after: String(after),
-              maxQueue: w.maxQueue,
+              lastEventId: String(after),
+              maxQueuedEvents: w.maxQueue,
               onGap: (gap) => outcome.gaps.push(gap),
             })
             consumers.push(consume(subscription as AsyncIterable<EventRecord>, w, outcome))
@@ -231,7 +235,7 @@ describe('retention shorter than the stream', () => {
             if (error !== undefined) {
               // Ended only for falling behind retention: it says where to resume.
               expect(error.code).toBe('subscriber_overflow')
-              expect(error.details?.lastId ?? '0').toBe(String(ids.at(-1) ?? after))
+              expect(error.details?.lastEventId ?? '0').toBe(String(ids.at(-1) ?? after))
             } else if (w.leaveAfter === undefined) {
               expect(ids.at(-1)).toBe(emitted)
             }

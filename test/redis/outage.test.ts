@@ -52,7 +52,7 @@ describe('redisStore: connections', () => {
     const firsts = subscriptions.map((subscription) => subscription.next())
     await waitUntil(() => store.watching === 20, 5000, '20 watched streams')
     for (let n = 1; n <= 20; n++) manager.stream(`s${n}`).emit('note', { text: 'x', n })
-    for (const first of await Promise.all(firsts)) expect(first.value?.envelope.id).toBe('1')
+    for (const first of await Promise.all(firsts)) expect(first.value?.id).toBe('1')
 
     const clients = (await inspect.client('LIST')) as string
     const names = clients
@@ -118,7 +118,7 @@ describe('redisStore: live delivery across reconnections', () => {
     // The subscriber is back after ~100 ms; by then 299 events went by and only 10 are held.
     await Promise.all(range(2, 300).map((i) => producer.store.append(note('s', i))))
     const error = await listener.waitForError(3000)
-    expect(error).toMatchObject({ code: 'store_failed', details: { lastId: '1', firstId: '291' } })
+    expect(error).toMatchObject({ code: 'store_failed', details: { lastEventId: '1', firstId: '291' } })
     expect(listener.ids()).toEqual([1])
     expect(watcher.store.watching).toBe(0)
   })
@@ -182,7 +182,7 @@ describe('redisStore: Redis down and back', () => {
       onError: () => {},
     })
     const received: EventRecord[] = []
-    const subscription = watching.subscribe({ stream: 's' })
+    const subscription = watching.subscribeRecords({ stream: 's' })
     cleanup.push(() => subscription.close())
     const consuming = (async () => {
       for await (const record of subscription) received.push(record)
@@ -230,7 +230,7 @@ describe('redisStore: Redis down and back', () => {
     await server.stop()
     await server.start()
     const error = await listener.waitForError(5000)
-    expect(error).toMatchObject({ code: 'store_failed', details: { lastId: '5' } })
+    expect(error).toMatchObject({ code: 'store_failed', details: { lastEventId: '5' } })
     expect((error as Error).message).toMatch(/no longer in Redis/)
   })
 

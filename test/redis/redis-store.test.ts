@@ -68,7 +68,7 @@ describe('redisStore: retention and expiry', () => {
     expect(read.firstId).toBe('291')
     expect(read.lastId).toBe('300')
     expect(read.events.map((record) => Number(record.envelope.id))).toEqual(range(291, 300))
-    expect((await store.read('s', { after: '5' })).events[0]?.envelope.id).toBe('291')
+    expect((await store.read('s', { lastEventId: '5' })).events[0]?.envelope.id).toBe('291')
     // Redis drops whole nodes of 100 entries: fewer than the retention plus one node remain.
     const held = await inspect.xlen(`${prefix}s:events`)
     expect(held).toBeGreaterThanOrEqual(10)
@@ -195,8 +195,22 @@ describe('redisStore: misuse and closing', () => {
   it('refuses missing or invalid settings with a TypeError that says what to pass', () => {
     expect(() => redisStore({} as never)).toThrow(/pass `url`/)
     expect(() => redisStore({ url: SHARED_REDIS_URL, maxEventsPerStream: 0 })).toThrow(
-      /maxEventsPerStream` must be a positive integer/,
+      /maxEventsPerStream` must be a positive whole number of events/,
     )
+    expect(() => redisStore({ url: SHARED_REDIS_URL, idleTtlMs: 1.5 })).toThrow(/idleTtlMs/)
+    expect(() => redisStore({ url: SHARED_REDIS_URL, onError: 'log' as never })).toThrow(
+      /`onError` must be a function/,
+    )
+    expect(() => redisStore({ client: {} as never })).toThrow(/`client` must be an ioredis/)
+    expect(() => redisStore({ url: SHARED_REDIS_URL, prefix: 5 as never })).toThrow(/`prefix`/)
+  })
+
+  it('refuses the old read option `after`, naming lastEventId', async () => {
+    const { store } = open()
+    await expect(store.read('s', { after: '1' } as never)).rejects.toThrow(
+      /`after` was renamed to `lastEventId`/,
+    )
+    await expect(store.read('s', { limit: -1 })).rejects.toThrow(TypeError)
   })
 
   it('rejects operations after close with store_failed and releases its connections', async () => {

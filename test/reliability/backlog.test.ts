@@ -19,7 +19,7 @@ import {
 } from './harness.js'
 
 // Found by these tests: a replay pushed every page into the subscriber's queue without waiting,
-// so a backlog longer than maxSubscriberQueue ended even a client that reads at full speed
+// so a backlog longer than maxQueuedEvents ended even a client that reads at full speed
 // (after exactly 10 000 events with the defaults), and a reconnect did the same again.
 
 let runstream: Runstream | undefined
@@ -31,8 +31,11 @@ afterEach(async () => {
 const BACKLOG = 30_000
 
 describe('a long backlog', () => {
-  it('is replayed whole to a reader that keeps up, past maxSubscriberQueue, on the Node handler', async () => {
-    runstream = await startRunstream({ store: memoryStore({ maxEventsPerStream: 50_000 }) })
+  it('is replayed whole to a reader that keeps up, past maxQueuedEvents, on the Node handler', async () => {
+    runstream = await startRunstream({
+      // 30,000 events of about 300 bytes: past the default byte budget of a stream (8 MiB).
+      store: memoryStore({ maxEventsPerStream: 50_000, maxBytesPerStream: 32 * 1024 * 1024 }),
+    })
     const producer = runstream.manager.stream('workflow:long')
     for (let n = 1; n <= BACKLOG; n++)
       producer.emit('llm_chunk', { text: `${n} ${'x'.repeat(200)}` })
@@ -53,8 +56,8 @@ describe('a long backlog', () => {
   it('is replayed whole on the Fetch handler, whose body is pulled', async () => {
     const manager = createStreamManager({
       catalog: executionCatalog,
-      store: memoryStore({ maxEventsPerStream: 50_000 }),
-      maxSubscriberQueue: 1000,
+      store: memoryStore({ maxEventsPerStream: 50_000, maxBytesPerStream: 32 * 1024 * 1024 }),
+      maxQueuedEvents: 1000,
     })
     const errors: RunstreamError[] = []
     const handler = createFetchHandler(manager, { onError: (error) => errors.push(error) })
@@ -73,12 +76,12 @@ describe('a long backlog', () => {
     const producer = manager.stream('workflow:fast')
     for (let n = 1; n <= 20; n++) producer.emit('llm_chunk', { text: `${n}` })
     // A queue of 5: the replay reads 5 at a time, as the subscriber takes them.
-    const subscription = manager.subscribe({ stream: 'workflow:fast', maxQueue: 5 })
+    const subscription = manager.subscribe({ stream: 'workflow:fast', maxQueuedEvents: 5 })
     const ids: number[] = []
     let failure: RunstreamError | undefined
     try {
-      for await (const record of subscription) {
-        ids.push(Number(record.envelope.id))
+      for await (const event of subscription) {
+        ids.push(Number(event.id))
         // While it reads its first events, the producer races 30 events ahead: retention drops
         // what the replay had not read yet.
         if (ids.length === 1)
@@ -90,16 +93,18 @@ describe('a long backlog', () => {
     expect(failure?.code).toBe('subscriber_overflow')
     const last = ids.at(-1) as number
     expect(ids).toEqual(range(1, last))
-    expect(failure?.details).toMatchObject({ lastId: String(last), firstId: '31' })
+    expect(failure?.details).toMatchObject({ lastEventId: String(last), firstId: '31' })
     // Resuming where it says reports the gap instead of skipping silently.
     const gaps: GapInfo[] = []
     const resumed = manager.subscribe({
       stream: 'workflow:fast',
-      after: String(last),
+      lastEventId: String(last),
       onGap: (gap) => gaps.push(gap),
     })
-    expect((await resumed.next()).value?.envelope.id).toBe('31')
-    expect(gaps).toEqual([{ reason: 'expired', after: String(last), firstId: '31', lastId: '50' }])
+    expect((await resumed.next()).value?.id).toBe('31')
+    expect(gaps).toEqual([
+      { reason: 'expired', lastEventId: String(last), firstId: '31', lastId: '50' },
+    ])
     resumed.close()
   })
 
@@ -125,21 +130,21 @@ describe('a long backlog', () => {
     const producer = manager.stream('workflow:seam')
     producer.emit('llm_chunk', { text: '1' })
     producer.emit('llm_chunk', { text: '2' })
-    const subscription = manager.subscribe({ stream: 'workflow:seam', maxQueue: 3 })
+    const subscription = manager.subscribe({ stream: 'workflow:seam', maxQueuedEvents: 3 })
     await eventually(() => gate !== undefined, 'the replay read')
     producer.emit('llm_chunk', { text: '3' })
     producer.emit('llm_chunk', { text: '4' })
     gate?.()
     producer.emit('complete', { status: 'SUCCESS' })
     const ids: number[] = []
-    for await (const record of subscription) ids.push(Number(record.envelope.id))
+    for await (const event of subscription) ids.push(Number(event.id))
     expect(ids).toEqual([1, 2, 3, 4, 5])
   })
 
   it('takes a client from a gap mid-replay to the end, told of the gap, over the wire', async () => {
     runstream = await startRunstream({
       store: memoryStore({ maxEventsPerStream: 2000 }),
-      maxSubscriberQueue: 100,
+      maxQueuedEvents: 100,
       maxBufferedBytes: 4096,
     })
     const producer = runstream.manager.stream('workflow:race')

@@ -29,16 +29,16 @@ export interface Runstream {
 export async function startRunstream(
   options: HandlerOptions & {
     store?: EventStore
-    maxSubscriberQueue?: number
+    maxQueuedEvents?: number
     maxEventBytes?: number
   } = {},
 ): Promise<Runstream> {
   const errors: RunstreamError[] = []
-  const { store, maxSubscriberQueue, maxEventBytes, ...handlerOptions } = options
+  const { store, maxQueuedEvents, maxEventBytes, ...handlerOptions } = options
   const manager = createStreamManager({
     catalog: executionCatalog,
     ...(store === undefined ? {} : { store }),
-    ...(maxSubscriberQueue === undefined ? {} : { maxSubscriberQueue }),
+    ...(maxQueuedEvents === undefined ? {} : { maxQueuedEvents }),
     ...(maxEventBytes === undefined ? {} : { maxEventBytes }),
     onError: (error) => errors.push(error),
   })

@@ -10,7 +10,7 @@ export interface SlowConsumerPlan {
   /** The payload of each `llm_chunk`, in characters. */
   payloadChars: number
   maxBufferedBytes: number
-  maxSubscriberQueue: number
+  maxQueuedEvents: number
   heartbeatMs: number
   /** Events emitted per turn of the event loop. */
   burst: number
@@ -22,7 +22,7 @@ export const FULL_PLAN: SlowConsumerPlan = {
   events: 100_000,
   payloadChars: 100,
   maxBufferedBytes: 65_536,
-  maxSubscriberQueue: 1000,
+  maxQueuedEvents: 1000,
   heartbeatMs: 200,
   burst: 100,
 }
@@ -88,7 +88,7 @@ export async function runSlowConsumers(plan: SlowConsumerPlan): Promise<SlowCons
   const runstream = await startRunstream({
     store: memoryStore({ maxEventsPerStream: 10_000 }),
     maxBufferedBytes: plan.maxBufferedBytes,
-    maxSubscriberQueue: plan.maxSubscriberQueue,
+    maxQueuedEvents: plan.maxQueuedEvents,
     heartbeatMs: plan.heartbeatMs,
   })
   const url = runstream.streamUrl('agent', 'firehose')
@@ -188,7 +188,7 @@ export async function runSlowConsumers(plan: SlowConsumerPlan): Promise<SlowCons
 
 /**
  * What the emission may add to the live memory of the connected server, by the configured
- * bounds: per stalled client, `maxBufferedBytes` of frames plus `maxSubscriberQueue` queued
+ * bounds: per stalled client, `maxBufferedBytes` of frames plus `maxQueuedEvents` queued
  * records (records are shared, but a client that fell behind may hold some the store has let go:
  * the envelope JSON, the parsed envelope and its frame, about 3 × the payload plus 600 bytes);
  * the store's retention of 10 000 records; and 16 MiB for the runtime, the sockets and the
@@ -197,7 +197,7 @@ export async function runSlowConsumers(plan: SlowConsumerPlan): Promise<SlowCons
 export function memoryBound(plan: SlowConsumerPlan): number {
   const record = 3 * plan.payloadChars + 600
   return (
-    plan.stalled * (plan.maxBufferedBytes + plan.maxSubscriberQueue * record) +
+    plan.stalled * (plan.maxBufferedBytes + plan.maxQueuedEvents * record) +
     10_000 * record +
     16 * 1024 * 1024
   )

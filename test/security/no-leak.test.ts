@@ -43,7 +43,11 @@ function failingStore(point: FailurePoint | undefined) {
       // The handler reads once for a cursor (limit 1); a replay reads pages.
       if (point === 'read-for-cursor' && options?.limit === 1) throw internalError()
       if (point === 'replay-first-page' && options?.limit !== 1) throw internalError()
-      if (point === 'replay-later-page' && options?.limit !== 1 && options?.after !== undefined)
+      if (
+        point === 'replay-later-page' &&
+        options?.limit !== 1 &&
+        options?.lastEventId !== undefined
+      )
         return Promise.reject(internalError())
       return inner.read(stream, options)
     },

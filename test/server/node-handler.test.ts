@@ -31,7 +31,7 @@ async function serve(options: HandlerOptions = {}, storeOptions = {}) {
 
 /** The exact frames of the held events of a stream, in order. */
 async function framesOf(manager: StreamManager, stream: string, after?: string): Promise<string> {
-  const { events } = await manager.store.read(stream, { after })
+  const { events } = await manager.store.read(stream, { lastEventId: after })
   return events
     .map((r) => `id: ${r.envelope.id}\nevent: ${r.envelope.type}\ndata: ${r.json}\n\n`)
     .join('')

@@ -16,7 +16,7 @@ const catalog = defineCatalog(
     progress: z.object({ pct: z.number(), note: z.string().optional() }),
     tick: z.undefined(),
     maybe: z.object({ n: z.number() }).optional(),
-    parsed: z.object({ at: z.string().transform((s) => new Date(s)) }),
+    parsed: z.object({ at: z.string(), tries: z.number().default(1) }),
     done: z.object({ ok: z.boolean() }),
   },
   { terminal: ['done'] },
@@ -29,8 +29,11 @@ describe('catalog types', () => {
   })
 
   it('uses the schema input for emit and its output for subscribers', () => {
-    expectTypeOf<EventInput<C, 'parsed'>>().toEqualTypeOf<{ at: string }>()
-    expectTypeOf<EventData<C, 'parsed'>>().toEqualTypeOf<{ at: Date }>()
+    expectTypeOf<EventInput<C, 'parsed'>>().toEqualTypeOf<{
+      at: string
+      tries?: number | undefined
+    }>()
+    expectTypeOf<EventData<C, 'parsed'>>().toEqualTypeOf<{ at: string; tries: number }>()
   })
 
   it('forms a union discriminated on type that narrows in a switch', () => {
@@ -97,8 +100,13 @@ describe('emit types', () => {
 
   it('yields typed envelopes from subscribe', async () => {
     const manager = createStreamManager({ catalog })
-    for await (const record of manager.subscribe({ stream: 's' })) {
+    for await (const event of manager.subscribe({ stream: 's' })) {
+      expectTypeOf(event).toEqualTypeOf<CatalogEnvelope<C>>()
+      if (event.type === 'done') expectTypeOf(event.data.ok).toBeBoolean()
+    }
+    for await (const record of manager.subscribeRecords({ stream: 's' })) {
       if (record.envelope.type === 'done') expectTypeOf(record.envelope.data.ok).toBeBoolean()
+      expectTypeOf(record.json).toBeString()
     }
   })
 })

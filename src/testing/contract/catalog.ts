@@ -1,0 +1,15 @@
+import * as z from 'zod/mini'
+import { defineCatalog } from '../../core/catalog.js'
+
+/**
+ * The catalog the contract suites emit: `note` (text and a number), `ping` (an optional payload)
+ * and the terminal `done`.
+ */
+export const contractCatalog = defineCatalog(
+  {
+    note: z.object({ text: z.string(), n: z.number() }),
+    ping: z.optional(z.object({ at: z.number() })),
+    done: z.object({ ok: z.boolean() }),
+  },
+  { terminal: ['done'] },
+)
