@@ -118,7 +118,10 @@ describe('redisStore: live delivery across reconnections', () => {
     // The subscriber is back after ~100 ms; by then 299 events went by and only 10 are held.
     await Promise.all(range(2, 300).map((i) => producer.store.append(note('s', i))))
     const error = await listener.waitForError(3000)
-    expect(error).toMatchObject({ code: 'store_failed', details: { lastEventId: '1', firstId: '291' } })
+    expect(error).toMatchObject({
+      code: 'store_failed',
+      details: { lastEventId: '1', firstId: '291' },
+    })
     expect(listener.ids()).toEqual([1])
     expect(watcher.store.watching).toBe(0)
   })
