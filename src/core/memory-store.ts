@@ -1,6 +1,7 @@
 import { optionalFunction, optionsObject, positiveInteger } from './check.js'
-import { type DraftEvent, type EventRecord, parseEventId, recordFromDraft } from './envelope.js'
+import { type DraftEvent, type EventRecord, recordFromDraft } from './envelope.js'
 import { RunstreamError } from './errors.js'
+import { newEpoch } from './event-id.js'
 import { createLruList, type LruNode, lruNode } from './lru-list.js'
 import {
   checkReadOptions,
@@ -190,7 +191,7 @@ export function memoryStore(options?: MemoryStoreOptions): MemoryStore {
         )
       }
       const id = state.lastId + 1
-      const record = recordFromDraft(String(id), draft)
+      const record = recordFromDraft(String(id), draft, state.epoch)
       // Characters, not UTF-8 bytes: the same for ASCII JSON, and a scan of every event to
       // count UTF-8 exactly cost more than everything else an append does (see docs/core.md).
       const size = record.json.length
@@ -235,7 +236,7 @@ export function memoryStore(options?: MemoryStoreOptions): MemoryStore {
     },
     read(stream, readOptions) {
       if (closed) throw closedError()
-      const { lastEventId, limit } = checkReadOptions('memoryStore.read', readOptions)
+      const cursor = checkReadOptions('memoryStore.read', readOptions)
       const state = streams.get(stream)
       if (state === undefined || isExpired(state, now())) {
         if (state !== undefined) forget(state)
@@ -245,14 +246,16 @@ export function memoryStore(options?: MemoryStoreOptions): MemoryStore {
           lastId: undefined,
           finished: false,
           hasMore: false,
+          epoch: undefined,
         }
       }
       const count = state.events.length - state.head
       const firstId = state.lastId - count + 1
-      const after = lastEventId === undefined ? 0 : (parseEventId(lastEventId) ?? 0)
-      const from = Math.max(after + 1, firstId)
+      // A cursor of an earlier incarnation reads this one from its start.
+      const after = cursor.epoch === undefined || cursor.epoch === state.epoch ? cursor.after : 0
+      const from = Math.max(after + 1, firstId, 1)
       const available = state.lastId - from + 1
-      const take = Math.max(0, Math.min(limit, available))
+      const take = Math.max(0, Math.min(cursor.limit, available))
       const start = state.head + (from - firstId)
       return {
         events: state.events.slice(start, start + take) as EventRecord[],
@@ -260,6 +263,7 @@ export function memoryStore(options?: MemoryStoreOptions): MemoryStore {
         lastId: state.lastId > 0 ? String(state.lastId) : undefined,
         finished: state.finished,
         hasMore: available > take,
+        epoch: state.epoch,
       }
     },
     listen(stream, listener) {
@@ -316,6 +320,8 @@ export function memoryStore(options?: MemoryStoreOptions): MemoryStore {
       bytes: 0,
       finished: false,
       touched: 0,
+      // A new incarnation: followers of an earlier one are told it started over.
+      epoch: newEpoch(),
     } as unknown as StreamState
     state.life = lruNode(state)
     state.held = lruNode(state)
@@ -387,6 +393,8 @@ interface StreamState {
   bytes: number
   finished: boolean
   touched: number
+  /** This incarnation's epoch: a stream forgotten and written again gets a new one. */
+  readonly epoch: string
   /** Its place in the active or the finished list. */
   life: LruNode<StreamState>
   /** Its place in the list of streams holding events. */
