@@ -1,4 +1,4 @@
-import { parseCursor, parseEventId } from './event-id.js'
+import { formatCursor, parseCursor, parseEventId } from './event-id.js'
 import type { ReadResult } from './store.js'
 
 /**
@@ -61,4 +61,21 @@ export function lostSince(
     return newest !== undefined && (parseEventId(newest) ?? 0) > after
   }
   return (parseEventId(firstId) ?? 0) > after + 1
+}
+
+/** The cursor after event `id` of incarnation `epoch`; `"<epoch>.0"` before its first event. */
+export function cursorOf(epoch: string | undefined, id: string | undefined): string | undefined {
+  if (id === undefined) return epoch === undefined ? undefined : formatCursor(epoch, '0')
+  return formatCursor(epoch, id)
+}
+
+/** Why a gap's cursor cannot be resumed, for error messages: "Cursor … <this>". */
+export function describeGap(gap: GapInfo): string {
+  if (gap.reason === 'restarted') {
+    return `is of an earlier incarnation: the store forgot the stream and started it over at id 1 (it now holds ${gap.firstId ?? 'nothing'} to ${gap.lastId ?? 'nothing'})`
+  }
+  if (gap.reason === 'expired') {
+    return `is older than the oldest event still held (${gap.firstId === undefined ? 'none is held' : `"${gap.firstId}"`})`
+  }
+  return 'is unknown to the store'
 }

@@ -1,99 +1,21 @@
 import type { Envelope, EventRecord } from './envelope.js'
 import { RunstreamError } from './errors.js'
-import { compareEventIds, formatCursor, parseCursor } from './event-id.js'
-import { detectGap, type GapInfo, lostSince } from './gap.js'
-import type { Hub, LiveSink } from './hub.js'
-import type { EventStore } from './store.js'
+import { compareEventIds, parseCursor } from './event-id.js'
+import { cursorOf, describeGap, detectGap, type GapInfo, lostSince } from './gap.js'
+import type { LiveSink } from './hub.js'
+import type { SubscribeOptions, SubscriptionOf, SubscriptionSetup } from './subscription-types.js'
 
 export type { GapInfo } from './gap.js'
-
-/** Options of `manager.subscribe()` and `manager.subscribeRecords()`. */
-export interface SubscribeOptions {
-  /** The stream to follow, such as `workflow:exec_42`. */
-  stream: string
-  /**
-   * Start after this cursor (a `Last-Event-ID`): what the store holds after it is replayed first,
-   * then live events follow with no gap and no duplicate. Leave out to replay everything the
-   * store holds; `"0"` means the same. Pass the subscription's own `lastEventId`: it is qualified
-   * with the stream's epoch (`"lz3kq9a1.42"`), so that a stream started over since is told
-   * (`onGap`, reason `restarted`); a plain id (`"42"`) means that id in the current incarnation.
-   */
-  lastEventId?: string | undefined
-  /** Ends the subscription when aborted. */
-  signal?: AbortSignal | undefined
-  /**
-   * Called when `lastEventId` is older than what the store still holds, or unknown to it, or when
-   * the stream starts over (reason `restarted`: the store forgot it and began again at id 1), on
-   * resume or while following. When given, the subscription goes on from the oldest held event
-   * (of the new incarnation), and `onGap` is called just before that event is yielded, after
-   * every event before the gap. When left out, iteration throws a `RunstreamError` with code
-   * `cursor_expired` after those events.
-   */
-  onGap?: ((gap: GapInfo) => void) | undefined
-  /**
-   * How many events may wait for this subscriber. Past it, the subscriber is ended with a
-   * `subscriber_overflow` error whose `details.lastEventId` is the last id it received, so it can
-   * resume from the store.
-   * @defaultValue the manager's `maxQueuedEvents` (10_000)
-   */
-  maxQueuedEvents?: number | undefined
-}
-
-/**
- * What every subscription offers, whatever it yields: an async iterator that `break` in a
- * `for await` loop, or `return()`, ends, releasing everything it held.
- */
-export interface SubscriptionOf<T> extends AsyncIterableIterator<T> {
-  /**
-   * The cursor to resume after: the id of the last event this subscription yielded, qualified
-   * with its stream's epoch when the store keeps one (`"lz3kq9a1.42"`; see
-   * docs/wire-format.md#ids-epochs-and-cursors).
-   */
-  readonly lastEventId: string | undefined
-  /** Ends the subscription; pending `next()` calls resolve as done. */
-  close(): void
-  /**
-   * Takes every event already queued, without waiting (an empty array when none is), exactly as
-   * that many `next()` calls would. A consumer that awaits `next()` once and then takes the rest
-   * handles a burst of events in one turn instead of one `await` per event.
-   */
-  takeQueued(): T[]
-}
-
-/**
- * A live subscription, as `manager.subscribe()` returns it: it yields envelopes
- * (`{ id, type, stream, ts, data }`), the same shape runstream's client yields.
- */
-export interface Subscription<E extends Envelope = Envelope> extends SubscriptionOf<E> {}
-
-/**
- * A live subscription that yields event records (the envelope with its JSON bytes and terminal
- * flag), as `manager.subscribeRecords()` returns it: for servers and transports that send the
- * JSON as it is, without serializing again.
- */
-export interface RecordSubscription<E extends Envelope = Envelope>
-  extends SubscriptionOf<EventRecord<E>> {}
-
-/** Something that can be closed: what a manager keeps of each open subscription. */
-export interface Closable {
-  close(): void
-}
+export type {
+  Closable,
+  RecordSubscription,
+  SubscribeOptions,
+  Subscription,
+  SubscriptionOf,
+  SubscriptionSetup,
+} from './subscription-types.js'
 
 type State = 'replaying' | 'live' | 'done'
-
-/** How {@link createSubscription} is set up by its manager. */
-export interface SubscriptionSetup {
-  readonly store: EventStore
-  readonly hub: Hub
-  /** The queue bound, already checked. */
-  readonly maxQueuedEvents: number
-  /** How many events one store read asks for. */
-  readonly pageSize: number
-  /** Yield envelopes (`true`) or records (`false`). */
-  readonly envelopes: boolean
-  /** The manager's set of open subscriptions: the subscription leaves it when it ends. */
-  readonly owners?: Set<Closable> | undefined
-}
 
 /**
  * Creates one subscriber: it joins the hub first, then replays from the store, then drains what
@@ -432,7 +354,7 @@ export function createSubscription(
       fail(
         new RunstreamError(
           'cursor_expired',
-          `Cursor "${gap.lastEventId}" of stream "${stream}" ${gapWhy(gap)}. Events were lost for this subscriber: resubscribe without a cursor, or pass onGap to continue from what is held.`,
+          `Cursor "${gap.lastEventId}" of stream "${stream}" ${describeGap(gap)}. Events were lost for this subscriber: resubscribe without a cursor, or pass onGap to continue from what is held.`,
           { details: { ...gap, stream } },
         ),
       )
@@ -493,22 +415,6 @@ export function createSubscription(
 }
 
 type Yielded = EventRecord | Envelope
-
-// The cursor after event `id` of incarnation `epoch`; `"<epoch>.0"` before its first event.
-function cursorOf(epoch: string | undefined, id: string | undefined): string | undefined {
-  if (id === undefined) return epoch === undefined ? undefined : formatCursor(epoch, '0')
-  return formatCursor(epoch, id)
-}
-
-function gapWhy(gap: GapInfo): string {
-  if (gap.reason === 'restarted') {
-    return `is of an earlier incarnation: the store forgot the stream and started it over at id 1 (it now holds ${gap.firstId ?? 'nothing'} to ${gap.lastId ?? 'nothing'})`
-  }
-  if (gap.reason === 'expired') {
-    return `is older than the oldest event still held (${gap.firstId === undefined ? 'none is held' : `"${gap.firstId}"`})`
-  }
-  return 'is unknown to the store'
-}
 
 // The async iterator of a subscription is the subscription itself: shared, not one closure each.
 function returnThis<T>(this: T): T {
