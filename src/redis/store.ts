@@ -1,11 +1,6 @@
 import type { Redis, RedisOptions } from 'ioredis'
 import { describe, optionalFunction, positiveInteger } from '../core/check.js'
-import {
-  type DraftEvent,
-  type EventRecord,
-  parseEventId,
-  recordFromDraft,
-} from '../core/envelope.js'
+import { type DraftEvent, type EventRecord, recordFromDraft } from '../core/envelope.js'
 import { RunstreamError } from '../core/errors.js'
 import {
   checkReadOptions,
@@ -17,6 +12,7 @@ import {
 } from '../core/store.js'
 import { openConnections } from './connection.js'
 import { createLiveFanout } from './live.js'
+import { createResolver } from './resolve.js'
 import { APPEND_SCRIPT, decodePage, type RawPage, READ_SCRIPT, streamKeys } from './scripts.js'
 
 /** Connect by URL: the store opens and closes its own connections. */
@@ -73,14 +69,17 @@ export interface RedisStoreSettings {
   /**
    * How long live subscribers wait for Redis to come back after their connection is lost. Within
    * it, they resume with no gap and no duplicate; past it, they are ended with `store_failed` (an
-   * SSE client then reconnects with its `Last-Event-ID`).
+   * SSE client then reconnects with its `Last-Event-ID`). It is also how long an append whose
+   * reply was lost waits to find out whether Redis stored it, before it is reported as
+   * `store_unknown`.
    * @defaultValue 30_000
    */
   maxOutageMs?: number
   /**
    * How long one command may wait for its reply before it fails, on the connections the store
-   * opens. A command that timed out may still have run (an append that reported `store_failed`
-   * may then appear in the stream).
+   * opens. An append that timed out may still have run: the store then looks for it in the stream
+   * (up to `maxOutageMs`), and the append resolves with its id when it was stored, fails with
+   * `store_failed` when it was not, or with `store_unknown` when Redis did not answer in time.
    * @defaultValue 5_000
    */
   commandTimeoutMs?: number
@@ -212,12 +211,13 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
   const live = createLiveFanout({
     subscriber: connections.subscriber,
     keys,
-    lastId,
+    head,
     readPage,
     maxOutageMs,
     maxBuffered: 10_000,
   })
   let closed = false
+  const resolver = createResolver({ command, maxOutageMs })
 
   return {
     client: command,
@@ -227,6 +227,11 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
     append(draft) {
       if (closed) return Promise.reject(closedError())
       const k = keys(draft.stream)
+      const token = resolver.nextToken()
+      // Whether the command may reach Redis: written at once when the connection is ready, or
+      // later from ioredis' offline queue if it becomes ready before the command fails.
+      const wasReady = command.status === 'ready'
+      const readies = connections.commandReadies
       // Sent at once, before any await: commands leave in call order on one connection, which is
       // how appends keep the order they were called in.
       const sent = command.eval(
@@ -240,32 +245,43 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
         idleTtl,
         finishedTtl,
         k.channel,
+        token,
       )
       return sent.then(
-        (id) => {
+        (reply) => {
           // 0: the stream had finished, and the script stored nothing.
-          if (Number(id) === 0) throw finishedError(draft)
-          return recordFromDraft(String(id), draft)
+          if (!Array.isArray(reply)) throw finishedError(draft)
+          const [id, epoch] = reply as [unknown, unknown]
+          return recordFromDraft(String(id), draft, String(epoch))
         },
         (error: unknown) => {
-          throw storeError(`store event "${draft.type}" of stream "${draft.stream}"`, error, {
-            stream: draft.stream,
-          })
+          const never =
+            isReplyError(error) ||
+            (!wasReady && connections.commandReadies === readies && !isTimeout(error))
+          if (never) {
+            // Redis refused it, or it never left this process: it was not stored.
+            throw storeError(`store event "${draft.type}" of stream "${draft.stream}"`, error, {
+              stream: draft.stream,
+            })
+          }
+          // It may have run: find out, so that only the truth is reported, and a stored event
+          // still reaches the transports.
+          return resolver.resolve(draft, k, token, error)
         },
       )
     },
     async read(stream, readOptions) {
       if (closed) throw closedError()
       const checked = checkReadOptions('redisStore.read', readOptions)
-      const after = checked.lastEventId === undefined ? 0 : (parseEventId(checked.lastEventId) ?? 0)
       const limit = Math.min(checked.limit, MAX_PAGE)
-      const page = await readPage(stream, after, limit)
+      const page = await readPage(stream, checked.after, limit, checked.epoch)
       return {
         events: page.records,
         firstId: page.firstId > 0 ? String(page.firstId) : undefined,
         lastId: page.lastId > 0 ? String(page.lastId) : undefined,
         finished: page.finished,
         hasMore: page.hasMore,
+        epoch: page.epoch,
       }
     },
     listen(stream, listener) {
@@ -275,29 +291,45 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
       if (closed) return
       closed = true
       live.close()
+      resolver.close()
       await connections.close()
     },
   }
 
-  async function readPage(stream: string, after: number, limit: number): Promise<RawPage> {
+  async function readPage(
+    stream: string,
+    after: number,
+    limit: number,
+    epoch: string | undefined,
+  ): Promise<RawPage> {
     const k = keys(stream)
     let reply: unknown
     try {
-      reply = await command.eval(READ_SCRIPT, 2, k.events, k.meta, after, limit, maxEvents)
+      reply = await command.eval(
+        READ_SCRIPT,
+        2,
+        k.events,
+        k.meta,
+        after,
+        limit,
+        maxEvents,
+        epoch ?? '',
+      )
     } catch (error) {
       throw storeError(`read stream "${stream}"`, error, { stream })
     }
     return decodePage(reply, limit)
   }
 
-  async function lastId(stream: string): Promise<number> {
-    let seq: string | null
+  async function head(stream: string): Promise<{ id: number; epoch: string | undefined }> {
+    let reply: (string | null)[]
     try {
-      seq = await command.hget(keys(stream).meta, 'seq')
+      reply = await command.hmget(keys(stream).meta, 'seq', 'ep')
     } catch (error) {
       throw storeError(`read stream "${stream}"`, error, { stream })
     }
-    return seq === null ? 0 : Number(seq)
+    const [seq, epoch] = reply
+    return { id: seq == null ? 0 : Number(seq), epoch: epoch ?? undefined }
   }
 }
 
@@ -314,6 +346,16 @@ function storeError(
   )
 }
 
+// Redis answered with an error: the command did not run (or, for a script, stopped before writing).
+function isReplyError(error: unknown): boolean {
+  return error instanceof Error && error.name === 'ReplyError'
+}
+
+function isTimeout(error: unknown): boolean {
+  return error instanceof Error && error.message === 'Command timed out'
+}
+
+// The error of an append Redis refused because the stream had finished.
 function finishedError(draft: DraftEvent): RunstreamError {
   return new RunstreamError(
     'stream_finished',
