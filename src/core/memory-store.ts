@@ -16,17 +16,21 @@ import {
 export interface MemoryStoreOptions {
   /**
    * How many of a stream's newest events are kept for replay. Older ones are dropped, and a
-   * cursor older than what is kept is reported as a gap, never skipped silently.
-   * @defaultValue 10_000
+   * cursor older than what is kept is reported as a gap, never skipped silently. The default
+   * keeps a whole long agent run streamed token by token (a 64k-token answer with reasoning and
+   * tool calls; the arithmetic is in docs/reliability.md), so a follower that reconnects late
+   * still resumes.
+   * @defaultValue 100_000
    */
   maxEventsPerStream?: number
   /**
    * How many bytes of events one stream keeps, counted on each stored envelope JSON as its length
    * in characters (its size in bytes when it is ASCII; see docs/core.md). Past it, the stream's
    * oldest events are dropped (its newest event is always kept), reported to a resuming follower
-   * as a gap. The default holds 10,000 events of up to about 800 bytes (an LLM token's envelope
-   * is about 230), and 8 events of the largest size the manager accepts (1 MiB).
-   * @defaultValue 8_388_608 (8 MiB)
+   * as a gap. The default holds the 100,000 events of `maxEventsPerStream` when they average up
+   * to 167 bytes (an LLM token's envelope is 115 to 135), and 16 events of the largest size the
+   * manager accepts (1 MiB).
+   * @defaultValue 16_777_216 (16 MiB)
    */
   maxBytesPerStream?: number
   /**
@@ -97,17 +101,17 @@ export function memoryStore(options?: MemoryStoreOptions): MemoryStore {
     where,
     'maxEventsPerStream',
     given.maxEventsPerStream,
-    10_000,
+    100_000,
     'events',
-    '10_000',
+    '100_000',
   )
   const maxBytesPerStream = positiveInteger(
     where,
     'maxBytesPerStream',
     given.maxBytesPerStream,
-    8_388_608,
+    16_777_216,
     'bytes',
-    '8_388_608 (8 MiB)',
+    '16_777_216 (16 MiB)',
   )
   const maxBytes = positiveInteger(
     where,

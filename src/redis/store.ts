@@ -51,8 +51,10 @@ export interface RedisStoreSettings {
   /**
    * How many of a stream's newest events are kept for replay. Redis trims approximately (whole
    * nodes of about 100 entries), so up to about 100 more may stay in memory, but reads apply the
-   * limit exactly: an older cursor is reported as a gap, never skipped silently.
-   * @defaultValue 10_000
+   * limit exactly: an older cursor is reported as a gap, never skipped silently. The default
+   * keeps a whole long agent run streamed token by token (the arithmetic, and what it costs in
+   * Redis memory, is in docs/reliability.md).
+   * @defaultValue 100_000
    */
   maxEventsPerStream?: number
   /**
@@ -144,9 +146,9 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
     where,
     'maxEventsPerStream',
     options.maxEventsPerStream,
-    10_000,
+    100_000,
     'events',
-    '10_000',
+    '100_000',
   )
   const finishedTtl = positiveInteger(
     where,
