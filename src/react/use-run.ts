@@ -68,7 +68,11 @@ export function useRun(
     )
   }
   const config: UseRunOptions = { ...useRunstreamConfig(), ...defined(options) }
-  const key = id == null ? undefined : keyOf('run', kind, id, config)
+  // baseUrl may be a URL object, made anew each render: compare it as text.
+  const key =
+    id == null
+      ? undefined
+      : keyOf('run', kind, id, { ...config, baseUrl: String(config.baseUrl ?? '') })
   return useConnection(
     key,
     config,
