@@ -21,8 +21,9 @@ const PAGE = `<!doctype html>
 describe.skipIf(chromiumPath === undefined)('the React hooks in Chromium', () => {
   const manager = createStreamManager({ catalog: executionCatalog })
   const handler = createNodeHandler(manager, { heartbeatMs: 1000, retryMs: 10, onError: () => {} })
-  // Stream requests by path, with the Last-Event-ID each carried.
+  // Stream requests by path, with the Last-Event-ID each carried (and the x-token header, by path).
   const requests = new Map<string, (string | undefined)[]>()
+  const tokens = new Map<string, (string | undefined)[]>()
   let server: TestServer
   let browser: Browser
 
@@ -48,6 +49,10 @@ describe.skipIf(chromiumPath === undefined)('the React hooks in Chromium', () =>
           ...(requests.get(path) ?? []),
           req.headers['last-event-id'] as string | undefined,
         ])
+        tokens.set(path, [
+          ...(tokens.get(path) ?? []),
+          req.headers['x-token'] as string | undefined,
+        ])
         void handler(req, res)
       }
     })
@@ -70,14 +75,15 @@ describe.skipIf(chromiumPath === undefined)('the React hooks in Chromium', () =>
     expect(errors).toEqual([])
     return page
   }
-  const mount = (page: Page, scenario: string, id: string) =>
+  const mount = (page: Page, scenario: string, id: string, token?: string) =>
     page.evaluate(
-      ([name, run]) =>
+      ([name, run, value]) =>
         (window as unknown as { runstream: PageApi }).runstream.mount(
           name as Parameters<PageApi['mount']>[0],
           run as string,
+          value,
         ),
-      [scenario, id],
+      [scenario, id, token] as const,
     )
   const read = (page: Page) =>
     page.evaluate(() => {
@@ -177,6 +183,25 @@ describe.skipIf(chromiumPath === undefined)('the React hooks in Chromium', () =>
       last: '26',
       lastEventId: '26',
     })
+    await page.close()
+  })
+
+  test('a new callback each render neither reconnects nor goes stale: the next attempt uses the latest', async () => {
+    const page = await open()
+    await mount(page, 'latest', 'latest', 'a')
+    await until(page, (r) => r.streamState === 'open')
+    await mount(page, 'latest', 'latest', 'b')
+    await until(page, (r) => r.token === 'b')
+    manager.stream('workflow:latest').emit('workflow_status', { status: 'RUNNING' })
+    await until(page, (r) => r.ids.length === 1)
+    expect(tokens.get(streamPath('latest'))).toEqual(['a'])
+
+    server.dropConnections()
+    await waitFor(() => tokens.get(streamPath('latest'))?.length === 2, 10_000, 'the reconnect')
+    expect(tokens.get(streamPath('latest'))).toEqual(['a', 'b'])
+    await until(page, (r) => r.streamState === 'open')
+    await page.evaluate(() => (window as unknown as { runstream: PageApi }).runstream.unmount())
+    await waitFor(() => handler.stats().connections === 0, 10_000, 'the stream closed')
     await page.close()
   })
 
