@@ -22,13 +22,15 @@ async function buildDemoPage(): Promise<void> {
 }
 
 // One build for every entry, so shared code (errors, envelope) lives in shared chunks and exists
-// once at run time. Web entries (index, server, client) must never import node:*;
+// once at run time. Web entries (index, server, client, fold, react) must never import node:*;
 // scripts/check-bundle.mjs proves it on the built files.
 export default defineConfig({
   entry: {
     index: 'src/index.ts',
     server: 'src/server.ts',
     client: 'src/client.ts',
+    fold: 'src/fold.ts',
+    react: 'src/react.ts',
     node: 'src/node.ts',
     redis: 'src/redis.ts',
     testing: 'src/testing.ts',
@@ -43,6 +45,6 @@ export default defineConfig({
   clean: true,
   splitting: true,
   treeshake: true,
-  external: [/^node:/, 'zod', 'eventsource-parser', 'ioredis'],
+  external: [/^node:/, 'zod', 'eventsource-parser', 'ioredis', 'react'],
   onSuccess: buildDemoPage,
 })
