@@ -67,6 +67,11 @@ export interface StreamManager<C extends AnyCatalog = AnyCatalog> {
    * after the terminal event, on `close()`, `break` or abort.
    */
   subscribe(options: SubscribeOptions): Subscription<CatalogEnvelope<C>>
+  /**
+   * Reports a failure to this manager's `onError` (the option given, or its `console.error`
+   * default). Never throws. The server handlers report here unless given an `onError` of their own.
+   */
+  onError(error: RunstreamError): void
   /** Resolves when every event emitted so far is stored and handed to every transport. */
   flush(): Promise<void>
   /** Flushes, ends every subscription, and closes the transports. */
@@ -127,6 +132,7 @@ export function createStreamManager<C extends AnyCatalog>(
   return {
     catalog,
     store,
+    onError: report,
     stream(name) {
       checkStreamName(name)
       return handleFor(name)
