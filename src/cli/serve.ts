@@ -7,10 +7,10 @@ import { defineCatalog } from '../core/catalog.js'
 import { createStreamManager } from '../core/manager.js'
 import { memoryStore } from '../core/memory-store.js'
 import { createNodeHandler } from '../node/handler.js'
+import { listen } from '../node/listen.js'
 import { parseCommandArgs, parseNumber, usage } from './args.js'
 import { SERVE_HELP } from './help.js'
 import { CliError, type CliIo, EXIT, paint } from './io.js'
-import { listen } from './listen.js'
 import { parseRecording, type Recording } from './recording.js'
 
 const OPTIONS = {

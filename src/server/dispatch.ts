@@ -1,8 +1,8 @@
 import { corsHeaders, isOriginAllowed, preflightHeaders } from './cors.js'
 import { type Refusal, refusal } from './http-errors.js'
-import type { ResolvedSseOptions } from './options.js'
-import type { IncomingRequest } from './prepare.js'
+import type { IncomingRequest } from './incoming.js'
 import { isRefusal, matchRoute, type RouteMatch } from './routes.js'
+import type { ResolvedSseOptions } from './settings.js'
 
 /** What a handler does with a request, before any stream logic. */
 export type Dispatch =
@@ -13,7 +13,8 @@ export type Dispatch =
 
 /**
  * Routes a request: a stream route with a valid id and `GET`, a CORS preflight, or a refusal
- * (bad id, wrong method, origin not allowed). `no-route` lets a Node middleware call `next()`.
+ * (a bad id, a wrong method, an origin not allowed).
+ * `no-route` lets a Node middleware call `next()`.
  */
 export function dispatch(
   incoming: IncomingRequest,

@@ -29,10 +29,10 @@ const ID_PATTERN = /^[A-Za-z0-9_:@~+=-][A-Za-z0-9_.:@~+=-]*$/
  * Checks and normalizes a base path: it starts with `/` and loses a trailing `/`.
  * @throws TypeError for anything else.
  */
-export function normalizeBasePath(basePath: string): string {
+export function normalizeBasePath(basePath: string, where = 'basePath'): string {
   if (typeof basePath !== 'string' || !basePath.startsWith('/') || /[?#\s]/.test(basePath)) {
     throw new TypeError(
-      `basePath must be a path starting with "/", such as "/api/v0", got ${JSON.stringify(basePath)}.`,
+      `${where}: \`basePath\` must be a path starting with "/", such as "/api/v0", got ${JSON.stringify(basePath)}.`,
     )
   }
   return basePath.endsWith('/') ? basePath.slice(0, -1) : basePath

@@ -50,7 +50,7 @@ describe('sseTransport', () => {
 
   it('ends a response that falls behind and keeps serving the others', async () => {
     const errors: string[] = []
-    const transport = sseTransport({ maxBufferedBytes: 2000, onError: (e) => errors.push(e.code) })
+    const transport = sseTransport({ maxQueuedBytes: 2000, onError: (e) => errors.push(e.code) })
     cleanups.push(() => transport.close())
     const manager = createStreamManager({ catalog: contractCatalog, transports: [transport] })
     const stalled = transport.response()
