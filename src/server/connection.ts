@@ -112,7 +112,7 @@ export function openConnection(
     }
     let frame: Uint8Array
     try {
-      frame = recordFrame(record)
+      frame = recordFrame(record, options.framing)
     } catch (error) {
       // A record another producer stored with a type or id that cannot be framed (a line break
       // would inject frames) is skipped: ending the stream would end it again at every resume.

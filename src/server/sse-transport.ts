@@ -48,7 +48,7 @@ export function sseTransport(options?: SseTransportOptions): SseTransport {
     },
     send(record) {
       if (feeds.size === 0 || (filter !== undefined && !filter(record))) return
-      const frame = recordFrame(record)
+      const frame = recordFrame(record, resolved.framing)
       // Nothing here can pause the producer, so a response past its bound is ended at once.
       for (const feed of feeds) {
         if (feed.full()) feed.overflow()
