@@ -56,7 +56,8 @@ export function recordText(record: EventRecord): Uint8Array {
   if (chunk === undefined) {
     const data = record.envelope.data as { text?: unknown } | string | undefined
     const text = typeof data === 'string' ? data : data?.text
-    chunk = record.envelope.type === 'llm_chunk' && typeof text === 'string' ? utf8.encode(text) : EMPTY
+    chunk =
+      record.envelope.type === 'llm_chunk' && typeof text === 'string' ? utf8.encode(text) : EMPTY
     textChunks.set(record, chunk)
   }
   return chunk
