@@ -14,7 +14,9 @@ requireChromium('EventSource recipe test')
 /** The recipe's code block: the one that defines `watchRun`. */
 function recipeFromDocs(): string {
   const doc = readFileSync(new URL('../../docs/server.md', import.meta.url), 'utf8')
-  const block = /```js\n(\/\/ A run, followed with the browser's own EventSource[\s\S]*?)```/.exec(doc)
+  const block = /```js\n(\/\/ A run, followed with the browser's own EventSource[\s\S]*?)```/.exec(
+    doc,
+  )
   if (block === null) throw new Error('docs/server.md has no EventSource recipe block')
   return block[1] as string
 }
@@ -74,8 +76,7 @@ describe.skipIf(chromiumPath === undefined)('the native EventSource recipe, in C
     return page
   }
 
-  const logOf = (page: Page) =>
-    page.evaluate(() => (window as unknown as { log: unknown[][] }).log)
+  const logOf = (page: Page) => page.evaluate(() => (window as unknown as { log: unknown[][] }).log)
   const readyState = (page: Page) =>
     page.evaluate(() => (window as unknown as { source: EventSource }).source.readyState)
 
