@@ -9,5 +9,5 @@ export {
   type NodeResponse,
 } from './node/handler.js'
 export { type StdoutTransportOptions, stdoutTransport } from './node/stdout.js'
-export type { HandlerOptions } from './server/fetch-handler.js'
+export type { HandlerOptions } from './server/options.js'
 export type { HandlerStats } from './server/registry.js'

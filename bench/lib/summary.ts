@@ -357,7 +357,7 @@ export function slowSection(r: SlowResult): Section {
       ),
     ],
     notes: [
-      "runstream's bound is its documented one: up to `maxBufferedBytes` (1 MiB) waits per client, a stalled client is ended with `runstream.error` (`subscriber_overflow`) and resumes from the store, and the store keeps 10 000 events per stream. `emit` never waits for a client; the event-loop delay is the time one burst of emits and its deliveries take.",
+      "runstream's bound is its documented one: up to `maxQueuedBytes` (1 MiB) waits per client, a stalled client is ended with `runstream.error` (`subscriber_overflow`) and resumes from the store, and the store keeps 10 000 events per stream. `emit` never waits for a client; the event-loop delay is the time one burst of emits and its deliveries take.",
     ],
   }
 }
