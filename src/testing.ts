@@ -1,6 +1,7 @@
 /**
  * runstream/testing: tools to test SSE servers and clients (runstream's or any other) against
- * what real networks do. Node only.
+ * what real networks do. Node only: its types need `@types/node`, listed in
+ * `compilerOptions.types` (`"types": ["node"]`).
  * @packageDocumentation
  */
 
