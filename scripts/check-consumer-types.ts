@@ -12,6 +12,9 @@
  * In the first setting, declarations are checked too (`skipLibCheck: false`), so a type our
  * `.d.ts` files name but the consumer lacks is an error here, not a silent `any` there.
  *
+ * TypeScript 5.9 is checked with the repository's @types/node (Node 20), TypeScript 7 with the
+ * latest, as `npm install --save-dev typescript @types/node` gives a new project today.
+ *
  * One install per TypeScript version is kept outside the repository (in the system's temp
  * folder, one per checkout) and reused; npm installs from its cache when it can. The packed
  * tarball is unpacked into it on every run.
@@ -184,9 +187,9 @@ async function main(): Promise<void> {
   const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as PackageManifest
   const cells = (
     await Promise.all(
-      Object.entries(TYPESCRIPT_VERSIONS).map(async ([label, spec]) => {
+      Object.entries(TYPESCRIPT_VERSIONS).map(async ([label, specs]) => {
         const dir = join(cache, `ts-${label}`)
-        await prepareInstall(dir, spec, tarball, manifest)
+        await prepareInstall(dir, specs, tarball, manifest)
         return checkInstall(dir, label)
       }),
     )

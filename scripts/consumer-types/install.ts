@@ -24,21 +24,22 @@ export async function pack(root: string, destination: string): Promise<string> {
 }
 
 /**
- * Makes `dir` an install of TypeScript `spec` with the package's dependencies and peers, then
- * unpacks `tarball` as its `node_modules/runstream`. npm runs only when the wanted versions
- * changed since the last run.
+ * Makes `dir` an install of `specs` (a TypeScript, maybe an @types/node, else the repository's)
+ * with the package's dependencies and peers, then unpacks `tarball` as its
+ * `node_modules/runstream`. npm runs only when the wanted specs changed since the last run.
  */
 export async function prepareInstall(
   dir: string,
-  spec: string,
+  specs: string[],
   tarball: string,
   manifest: PackageManifest,
 ): Promise<void> {
+  const typesNode = `@types/node@${manifest.devDependencies?.['@types/node'] ?? '*'}`
   const wanted = [
-    spec,
+    ...specs,
     ...Object.entries(manifest.dependencies ?? {}).map(([name, range]) => `${name}@${range}`),
     ...Object.entries(manifest.peerDependencies ?? {}).map(([name, range]) => `${name}@${range}`),
-    `@types/node@${manifest.devDependencies?.['@types/node'] ?? '*'}`,
+    ...(specs.some((spec) => spec.startsWith('@types/node@')) ? [] : [typesNode]),
   ]
   const stamp = join(dir, '.installed')
   const key = JSON.stringify(wanted)

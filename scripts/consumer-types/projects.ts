@@ -3,10 +3,15 @@
  * project setups, and for each entry of the package a small file that uses it.
  */
 
-/** The TypeScript versions a consumer may have, by label, as npm specs. */
-export const TYPESCRIPT_VERSIONS: Record<string, string> = {
-  '5.9': 'typescript@~5.9.0',
-  '7': 'typescript@^7.0.0',
+/**
+ * The TypeScript versions a consumer may have, by label, as the npm specs of what its project
+ * installs besides runstream, its dependencies and its peers.
+ */
+export const TYPESCRIPT_VERSIONS: Record<string, string[]> = {
+  // The repository's own compiler, with its @types/node (Node 20, the engines' floor).
+  '5.9': ['typescript@~5.9.0'],
+  // What `npm install --save-dev typescript @types/node` gives a new project today.
+  '7': ['typescript@^7.0.0', '@types/node@latest'],
 }
 
 /** Which types a consumer project has. */

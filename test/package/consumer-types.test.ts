@@ -41,7 +41,7 @@ async function check(
   cpSync(join(root, 'package.json'), join(dir, 'package.json'))
   damage(dir)
   const tarball = await pack(dir, join(scratch, `pack-${name}`))
-  await prepareInstall(install, TYPESCRIPT_VERSIONS['7'] ?? '', tarball, manifest)
+  await prepareInstall(install, TYPESCRIPT_VERSIONS['7'] ?? [], tarball, manifest)
   const entries = ENTRIES.filter((e) => specifiers?.includes(e.specifier) ?? true)
   return checkInstall(install, '7', entries, setting)
 }
