@@ -1,5 +1,8 @@
 /**
  * runstream/node: the Node.js edge. The only entry that touches `node:*` or `process`.
+ *
+ * Its types need Node's: install `@types/node` and list it in `compilerOptions.types`
+ * (`"types": ["node"]`), which TypeScript 7 and `tsc --init` projects do not load by themselves.
  * @packageDocumentation
  */
 export {

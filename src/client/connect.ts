@@ -80,7 +80,7 @@ export interface ConnectOptions<C extends AnyCatalog | undefined = undefined> {
    */
   method?: string
   /** The body of the first request (with a `method` such as `POST`). It is never sent twice. */
-  body?: BodyInit
+  body?: NonNullable<RequestInit['body']>
   /**
    * Make an invalid or unknown event fatal instead of skipping it.
    * @defaultValue false

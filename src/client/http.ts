@@ -1,5 +1,12 @@
 /** A `headers` option: the headers, or a function that returns them, called before every request. */
-export type HeadersOption = HeadersInit | (() => HeadersInit | Promise<HeadersInit>)
+export type HeadersOption = HeadersValue | (() => HeadersValue | Promise<HeadersValue>)
+
+/**
+ * What `new Headers(…)` accepts: a `Headers`, a record or a list of pairs. Taken from the global
+ * `Headers` rather than named `HeadersInit`, which only the DOM lib declares: a Node project
+ * with `@types/node` and no DOM lib must be able to read these types.
+ */
+type HeadersValue = NonNullable<ConstructorParameters<typeof Headers>[0]>
 
 /** Resolves a {@link HeadersOption} into a fresh `Headers` for one request. */
 export async function resolveHeaders(option: HeadersOption | undefined): Promise<Headers> {
