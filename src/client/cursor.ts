@@ -18,8 +18,9 @@ export interface Cursor {
 /**
  * The cursor, and the check that drops a replayed overlap: after a reconnect a server may send
  * again events the client has (one that ignores `Last-Event-ID` sends them all). An event whose
- * id is a decimal not greater than the last one taken OF ITS STREAM is such a replay, while the
- * connection has delivered nothing new; once it has, its ids are taken as they come. So:
+ * id is a decimal not greater than the last one taken OF ITS STREAM is such a replay, until the
+ * connection delivers something new of that stream; from then on its ids are taken as they come.
+ * So:
  *
  * - one connection that carries several streams (a firehose) keeps one cursor per stream, and
  *   interleaved ids of two streams are never taken for a replay;
@@ -31,43 +32,45 @@ export interface Cursor {
  */
 export function createCursor(initial: string | undefined): Cursor {
   let lastEventId = initial
-  // The last decimal id taken, by stream ('' for an unnamed one). The stream of the last event
-  // is kept outside the map, so a run of one stream costs no lookup.
-  const byStream = new Map<string, string>()
+  // The connection now, counted, and by stream ('' for an unnamed one): the last decimal id
+  // taken and the connection that delivered something new of it. The stream of the last event
+  // is kept in variables, so a run of one stream costs no lookup.
+  let connection = 0
+  const byStream = new Map<string, { last: string | undefined; fresh: number }>()
   let key: string | undefined
   let last = isDecimal(initial) ? initial : undefined
-  // Whether this connection has delivered an event the client had not seen.
-  let fresh = false
+  let fresh = -1
 
   return {
     get lastEventId() {
       return lastEventId
     },
     opened() {
-      fresh = false
+      connection++
     },
     take(id, stream) {
       const name = stream ?? ''
       if (name !== key) {
-        // The first stream takes the cursor given as an option; another starts with none.
+        // The first stream starts from the cursor given as an option; another from none.
         if (key !== undefined) {
-          if (last === undefined) byStream.delete(key)
-          else byStream.set(key, last)
-          last = byStream.get(name)
+          byStream.set(key, { last, fresh })
+          const kept = byStream.get(name)
+          last = kept?.last
+          fresh = kept?.fresh ?? -1
         }
         key = name
       }
       const decimal = isDecimal(id)
       // Canonical decimals of one length compare as text: one string comparison.
       if (
-        !fresh &&
+        fresh !== connection &&
         decimal &&
         last !== undefined &&
         (id.length < last.length || (id.length === last.length && id <= last))
       ) {
         return false
       }
-      fresh = true
+      fresh = connection
       // An empty `id:` resets the cursor, as the SSE standard says.
       lastEventId = id || undefined
       last = decimal ? id : undefined
@@ -75,8 +78,8 @@ export function createCursor(initial: string | undefined): Cursor {
     },
     reset() {
       byStream.clear()
-      last = undefined
-      fresh = true
+      // Nothing left to compare with: every id that follows is taken.
+      key = last = undefined
     },
   }
 }

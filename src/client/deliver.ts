@@ -33,9 +33,10 @@ export interface DeliveryOptions {
  * `runstream.error`) and the `[DONE]` sentinel; the event in either framing; the replay check;
  * validation by the catalog; the consumers; the terminal check.
  *
- * Returns `true` when the message was new to the client (an event delivered, or an invalid one
- * skipped: its id still moves the cursor), `false` when it was not (a replay, a control event),
- * or the outcome that ends the connection.
+ * Returns `true` when the message moved the cursor (an event with an id the client had not seen,
+ * delivered, or invalid and skipped), `false` when it did not (a replay, a control event, an
+ * event without an id: nothing proves the client had not seen it), or the outcome that ends the
+ * connection. Only `true` makes a connection healthy.
  */
 export function createDelivery(
   options: DeliveryOptions,
@@ -56,7 +57,8 @@ export function createDelivery(
     if (name === undefined && data === '[DONE]') return END
     const event = readMessage(data, name, id, stream)
     const eventId = id ?? (event.id || undefined)
-    if (eventId !== undefined && !cursor.take(eventId, event.stream)) return false
+    const moved = eventId !== undefined
+    if (moved && !cursor.take(eventId, event.stream)) return false
     if (catalog) {
       const result =
         event.ts === undefined
@@ -67,14 +69,14 @@ export function createDelivery(
         // for ever to fetch it again.
         if (strict || terminal(event)) return { kind: 'fatal', error: result.error }
         report(result.error)
-        return true
+        return moved
       }
       event.data = result.data
     } else if (event.data === data) {
       event.data = parseData(data)
     }
     deliver(event)
-    return terminal(event) ? END : true
+    return terminal(event) ? END : moved
   }
 
   // A terminal predicate that throws (on an invalid event, say) has not found the end.
