@@ -57,7 +57,7 @@ export interface AttemptHooks {
 
 /** One attempt in flight. */
 export interface Attempt {
-  /** How it ended. Never rejects. */
+  /** How it ended. Rejects only on a bug of the client's own. */
   readonly outcome: Promise<Outcome>
   /** Aborts the request and releases the body (`close()`): the outcome is then `end`. */
   cancel(): void
@@ -210,19 +210,12 @@ export function startAttempt(request: AttemptRequest, hooks: AttemptHooks): Atte
     return END
   }
 
-  const outcome = run()
-    .catch(
-      // A bug of ours must end the subscription loudly, never leave it hanging.
-      (unexpected: unknown): Outcome => ({
-        kind: 'fatal',
-        error: fail('network_error', `client failure: ${String(unexpected)}`, unexpected),
-      }),
-    )
-    .finally(() => {
-      watchdog.stop()
-      // Whatever ended the attempt, release the connection (a no-op when the body is done).
-      cancel()
-    })
+  // A failure of ours rejects, and the reconnect loop ends the subscription loudly with it.
+  const outcome = run().finally(() => {
+    watchdog.stop()
+    // Whatever ended the attempt, release the connection (a no-op when the body is done).
+    cancel()
+  })
   return { outcome, cancel }
 }
 

@@ -67,7 +67,7 @@ export function createDelivery(
       if (!result.ok) {
         // A terminal event is never skipped: the client would never see the end, and reconnect
         // for ever to fetch it again.
-        if (strict || terminal(event)) return { kind: 'fatal', error: result.error }
+        if (strict || isTerminal(event)) return { kind: 'fatal', error: result.error }
         report(result.error)
         return moved
       }
@@ -76,15 +76,6 @@ export function createDelivery(
       event.data = parseData(data)
     }
     deliver(event)
-    return terminal(event) ? END : moved
-  }
-
-  // A terminal predicate that throws (on an invalid event, say) has not found the end.
-  function terminal(event: StreamEvent): boolean {
-    try {
-      return isTerminal(event)
-    } catch {
-      return false
-    }
+    return isTerminal(event) ? END : moved
   }
 }

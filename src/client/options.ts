@@ -1,9 +1,9 @@
 import type { AnyCatalog } from '../core/catalog.js'
 import type { RunstreamError } from '../core/errors.js'
-import { checkFunction, checkKeys, checkString, checkWhole, misuse, show } from './checks.js'
+import { type Check, checkOptions, isCatalog, isHeaders, MAX_TIMER_MS, misuse } from './checks.js'
 import type { ClientEvent } from './events.js'
 import type { HeadersOption } from './http.js'
-import { MAX_TIMER_MS, type ReconnectPolicy, type ResolvedPolicy, resolvePolicy } from './policy.js'
+import { type ReconnectPolicy, type ResolvedPolicy, resolvePolicy } from './policy.js'
 
 /** A `fetch` the client can use: the global one, a wrapped one, or a test double. */
 export type FetchLike = (url: string, init: RequestInit) => Promise<Response>
@@ -119,7 +119,7 @@ export interface ResolvedOptions {
   readonly idleTimeoutMs: number
   readonly maxEventBytes: number
   readonly maxQueuedEvents: number
-  /** Whether an event of this type, with this data, ends the stream. */
+  /** Whether an event ends the stream (never throws). */
   readonly isTerminal: (event: { type: string; data: unknown }) => boolean
 }
 
@@ -129,60 +129,27 @@ export interface ResolvedOptions {
  * range (`maxQueuedEvents: 0` would never deliver an event), a callback that is not a function.
  */
 export function resolveConnectOptions(options: ConnectOptions<AnyCatalog>): ResolvedOptions {
-  if (typeof options !== 'object' || options === null) {
-    misuse(WHERE, 'options', `must be an object, not ${show(options)}.`)
-  }
-  checkKeys(WHERE, options, KNOWN, RENAMED)
-  const { catalog, terminal, lastEventId, signal, body, strict } = options
-  if (
-    catalog !== undefined &&
-    (typeof catalog !== 'object' || typeof catalog?.validate !== 'function')
-  ) {
-    misuse(WHERE, 'catalog', 'must be a catalog made with defineCatalog().')
-  }
-  for (const name of ['fetch', 'onOpen', 'onError', 'onReconnect'] as const) {
-    checkFunction(WHERE, name, options[name])
-  }
-  const headers = options.headers
-  if (
-    headers !== undefined &&
-    headers !== null &&
-    typeof headers !== 'object' &&
-    typeof headers !== 'function'
-  ) {
-    misuse(
-      WHERE,
-      'headers',
-      'must be headers (an object, a Headers, pairs) or a function returning them.',
-    )
-  }
-  checkString(WHERE, 'stream', options.stream)
-  checkString(WHERE, 'method', options.method)
-  checkString(WHERE, 'lastEventId', lastEventId)
+  checkOptions(WHERE, options, SPEC, RENAMED)
+  const { catalog, terminal, lastEventId, body } = options
   if (lastEventId !== undefined && /[\r\n\0]/.test(lastEventId)) {
     misuse(WHERE, 'lastEventId', 'cannot contain CR, LF or NUL.')
   }
-  if (strict !== undefined && typeof strict !== 'boolean') {
-    misuse(WHERE, 'strict', `must be true or false, not ${show(strict)}.`)
-  }
-  if (signal !== undefined && typeof signal?.addEventListener !== 'function') {
-    misuse(WHERE, 'signal', 'must be an AbortSignal.')
-  }
-  checkWhole(WHERE, 'idleTimeoutMs', options.idleTimeoutMs, 0, MAX_TIMER_MS)
-  checkWhole(WHERE, 'maxEventBytes', options.maxEventBytes, 1, MAX_EVENT_BYTES)
-  checkWhole(WHERE, 'maxQueuedEvents', options.maxQueuedEvents, 1, Number.MAX_SAFE_INTEGER)
   const method = (options.method ?? 'GET').toUpperCase()
   if (body !== undefined && (method === 'GET' || method === 'HEAD')) {
     misuse(WHERE, 'body', `cannot go with ${method}; pass method: 'POST' to send one.`)
   }
   let isTerminal: ResolvedOptions['isTerminal']
-  if (typeof terminal === 'function') isTerminal = terminal as ResolvedOptions['isTerminal']
-  else {
-    const names = terminal ?? catalog?.terminal ?? DEFAULT_TERMINAL
-    if (!Array.isArray(names) || names.some((name) => typeof name !== 'string')) {
-      misuse(WHERE, 'terminal', 'must be a list of event names or a function (event) => boolean.')
+  if (typeof terminal === 'function') {
+    // A predicate that throws (on an invalid event, say) has not found the end.
+    isTerminal = (event) => {
+      try {
+        return (terminal as ResolvedOptions['isTerminal'])(event)
+      } catch {
+        return false
+      }
     }
-    const set = new Set<string>(names)
+  } else {
+    const set = new Set<string>(terminal ?? catalog?.terminal ?? DEFAULT_TERMINAL)
     isTerminal = (event) => set.has(event.type)
   }
   return {
@@ -201,29 +168,37 @@ const WHERE = 'connect'
 /** The largest `maxEventBytes`: 1 GiB, more than one string a JavaScript engine holds. */
 const MAX_EVENT_BYTES = 1_073_741_824
 
-const KNOWN = [
-  'catalog',
-  'headers',
-  'fetch',
-  'lastEventId',
-  'stream',
-  'reconnect',
-  'idleTimeoutMs',
-  'signal',
-  'method',
-  'body',
-  'strict',
-  'terminal',
-  'maxEventBytes',
-  'maxQueuedEvents',
-  'onOpen',
-  'onError',
-  'onReconnect',
-]
+const F = 'function'
+const S = 'string'
+
+// Every option of connect(), and how it is checked.
+const SPEC: Record<string, Check> = {
+  catalog: isCatalog,
+  headers: isHeaders,
+  fetch: F,
+  lastEventId: S,
+  stream: S,
+  // Checked whole by resolvePolicy().
+  reconnect: () => undefined,
+  idleTimeoutMs: [0, MAX_TIMER_MS],
+  signal: (value) =>
+    typeof (value as AbortSignal).addEventListener === F ? undefined : 'must be an AbortSignal.',
+  method: S,
+  body: () => undefined,
+  strict: 'boolean',
+  terminal: (value) =>
+    typeof value === F || (Array.isArray(value) && value.every((name) => typeof name === S))
+      ? undefined
+      : 'must be a list of event names or a function (event) => boolean.',
+  maxEventBytes: [1, MAX_EVENT_BYTES],
+  maxQueuedEvents: [1, Number.MAX_SAFE_INTEGER],
+  onOpen: F,
+  onError: F,
+  onReconnect: F,
+}
 
 const RENAMED = {
-  maxEventSize:
-    'maxEventBytes (the bytes of UTF-8 of an event’s data, where maxEventSize counted characters)',
+  maxEventSize: 'maxEventBytes (bytes of UTF-8, not characters)',
   highWaterMark: 'maxQueuedEvents',
 }
 

@@ -46,6 +46,7 @@ export function createSseReader(handlers: SseHandlers, maxEventBytes: number): S
   // It keeps a multi-byte character split across chunks whole, and drops the one leading BOM
   // the SSE standard allows.
   const decode = createUtf8Decoder()
+  const { event: onEvent, retry: onRetry } = handlers
   const limit = maxEventBytes + EVENT_LINES_SLACK
   let stopped = false
   // A line cut by the end of a chunk, in pieces: joined once its end arrives, not per chunk.
@@ -153,6 +154,28 @@ export function createSseReader(handlers: SseHandlers, maxEventBytes: number): S
       tooLarge()
       return
     }
+    // `id:` and `event:` next, by their bytes: every event of a resuming server has both.
+    if (
+      first === 105 &&
+      chunk.charCodeAt(start + 1) === 100 &&
+      chunk.charCodeAt(start + 2) === COLON
+    ) {
+      const value = chunk.slice(chunk.charCodeAt(start + 3) === SPACE ? start + 4 : start + 3, end)
+      if (value.indexOf('\0') === -1) id = value
+      return
+    }
+    if (
+      first === 101 &&
+      chunk.charCodeAt(start + 1) === 118 &&
+      chunk.charCodeAt(start + 2) === 101 &&
+      chunk.charCodeAt(start + 3) === 110 &&
+      chunk.charCodeAt(start + 4) === 116 &&
+      chunk.charCodeAt(start + 5) === COLON
+    ) {
+      name =
+        chunk.slice(chunk.charCodeAt(start + 6) === SPACE ? start + 7 : start + 6, end) || undefined
+      return
+    }
     // The colon is looked for within the line only: an indexOf over the rest of the chunk, for
     // every line without one, would make a chunk of such lines cost its length squared.
     let colon = start
@@ -166,7 +189,7 @@ export function createSseReader(handlers: SseHandlers, maxEventBytes: number): S
     else if (field === 'data') data = dataLines++ === 0 ? value : `${data}\n${value}`
     else if (field === 'id') {
       if (value.indexOf('\0') === -1) id = value
-    } else if (field === 'retry' && /^\d+$/.test(value)) handlers.retry(Number(value))
+    } else if (field === 'retry' && /^\d+$/.test(value)) onRetry(Number(value))
     // Any other field is ignored, as the standard says.
   }
 
@@ -181,7 +204,7 @@ export function createSseReader(handlers: SseHandlers, maxEventBytes: number): S
         tooLarge()
         return
       }
-      handlers.event(data, name, id)
+      onEvent(data, name, id)
     }
     data = ''
     dataLines = size = 0

@@ -1,4 +1,4 @@
-import { checkFunction, checkKeys, checkWhole, misuse, show } from './checks.js'
+import { checkOptions, MAX_TIMER_MS, misuse, show } from './checks.js'
 
 /**
  * When and how often a subscription reconnects. The wait before attempt `n` (1-based) is the
@@ -75,20 +75,16 @@ export function resolvePolicy(policy: ReconnectPolicy | false = {}): ResolvedPol
   if (typeof policy !== 'object' || policy === null) {
     misuse('connect', 'reconnect', `must be a policy object or false, not ${show(policy)}.`)
   }
-  const where = 'connect: reconnect'
-  checkKeys(where, policy, Object.keys(DEFAULTS))
-  const { initialDelayMs, maxDelayMs, factor, maxRetries, jitter, healthyAfterMs, random } = policy
-  checkWhole(where, 'initialDelayMs', initialDelayMs, 0, MAX_SERVER_DELAY_MS)
-  checkWhole(where, 'maxDelayMs', maxDelayMs, initialDelayMs ?? 0, MAX_SERVER_DELAY_MS)
-  if (factor !== undefined && !(typeof factor === 'number' && factor >= 1 && factor <= 10)) {
-    misuse(where, 'factor', `must be a number from 1 to 10, not ${show(factor)}.`)
-  }
-  checkWhole(where, 'maxRetries', maxRetries, 0, Infinity)
-  checkWhole(where, 'healthyAfterMs', healthyAfterMs, 0, MAX_TIMER_MS)
-  if (jitter !== undefined && typeof jitter !== 'boolean') {
-    misuse(where, 'jitter', `must be true or false, not ${show(jitter)}.`)
-  }
-  checkFunction(where, 'random', random)
+  const { initialDelayMs, maxDelayMs } = policy
+  checkOptions('connect: reconnect', policy, {
+    initialDelayMs: [0, MAX_SERVER_DELAY_MS],
+    maxDelayMs: [initialDelayMs ?? 0, MAX_SERVER_DELAY_MS],
+    factor: [1, 10, 1],
+    maxRetries: [0, Infinity],
+    jitter: 'boolean',
+    healthyAfterMs: [0, MAX_TIMER_MS],
+    random: 'function',
+  })
   const resolved: Record<string, unknown> = { ...DEFAULTS }
   // `{ maxDelayMs: undefined }` means "the default", not "no value".
   for (const [key, value] of Object.entries(policy)) if (value !== undefined) resolved[key] = value
@@ -96,9 +92,6 @@ export function resolvePolicy(policy: ReconnectPolicy | false = {}): ResolvedPol
   resolved.maxDelayMs = maxDelayMs ?? Math.max(DEFAULTS.maxDelayMs, initialDelayMs ?? 0)
   return resolved as unknown as ResolvedPolicy
 }
-
-/** The longest delay a timer can wait (setTimeout fires at once beyond it). */
-export const MAX_TIMER_MS = 2_147_483_647
 
 /**
  * The wait before reconnect attempt `attempt` (1 for the first retry after a failure): with

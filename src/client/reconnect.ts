@@ -59,7 +59,7 @@ export function createReconnectLoop(
         return hooks.finish(
           new RunstreamError(
             'not_resumable',
-            `${shownUrl}: the stream broke (${error.code}) and cannot be resumed: the server sent no event ids and no Location to reconnect to. Start it again, or have the server send ids and a Location.`,
+            `${shownUrl}: cannot resume (${error.code}): the server sent no event ids and no Location. Start the stream again.`,
             { cause: error, details: { lastCode: error.code } },
           ),
         )

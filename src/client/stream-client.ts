@@ -1,5 +1,5 @@
 import type { AnyCatalog, EventName } from '../core/catalog.js'
-import { checkFunction, checkKeys, misuse } from './checks.js'
+import { type Check, checkOptions, isCatalog, isHeaders } from './checks.js'
 import { connect, type StreamSubscription } from './connect.js'
 import { type HeadersOption, resolveHeaders } from './http.js'
 import type { ConnectOptions, FetchLike } from './options.js'
@@ -66,22 +66,22 @@ export interface StreamClient<C extends AnyCatalog | undefined = undefined> {
 export function createStreamClient<C extends AnyCatalog | undefined = undefined>(
   options: StreamClientOptions<C>,
 ): StreamClient<C> {
-  const where = 'createStreamClient'
-  if (typeof options !== 'object' || options === null) {
-    misuse(where, 'options', "must be an object such as { baseUrl: 'https://api.example.com' }.")
+  const spec: Record<string, Check> = {
+    baseUrl: (value) =>
+      typeof value === 'string' || value instanceof URL
+        ? undefined
+        : "must be the server's origin, or '' for the page's own.",
+    basePath: (value) =>
+      typeof value === 'string' && /^(\/.*)?$/.test(value)
+        ? undefined
+        : "must be a path that starts with '/' (the server's basePath), or ''.",
+    catalog: isCatalog,
+    headers: isHeaders,
+    fetch: 'function',
   }
-  checkKeys(where, options, ['baseUrl', 'basePath', 'catalog', 'headers', 'fetch'])
-  const { baseUrl, basePath } = options
-  if (typeof baseUrl !== 'string' && !(baseUrl instanceof URL)) {
-    misuse(where, 'baseUrl', "is required: the server's origin, or '' for the page's own.")
-  }
-  if (basePath !== undefined && (typeof basePath !== 'string' || !/^(\/.*)?$/.test(basePath))) {
-    misuse(where, 'basePath', "must be a path that starts with '/' (the server's basePath), or ''.")
-  }
-  checkFunction(where, 'fetch', options.fetch)
-  if (options.catalog !== undefined && typeof options.catalog?.validate !== 'function') {
-    misuse(where, 'catalog', 'must be a catalog made with defineCatalog().')
-  }
+  checkOptions('createStreamClient', options, spec)
+  // Required: checked when left out too.
+  if (options.baseUrl === undefined) checkOptions('createStreamClient', { baseUrl: null }, spec)
   const base = String(options.baseUrl).replace(/\/+$/, '') + (options.basePath ?? '/api/v0')
   const url = (kind: ExecutionKind, id: string) => {
     if (!id || typeof id !== 'string') {
