@@ -32,13 +32,13 @@ export interface Cursor {
  */
 export function createCursor(initial: string | undefined): Cursor {
   let lastEventId = initial
-  // The connection now, counted, and by stream ('' for an unnamed one): the last decimal id
-  // taken and the connection that delivered something new of it. The stream of the last event
+  // The connection now, counted, and by stream ('' for an unnamed one): the last id taken and
+  // the connection that delivered something new of it. The stream of the last event
   // is kept in variables, so a run of one stream costs no lookup.
   let connection = 0
   const byStream = new Map<string, { last: string | undefined; fresh: number }>()
   let key: string | undefined
-  let last = isDecimal(initial) ? initial : undefined
+  let last = initial
   let fresh = -1
 
   return {
@@ -60,20 +60,22 @@ export function createCursor(initial: string | undefined): Cursor {
         }
         key = name
       }
-      const decimal = isDecimal(id)
-      // Canonical decimals of one length compare as text: one string comparison.
-      if (
-        fresh !== connection &&
-        decimal &&
-        last !== undefined &&
-        (id.length < last.length || (id.length === last.length && id <= last))
-      ) {
-        return false
+      // Only the first events of a connection are compared; after them, taking one costs two
+      // assignments (whether an id is a decimal is asked only when it is compared).
+      if (fresh !== connection) {
+        // Canonical decimals of one length compare as text: one string comparison.
+        if (
+          last !== undefined &&
+          isDecimal(id) &&
+          isDecimal(last) &&
+          (id.length < last.length || (id.length === last.length && id <= last))
+        ) {
+          return false
+        }
+        fresh = connection
       }
-      fresh = connection
       // An empty `id:` resets the cursor, as the SSE standard says.
-      lastEventId = id || undefined
-      last = decimal ? id : undefined
+      lastEventId = last = id || undefined
       return true
     },
     reset() {
