@@ -2,7 +2,7 @@ import type { EventSourceMessage } from 'eventsource-parser'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { readMessage } from '../../src/client/message.js'
+import { readMessage as readFields } from '../../src/client/message.js'
 import { createSseReader } from '../../src/client/parse.js'
 import {
   createStreamManager,
@@ -35,7 +35,7 @@ function parse(chunks: readonly Uint8Array[]): EventSourceMessage[] {
   const messages: EventSourceMessage[] = []
   const reader = createSseReader(
     {
-      event: (message) => messages.push(message),
+      event: (data, event, id) => messages.push({ data, event, id }),
       retry: () => undefined,
       tooLarge: () => {
         throw new Error('no event here is too large')
@@ -46,6 +46,10 @@ function parse(chunks: readonly Uint8Array[]): EventSourceMessage[] {
   for (const piece of chunks) reader.push(piece)
   return messages
 }
+
+/** The event the client makes of one message. */
+const readMessage = (message: EventSourceMessage) =>
+  readFields(message.data, message.event, message.id, undefined)
 
 /** Emits `payloads` on a fresh manager; returns the stored records and the reported errors. */
 function emitAll(

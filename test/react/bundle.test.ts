@@ -22,10 +22,10 @@ beforeAll(() => {
 })
 
 describe('the built react and fold entries', () => {
-  test('import nothing from node:*; react imports only React and the client’s parser', async () => {
+  test('import nothing from node:*; react imports only React', async () => {
     const react = await findNodeImports(root, REACT_ENTRY)
     expect(react.nodeImports).toEqual([])
-    expect(react.external.sort()).toEqual(['eventsource-parser', 'react'])
+    expect(react.external.sort()).toEqual(['react'])
     const fold = await findNodeImports(root, 'dist/fold.js')
     expect(fold.external).toEqual([])
   })
