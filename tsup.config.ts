@@ -21,14 +21,34 @@ async function buildDemoPage(): Promise<void> {
   await copyFile('src/demo/page/style.css', 'dist/demo-page/style.css')
 }
 
+// runstream/client as ONE self-contained ES module for a page without a bundler
+// (`<script type="module">`, an import map, a CDN): no import left in it, minified. It holds its
+// own copy of the client's code, so it is a separate file, not a chunk of the build below.
+async function buildBrowserClient(): Promise<void> {
+  await build({
+    entryPoints: ['src/client.ts'],
+    outfile: 'dist/browser/client.js',
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    minify: true,
+    sourcemap: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+  })
+}
+
 // One build for every entry, so shared code (errors, envelope) lives in shared chunks and exists
-// once at run time. Web entries (index, server, client) must never import node:*;
+// once at run time. Web entries (index, server, client, fold, react) must never import node:*;
 // scripts/check-bundle.mjs proves it on the built files.
 export default defineConfig({
   entry: {
     index: 'src/index.ts',
     server: 'src/server.ts',
     client: 'src/client.ts',
+    fold: 'src/fold.ts',
+    react: 'src/react.ts',
     node: 'src/node.ts',
     redis: 'src/redis.ts',
     testing: 'src/testing.ts',
@@ -43,6 +63,8 @@ export default defineConfig({
   clean: true,
   splitting: true,
   treeshake: true,
-  external: [/^node:/, 'zod', 'eventsource-parser', 'ioredis'],
-  onSuccess: buildDemoPage,
+  external: [/^node:/, 'zod', 'ioredis', 'react'],
+  onSuccess: async () => {
+    await Promise.all([buildDemoPage(), buildBrowserClient()])
+  },
 })

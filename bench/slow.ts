@@ -77,7 +77,7 @@ export async function run(options: SlowOptions = {}): Promise<SlowResult> {
     results,
     goals: {
       // Bounded: every event went out without reaching the cap, and what stays alive is within
-      // the documented bound: 1 MiB (maxBufferedBytes) per stalled client, plus 16 MiB for the
+      // the documented bound: 1 MiB (maxQueuedBytes) per stalled client, plus 16 MiB for the
       // store's 10 000 events and the rest. The tenths show whether it stopped growing.
       boundedMemory:
         ours !== undefined &&

@@ -11,6 +11,8 @@ const expected = {
   'runstream/server': ['createFetchHandler'],
   'runstream/node': ['stdoutTransport', 'createNodeHandler'],
   'runstream/client': ['connect', 'createStreamClient'],
+  'runstream/fold': ['foldRun', 'initialRunState'],
+  'runstream/react': ['useStream', 'useRun', 'RunstreamProvider'],
   'runstream/redis': ['redisStore'],
 }
 let failed = false

@@ -4,7 +4,7 @@
  */
 import ts from 'typescript'
 
-const entries = ['index', 'server', 'client', 'node', 'redis', 'testing'].map(
+const entries = ['index', 'server', 'client', 'fold', 'react', 'node', 'redis', 'testing'].map(
   (name) => `src/${name}.ts`,
 )
 const program = ts.createProgram(entries, {

@@ -96,7 +96,7 @@ async function startServer(port = 0): Promise<Server> {
   const handler = createNodeHandler(manager, {
     heartbeatMs: 1000,
     retryMs: 50,
-    maxBufferedBytes: 64 * 1024,
+    maxQueuedBytes: 64 * 1024,
     onError: (error) => errors.push(error),
   })
   const sockets = new Set<Socket>()

@@ -6,14 +6,7 @@
  * @packageDocumentation
  */
 
-export {
-  type ConnectOptions,
-  connect,
-  type ErrorInfo,
-  type FetchLike,
-  type ReconnectInfo,
-  type StreamSubscription,
-} from './client/connect.js'
+export { connect, type StreamSubscription } from './client/connect.js'
 export { StreamHttpError } from './client/errors.js'
 export type {
   ClientEvent,
@@ -23,7 +16,8 @@ export type {
   StreamEvent,
 } from './client/events.js'
 export type { HeadersOption } from './client/http.js'
-export { MAX_SERVER_DELAY_MS, type ReconnectPolicy } from './client/reconnect.js'
+export type { ConnectOptions, ErrorInfo, FetchLike, ReconnectInfo } from './client/options.js'
+export { MAX_SERVER_DELAY_MS, type ReconnectPolicy } from './client/policy.js'
 export {
   createStreamClient,
   type ExecutionKind,

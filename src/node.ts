@@ -1,5 +1,8 @@
 /**
  * runstream/node: the Node.js edge. The only entry that touches `node:*` or `process`.
+ *
+ * Its types need Node's: install `@types/node` and list it in `compilerOptions.types`
+ * (`"types": ["node"]`), which TypeScript 7 and `tsc --init` projects do not load by themselves.
  * @packageDocumentation
  */
 export {
@@ -9,5 +12,5 @@ export {
   type NodeResponse,
 } from './node/handler.js'
 export { type StdoutTransportOptions, stdoutTransport } from './node/stdout.js'
-export type { HandlerOptions } from './server/fetch-handler.js'
+export type { HandlerOptions } from './server/options.js'
 export type { HandlerStats } from './server/registry.js'

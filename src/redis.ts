@@ -3,7 +3,8 @@
  * Ids are given by Redis, so a `Last-Event-ID` from one process resumes on any other, and each
  * process follows the streams its clients watch over one shared subscriber connection.
  *
- * Needs the optional peer dependency `ioredis` (5.x).
+ * Needs the optional peer dependency `ioredis` (5.x), and for its types `@types/node` listed in
+ * `compilerOptions.types` (`"types": ["node"]`), as ioredis's types are Node's.
  * @see docs/scaling.md
  * @packageDocumentation
  */

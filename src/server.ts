@@ -5,19 +5,18 @@
  * @packageDocumentation
  */
 export { encodeSse, formatSse, type SseMessage } from './server/encoder.js'
-export {
-  createFetchHandler,
-  type FetchHandler,
-  type HandlerOptions,
-} from './server/fetch-handler.js'
+export { createFetchHandler, type FetchHandler } from './server/fetch-handler.js'
 export { type HttpErrorBody, type HttpErrorCode, jsonError } from './server/http-errors.js'
-export type { ConnectionLimitOptions } from './server/limits.js'
-export type { AuthorizeResult, CorsOptions, SseOptions } from './server/options.js'
+export type {
+  AuthorizeResult,
+  ConnectionLimitOptions,
+  CorsOptions,
+  HandlerOptions,
+  SseFraming,
+  SseOptions,
+  SseTransportOptions,
+} from './server/options.js'
 export type { HandlerStats } from './server/registry.js'
 export type { ExecutionKind } from './server/routes.js'
 export { createSseResponse } from './server/sse-response.js'
-export {
-  type SseTransport,
-  type SseTransportOptions,
-  sseTransport,
-} from './server/sse-transport.js'
+export { type SseTransport, sseTransport } from './server/sse-transport.js'

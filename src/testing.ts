@@ -1,7 +1,8 @@
 /**
  * runstream/testing: tools to test SSE servers and clients (runstream's or any other) against
  * what real networks do, and the contract suites that a store or a transport of your own must
- * pass. Node only.
+ * pass. Node only: its types need `@types/node`, listed in `compilerOptions.types`
+ * (`"types": ["node"]`).
  * @packageDocumentation
  */
 

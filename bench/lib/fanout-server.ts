@@ -81,7 +81,8 @@ async function start(options: Start): Promise<void> {
 
   if (variant === 'runstream-node' || variant === 'runstream-fetch') {
     const manager = createStreamManager({ catalog: executionCatalog })
-    const settings = { heartbeatMs: 600_000 }
+    // Envelopes in data:, as the peers below send them: every server writes the same bytes.
+    const settings = { heartbeatMs: 600_000, framing: 'envelope' } as const
     handle =
       variant === 'runstream-node'
         ? createNodeHandler(manager, settings)

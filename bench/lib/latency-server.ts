@@ -38,7 +38,8 @@ function start(variant: LatencyServer): void {
   let handle: http.RequestListener
   if (variant === 'runstream') {
     const manager = createStreamManager({ catalog: executionCatalog })
-    handle = createNodeHandler(manager) as http.RequestListener
+    // Envelopes in data:, as the hand-written server sends them and the raw client reads them.
+    handle = createNodeHandler(manager, { framing: 'envelope' }) as http.RequestListener
     const stream = manager.stream(STREAM)
     emit = (id) => {
       if (id === 0) stream.emit('complete', { status: 'SUCCESS' })

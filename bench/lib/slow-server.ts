@@ -66,7 +66,8 @@ function start(variant: SlowServer): void {
   if (variant === 'runstream') {
     // The defaults a user gets: a memory store of 10 000 events per stream, 1 MiB per client.
     const manager = createStreamManager({ catalog: executionCatalog })
-    const handler = createNodeHandler(manager, { onError: () => undefined })
+    // Envelopes in data:, the same bytes as the hand-written server's.
+    const handler = createNodeHandler(manager, { framing: 'envelope', onError: () => undefined })
     handle = handler as http.RequestListener
     openStreams = () => handler.stats().connections
     const stream = manager.stream(STREAM)

@@ -357,7 +357,7 @@ export function slowSection(r: SlowResult): Section {
       ),
     ],
     notes: [
-      "runstream's bound is its documented one: up to `maxBufferedBytes` (1 MiB) waits per client, a stalled client is ended with `runstream.error` (`subscriber_overflow`) and resumes from the store, and the store keeps 10 000 events per stream. `emit` never waits for a client; the event-loop delay is the time one burst of emits and its deliveries take.",
+      "runstream's bound is its documented one: up to `maxQueuedBytes` (1 MiB) waits per client, a stalled client is ended with `runstream.error` (`subscriber_overflow`) and resumes from the store, and the store keeps 10 000 events per stream. `emit` never waits for a client; the event-loop delay is the time one burst of emits and its deliveries take.",
     ],
   }
 }
@@ -413,7 +413,7 @@ export function framingSection(r: FramingResult): Section {
   return {
     case: 'framing',
     title: '8. Bytes on the wire',
-    what: `UTF-8 bytes of the frames that carry one event, for the same events in each framing: the \`ai\` package's \`JsonToSseTransformStream\`, \`@ag-ui/encoder\`'s \`EventEncoder\` (events checked by \`@ag-ui/core\`'s schemas), compozy's \`WriteEvent\`, runstream's \`formatSse\` for envelopes, and runstream's payload framing (\`id:\`, \`event:\`, the payload alone in \`data:\`; computed by the bench until the server writes it). The SSE id is \`1042\`; runstream's payload is \`{ "text": "Hel" }\` (execution catalog) or the raw text (compozy catalog).`,
+    what: `UTF-8 bytes of the frames that carry one event, for the same events in each framing: the \`ai\` package's \`JsonToSseTransformStream\`, \`@ag-ui/encoder\`'s \`EventEncoder\` (events checked by \`@ag-ui/core\`'s schemas), compozy's \`WriteEvent\`, runstream's own frame writer in envelope framing and in payload framing (\`id:\`, \`event:\`, the payload alone in \`data:\`). The SSE id is \`1042\`; runstream's payload is \`{ "text": "Hel" }\` (execution catalog) or the raw text (compozy catalog).`,
     tables: [
       {
         head: ['framing', ...r.events.map((e) => e.name)],

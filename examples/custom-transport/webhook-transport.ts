@@ -12,13 +12,37 @@ export interface WebhookTransportOptions {
   batchSize?: number
   /** How long an event may wait for its batch to fill, in ms. @defaultValue 50 */
   lingerMs?: number
-  /** The most events waiting to be sent; past it, new ones are dropped. @defaultValue 10_000 */
-  maxQueued?: number
+  /**
+   * The most events waiting: in the batch being filled, or in requests not yet answered. Past
+   * it, new events are dropped. @defaultValue 10_000
+   */
+  maxQueuedEvents?: number
+  /** How long one request may take before it is aborted and its batch lost, in ms. @defaultValue 10_000 */
+  timeoutMs?: number
 }
 
 export function webhookTransport(options: WebhookTransportOptions): Transport {
-  const { url, batchSize = 100, lingerMs = 50, maxQueued = 10_000 } = options
+  const {
+    url,
+    batchSize = 100,
+    lingerMs = 50,
+    maxQueuedEvents = 10_000,
+    timeoutMs = 10_000,
+  } = options
+  // Bad options throw now, with the fix, not later as lost events.
+  for (const [name, value] of Object.entries({ batchSize, maxQueuedEvents, timeoutMs })) {
+    if (!Number.isSafeInteger(value) || value < 1)
+      throw new TypeError(`webhookTransport: ${name} must be a whole number above 0, not ${value}.`)
+  }
+  if (!Number.isFinite(lingerMs) || lingerMs < 0)
+    throw new TypeError(
+      `webhookTransport: lingerMs must be a number of ms, 0 or more, not ${lingerMs}.`,
+    )
+
   let queue: string[] = []
+  // Events queued or in requests not yet settled: what the bound counts, so that a collector
+  // that never answers fills it instead of a chain of requests that grows without end.
+  let waiting = 0
   let timer: ReturnType<typeof setTimeout> | undefined
   // The batch being filled: every send of it shares one promise, settled when it is posted.
   let pending:
@@ -30,11 +54,11 @@ export function webhookTransport(options: WebhookTransportOptions): Transport {
   return {
     name: 'webhook',
     send(record: EventRecord) {
-      if (queue.length >= maxQueued) {
+      if (waiting >= maxQueuedEvents) {
         // Thrown synchronously: the manager reports it through onError; other transports still get the event.
         throw new RunstreamError(
           'transport_overflow',
-          `Transport "webhook" dropped event ${record.envelope.id} of "${record.envelope.stream}": ${maxQueued} events are waiting for ${url}.`,
+          `Transport "webhook" dropped event ${record.envelope.id} of "${record.envelope.stream}": ${waiting} events are waiting for ${url}: the collector is slow or down (raise maxQueuedEvents to wait for more).`,
           {
             details: {
               transport: 'webhook',
@@ -46,6 +70,7 @@ export function webhookTransport(options: WebhookTransportOptions): Transport {
       }
       // record.json: the envelope's bytes, the same on every transport.
       queue.push(record.json)
+      waiting++
       const first = pending === undefined
       pending ??= deferred()
       if (queue.length >= batchSize) post()
@@ -74,11 +99,15 @@ export function webhookTransport(options: WebhookTransportOptions): Transport {
           method: 'POST',
           headers: { 'content-type': 'application/x-ndjson' },
           body: `${lines.join('\n')}\n`,
+          signal: AbortSignal.timeout(timeoutMs),
         })
+        await response.body?.cancel()
         if (!response.ok) throw new Error(`${url} answered HTTP ${response.status}`)
         resolve()
       } catch (error) {
         reject(error)
+      } finally {
+        waiting -= lines.length
       }
     })
   }

@@ -14,13 +14,13 @@ const SSE_EXAMPLE = [
   '',
   'id: 1',
   'event: llm_chunk',
-  'data: {"id":"1","type":"llm_chunk","stream":"workflow:exec_42","ts":"2026-11-21T08:00:00.123Z","data":{"text":"Hel"}}',
+  'data: {"text":"Hel"}',
   '',
   ': ping',
   '',
   'id: 2',
   'event: complete',
-  'data: {"id":"2","type":"complete","stream":"workflow:exec_42","ts":"2026-11-21T08:00:01.456Z","data":{"status":"SUCCESS"}}',
+  'data: {"status":"SUCCESS"}',
   '',
   '',
 ].join('\n')
@@ -84,7 +84,7 @@ function operation(route: (typeof KINDS)[number]): JsonSchema {
       schema: {
         type: 'string',
         description:
-          'An SSE stream. It opens with `retry: <ms>` and a `: ok` comment; each event is `id: <id>`, `event: <type>`, `data: <Envelope JSON>` (see the Envelope schema); heartbeats are comments (`: ping`); control events `runstream.gap` (data: GapControl) and `runstream.error` (data: ErrorControl) carry no `id:`. The stream ends after the terminal event.',
+          "An SSE stream. It opens with `retry: <ms>` and a `: ok` comment; each event is `id: <id>`, `event: <type>`, then its payload in `data:` (the JSON of the event's payload schema, or a string payload as raw text over one `data:` line per line) with the handler's default `framing: 'payload'`, or `data: <Envelope JSON>` (see the Envelope schema) with `framing: 'envelope'`; heartbeats are comments (`: ping`); control events `runstream.gap` (data: GapControl) and `runstream.error` (data: ErrorControl) carry no `id:`. The stream ends after the terminal event.",
       },
       example: SSE_EXAMPLE,
     },
@@ -224,12 +224,11 @@ function errorResponses(): Record<string, JsonSchema> {
     return { description, ...(headers === undefined ? {} : { headers }), content }
   }
   return {
-    BadRequest: response(400, 'A query parameter, the cursor or the id is invalid.', [
-      'invalid_request',
-      'invalid_cursor',
-      'unknown_event',
-      'invalid_stream_id',
-    ]),
+    BadRequest: response(
+      400,
+      'A query parameter, the cursor or the id is invalid, or the path has a dot segment or a backslash.',
+      ['invalid_request', 'invalid_cursor', 'unknown_event', 'invalid_stream_id', 'invalid_path'],
+    ),
     Unauthorized: response(
       401,
       'Refused by the `authorize` hook (which builds this answer with `jsonError`).',
@@ -268,7 +267,7 @@ function errorBodySchema(): JsonSchema {
           code: {
             type: 'string',
             description:
-              'What went wrong: `invalid_request`, `invalid_cursor`, `unknown_event`, `invalid_stream_id`, `unauthorized`, `forbidden`, `not_found`, `stream_not_found`, `method_not_allowed`, `internal_error`, `store_failed`, `unavailable`, or a code of your `authorize` hook.',
+              'What went wrong: `invalid_request`, `invalid_cursor`, `unknown_event`, `invalid_stream_id`, `invalid_path`, `unauthorized`, `forbidden`, `not_found`, `stream_not_found`, `method_not_allowed`, `internal_error`, `store_failed`, `unavailable`, or a code of your `authorize` hook.',
           },
           message: {
             type: 'string',

@@ -43,8 +43,12 @@ failure.
 Options:
   --events <a,b>          only these event types (sent as ?events=a,b, and
                           filtered locally for servers that ignore it)
-  --json                  print each event as one JSON line (the envelope);
-                          status lines still go to stderr
+  --json                  print each event as one JSON line, shaped like an
+                          envelope: {id, type, stream, ts, data}. From a server
+                          in payload framing (runstream's default) ts is left
+                          out and stream is read from a runstream route's URL;
+                          a server in envelope framing gives both. Status lines
+                          still go to stderr
   --last-event-id <id>    resume after this event id
   --terminal <a,b>        the event types that end the stream
                           (default: complete,error)
@@ -85,6 +89,9 @@ Options:
   --realtime        replay with the recorded timing instead of all at once
   --speed <x>       replay with the recorded timing, x times faster
                     (implies --realtime; e.g. --speed 10)
+  --framing <f>     what data: holds: "payload" (the payload alone, what
+                    EventSource users expect; default) or "envelope" (the
+                    recorded envelope, ts and stream included)
   -h, --help        show this help
 
 The ids of a stream in the log must be 1, 2, 3… in order, as the stdout

@@ -7,10 +7,11 @@ import { defineCatalog } from '../core/catalog.js'
 import { createStreamManager } from '../core/manager.js'
 import { memoryStore } from '../core/memory-store.js'
 import { createNodeHandler } from '../node/handler.js'
+import { listen } from '../node/listen.js'
+import type { SseFraming } from '../server/options.js'
 import { parseCommandArgs, parseNumber, usage } from './args.js'
 import { SERVE_HELP } from './help.js'
 import { CliError, type CliIo, EXIT, paint } from './io.js'
-import { listen } from './listen.js'
 import { parseRecording, type Recording } from './recording.js'
 
 const OPTIONS = {
@@ -18,8 +19,11 @@ const OPTIONS = {
   host: { type: 'string' },
   realtime: { type: 'boolean' },
   speed: { type: 'string' },
+  framing: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const
+
+const FRAMINGS: readonly SseFraming[] = ['payload', 'envelope']
 
 const BUILT_IN_NAMES: readonly string[] = [...executionCatalog.names, ...orchestrationCatalog.names]
 const TERMINAL: ReadonlySet<string> = new Set<string>(executionCatalog.terminal)
@@ -51,6 +55,13 @@ export async function serve(argv: readonly string[], io: CliIo): Promise<number>
     explicitPort === undefined
       ? 4401
       : parseNumber('serve', 'port', explicitPort, { min: 0, max: 65_535, integer: true })
+  const framing = (values.framing ?? 'payload') as SseFraming
+  if (!FRAMINGS.includes(framing)) {
+    throw usage(
+      'serve',
+      `--framing must be "payload" (the payload alone in data:) or "envelope" (the recorded envelopes, ts included), got "${values.framing}"`,
+    )
+  }
   const speed =
     values.speed !== undefined
       ? parseNumber('serve', 'speed', values.speed, { min: 0.001, max: 1_000_000 })
@@ -96,6 +107,7 @@ export async function serve(argv: readonly string[], io: CliIo): Promise<number>
   })
   const manager = createStreamManager({ catalog: catalogFor(recording), store })
   const handler = createNodeHandler(manager, {
+    framing,
     onError: (error) => io.stderr(`${p.red('!')} ${error.code}: ${error.message}\n`),
   })
   const server = createServer((req, res) => void handler(req, res))

@@ -33,6 +33,7 @@ export async function tail(argv: readonly string[], io: CliIo): Promise<number> 
     return EXIT.ok
   }
   const url = parseUrl(positionals[0] as string)
+  const streamName = streamOfUrl(url)
   const only =
     values.events === undefined ? undefined : new Set(parseList('tail', 'events', values.events))
   if (only !== undefined) url.searchParams.set('events', [...only].join(','))
@@ -104,7 +105,9 @@ export async function tail(argv: readonly string[], io: CliIo): Promise<number> 
       const isTerminal = terminal.includes(event.type)
       if (only !== undefined && !only.has(event.type) && !isTerminal) continue
       io.stdout(
-        values.json === true ? `${JSON.stringify(event)}\n` : `${formatEvent(event, p, width)}\n`,
+        values.json === true
+          ? `${jsonLine(event, streamName)}\n`
+          : `${formatEvent(event, p, width)}\n`,
       )
       last = event
     }
@@ -131,6 +134,41 @@ export async function tail(argv: readonly string[], io: CliIo): Promise<number> 
   // The server answered 204: nothing more will come after our cursor.
   status(p.green('✓'), 'the server says the stream is finished (HTTP 204)')
   return EXIT.ok
+}
+
+/**
+ * An event as one JSON line, in the envelope's member order: `{id, type, stream, ts, data}`. From a
+ * server in envelope framing every member is the envelope's; in payload framing there is no `ts`,
+ * and `stream` is the one the URL names when it is a runstream route. Members left unknown are
+ * left out, never invented.
+ */
+function jsonLine(event: StreamEvent, streamName: string | undefined): string {
+  const stream = event.stream ?? streamName
+  return JSON.stringify({
+    id: event.id,
+    type: event.type,
+    ...(stream === undefined ? {} : { stream }),
+    ...(event.ts === undefined ? {} : { ts: event.ts }),
+    data: event.data,
+  })
+}
+
+const ROUTE = /\/executions\/(workflows|agents|tasks)\/([^/]+)\/stream$/
+const KINDS: Readonly<Record<string, string>> = {
+  workflows: 'workflow',
+  agents: 'agent',
+  tasks: 'task',
+}
+
+/** The stream a runstream route's URL names (`…/agents/a1/stream` is `agent:a1`), if it is one. */
+function streamOfUrl(url: URL): string | undefined {
+  const match = ROUTE.exec(url.pathname)
+  if (match === null) return undefined
+  try {
+    return `${KINDS[match[1] as string]}:${decodeURIComponent(match[2] as string)}`
+  } catch {
+    return undefined
+  }
 }
 
 function parseUrl(text: string): URL {

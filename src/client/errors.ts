@@ -38,7 +38,7 @@ export class StreamHttpError extends RunstreamError {
  * Firefox's `NetworkError…`, `terminated` when a body is cut), and all of them are the same
  * retryable failure, so they become one code with the original kept as `cause`.
  */
-export function networkError(cause: unknown, url: string): RunstreamError {
+export function networkError(cause: unknown, url: string, then: string): RunstreamError {
   // undici hides the system error code (ECONNRESET, …) a `cause` or two deep.
   let code: unknown
   for (
@@ -50,9 +50,26 @@ export function networkError(cause: unknown, url: string): RunstreamError {
   }
   return new RunstreamError(
     'network_error',
-    `${url}: connection failed (${code ? `${code}: ` : ''}${cause instanceof Error ? cause.message : cause}); reconnecting.`,
+    `${url}: connection failed (${code ? `${code}: ` : ''}${cause instanceof Error ? cause.message : cause}); ${then}`,
     { cause, details: { code } },
   )
+}
+
+/**
+ * Whether a failed `fetch()` gave up following redirects (undici: `redirect count exceeded`;
+ * other runtimes say "redirect" too). A redirect loop answers the same way every time, so it is
+ * fatal, not a network failure to retry. (A browser hides the reason: there it stays a
+ * `network_error`, bounded by `maxRetries`.)
+ */
+export function isRedirectLoop(cause: unknown): boolean {
+  for (
+    let at = cause, depth = 0;
+    depth < 3 && at instanceof Error;
+    depth++, at = (at as { cause?: unknown }).cause
+  ) {
+    if (/redirect/i.test(at.message)) return true
+  }
+  return false
 }
 
 /** The most of an error response's body that is read: enough for any JSON error, bounded. */
@@ -61,11 +78,13 @@ const MAX_ERROR_BODY_CHARS = 65_536
 /**
  * Builds the {@link StreamHttpError} of a response that is not an event stream, reading (at most
  * 64 KiB of) its body so that the server's own explanation reaches the caller.
+ *
+ * @param then - what the client does next, the end of the message
  */
 export async function httpError(
   response: Response,
   url: string,
-  retryable: boolean,
+  then: string,
   retryAfterMs?: number,
 ): Promise<StreamHttpError> {
   const { status, body } = response
@@ -93,9 +112,7 @@ export async function httpError(
   const message =
     status < 300
       ? `${url}: ${status} "${response.headers.get('content-type')}" is not text/event-stream; use an SSE route.`
-      : `${url}: HTTP ${status}${error ? ` (${error.code}: ${error.message})` : ''}; ${
-          retryable ? 'reconnecting.' : 'not retried: fix the URL, credentials or cursor.'
-        }`
+      : `${url}: HTTP ${status}${error ? ` (${error.code}: ${error.message})` : ''}; ${then}`
   return new StreamHttpError(message, status, parsed, retryAfterMs)
 }
 

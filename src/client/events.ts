@@ -1,12 +1,19 @@
 import type { AnyCatalog, CatalogEvent, EventName } from '../core/catalog.js'
 
 /**
- * What a subscription yields for one event of kind `E`.
+ * What a subscription yields for one event of kind `E`. The client reads both framings a server
+ * may write, with no option (docs/wire-format.md):
  *
- * From a runstream server, the SSE `data` is an envelope and every member is present. From a
- * plain server that sends only the payload, `id` and `type` come from the SSE fields (`id` is
- * `''` when the server sent none, `type` is `message` when it sent no `event:`), `data` is the
- * JSON-parsed payload (or the raw text when it is not JSON), and `stream` and `ts` are absent.
+ * - **payload framing** (the default of runstream's server, and what other SSE servers write:
+ *   `id:`, `event:` and the payload alone in `data:`): `id` is the SSE `id:` (`''` when the
+ *   server sent none), `type` the SSE `event:` (`'message'` when it sent none), `data` the
+ *   payload, `stream` the stream's name when the client knows it (`createStreamClient` does;
+ *   `connect()` takes it as its `stream` option), and `ts` is absent. Raw text stays text: when
+ *   the catalog's schema for the type accepts a string, or `data:` is not JSON, `data` is the text
+ *   as it came (the tokens `42`, `true`, `null`, `"x"` keep their characters); otherwise it is
+ *   the JSON value. Without a catalog, JSON is parsed whenever it parses.
+ * - **envelope framing** (`data:` is runstream's envelope: `{ id, type, stream, ts, data }`):
+ *   every member is present.
  */
 export type StreamEvent<
   E extends { type: string; data: unknown } = { type: string; data: unknown },
@@ -18,9 +25,9 @@ export type StreamEvent<
       type: E['type']
       /** The payload, validated and parsed when a catalog was given. */
       data: E['data']
-      /** The stream's name (runstream envelopes only). */
+      /** The stream's name: from the envelope, or the one the client was given (payload framing). */
       stream?: string
-      /** When the event was emitted, ISO-8601 UTC (runstream envelopes only). */
+      /** When the event was emitted, ISO-8601 UTC (envelope framing only). */
       ts?: string
     }
   : never

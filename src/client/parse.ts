@@ -1,13 +1,15 @@
-import { createParser, type EventSourceMessage } from 'eventsource-parser'
 import { createUtf8Decoder } from './utf8.js'
 
 /** What {@link createSseReader} reports. */
 export interface SseHandlers {
-  /** One complete event (its blank line has arrived). */
-  event(message: EventSourceMessage): void
+  /**
+   * One complete event (its blank line has arrived): its `data:` lines joined with LF, its
+   * `event:` name and its `id:`, each `undefined` when the event had none.
+   */
+  event(data: string, name: string | undefined, id: string | undefined): void
   /** The server's `retry:` field, in ms. */
   retry(ms: number): void
-  /** An event (or a line) grew past the size limit; nothing more is parsed. */
+  /** An event grew past the size bound; nothing more is parsed. */
   tooLarge(): void
 }
 
@@ -15,48 +17,222 @@ export interface SseHandlers {
 export interface SseReader {
   /** Feeds one chunk of the response body, as it arrived. */
   push(bytes: Uint8Array): void
+  /** Parses nothing more (the connection is over); the rest of the current chunk is dropped. */
+  stop(): void
 }
 
 /**
- * Creates the reader of ONE connection: a fresh UTF-8 decoder and a fresh parser, so nothing
- * half-read on a dropped connection (a split character, a line, an event without its blank
- * line) leaks into the next one. An unterminated event at the end is simply never dispatched,
- * because nobody flushes the parser.
- *
- * @param maxEventSize - the most characters an event (or a single line) may buffer
+ * Room, in characters, for the lines of an event besides its data (`id:`, `event:`, `retry:`, a
+ * field the client does not know) before the event counts as too large.
  */
-export function createSseReader(handlers: SseHandlers, maxEventSize: number): SseReader {
-  // It keeps a multi-byte character split across chunks, and drops the one leading BOM the
-  // SSE spec allows.
+export const EVENT_LINES_SLACK = 1024
+
+/**
+ * Creates the reader of ONE connection: a fresh UTF-8 decoder and a fresh parser, so nothing
+ * half-read on a dropped connection (a split character, a line, an event without its blank line)
+ * leaks into the next one. An unterminated event at the end is never dispatched.
+ *
+ * The parser follows the SSE standard (CR, LF and CRLF line ends; `data`, `event`, `id`, `retry`;
+ * comments and unknown fields ignored), and is bounded: the `data` of one event may hold at most
+ * `maxEventBytes` bytes of UTF-8, and every line of one event together (data, other fields, a line
+ * still waiting for its end) at most `maxEventBytes + EVENT_LINES_SLACK` characters. So a server
+ * that never sends the blank line, or sends `event:` lines forever, is stopped at the bound
+ * instead of holding the client. An unknown field costs what a comment costs: nothing is built
+ * for it (a parser that reports each one with an `Error` spends a stack trace per line).
+ *
+ * @param maxEventBytes - the most bytes of UTF-8 the `data` of one event may hold
+ */
+export function createSseReader(handlers: SseHandlers, maxEventBytes: number): SseReader {
+  // It keeps a multi-byte character split across chunks whole, and drops the one leading BOM
+  // the SSE standard allows.
   const decode = createUtf8Decoder()
+  const { event: onEvent, retry: onRetry } = handlers
+  const limit = maxEventBytes + EVENT_LINES_SLACK
   let stopped = false
-  const parser = createParser({
-    onEvent(message) {
-      if (stopped) return
-      // The parser bounds only what it buffers between chunks; an event that arrives whole
-      // inside one chunk is checked here.
-      if (message.data.length > maxEventSize) {
-        stopped = true
-        handlers.tooLarge()
-        return
-      }
-      handlers.event(message)
-    },
-    onRetry: handlers.retry,
-    onError(error) {
-      // Unknown fields and malformed `retry:` are ignored, as the spec says; only the size limit stops us.
-      if (error.type === 'max-buffer-size-exceeded') {
-        stopped = true
-        handlers.tooLarge()
-      }
-    },
-    maxBufferSize: maxEventSize,
-  })
+  // A line cut by the end of a chunk, in pieces: joined once its end arrives, not per chunk.
+  const pieces: string[] = []
+  let pending = 0
+  // The last chunk ended with CR: a LF at the start of the next one ends no second line.
+  let afterCR = false
+  // The event being read.
+  let data = ''
+  let dataLines = 0
+  let name: string | undefined
+  let id: string | undefined
+  let size = 0
+
   return {
     push(bytes) {
       if (stopped) return
       const text = decode(bytes)
-      if (text !== '') parser.feed(text)
+      if (text !== '') feed(text)
+    },
+    stop() {
+      stopped = true
     },
   }
+
+  function feed(chunk: string): void {
+    if (afterCR) {
+      afterCR = false
+      if (chunk.charCodeAt(0) === LF) chunk = chunk.slice(1)
+    }
+    if (pending > 0) {
+      pieces.push(chunk)
+      if (chunk.indexOf('\n') === -1 && chunk.indexOf('\r') === -1) {
+        pending += chunk.length
+        if (pending + size > limit) tooLarge()
+        return
+      }
+      chunk = pieces.join('')
+      pieces.length = 0
+      pending = 0
+    }
+    const rest = lines(chunk)
+    if (rest < chunk.length && !stopped) {
+      pending = chunk.length - rest
+      pieces.push(chunk.slice(rest))
+      if (pending + size > limit) tooLarge()
+    }
+  }
+
+  // Parses every complete line of `chunk`; returns where the unfinished last line starts.
+  function lines(chunk: string): number {
+    let start = 0
+    // The next CR and LF, each searched for again only once passed: a CR far ahead must not be
+    // searched for once per line.
+    let cr = chunk.indexOf('\r')
+    let lf = chunk.indexOf('\n')
+    for (;;) {
+      if (lf !== -1 && lf < start) lf = chunk.indexOf('\n', start)
+      if (cr !== -1 && cr < start) cr = chunk.indexOf('\r', start)
+      let end: number
+      let next: number
+      if (cr === -1 || (lf !== -1 && lf < cr)) {
+        if (lf === -1) return start
+        end = lf
+        next = lf + 1
+      } else {
+        end = cr
+        next = cr + 1
+        if (next === chunk.length) afterCR = true
+        else if (chunk.charCodeAt(next) === LF) next++
+      }
+      line(chunk, start, end)
+      if (stopped) return chunk.length
+      start = next
+    }
+  }
+
+  function line(chunk: string, start: number, end: number): void {
+    if (start === end) {
+      dispatch()
+      return
+    }
+    const first = chunk.charCodeAt(start)
+    if (first === COLON) return
+    // `data:` first: most lines are data. Its count is its value and the LF that joins it.
+    if (
+      first === 100 &&
+      chunk.charCodeAt(start + 1) === 97 &&
+      chunk.charCodeAt(start + 2) === 116 &&
+      chunk.charCodeAt(start + 3) === 97 &&
+      chunk.charCodeAt(start + 4) === COLON
+    ) {
+      const from = chunk.charCodeAt(start + 5) === SPACE ? start + 6 : start + 5
+      size += end - from + 1
+      if (size > limit) {
+        tooLarge()
+        return
+      }
+      const value = chunk.slice(from, end)
+      data = dataLines++ === 0 ? value : `${data}\n${value}`
+      return
+    }
+    size += end - start + 1
+    if (size > limit) {
+      tooLarge()
+      return
+    }
+    // `id:` and `event:` next, by their bytes: every event of a resuming server has both.
+    if (
+      first === 105 &&
+      chunk.charCodeAt(start + 1) === 100 &&
+      chunk.charCodeAt(start + 2) === COLON
+    ) {
+      const value = chunk.slice(chunk.charCodeAt(start + 3) === SPACE ? start + 4 : start + 3, end)
+      if (value.indexOf('\0') === -1) id = value
+      return
+    }
+    if (
+      first === 101 &&
+      chunk.charCodeAt(start + 1) === 118 &&
+      chunk.charCodeAt(start + 2) === 101 &&
+      chunk.charCodeAt(start + 3) === 110 &&
+      chunk.charCodeAt(start + 4) === 116 &&
+      chunk.charCodeAt(start + 5) === COLON
+    ) {
+      name =
+        chunk.slice(chunk.charCodeAt(start + 6) === SPACE ? start + 7 : start + 6, end) || undefined
+      return
+    }
+    // The colon is looked for within the line only: an indexOf over the rest of the chunk, for
+    // every line without one, would make a chunk of such lines cost its length squared.
+    let colon = start
+    while (colon < end && chunk.charCodeAt(colon) !== COLON) colon++
+    const field = chunk.slice(start, colon)
+    const value =
+      colon === end
+        ? ''
+        : chunk.slice(chunk.charCodeAt(colon + 1) === SPACE ? colon + 2 : colon + 1, end)
+    if (field === 'event') name = value || undefined
+    else if (field === 'data') data = dataLines++ === 0 ? value : `${data}\n${value}`
+    else if (field === 'id') {
+      if (value.indexOf('\0') === -1) id = value
+    } else if (field === 'retry' && /^\d+$/.test(value)) onRetry(Number(value))
+    // Any other field is ignored, as the standard says.
+  }
+
+  function dispatch(): void {
+    if (dataLines > 0) {
+      // Every UTF-16 unit is 1 to 3 bytes: only data near the bound needs counting exactly.
+      const length = data.length
+      if (
+        length > maxEventBytes ||
+        (length * 3 > maxEventBytes && utf8Length(data) > maxEventBytes)
+      ) {
+        tooLarge()
+        return
+      }
+      onEvent(data, name, id)
+    }
+    data = ''
+    dataLines = size = 0
+    name = id = undefined
+  }
+
+  function tooLarge(): void {
+    if (stopped) return
+    stopped = true
+    pieces.length = 0
+    data = ''
+    handlers.tooLarge()
+  }
 }
+
+/**
+ * The bytes of `text` in UTF-8. (A decoder never makes a lone surrogate; one would count 2.)
+ */
+export function utf8Length(text: string): number {
+  let bytes = text.length
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    // 2 bytes below U+0800, 2 for each half of a surrogate pair (4 for the character), else 3.
+    if (c >= 0x80) bytes += c < 0x800 || (c >= 0xd800 && c <= 0xdfff) ? 1 : 2
+  }
+  return bytes
+}
+
+const LF = 10
+const SPACE = 32
+const COLON = 58

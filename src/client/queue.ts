@@ -1,6 +1,6 @@
 /**
  * The buffer between the connection and one `for await` consumer. Pull-based: while it holds
- * `highWater` events the connection stops reading (see {@link EventQueue.drained}), so a slow
+ * `maxQueued` events the connection stops reading (see {@link EventQueue.drained}), so a slow
  * consumer slows the TCP stream instead of growing memory.
  */
 export interface EventQueue<T> {
@@ -10,14 +10,16 @@ export interface EventQueue<T> {
   end(error?: unknown): void
   /** Whether the connection should wait for the consumer before reading more. */
   readonly full: boolean
-  /** Resolves when the consumer has taken enough (or the queue ended). */
+  /** Resolves when the consumer has taken enough (or the queue ended, or {@link EventQueue.wake} ran). */
   drained(): Promise<void>
+  /** Lets a connection waiting in `drained()` go on, though the queue may still be full. */
+  wake(): void
   /** The consumer's side. `return()` (a `break`) calls `onReturn`. */
   readonly iterator: AsyncIterableIterator<T>
 }
 
 /** Creates an {@link EventQueue}. */
-export function createEventQueue<T>(highWater: number, onReturn: () => void): EventQueue<T> {
+export function createEventQueue<T>(maxQueued: number, onReturn: () => void): EventQueue<T> {
   // A list read from `head`: `shift()` copies the whole array each time once it is long.
   let items: (T | undefined)[] = []
   let head = 0
@@ -41,7 +43,7 @@ export function createEventQueue<T>(highWater: number, onReturn: () => void): Ev
           items = items.slice(head)
           head = 0
         }
-        if (producer !== undefined && items.length - head < highWater) release()
+        if (producer !== undefined && items.length - head < maxQueued) release()
         return Promise.resolve({ value, done: false })
       }
       if (ended) {
@@ -76,8 +78,9 @@ export function createEventQueue<T>(highWater: number, onReturn: () => void): Ev
   return {
     iterator,
     end,
+    wake: release,
     get full() {
-      return items.length - head >= highWater
+      return items.length - head >= maxQueued
     },
     push(value) {
       if (ended) return
@@ -88,7 +91,7 @@ export function createEventQueue<T>(highWater: number, onReturn: () => void): Ev
       } else items.push(value)
     },
     drained() {
-      return ended || items.length - head < highWater
+      return ended || items.length - head < maxQueued
         ? Promise.resolve()
         : new Promise<void>((resolve) => (producer = resolve))
     },

@@ -1,160 +1,109 @@
+import { RunstreamError } from '../core/errors.js'
+import type { Outcome } from './attempt.js'
+import type { ReconnectInfo } from './options.js'
+import { backoffDelay, type ResolvedPolicy } from './policy.js'
+
+/** What the reconnect loop drives, and tells. */
+export interface ReconnectLoopHooks {
+  /** Starts one attempt: the first sends the first request's method and body. */
+  attempt(first: boolean): Promise<Outcome>
+  /** Whether the subscription was closed meanwhile. */
+  closed(): boolean
+  /** Ends the subscription: quietly, or with its fatal error. */
+  finish(error?: RunstreamError): void
+  /** A failure the loop reconnects after, with the wait it chose. */
+  retrying(info: ReconnectInfo): void
+  /** Whether a reconnect can resume: a GET, a `Location` to go to, or ids to resume after. */
+  resumable(): boolean
+  /** The cursor now. */
+  lastEventId(): string | undefined
+  /** The last `retry:` the server sent, in ms. */
+  serverRetryMs(): number | undefined
+}
+
+/** The reconnect loop of a subscription: see {@link createReconnectLoop}. */
+export interface ReconnectLoop {
+  /** Runs attempts until the subscription ends. Never rejects. */
+  run(): Promise<void>
+  /** Cuts a backoff wait short (`close()`). */
+  wake(): void
+}
+
 /**
- * When and how often a subscription reconnects. The wait before attempt `n` (1-based) is the
- * floor (the server's `retry:` field or its `Retry-After` header, the larger; 0 without either)
- * plus a random time in `[0, min(maxDelayMs, initialDelayMs × factor^(n-1)))` ("full jitter",
- * so that many clients dropped at once do not come back at once).
+ * Runs attempts one after another: a terminal event, a 204 or a fatal error ends the
+ * subscription; a retryable failure waits (backoff with jitter, above the server's `retry:` and
+ * `Retry-After`) and tries again, until `maxRetries` failures in a row. An attempt that delivered
+ * events the client had not seen, or stayed open `healthyAfterMs`, starts the count again.
  *
- * @see docs/reconnect-and-errors.md
+ * @param shownUrl - the URL as errors show it
  */
-export interface ReconnectPolicy {
-  /**
-   * The ceiling of the first wait.
-   * @defaultValue 1000
-   */
-  initialDelayMs?: number
-  /**
-   * The largest ceiling a wait can grow to (the server's `retry:` and `Retry-After` may ask for more,
-   * up to 10 minutes).
-   * @defaultValue 30_000, or `initialDelayMs` when that is larger
-   */
-  maxDelayMs?: number
-  /**
-   * How much the ceiling grows after each failed attempt (1 to 10).
-   * @defaultValue 2
-   */
-  factor?: number
-  /**
-   * How many attempts in a row may fail before the subscription gives up with a fatal
-   * `retries_exhausted` error (its `cause` is the last failure). `Infinity` never gives up.
-   * @defaultValue 20
-   */
-  maxRetries?: number
-  /**
-   * Randomize each wait within its ceiling, above the floor. Off, the wait is the larger of the
-   * ceiling and the floor. Turn off only for tests or a single client.
-   * @defaultValue true
-   */
-  jitter?: boolean
-  /**
-   * A connection that delivers an event, or stays open this long, is healthy: the next failure
-   * starts again from `initialDelayMs` and counts as the first of `maxRetries`.
-   * @defaultValue 5000
-   */
-  healthyAfterMs?: number
-  /**
-   * The random source of the jitter, returning a number in `[0, 1)`; for tests.
-   * @defaultValue `Math.random`
-   */
-  random?: () => number
-}
-
-/** A {@link ReconnectPolicy} with every default filled in and checked. */
-export interface ResolvedPolicy {
-  readonly initialDelayMs: number
-  readonly maxDelayMs: number
-  readonly factor: number
-  readonly maxRetries: number
-  readonly jitter: boolean
-  readonly healthyAfterMs: number
-  readonly random: () => number
-}
-
-/** What a server may ask for with `retry:` or `Retry-After` is bounded, so a typo cannot park a client for days. */
-export const MAX_SERVER_DELAY_MS = 600_000
-
-/**
- * Fills in and checks a policy. `false` means never reconnect (every failure is fatal).
- * Throws `TypeError` on out-of-range values.
- */
-export function resolvePolicy(policy: ReconnectPolicy | false = {}): ResolvedPolicy {
-  if (policy === false) return { ...DEFAULTS, maxRetries: 0 }
-  const resolved: Record<string, unknown> = { ...DEFAULTS }
-  // `{ maxDelayMs: undefined }` means "the default", not "no value".
-  for (const [key, value] of Object.entries(policy)) if (value !== undefined) resolved[key] = value
-  const p = resolved as unknown as ResolvedPolicy
-  const { initialDelayMs: first, factor, maxRetries, healthyAfterMs } = p
-  // A large initialDelayMs alone raises the default ceiling rather than being refused.
-  const maxDelayMs = policy.maxDelayMs ?? Math.max(p.maxDelayMs, first)
-  if (
-    !(
-      first >= 0 &&
-      maxDelayMs >= first &&
-      maxDelayMs <= MAX_SERVER_DELAY_MS &&
-      factor >= 1 &&
-      factor <= 10 &&
-      healthyAfterMs >= 0 &&
-      (maxRetries === Infinity || (Number.isInteger(maxRetries) && maxRetries >= 0))
-    )
-  ) {
-    throw new TypeError(
-      'reconnect: need 0 <= initialDelayMs <= maxDelayMs <= 600000, 1 <= factor <= 10, healthyAfterMs >= 0, maxRetries a whole number >= 0 or Infinity.',
-    )
-  }
-  return { ...p, maxDelayMs }
-}
-
-/**
- * The wait before reconnect attempt `attempt` (1 for the first retry after a failure): with
- * jitter, the floor plus a random share of the exponential ceiling; without, the larger of the
- * two.
- *
- * @param serverRetryMs - the last `retry:` the server sent, if any: a floor
- * @param retryAfterMs - the failed response's `Retry-After`, if any: a floor
- */
-export function backoffDelay(
+export function createReconnectLoop(
   policy: ResolvedPolicy,
-  attempt: number,
-  serverRetryMs: number | undefined,
-  retryAfterMs: number | undefined,
-): number {
-  const ceiling = Math.min(
-    policy.maxDelayMs,
-    policy.initialDelayMs * policy.factor ** Math.max(0, attempt - 1),
-  )
-  const delay = policy.jitter ? Math.floor(policy.random() * ceiling) : ceiling
-  const floor = Math.min(MAX_SERVER_DELAY_MS, Math.max(serverRetryMs ?? 0, retryAfterMs ?? 0))
-  // With jitter the wait is spread above the floor, not clamped to it: clients dropped together
-  // (a server restart, a 503 with Retry-After) would otherwise all come back at the same moment.
-  return policy.jitter ? floor + delay : Math.max(delay, floor)
-}
+  shownUrl: string,
+  hooks: ReconnectLoopHooks,
+): ReconnectLoop {
+  let wake: (() => void) | undefined
 
-/**
- * What to do with a response, by status and content type.
- * - `open`: a 2xx `text/event-stream`: read it.
- * - `end`: 204, the stream is finished (or the cursor is at its end): stop for good.
- * - `retry`: 408, 425, 429 and 5xx are temporary: reconnect.
- * - `fatal`: any other status, or a 2xx that is not an event stream: stop and report.
- */
-export function classifyResponse(
-  status: number,
-  contentType: string | null,
-): 'open' | 'end' | 'retry' | 'fatal' {
-  if (status === 204) return 'end'
-  if (status >= 200 && status < 300) {
-    return contentType !== null && /^\s*text\/event-stream\s*(;|$)/i.test(contentType)
-      ? 'open'
-      : 'fatal'
+  async function run(): Promise<void> {
+    let failures = 0
+    let first = true
+    while (!hooks.closed()) {
+      const outcome = await hooks.attempt(first)
+      first = false
+      if (hooks.closed()) return
+      if (outcome.kind === 'end') return hooks.finish()
+      const error = outcome.error
+      // Without reconnects (`reconnect: false`) a failure is fatal as itself.
+      if (outcome.kind === 'fatal' || policy.maxRetries === 0) return hooks.finish(error)
+      if (!hooks.resumable()) {
+        return hooks.finish(
+          new RunstreamError(
+            'not_resumable',
+            `${shownUrl}: cannot resume (${error.code}): the server sent no event ids and no Location. Start the stream again.`,
+            { cause: error, details: { lastCode: error.code } },
+          ),
+        )
+      }
+      failures = outcome.healthy ? 1 : failures + 1
+      const lastEventId = hooks.lastEventId()
+      if (failures > policy.maxRetries) {
+        return hooks.finish(
+          new RunstreamError(
+            'retries_exhausted',
+            `${shownUrl}: ${policy.maxRetries} failed attempts in a row; raise reconnect.maxRetries or resume later with lastEventId.`,
+            { cause: error, details: { lastEventId, lastCode: error.code } },
+          ),
+        )
+      }
+      const delayMs = backoffDelay(policy, failures, hooks.serverRetryMs(), outcome.retryAfterMs)
+      hooks.retrying({ attempt: failures, delayMs, error, lastEventId })
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, delayMs)
+        wake = () => {
+          clearTimeout(timer)
+          resolve()
+        }
+      })
+      wake = undefined
+    }
   }
-  if (status === 408 || status === 425 || status === 429 || status >= 500) return 'retry'
-  return 'fatal'
-}
 
-/**
- * Parses a `Retry-After` header: seconds, or an HTTP date. Returns ms from `now`, or
- * `undefined` when absent or malformed.
- */
-export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
-  if (value === null) return undefined
-  const ms = /^\s*\d+\s*$/.test(value) ? Number(value) * 1000 : Date.parse(value) - now
-  return ms >= 0 ? Math.min(ms, MAX_SERVER_DELAY_MS) : ms < 0 ? 0 : undefined
-}
-
-const DEFAULTS: ResolvedPolicy = {
-  initialDelayMs: 1000,
-  maxDelayMs: 30_000,
-  factor: 2,
-  maxRetries: 20,
-  jitter: true,
-  healthyAfterMs: 5000,
-  random: Math.random,
+  return {
+    run: () =>
+      run().catch((unexpected: unknown) => {
+        // A bug of ours must end the subscription loudly, never leave it hanging.
+        hooks.finish(
+          new RunstreamError(
+            'network_error',
+            `${shownUrl}: client failure: ${String(unexpected)}`,
+            {
+              cause: unexpected,
+            },
+          ),
+        )
+      }),
+    wake() {
+      wake?.()
+    },
+  }
 }

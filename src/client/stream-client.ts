@@ -1,6 +1,8 @@
 import type { AnyCatalog, EventName } from '../core/catalog.js'
-import { type ConnectOptions, connect, type FetchLike, type StreamSubscription } from './connect.js'
+import { type Check, checkOptions, isCatalog, isHeaders } from './checks.js'
+import { connect, type StreamSubscription } from './connect.js'
 import { type HeadersOption, resolveHeaders } from './http.js'
+import type { ConnectOptions, FetchLike } from './options.js'
 import { readText, type TextOptions } from './text.js'
 
 /** Options of {@link createStreamClient}. */
@@ -20,9 +22,12 @@ export interface StreamClientOptions<C extends AnyCatalog | undefined = undefine
   fetch?: FetchLike
 }
 
-/** Options of one watch: those of {@link connect}, plus which events to receive. */
+/**
+ * Options of one watch: those of {@link connect} (but `catalog`, which is the client's, and
+ * `stream`, which the client knows), plus which events to receive.
+ */
 export interface WatchOptions<C extends AnyCatalog | undefined = undefined>
-  extends Omit<ConnectOptions<C>, 'catalog'> {
+  extends Omit<ConnectOptions<C>, 'catalog' | 'stream'> {
   /** Receive only these events (the server filters them: `?events=a,b`). Terminal events should stay in the list, or the client cannot tell the stream ended. */
   events?: readonly (C extends AnyCatalog ? EventName<C> : string)[]
 }
@@ -61,6 +66,22 @@ export interface StreamClient<C extends AnyCatalog | undefined = undefined> {
 export function createStreamClient<C extends AnyCatalog | undefined = undefined>(
   options: StreamClientOptions<C>,
 ): StreamClient<C> {
+  const spec: Record<string, Check> = {
+    baseUrl: (value) =>
+      typeof value === 'string' || value instanceof URL
+        ? undefined
+        : "must be the server's origin, or '' for the page's own.",
+    basePath: (value) =>
+      typeof value === 'string' && /^(\/.*)?$/.test(value)
+        ? undefined
+        : "must be a path that starts with '/' (the server's basePath), or ''.",
+    catalog: isCatalog,
+    headers: isHeaders,
+    fetch: 'function',
+  }
+  checkOptions('createStreamClient', options, spec)
+  // Required: checked when left out too.
+  if (options.baseUrl === undefined) checkOptions('createStreamClient', { baseUrl: null }, spec)
   const base = String(options.baseUrl).replace(/\/+$/, '') + (options.basePath ?? '/api/v0')
   const url = (kind: ExecutionKind, id: string) => {
     if (!id || typeof id !== 'string') {
@@ -87,7 +108,8 @@ export function createStreamClient<C extends AnyCatalog | undefined = undefined>
     (id: string, { events, ...rest }: WatchOptions<C> = {}): StreamSubscription<C> =>
       connect(
         url(kind, id) + (events ? `?events=${events.map(encodeURIComponent).join(',')}` : ''),
-        withDefaults(rest as ConnectOptions<C>),
+        // Payload framing does not say the stream: the client knows it.
+        { ...withDefaults(rest as ConnectOptions<C>), stream: `${kind}:${id}` },
       )
 
   return {

@@ -1,7 +1,7 @@
 import { RunstreamError } from '../core/errors.js'
-import type { FetchLike } from './connect.js'
 import { httpError, networkError } from './errors.js'
 import { type HeadersOption, release, resolveHeaders } from './http.js'
+import type { FetchLike } from './options.js'
 
 /** Options of a text-mode request. */
 export interface TextOptions {
@@ -40,7 +40,9 @@ export async function* readText(
     headers.set('accept', 'text/plain')
     const response = await (options.fetch ?? fetch)(url, { headers, signal: controller.signal })
     if (response.status === 204) return
-    if (response.status > 299 || !response.body) throw await httpError(response, shown, false)
+    if (response.status > 299 || !response.body) {
+      throw await httpError(response, shown, 'not retried: fix the URL or credentials.')
+    }
     // The decoder keeps a character split across chunks whole, and flushes at the end.
     reader = response.body.pipeThrough(new TextDecoderStream()).getReader()
     for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
@@ -48,7 +50,9 @@ export async function* readText(
     }
   } catch (error) {
     if (controller.signal.aborted) return
-    throw error instanceof RunstreamError ? error : networkError(error, shown)
+    throw error instanceof RunstreamError
+      ? error
+      : networkError(error, shown, 'text has no resume: read the event stream to survive drops.')
   } finally {
     signal?.removeEventListener('abort', abort)
     abort()

@@ -44,6 +44,11 @@ export type RunstreamErrorCode =
   | 'parse_error'
   /** The reconnect policy gave up. */
   | 'retries_exhausted'
+  /**
+   * A stream that broke and cannot be resumed (client side): it was started with a method such
+   * as POST, and the server sent no event ids and no `Location` to reconnect to.
+   */
+  | 'not_resumable'
   /** The operation was aborted by its signal or by `close()`. */
   | 'aborted'
   /** A server hook (`authorize`, `streamExists`) threw; the client got a 500 that reveals nothing. */
@@ -151,6 +156,7 @@ const KNOWN_CODES: Record<RunstreamErrorCode, true> = {
   idle_timeout: true,
   parse_error: true,
   retries_exhausted: true,
+  not_resumable: true,
   aborted: true,
   handler_failed: true,
 }

@@ -53,6 +53,11 @@ export interface StreamManager<C extends AnyCatalog = AnyCatalog> {
    * an app wants {@link StreamManager.subscribe}.
    */
   subscribeRecords(options: SubscribeOptions): RecordSubscription<CatalogEnvelope<C>>
+  /**
+   * Reports a failure to this manager's `onError` (the option given, or its `console.error`
+   * default). Never throws. The server handlers report here unless given an `onError` of their own.
+   */
+  onError(error: RunstreamError): void
   /** Resolves when every event emitted so far is stored and handed to every transport. */
   flush(): Promise<void>
   /**
@@ -108,6 +113,7 @@ export function createStreamManager<C extends AnyCatalog>(
   return {
     catalog,
     store,
+    onError: report,
     stream(name) {
       checkStreamName(name)
       return handleFor(name)

@@ -10,10 +10,10 @@ export interface PageAssets {
 }
 
 /**
- * Reads the page and bundles its script with esbuild (installed with tsup, runstream's build
- * tool). It works from a clone of the repository, from source (`npm run demo`) or after a build
- * (`node dist/cli.js demo`), since the page is built from `src/demo/page/`. A published package
- * has neither, and the error says so.
+ * The page as the build wrote it to dist/demo-page/ (so an installed package serves it, as
+ * `npx runstream demo`), or else read from `src/demo/page/` and bundled with esbuild (installed
+ * with tsup, runstream's build tool): from source, `npm run demo`. Where neither exists, the
+ * error says so.
  */
 export async function loadPageAssets(): Promise<PageAssets> {
   const prebuilt = await readPrebuilt()

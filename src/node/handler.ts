@@ -1,17 +1,13 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2'
-import { RunstreamError } from '../core/errors.js'
 import type { StreamManager } from '../core/manager.js'
-import { type Connection, openConnection } from '../server/connection.js'
-import { dispatch, noRoute } from '../server/dispatch.js'
-import type { HandlerOptions } from '../server/fetch-handler.js'
-import { JSON_HEADERS, type Refusal, refusal } from '../server/http-errors.js'
-import { createLimiter, resolveLimits, type Slot } from '../server/limits.js'
-import { type ResolvedSseOptions, resolveSseOptions } from '../server/options.js'
-import { type IncomingRequest, prepareStream } from '../server/prepare.js'
-import { createRegistry, type HandlerStats } from '../server/registry.js'
-import { type ExecutionKind, normalizeBasePath } from '../server/routes.js'
-import { withCors } from '../server/sse-response.js'
+import { JSON_HEADERS, type Refusal } from '../server/http-errors.js'
+import type { IncomingRequest } from '../server/incoming.js'
+import { checkManager } from '../server/manager-check.js'
+import type { HandlerOptions } from '../server/options.js'
+import { type Answer, createHandlerPipeline, internalFailure } from '../server/pipeline.js'
+import type { HandlerStats } from '../server/registry.js'
+import { resolveHandlerOptions } from '../server/settings.js'
 import { createNodeSink } from './sse-sink.js'
 
 /** A request of `node:http` (Express and Fastify's `request.raw` included) or `node:http2`. */
@@ -65,41 +61,26 @@ export function createNodeHandler(
   manager: StreamManager,
   options: HandlerOptions = {},
 ): NodeHandler {
-  const resolved = resolveSseOptions('createNodeHandler', options)
-  const basePath = normalizeBasePath(options.basePath ?? '/api/v0')
-  const limits = resolveLimits('createNodeHandler', options, true)
-  const registry = createRegistry(createLimiter(limits, resolved.onError))
+  checkManager('createNodeHandler', manager)
+  const resolved = resolveHandlerOptions('createNodeHandler', options, manager.onError, true)
+  const pipeline = createHandlerPipeline(manager, resolved)
 
   const handler = async (
     req: NodeRequest,
     res: NodeResponse,
     next?: (error?: unknown) => void,
   ): Promise<void> => {
-    const incoming = nodeIncoming(req)
-    const route = dispatch(incoming, basePath, resolved)
-    switch (route.kind) {
-      case 'no-route':
-        if (next !== undefined) next()
-        else writeRefusal(res, noRoute(incoming, resolved))
-        return
-      case 'refuse':
-        writeRefusal(res, route.refusal)
-        return
-      case 'preflight':
-        res.writeHead(204, route.headers)
-        res.end()
-        return
-      case 'stream':
-        return serve(req, incoming, res, route.match.stream, route.match.kind)
-    }
+    const answer = await pipeline.route(nodeIncoming(req, res))
+    if (answer.kind === 'no-route' && next !== undefined) next()
+    else await writeAnswer(res, answer)
   }
 
   return Object.assign(guarded(handler), {
-    respond: guarded((req: NodeRequest, res: NodeResponse, stream: string) =>
-      serve(req, nodeIncoming(req), res, stream, undefined),
+    respond: guarded(async (req: NodeRequest, res: NodeResponse, stream: string) =>
+      writeAnswer(res, await pipeline.serve(nodeIncoming(req, res), stream)),
     ),
-    stats: () => registry.stats(),
-    close: () => registry.close(),
+    stats: () => pipeline.stats(),
+    close: () => pipeline.close(),
   })
 
   /**
@@ -113,105 +94,45 @@ export function createNodeHandler(
       try {
         await run(...args)
       } catch (error) {
-        resolved.onError(
-          new RunstreamError(
-            'handler_failed',
-            `The stream handler failed: ${error instanceof Error ? error.message : String(error)}.`,
-            { cause: error },
-          ),
-        )
-        writeRefusal(
-          args[1],
-          refusal(500, 'internal_error', 'The server failed to handle this request.'),
-        )
+        writeRefusal(args[1], internalFailure(resolved, error))
       }
     }
-  }
-
-  async function serve(
-    req: NodeRequest,
-    incoming: IncomingRequest,
-    res: NodeResponse,
-    stream: string,
-    kind: ExecutionKind | undefined,
-  ): Promise<void> {
-    if (registry.closed) {
-      writeRefusal(
-        res,
-        refusal(503, 'unavailable', 'The server is shutting down. Retry in a moment.', undefined, {
-          'retry-after': '1',
-        }),
-      )
-      return
-    }
-    // The client may leave while the hooks and the store are consulted.
-    let gone = res.destroyed
-    const onEarlyClose = () => {
-      gone = true
-    }
-    res.on('close', onEarlyClose)
-    let slot: Slot | undefined
-    let prepared: Awaited<ReturnType<typeof prepareStream>>
-    try {
-      // The place is taken before the hooks run, so a flood of requests waiting on them is capped too.
-      const admitted = await registry.limiter.admit(incoming, () => req.socket?.remoteAddress)
-      if ('status' in admitted) {
-        if (!gone) writeRefusal(res, withCors(admitted, incoming, resolved))
-        return
-      }
-      slot = admitted
-      prepared = await prepareStream(manager, incoming, stream, kind, resolved)
-    } catch (error) {
-      slot?.release()
-      throw error
-    } finally {
-      res.off('close', onEarlyClose)
-    }
-    if (gone || prepared.kind !== 'stream') slot.release()
-    if (gone) return
-    if (registry.closed && prepared.kind === 'stream') {
-      slot.release()
-      writeRefusal(res, refusal(503, 'unavailable', 'The server is shutting down.', undefined))
-      return
-    }
-    switch (prepared.kind) {
-      case 'refuse':
-        writeRefusal(res, prepared.refusal)
-        return
-      case 'response':
-        await writeResponse(res, prepared.response)
-        return
-      case 'empty':
-        res.writeHead(204, prepared.headers)
-        res.end()
-        return
-    }
-    res.writeHead(200, prepared.headers)
-    if ('flushHeaders' in res) res.flushHeaders()
-    startConnection(res, prepared.plan, resolved, slot)
-  }
-
-  function startConnection(
-    res: NodeResponse,
-    plan: Parameters<typeof openConnection>[1],
-    settings: ResolvedSseOptions,
-    slot: Slot,
-  ): void {
-    let connection: Connection | undefined
-    let released = false
-    const sink = createNodeSink(res, () => connection?.release())
-    connection = openConnection(manager, plan, sink, settings, () => {
-      released = true
-      slot.release()
-      // Still unset when released while it opens: it was never added then.
-      if (connection !== undefined) registry.remove(connection)
-    })
-    if (!released) registry.add(connection)
   }
 }
 
-/** Wraps a Node request for the shared logic; the Fetch `Request` is built only if a hook asks. */
-function nodeIncoming(req: NodeRequest): IncomingRequest {
+/**
+ * The Node edge of the pipeline: writes an {@link Answer} to the response. A stream is written
+ * straight to the response, which calls the stream's release when it closes.
+ */
+async function writeAnswer(res: NodeResponse, answer: Answer): Promise<void> {
+  switch (answer.kind) {
+    case 'no-route':
+    case 'refuse':
+      writeRefusal(res, answer.refusal)
+      return
+    case 'empty':
+      res.writeHead(204, answer.headers)
+      res.end()
+      return
+    case 'response':
+      await writeResponse(res, answer.response)
+      return
+    case 'gone':
+      return
+    case 'stream':
+      try {
+        res.writeHead(200, answer.headers)
+        if ('flushHeaders' in res) res.flushHeaders()
+      } catch (error) {
+        answer.cancel()
+        throw error
+      }
+      answer.start((release) => createNodeSink(res, release))
+  }
+}
+
+/** Wraps a Node request for the pipeline; the Fetch `Request` is built only if a hook asks. */
+function nodeIncoming(req: NodeRequest, res: NodeResponse): IncomingRequest {
   const path = req.originalUrl ?? req.url ?? '/'
   let url: URL | undefined
   let request: Request | undefined
@@ -221,6 +142,9 @@ function nodeIncoming(req: NodeRequest): IncomingRequest {
       url ??= parsePath(path)
       return url
     },
+    target: path,
+    clientAddress: () => req.socket?.remoteAddress,
+    gone: () => res.destroyed,
     header(name) {
       const value = req.headers[name]
       if (value === undefined) return null

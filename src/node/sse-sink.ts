@@ -1,4 +1,4 @@
-import type { ConnectionSink } from '../server/connection.js'
+import type { ConnectionSink } from '../server/sink.js'
 
 /** The part of a Node response (`http` or `http2` compatibility API) the sink writes to. */
 export interface NodeResponseLike {

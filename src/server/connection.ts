@@ -4,29 +4,9 @@ import type { StreamManager } from '../core/manager.js'
 import type { RecordSubscription } from '../core/subscription.js'
 import { createFeed, type Feed } from './feed.js'
 import { gapFrame, openingFrame, recordFrame, recordText } from './frames.js'
-import type { ResolvedSseOptions } from './options.js'
 import type { StreamPlan } from './prepare.js'
-
-/**
- * Where a connection's bytes go: a Web `ReadableStream` body or a Node response. The sink owns
- * write coalescing and tells how much is waiting; the connection decides everything else.
- */
-export interface ConnectionSink {
-  // Its methods must not use `this`: the feed hands them on detached.
-  /** Queues bytes for the client. Frames are whole: a sink never splits or reorders them. */
-  write(chunk: Uint8Array): void
-  /**
-   * Bytes accepted but not yet taken by the network. A method, not a getter: an object literal
-   * with a getter of its own is kept in V8's slow dictionary mode, a cost paid per connection.
-   */
-  bufferedBytes(): number
-  /** Resolves the next time the network takes bytes, or when the sink is done. */
-  waitForRoom(): Promise<void>
-  /** Ends the response once what is queued, then `last` when given, is sent. */
-  end(last?: Uint8Array): void
-  /** Drops everything and cuts the connection at once. */
-  destroy(): void
-}
+import type { ResolvedSseOptions } from './settings.js'
+import type { ConnectionSink } from './sink.js'
 
 /**
  * One client's stream, from the first byte to the release of everything it held: its feed itself,
@@ -55,19 +35,19 @@ export function openConnection(
 
   const feed = createFeed(sink, {
     heartbeat: options.heartbeat,
-    maxBufferedBytes: options.maxBufferedBytes,
+    maxQueuedBytes: options.maxQueuedBytes,
     sse,
     onStop() {
       const current = subscription
       subscription = undefined
       void current?.return?.()
     },
-    onOverflow(bufferedBytes) {
+    onOverflow(queuedBytes) {
       options.onError(
         new RunstreamError(
           'subscriber_overflow',
-          `A client of stream "${stream}" had ${bufferedBytes} bytes waiting, over maxBufferedBytes (${options.maxBufferedBytes}), and was disconnected; it can resume from the store.`,
-          { details: { stream, bufferedBytes, maxBufferedBytes: options.maxBufferedBytes } },
+          `A client of stream "${stream}" had ${queuedBytes} bytes waiting, over maxQueuedBytes (${options.maxQueuedBytes}), and was disconnected; it can resume from the store.`,
+          { details: { stream, queuedBytes, maxQueuedBytes: options.maxQueuedBytes } },
         ),
       )
     },
@@ -78,7 +58,7 @@ export function openConnection(
   try {
     subscription = manager.subscribeRecords({
       stream,
-      lastEventId: plan.after,
+      lastEventId: plan.lastEventId,
       // Text mode has no control events: the text goes on from the oldest event held.
       onGap: sse ? (gap) => feed.send(gapFrame(gap)) : () => undefined,
     })
@@ -132,7 +112,7 @@ export function openConnection(
     }
     let frame: Uint8Array
     try {
-      frame = recordFrame(record)
+      frame = recordFrame(record, options.framing)
     } catch (error) {
       // A record another producer stored with a type or id that cannot be framed (a line break
       // would inject frames) is skipped: ending the stream would end it again at every resume.

@@ -1,8 +1,8 @@
 import { corsHeaders, isOriginAllowed, preflightHeaders } from './cors.js'
 import { type Refusal, refusal } from './http-errors.js'
-import type { ResolvedSseOptions } from './options.js'
-import type { IncomingRequest } from './prepare.js'
-import { isRefusal, matchRoute, type RouteMatch } from './routes.js'
+import type { IncomingRequest } from './incoming.js'
+import { hasDotSegmentOrBackslash, isRefusal, matchRoute, type RouteMatch } from './routes.js'
+import type { ResolvedSseOptions } from './settings.js'
 
 /** What a handler does with a request, before any stream logic. */
 export type Dispatch =
@@ -13,7 +13,8 @@ export type Dispatch =
 
 /**
  * Routes a request: a stream route with a valid id and `GET`, a CORS preflight, or a refusal
- * (bad id, wrong method, origin not allowed). `no-route` lets a Node middleware call `next()`.
+ * (a path with a dot segment or a backslash, a bad id, a wrong method, an origin not allowed).
+ * `no-route` lets a Node middleware call `next()`.
  */
 export function dispatch(
   incoming: IncomingRequest,
@@ -22,6 +23,22 @@ export function dispatch(
 ): Dispatch {
   const { pathname } = incoming.url
   const match = matchRoute(pathname, basePath)
+  if (hasDotSegmentOrBackslash(incoming.target)) {
+    // Refused whatever it resolves to: a gateway in front authorized the path as written. A path
+    // outside the routes (an Express app's own) is left to the app.
+    const ours = match !== undefined || incoming.target.startsWith(`${basePath}/`)
+    if (!ours) return { kind: 'no-route' }
+    return {
+      kind: 'refuse',
+      refusal: refusal(
+        400,
+        'invalid_path',
+        'The path has a dot segment ("." or "..", also as %2e) or a backslash: request the stream by its own path.',
+        undefined,
+        corsHeaders(options.cors, incoming.header('origin')),
+      ),
+    }
+  }
   if (match === undefined) return { kind: 'no-route' }
   const { cors } = options
   const origin = incoming.header('origin')

@@ -28,7 +28,8 @@ const FORBIDDEN_IN_FIELD = /[\r\n\0]/
 
 /**
  * Formats one SSE message as text, byte-exact: `retry: 3000\n`, `: comment\n`, `id: 7\n`,
- * `event: name\n`, `data: line\n` per line of the data, then `\n`.
+ * `event: name\n`, `data: line\n` per line of the data, then `\n`. A field whose value (or line)
+ * is empty is its name and colon alone (`data:\n`), which every parser reads the same.
  *
  * @throws TypeError when `id` or `event` contains CR, LF or NUL (a frame injection), or `retry`
  *   is not a non-negative integer.
@@ -49,8 +50,8 @@ export function formatSse(message: SseMessage): string {
     text += `retry: ${message.retry}\n`
   }
   if (message.comment !== undefined) text += prefixLines(': ', message.comment)
-  if (message.id !== undefined) text += `id: ${checkField('id', message.id)}\n`
-  if (message.event !== undefined) text += `event: ${checkField('event', message.event)}\n`
+  if (message.id !== undefined) text += prefixLine('id: ', checkField('id', message.id))
+  if (message.event !== undefined) text += prefixLine('event: ', checkField('event', message.event))
   if (message.data !== undefined) text += prefixLines('data: ', message.data)
   return text + '\n'
 }
@@ -67,11 +68,17 @@ export function encodeSse(message: SseMessage): Uint8Array {
 const utf8 = /* @__PURE__ */ new TextEncoder()
 
 function prefixLines(prefix: string, value: string): string {
-  // The fast path: an envelope's JSON never contains a raw line break.
-  if (!LINE_BREAK.test(value)) return prefix + value + '\n'
+  // The fast path: JSON never contains a raw line break.
+  if (!LINE_BREAK.test(value)) return prefixLine(prefix, value)
   let text = ''
-  for (const line of value.split(LINE_BREAK)) text += prefix + line + '\n'
+  for (const line of value.split(LINE_BREAK)) text += prefixLine(prefix, line)
   return text
+}
+
+// An empty value is the field name and its colon alone (`data:`): the same to every parser, since
+// one space after the colon is dropped anyway, and a byte shorter.
+function prefixLine(prefix: string, line: string): string {
+  return line === '' ? prefix.slice(0, -1) + '\n' : prefix + line + '\n'
 }
 
 function checkField(name: 'id' | 'event', value: string): string {

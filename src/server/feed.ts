@@ -1,5 +1,5 @@
-import type { ConnectionSink } from './connection.js'
 import { errorFrame, heartbeatFrame, type StreamFailureCode } from './frames.js'
+import type { ConnectionSink } from './sink.js'
 import type { Ticker } from './ticker.js'
 
 /** The states of a feed: taking frames, finishing what is queued, or released. */
@@ -13,13 +13,13 @@ export interface FeedOptions {
    */
   readonly heartbeat: Ticker
   /** The bytes that may wait in the sink for this client. */
-  readonly maxBufferedBytes: number
+  readonly maxQueuedBytes: number
   /** Whether the body is SSE (heartbeats and control events) or plain text (neither). */
   readonly sse: boolean
   /** Called once, when the feed stops taking frames (it is ending or released). */
   readonly onStop: () => void
   /** Told that a client fell behind, just before it is ended with `subscriber_overflow`. */
-  readonly onOverflow: (bufferedBytes: number) => void
+  readonly onOverflow: (queuedBytes: number) => void
   /** Called once, when everything is released. */
   readonly onRelease: () => void
 }
@@ -36,7 +36,7 @@ export interface Feed {
   state(): FeedState
   /** Bytes waiting in the sink. */
   bufferedBytes(): number
-  /** Whether more than `maxBufferedBytes` wait: a producer that can pause should. */
+  /** Whether more than `maxQueuedBytes` wait: a producer that can pause should. */
   full(): boolean
   /** Writes a whole frame. */
   send(bytes: Uint8Array): void
@@ -55,12 +55,12 @@ export interface Feed {
 
 /**
  * Creates a feed on `sink`. While open, a heartbeat comment is written at every tick, and a
- * client found with more than `maxBufferedBytes` waiting at two heartbeats in a row is ended as
+ * client found with more than `maxQueuedBytes` waiting at two heartbeats in a row is ended as
  * too slow. While ending, a response that has not finished after a full heartbeat period is
  * destroyed, so a client that stopped reading holds nothing for long.
  */
 export function createFeed(sink: ConnectionSink, options: FeedOptions): Feed {
-  const { maxBufferedBytes, sse } = options
+  const { maxQueuedBytes, sse } = options
   let state: FeedState = 'open'
   // Heartbeat ticks seen while ending: destroyed at the second, a full period at least.
   let endingTicks = 0
@@ -94,7 +94,7 @@ export function createFeed(sink: ConnectionSink, options: FeedOptions): Feed {
   }
 
   function full(): boolean {
-    return sink.bufferedBytes() > maxBufferedBytes
+    return sink.bufferedBytes() > maxQueuedBytes
   }
 
   function overflow(): void {

@@ -1,21 +1,11 @@
 import type { StreamManager } from '../core/manager.js'
-import { dispatch, noRoute } from './dispatch.js'
-import { keepStreamOpen } from './idle-timeout.js'
-import { type ConnectionLimitOptions, createLimiter, resolveLimits } from './limits.js'
-import { resolveSseOptions, type SseOptions } from './options.js'
-import { createRegistry, type HandlerStats } from './registry.js'
-import { normalizeBasePath } from './routes.js'
-import { fetchIncoming, refusalResponse, respond } from './sse-response.js'
-
-/** Options of {@link createFetchHandler} and `createNodeHandler`. */
-export interface HandlerOptions extends SseOptions, ConnectionLimitOptions {
-  /**
-   * The path the routes live under:
-   * `{basePath}/executions/workflows/:id/stream`, `.../agents/:id/stream`, `.../tasks/:id/stream`.
-   * @defaultValue `'/api/v0'`
-   */
-  basePath?: string
-}
+import { fetchIncoming } from './incoming.js'
+import { checkManager } from './manager-check.js'
+import type { HandlerOptions } from './options.js'
+import { createHandlerPipeline } from './pipeline.js'
+import type { HandlerStats } from './registry.js'
+import { resolveHandlerOptions } from './settings.js'
+import { answerResponse } from './sse-response.js'
 
 /**
  * A Fetch handler: `(request) => Promise<Response>`, for Hono, Next.js route handlers, Bun, Deno
@@ -54,6 +44,9 @@ export interface FetchHandler {
  * (when the `Last-Event-ID` header cannot be set), `format=text` (agent and task streams: the
  * `llm_chunk` text as `text/plain`).
  *
+ * Failures go to the manager's `onError` unless `options.onError` is given. Every option is
+ * checked here: a wrong value throws a `TypeError` that says how to fix it.
+ *
  * @example
  * ```ts
  * const handler = createFetchHandler(manager, { authorize: (request) => isSignedIn(request) })
@@ -67,38 +60,17 @@ export function createFetchHandler(
   manager: StreamManager,
   options: HandlerOptions = {},
 ): FetchHandler {
-  const resolved = resolveSseOptions('createFetchHandler', options)
-  const basePath = normalizeBasePath(options.basePath ?? '/api/v0')
-  const limits = resolveLimits('createFetchHandler', options, false)
-  const registry = createRegistry(createLimiter(limits, resolved.onError))
+  checkManager('createFetchHandler', manager)
+  const resolved = resolveHandlerOptions('createFetchHandler', options, manager.onError, false)
+  const pipeline = createHandlerPipeline(manager, resolved)
 
-  const handler = async (request: Request, server?: unknown): Promise<Response> => {
-    const incoming = fetchIncoming(request)
-    const route = dispatch(incoming, basePath, resolved)
-    switch (route.kind) {
-      case 'no-route':
-        return refusalResponse(noRoute(incoming, resolved))
-      case 'refuse':
-        return refusalResponse(route.refusal)
-      case 'preflight':
-        return new Response(null, { status: 204, headers: route.headers })
-    }
-    keepStreamOpen(request, server)
-    return respond(
-      manager,
-      incoming,
-      request,
-      route.match.stream,
-      route.match.kind,
-      resolved,
-      registry,
-    )
-  }
+  const handler = async (request: Request, server?: unknown): Promise<Response> =>
+    answerResponse(await pipeline.route(fetchIncoming(request)), request, server)
 
   return Object.assign(handler, {
-    respond: (request: Request, stream: string) =>
-      respond(manager, fetchIncoming(request), request, stream, undefined, resolved, registry),
-    stats: () => registry.stats(),
-    close: () => registry.close(),
+    respond: async (request: Request, stream: string) =>
+      answerResponse(await pipeline.serve(fetchIncoming(request), stream), request),
+    stats: () => pipeline.stats(),
+    close: () => pipeline.close(),
   })
 }

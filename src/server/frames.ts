@@ -1,39 +1,63 @@
 import type { EventRecord } from '../core/envelope.js'
 import type { GapInfo } from '../core/subscription.js'
 import { encodeSse } from './encoder.js'
+import type { SseFraming } from './options.js'
 
-// Each record is encoded once for all its subscribers: the records are shared, so are the bytes.
-// Weak keys, so a frame lives exactly as long as its record.
-const sseFrames = new WeakMap<EventRecord, Uint8Array>()
+// Each record is encoded once per framing for all its subscribers: the records are shared, so are
+// the bytes. Weak keys, so a frame lives exactly as long as its record.
+const envelopeFrames = new WeakMap<EventRecord, Uint8Array>()
+const payloadFrames = new WeakMap<EventRecord, Uint8Array>()
 const textChunks = new WeakMap<EventRecord, Uint8Array>()
 const utf8 = /* @__PURE__ */ new TextEncoder()
 const EMPTY = /* @__PURE__ */ new Uint8Array(0)
 
 /**
- * The SSE frame of a record: `id: <id>\nevent: <type>\ndata: <envelope JSON>\n\n`, as bytes,
- * produced once per record.
+ * The SSE frame of a record in `framing`, as bytes, produced once per record and framing.
+ *
+ * @throws TypeError when the record's id or type contains CR, LF or NUL (see `formatSse`).
  */
-export function recordFrame(record: EventRecord): Uint8Array {
-  let frame = sseFrames.get(record)
+export function recordFrame(record: EventRecord, framing: SseFraming): Uint8Array {
+  return framing === 'payload' ? payloadFrame(record) : envelopeFrame(record)
+}
+
+/** `id: <id>\nevent: <type>\ndata: <envelope JSON>\n\n`. */
+function envelopeFrame(record: EventRecord): Uint8Array {
+  let frame = envelopeFrames.get(record)
   if (frame === undefined) {
     const { id, type } = record.envelope
     frame = encodeSse({ id, event: type, data: record.json })
-    sseFrames.set(record, frame)
+    envelopeFrames.set(record, frame)
   }
   return frame
 }
 
 /**
- * The text-mode bytes of a record: the `text` of an `llm_chunk`, and nothing for any other event.
+ * `id: <id>\nevent: <type>\n`, then the payload: a string as its raw text, one `data:` line per
+ * line (CR, LF and CRLF all end a line), anything else as its JSON on one `data:` line. A payload
+ * left out (`undefined`) is one empty `data:` line, so that `EventSource` still dispatches it.
+ */
+function payloadFrame(record: EventRecord): Uint8Array {
+  let frame = payloadFrames.get(record)
+  if (frame === undefined) {
+    const { id, type, data } = record.envelope
+    const payload = typeof data === 'string' ? data : (JSON.stringify(data) ?? '')
+    frame = encodeSse({ id, event: type, data: payload })
+    payloadFrames.set(record, frame)
+  }
+  return frame
+}
+
+/**
+ * The text-mode bytes of a record: the text of an `llm_chunk` (its `text`, or the payload itself
+ * when it is a string), and nothing for any other event.
  */
 export function recordText(record: EventRecord): Uint8Array {
   let chunk = textChunks.get(record)
   if (chunk === undefined) {
-    const data = record.envelope.data as { text?: unknown } | undefined
+    const data = record.envelope.data as { text?: unknown } | string | undefined
+    const text = typeof data === 'string' ? data : data?.text
     chunk =
-      record.envelope.type === 'llm_chunk' && typeof data?.text === 'string'
-        ? utf8.encode(data.text)
-        : EMPTY
+      record.envelope.type === 'llm_chunk' && typeof text === 'string' ? utf8.encode(text) : EMPTY
     textChunks.set(record, chunk)
   }
   return chunk

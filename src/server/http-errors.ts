@@ -7,6 +7,7 @@
  * | `invalid_cursor` | 400 | `Last-Event-ID` / `lastEventId` is not a decimal event id |
  * | `unknown_event` | 400 | `events` names an event the catalog does not define |
  * | `invalid_stream_id` | 400 | the id in the path is too long or has characters outside the allowed set |
+ * | `invalid_path` | 400 | the path has a dot segment (`.`, `..`, also as `%2e`) or a backslash |
  * | `unauthorized` | 401 | returned by your `authorize` hook through {@link jsonError} |
  * | `forbidden` | 403 | `authorize` returned `false` |
  * | `not_found` | 404 | no route matches the path |
@@ -23,6 +24,7 @@ export type HttpErrorCode =
   | 'invalid_cursor'
   | 'unknown_event'
   | 'invalid_stream_id'
+  | 'invalid_path'
   | 'unauthorized'
   | 'forbidden'
   | 'not_found'

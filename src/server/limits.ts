@@ -1,64 +1,25 @@
 import { RunstreamError } from '../core/errors.js'
 import { type Refusal, refusal } from './http-errors.js'
-import type { IncomingRequest } from './prepare.js'
-
-/**
- * Caps on the streams a handler keeps open, so that one client (or a flood of them) cannot take
- * every connection, file descriptor and heartbeat timer of the server.
- */
-export interface ConnectionLimitOptions {
-  /**
-   * The most streams the handler serves at once, requests still being authorized included. Past
-   * it, a new request gets a `503` JSON error `server_busy` with `Retry-After`.
-   * @defaultValue `Infinity` (no cap)
-   */
-  maxConnections?: number
-  /**
-   * The most streams one client (see `clientKey`) may hold at once, requests still being
-   * authorized included. Past it, its new requests get a `429` JSON error `too_many_connections`
-   * with `Retry-After`; other clients are not affected.
-   * @defaultValue `Infinity` (no cap)
-   */
-  maxConnectionsPerClient?: number
-  /**
-   * Tells which client a request comes from, for `maxConnectionsPerClient`: a user id from a
-   * verified session, an API key, or an address your trusted proxy put in a header — never a
-   * header the client chooses freely, or it picks a new key per request. `undefined` leaves the
-   * request out of the per-client count. A throw is reported to `onError` and answered with a
-   * 500.
-   *
-   * On `createNodeHandler` it defaults to the socket's remote address. A Fetch `Request` does not
-   * carry one, so `createFetchHandler` needs `clientKey` to cap per client.
-   * @example
-   * ```ts
-   * // Behind a proxy you trust, which sets X-Forwarded-For itself:
-   * clientKey: (request) => request.headers.get('x-forwarded-for')?.split(',')[0]?.trim()
-   * ```
-   */
-  clientKey?: (request: Request) => string | undefined | Promise<string | undefined>
-}
-
-/** {@link ConnectionLimitOptions} checked, with their defaults. */
-export interface ConnectionLimits {
-  readonly maxConnections: number
-  readonly maxConnectionsPerClient: number
-  readonly clientKey: ConnectionLimitOptions['clientKey']
-}
+import type { IncomingRequest } from './incoming.js'
+import type { ConnectionLimits } from './settings.js'
 
 /** A place among the open streams, held from admission until the connection is released. */
 export interface Slot {
-  /** Gives the place back. Safe to call more than once. */
+  /**
+   * Gives the place back. Call it exactly once: a slot counted in total only is one object shared
+   * by every stream, so that an idle stream costs no slot of its own.
+   */
   release(): void
 }
 
 /** Counts the places taken, in all and per client. */
 export interface Limiter {
   /**
-   * Takes a place for `incoming`, or says why not. `defaultKey` gives the client's key when no
-   * `clientKey` hook is configured (the remote address on Node); it is called only when a
-   * per-client cap is set.
+   * Takes a place for `incoming`, or says why not. Without a `clientKey` hook, the client's key
+   * is its address when the edge knows it (Node); it is asked for only when a per-client cap is
+   * set.
    */
-  admit(incoming: IncomingRequest, defaultKey: () => string | undefined): Promise<Slot | Refusal>
+  admit(incoming: IncomingRequest): Promise<Slot | Refusal>
 }
 
 /** The slot of a limiter that caps nothing: no count to give back. */
@@ -66,33 +27,6 @@ const UNCOUNTED: Slot = { release() {} }
 
 /** The delay a refused client is asked to wait, in seconds. */
 const RETRY_AFTER_SECONDS = '5'
-
-/**
- * Checks the limit options. `where` names the caller in messages; `hasDefaultKey` says whether
- * the handler can tell clients apart without `clientKey` (Node can, by remote address).
- */
-export function resolveLimits(
-  where: string,
-  options: ConnectionLimitOptions,
-  hasDefaultKey: boolean,
-): ConnectionLimits {
-  const maxConnections = cap(where, 'maxConnections', options.maxConnections)
-  const maxConnectionsPerClient = cap(
-    where,
-    'maxConnectionsPerClient',
-    options.maxConnectionsPerClient,
-  )
-  const { clientKey } = options
-  if (clientKey !== undefined && typeof clientKey !== 'function') {
-    throw new TypeError(`${where}: \`clientKey\` must be a function of the request.`)
-  }
-  if (maxConnectionsPerClient !== Number.POSITIVE_INFINITY && !hasDefaultKey && !clientKey) {
-    throw new TypeError(
-      `${where}: \`maxConnectionsPerClient\` needs \`clientKey\`: a Fetch Request does not carry the client's address. Return a user id, or the address your proxy or runtime gives you.`,
-    )
-  }
-  return { maxConnections, maxConnectionsPerClient, clientKey }
-}
 
 /** Creates the counter of one handler. Failures of `clientKey` go to `onError`. */
 export function createLimiter(
@@ -106,14 +40,21 @@ export function createLimiter(
   }
   const perClient = new Map<string, number>()
   let total = 0
+  const counted: Slot = {
+    release() {
+      total--
+    },
+  }
   return {
-    async admit(incoming, defaultKey) {
+    async admit(incoming) {
       // Checked before the key is asked for, so a flood costs no hook call once the server is full.
       if (total >= limits.maxConnections) return busy()
       let key: string | undefined
       if (capped) {
         try {
-          key = limits.clientKey ? await limits.clientKey(incoming.toRequest()) : defaultKey()
+          key = limits.clientKey
+            ? await limits.clientKey(incoming.toRequest())
+            : incoming.clientAddress()
         } catch (error) {
           onError(
             new RunstreamError(
@@ -153,14 +94,14 @@ export function createLimiter(
       )
     }
     total++
-    if (key !== undefined) perClient.set(key, held + 1)
+    if (key === undefined) return counted
+    perClient.set(key, held + 1)
     let released = false
     return {
       release() {
         if (released) return
         released = true
         total--
-        if (key === undefined) return
         const left = (perClient.get(key) ?? 1) - 1
         // Keys leave with their last stream, so the map is bounded by the open streams.
         if (left <= 0) perClient.delete(key)
@@ -168,14 +109,4 @@ export function createLimiter(
       },
     }
   }
-}
-
-function cap(where: string, name: string, value: number | undefined): number {
-  if (value === undefined || value === Number.POSITIVE_INFINITY) return Number.POSITIVE_INFINITY
-  if (!Number.isSafeInteger(value) || value <= 0) {
-    throw new TypeError(
-      `${where}: \`${name}\` must be a positive integer (or Infinity), got ${String(value)}.`,
-    )
-  }
-  return value
 }

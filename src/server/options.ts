@@ -1,11 +1,28 @@
+import type { EventRecord } from '../core/envelope.js'
 import type { RunstreamError } from '../core/errors.js'
-import { createTicker, type Ticker } from './ticker.js'
 
 /**
  * What {@link SseOptions.authorize} returns: `true` to serve the stream, `false` for a 403, or a
- * `Response` to send as it is (build a 401 with {@link jsonError}, for example).
+ * `Response` to send as it is (build a 401 with `jsonError`, for example).
  */
 export type AuthorizeResult = boolean | Response
+
+/**
+ * What an event's `data:` field holds.
+ *
+ * - `'payload'`: the event's payload alone, as every other SSE server writes it, so a native
+ *   `EventSource`, compozy's clients and the AI SDK read it as they expect: `data:` is
+ *   `JSON.stringify(payload)`, or the raw text of a payload that is a string, split over as many
+ *   `data:` lines as it has lines. The envelope's `id` and `type` are the SSE `id:` and `event:`.
+ * - `'envelope'`: the whole envelope's JSON (`{"id","type","stream","ts","data"}`), which also
+ *   carries when the event was emitted (`ts`) and its stream's name (`stream`): for consumers that
+ *   log or forward events as they are, or read several streams from one connection.
+ *
+ * Control events (`runstream.gap`, `runstream.error`), the `retry:` line and heartbeats are the
+ * same in both.
+ * @see docs/wire-format.md
+ */
+export type SseFraming = 'payload' | 'envelope'
 
 /** Cross-origin access to the streams. Off unless given. */
 export interface CorsOptions {
@@ -34,10 +51,16 @@ export interface CorsOptions {
 }
 
 /**
- * Options shared by {@link createSseResponse}, `createFetchHandler` and `createNodeHandler`.
- * Every bound has a default, and each says what happens when it is reached.
+ * Options shared by `createSseResponse`, `createFetchHandler` and `createNodeHandler`. Every
+ * bound has a default, and each says what happens when it is reached. Each option is checked
+ * when it is given: a wrong value throws a `TypeError` that says how to fix it.
  */
 export interface SseOptions {
+  /**
+   * What each event's `data:` field holds: the payload alone, or the whole envelope.
+   * @defaultValue `'payload'`
+   */
+  framing?: SseFraming
   /**
    * How often a heartbeat comment (`: ping`) is sent, in milliseconds, so that proxies keep the
    * connection open and a client that went away is noticed when the write fails.
@@ -51,13 +74,13 @@ export interface SseOptions {
    */
   retryMs?: number
   /**
-   * How many bytes may wait for one slow client. Past it, the frames not yet handed to the
-   * network are dropped, a `runstream.error` (`subscriber_overflow`) is written and the response
-   * ends; if the client has not taken that by the next heartbeat, the connection is destroyed.
-   * The client resumes from the store with its `Last-Event-ID`.
+   * How many bytes may wait for one slow client. Past it, the server stops taking events for that
+   * client; if it is still over the bound at the next heartbeat, it gets a `runstream.error`
+   * (`subscriber_overflow`) and the response ends. The client resumes from the store with its
+   * `Last-Event-ID`. (Was `maxBufferedBytes`.)
    * @defaultValue 1_048_576 (1 MiB)
    */
-  maxBufferedBytes?: number
+  maxQueuedBytes?: number
   /**
    * Decides whether `request` may watch `stream`. Called once per request, before the stream
    * starts. A throw is reported through `onError` and answered with a 500 that reveals nothing.
@@ -86,96 +109,84 @@ export interface SseOptions {
   /**
    * Receives server-side failures: a store that failed, a hook that threw, a client that fell
    * behind. Their messages never reach the client. Must not throw.
-   * @defaultValue logs with `console.error`
+   * @defaultValue the manager's `onError`
    */
   onError?: (error: RunstreamError) => void
 }
 
-/** {@link SseOptions} with every default applied and checked. */
-export interface ResolvedSseOptions {
-  readonly heartbeatMs: number
-  /** The one heartbeat timer of the handler's connections, ticking every `heartbeatMs`. */
-  readonly heartbeat: Ticker
-  readonly retryMs: number
-  readonly maxBufferedBytes: number
-  readonly authorize: SseOptions['authorize']
-  readonly streamExists: SseOptions['streamExists']
-  readonly cors: CorsOptions | undefined
-  readonly onError: (error: RunstreamError) => void
-}
-
 /**
- * Applies the defaults and refuses bad values with a `TypeError` saying how to fix them.
- * `where` names the caller in messages.
+ * Caps on the streams a handler keeps open, so that one client (or a flood of them) cannot take
+ * every connection, file descriptor and heartbeat timer of the server.
  */
-export function resolveSseOptions(where: string, options: SseOptions = {}): ResolvedSseOptions {
-  const onError = options.onError ?? defaultOnError
-  const cors = options.cors
-  if (cors !== undefined) checkCors(where, cors)
-  const heartbeatMs = positiveInteger(where, 'heartbeatMs', options.heartbeatMs ?? 15_000)
-  return {
-    heartbeatMs,
-    heartbeat: createTicker(heartbeatMs),
-    retryMs: nonNegativeInteger(where, 'retryMs', options.retryMs ?? 2_000),
-    maxBufferedBytes: positiveInteger(
-      where,
-      'maxBufferedBytes',
-      options.maxBufferedBytes ?? 1_048_576,
-    ),
-    authorize: checkFunction(where, 'authorize', options.authorize),
-    streamExists: checkFunction(where, 'streamExists', options.streamExists),
-    cors,
-    onError(error) {
-      try {
-        onError(error)
-      } catch {
-        // onError must not throw; a failing reporter must not take the stream down with it.
-      }
-    },
-  }
+export interface ConnectionLimitOptions {
+  /**
+   * The most streams the handler serves at once, requests still being authorized included. Past
+   * it, a new request gets a `503` JSON error `server_busy` with `Retry-After`. The default fits
+   * a small server: an idle stream costs about 10 KB of heap and 13 KB of memory in all, so
+   * 10 000 of them about 130 MB, within a 512 MB machine and a 20 000 file descriptor limit.
+   * Raise it (or pass `Infinity`) on a larger one.
+   * @defaultValue 10_000
+   */
+  maxConnections?: number
+  /**
+   * The most streams one client (see `clientKey`) may hold at once, requests still being
+   * authorized included. Past it, its new requests get a `429` JSON error `too_many_connections`
+   * with `Retry-After`; other clients are not affected. No cap by default: behind a proxy every
+   * client has the proxy's address, and a default keyed on it would cap the whole server.
+   * @defaultValue `Infinity` (no cap)
+   */
+  maxConnectionsPerClient?: number
+  /**
+   * Tells which client a request comes from, for `maxConnectionsPerClient`: a user id from a
+   * verified session, an API key, or an address your trusted proxy put in a header — never a
+   * header the client chooses freely, or it picks a new key per request. `undefined` leaves the
+   * request out of the per-client count. A throw is reported to `onError` and answered with a
+   * 500.
+   *
+   * On `createNodeHandler` it defaults to the socket's remote address. A Fetch `Request` does not
+   * carry one, so `createFetchHandler` needs `clientKey` to cap per client.
+   * @example
+   * ```ts
+   * // Behind a proxy you trust, which sets X-Forwarded-For itself:
+   * clientKey: (request) => request.headers.get('x-forwarded-for')?.split(',')[0]?.trim()
+   * ```
+   */
+  clientKey?: (request: Request) => string | undefined | Promise<string | undefined>
 }
 
-function checkCors(where: string, cors: CorsOptions): void {
-  const { origin } = cors
-  const valid =
-    typeof origin === 'string' ||
-    typeof origin === 'function' ||
-    (Array.isArray(origin) && origin.every((o) => typeof o === 'string'))
-  if (!valid) {
-    throw new TypeError(
-      `${where}: \`cors.origin\` must be an origin string, a list of them or a function of the request's Origin.`,
-    )
-  }
-  if (origin === '*' && cors.credentials === true) {
-    throw new TypeError(
-      `${where}: \`cors.credentials\` cannot be used with \`origin: '*'\`: browsers refuse it. List the allowed origins instead.`,
-    )
-  }
+/** Options of `createFetchHandler` and `createNodeHandler`. */
+export interface HandlerOptions extends SseOptions, ConnectionLimitOptions {
+  /**
+   * The path the routes live under:
+   * `{basePath}/executions/workflows/:id/stream`, `.../agents/:id/stream`, `.../tasks/:id/stream`.
+   * @defaultValue `'/api/v0'`
+   */
+  basePath?: string
 }
 
-function positiveInteger(where: string, name: string, value: number): number {
-  if (!Number.isSafeInteger(value) || value <= 0) {
-    throw new TypeError(`${where}: \`${name}\` must be a positive integer, got ${String(value)}.`)
-  }
-  return value
-}
-
-function nonNegativeInteger(where: string, name: string, value: number): number {
-  if (!Number.isSafeInteger(value) || value < 0) {
-    throw new TypeError(
-      `${where}: \`${name}\` must be a non-negative integer, got ${String(value)}.`,
-    )
-  }
-  return value
-}
-
-function checkFunction<F>(where: string, name: string, value: F | undefined): F | undefined {
-  if (value !== undefined && typeof value !== 'function') {
-    throw new TypeError(`${where}: \`${name}\` must be a function.`)
-  }
-  return value
-}
-
-function defaultOnError(error: RunstreamError): void {
-  console.error(`[runstream/server] ${error.code}: ${error.message}`)
+/** Options of `sseTransport`. */
+export interface SseTransportOptions {
+  /** See {@link SseOptions.framing}. @defaultValue `'payload'` */
+  framing?: SseFraming
+  /** See {@link SseOptions.heartbeatMs}. @defaultValue 15_000 */
+  heartbeatMs?: number
+  /** See {@link SseOptions.retryMs}. @defaultValue 2_000 */
+  retryMs?: number
+  /**
+   * How many bytes may wait for one slow response. Past it, that response gets a
+   * `runstream.error` (`subscriber_overflow`) and ends; the others go on. (Was
+   * `maxBufferedBytes`.)
+   * @defaultValue 1_048_576 (1 MiB)
+   */
+  maxQueuedBytes?: number
+  /**
+   * Which events the responses receive.
+   * @defaultValue every event
+   */
+  filter?: (record: EventRecord) => boolean
+  /**
+   * Receives the failures of responses (a client that fell behind). Must not throw.
+   * @defaultValue logs with `console.error`
+   */
+  onError?: (error: RunstreamError) => void
 }

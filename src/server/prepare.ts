@@ -3,27 +3,15 @@ import { RunstreamError } from '../core/errors.js'
 import type { StreamManager } from '../core/manager.js'
 import { corsHeaders } from './cors.js'
 import { type Refusal, refusal } from './http-errors.js'
-import type { ResolvedSseOptions } from './options.js'
+import type { IncomingRequest } from './incoming.js'
 import type { ExecutionKind } from './routes.js'
-
-/**
- * A request as the shared logic sees it, the same whether it came as a Fetch `Request` or as a
- * Node request: only what deciding needs, so that Node does not build a `Request` per connection.
- */
-export interface IncomingRequest {
-  readonly method: string
-  readonly url: URL
-  /** A request header, or `null`. */
-  header(name: string): string | null
-  /** The request as a Fetch `Request`, for the hooks. Built on first use on Node. */
-  toRequest(): Request
-}
+import type { ResolvedSseOptions } from './settings.js'
 
 /** What a connection streams, decided once before the response starts. */
 export interface StreamPlan {
   readonly stream: string
   /** The cursor: events after this id. `undefined` replays everything held. */
-  readonly after: string | undefined
+  readonly lastEventId: string | undefined
   /** `sse`: event frames; `text`: the concatenated `llm_chunk` text. */
   readonly format: 'sse' | 'text'
   /** The event types to send; `undefined` sends all. Terminal events are always sent. */
@@ -114,7 +102,7 @@ export async function prepareStream(
     }
   }
 
-  const { after } = query
+  const after = query.lastEventId
   const resuming = after !== undefined && after !== '0'
   let finishedAtCursor: boolean
   try {
@@ -146,13 +134,13 @@ export async function prepareStream(
   const base = query.format === 'text' ? TEXT_HEADERS : SSE_HEADERS
   return {
     kind: 'stream',
-    plan: { stream, after, format: query.format, filter: query.filter },
+    plan: { stream, lastEventId: after, format: query.format, filter: query.filter },
     headers: cors === undefined ? { ...base } : { ...base, ...cors },
   }
 }
 
 interface Query {
-  readonly after: string | undefined
+  readonly lastEventId: string | undefined
   readonly format: 'sse' | 'text'
   readonly filter: ReadonlySet<string> | undefined
 }
@@ -226,7 +214,7 @@ function parseQuery(
       )
     }
   }
-  return { after: cursor === '' ? undefined : cursor, format, filter }
+  return { lastEventId: cursor === '' ? undefined : cursor, format, filter }
 }
 
 function internalError(): Refusal {

@@ -29,10 +29,15 @@ const ID_PATTERN = /^[A-Za-z0-9_:@~+=-][A-Za-z0-9_.:@~+=-]*$/
  * Checks and normalizes a base path: it starts with `/` and loses a trailing `/`.
  * @throws TypeError for anything else.
  */
-export function normalizeBasePath(basePath: string): string {
-  if (typeof basePath !== 'string' || !basePath.startsWith('/') || /[?#\s]/.test(basePath)) {
+export function normalizeBasePath(basePath: string, where = 'basePath'): string {
+  if (
+    typeof basePath !== 'string' ||
+    !basePath.startsWith('/') ||
+    /[?#\s]/.test(basePath) ||
+    hasDotSegmentOrBackslash(basePath)
+  ) {
     throw new TypeError(
-      `basePath must be a path starting with "/", such as "/api/v0", got ${JSON.stringify(basePath)}.`,
+      `${where}: \`basePath\` must be a path starting with "/", such as "/api/v0", without dot segments or backslashes, got ${JSON.stringify(basePath)}.`,
     )
   }
   return basePath.endsWith('/') ? basePath.slice(0, -1) : basePath
@@ -62,6 +67,25 @@ export function matchRoute(pathname: string, basePath: string): RouteMatch | Ref
     )
   }
   return { kind, id, stream: `${kind}:${id}` }
+}
+
+/**
+ * Whether a request target (its path and query, as the client sent them) has a dot segment
+ * (`.` or `..`, with dots written as they are or as `%2e`) or a backslash (`\\` or `%5c`) in its
+ * path. URL parsers resolve them (`/a/b/%2e%2e/c` is `/a/c`, a backslash is a slash), so such a
+ * path would reach another stream than the one a proxy or gateway in front saw.
+ */
+export function hasDotSegmentOrBackslash(target: string): boolean {
+  const end = target.search(/[?#]/)
+  const path = end === -1 ? target : target.slice(0, end)
+  if (path.includes('\\') || /%5c/i.test(path)) return true
+  for (const segment of path.split('/')) {
+    // The longest dot segment is %2e%2e: six characters.
+    if (segment.length > 6 || segment === '') continue
+    const dots = segment.replace(/%2e/gi, '.')
+    if (dots === '.' || dots === '..') return true
+  }
+  return false
 }
 
 /** Whether `value` is a {@link Refusal} rather than a match. */

@@ -1,11 +1,11 @@
 import type { StreamManager } from '../core/manager.js'
-import { type Connection, openConnection } from './connection.js'
-import { corsHeaders } from './cors.js'
-import { JSON_HEADERS, type Refusal, refusal } from './http-errors.js'
-import { type ResolvedSseOptions, resolveSseOptions, type SseOptions } from './options.js'
-import { type IncomingRequest, type Preparation, prepareStream } from './prepare.js'
-import type { Registry } from './registry.js'
-import type { ExecutionKind } from './routes.js'
+import { JSON_HEADERS, type Refusal } from './http-errors.js'
+import { keepStreamOpen } from './idle-timeout.js'
+import { fetchIncoming } from './incoming.js'
+import { checkManager } from './manager-check.js'
+import type { SseOptions } from './options.js'
+import { type Answer, serveStream } from './pipeline.js'
+import { resolveSseOptions } from './settings.js'
 import { createWebSink } from './web-sink.js'
 
 /**
@@ -16,7 +16,8 @@ import { createWebSink } from './web-sink.js'
  *
  * The method is not checked, so a `POST` that starts a run may answer with its stream.
  *
- * @param manager - the manager whose events are streamed
+ * @param manager - the manager whose events are streamed; failures go to its `onError` unless
+ *   `options.onError` is given
  * @param request - the incoming request; its `signal` ends the stream when it aborts
  * @param stream - the stream's name, such as `workflow:exec_42`; never build it from unchecked input
  * @example
@@ -24,97 +25,43 @@ import { createWebSink } from './web-sink.js'
  * app.get('/runs/:id/events', (c) => createSseResponse(manager, c.req.raw, `run:${c.req.param('id')}`))
  * ```
  */
-export function createSseResponse(
+export async function createSseResponse(
   manager: StreamManager,
   request: Request,
   stream: string,
   options?: SseOptions,
 ): Promise<Response> {
-  return respond(
-    manager,
-    fetchIncoming(request),
+  checkManager('createSseResponse', manager)
+  const resolved = resolveSseOptions('createSseResponse', options, manager.onError)
+  return answerResponse(
+    await serveStream(manager, resolved, fetchIncoming(request), stream),
     request,
-    stream,
-    undefined,
-    resolveSseOptions('createSseResponse', options),
-    undefined,
   )
 }
 
-/** The shared path of {@link createSseResponse} and the Fetch handler. */
-export async function respond(
-  manager: StreamManager,
-  incoming: IncomingRequest,
-  request: Request,
-  stream: string,
-  kind: ExecutionKind | undefined,
-  options: ResolvedSseOptions,
-  registry: Registry | undefined,
-): Promise<Response> {
-  // A function, so the check after the await is not narrowed away: close() may come meanwhile.
-  const closed = () => registry?.closed === true
-  if (closed()) {
-    return refusalResponse(
-      refusal(503, 'unavailable', 'The server is shutting down. Retry in a moment.', undefined, {
-        'retry-after': '1',
-      }),
-    )
-  }
-  // The place is taken before the hooks run, so a flood of requests waiting on them is capped too.
-  const slot = registry === undefined ? undefined : await registry.limiter.admit(incoming, noKey)
-  if (slot !== undefined && 'status' in slot)
-    return refusalResponse(withCors(slot, incoming, options))
-  let prepared: Preparation
-  try {
-    prepared = await prepareStream(manager, incoming, stream, kind, options)
-  } catch (error) {
-    slot?.release()
-    throw error
-  }
-  if (prepared.kind !== 'stream') slot?.release()
-  if (closed() && prepared.kind === 'stream') {
-    slot?.release()
-    return refusalResponse(refusal(503, 'unavailable', 'The server is shutting down.'))
-  }
-  switch (prepared.kind) {
+/**
+ * The Fetch edge of the pipeline: turns an {@link Answer} into a `Response`, a stream's body
+ * being a pull-based `ReadableStream` that ends when `request.signal` aborts.
+ *
+ * @param server - what the runtime passed after the request (Bun's server lifts its idle timeout)
+ */
+export function answerResponse(answer: Answer, request: Request, server?: unknown): Response {
+  switch (answer.kind) {
+    case 'no-route':
     case 'refuse':
-      return refusalResponse(prepared.refusal)
-    case 'response':
-      return prepared.response
+      return refusalResponse(answer.refusal)
     case 'empty':
-      return new Response(null, { status: 204, headers: prepared.headers })
-  }
-  const { signal } = request
-  let connection: Connection | undefined
-  let released = false
-  const sink = createWebSink(() => connection?.release())
-  const onAbort = () => connection?.release()
-  connection = openConnection(manager, prepared.plan, sink, options, () => {
-    released = true
-    signal.removeEventListener('abort', onAbort)
-    slot?.release()
-    if (connection !== undefined) registry?.remove(connection)
-  })
-  // A connection can end while it opens (the subscription failed at once): then nothing is held.
-  if (!released) {
-    registry?.add(connection)
-    signal.addEventListener('abort', onAbort, { once: true })
-    if (signal.aborted) connection.release()
-  }
-  return new Response(sink.body, { status: 200, headers: prepared.headers })
-}
-
-/** Wraps a Fetch request for the shared logic. */
-export function fetchIncoming(request: Request): IncomingRequest {
-  let url: URL | undefined
-  return {
-    method: request.method,
-    get url() {
-      url ??= new URL(request.url)
-      return url
-    },
-    header: (name) => request.headers.get(name),
-    toRequest: () => request,
+      return new Response(null, { status: 204, headers: answer.headers })
+    case 'response':
+      return answer.response
+    case 'gone':
+      // Nobody reads it: the client left while the request was being decided.
+      return new Response(null, { status: 503 })
+    case 'stream': {
+      keepStreamOpen(request, server)
+      const sink = answer.start(createWebSink, request.signal)
+      return new Response(sink.body, { status: 200, headers: answer.headers })
+    }
   }
 }
 
@@ -124,17 +71,4 @@ export function refusalResponse(r: Refusal): Response {
     status: r.status,
     headers: r.headers === undefined ? JSON_HEADERS : { ...JSON_HEADERS, ...r.headers },
   })
-}
-
-/** A Fetch request carries no client address: without `clientKey`, no per-client count. */
-const noKey = (): undefined => undefined
-
-/** A refusal with the CORS headers of the request's origin, so a page can read why. */
-export function withCors(
-  r: Refusal,
-  incoming: IncomingRequest,
-  options: ResolvedSseOptions,
-): Refusal {
-  const cors = corsHeaders(options.cors, incoming.header('origin'))
-  return cors === undefined ? r : { ...r, headers: { ...r.headers, ...cors } }
 }

@@ -1,35 +1,11 @@
-import type { EventRecord } from '../core/envelope.js'
 import { RunstreamError } from '../core/errors.js'
 import type { Transport } from '../core/transport.js'
 import { createFeed, type Feed } from './feed.js'
 import { openingFrame, recordFrame } from './frames.js'
-import { resolveSseOptions } from './options.js'
+import type { SseTransportOptions } from './options.js'
 import { SSE_HEADERS } from './prepare.js'
+import { resolveTransportOptions } from './settings.js'
 import { createWebSink } from './web-sink.js'
-
-/** Options of {@link sseTransport}. */
-export interface SseTransportOptions {
-  /** See `SseOptions.heartbeatMs`. @defaultValue 15_000 */
-  heartbeatMs?: number
-  /** See `SseOptions.retryMs`. @defaultValue 2_000 */
-  retryMs?: number
-  /**
-   * How many bytes may wait for one slow response. Past it, that response gets a
-   * `runstream.error` (`subscriber_overflow`) and ends; the others go on.
-   * @defaultValue 1_048_576 (1 MiB)
-   */
-  maxBufferedBytes?: number
-  /**
-   * Which events the responses receive.
-   * @defaultValue every event
-   */
-  filter?: (record: EventRecord) => boolean
-  /**
-   * Receives the failures of responses (a client that fell behind). Must not throw.
-   * @defaultValue logs with `console.error`
-   */
-  onError?: (error: RunstreamError) => void
-}
 
 /**
  * A {@link Transport} that streams every event the manager emits, of every stream, to the SSE
@@ -59,16 +35,9 @@ export interface SseTransport extends Transport {
  * app.get('/debug/events', (c) => firehose.response(c.req.raw))
  * ```
  */
-export function sseTransport(options: SseTransportOptions = {}): SseTransport {
-  const resolved = resolveSseOptions('sseTransport', {
-    ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }),
-    ...(options.retryMs === undefined ? {} : { retryMs: options.retryMs }),
-    ...(options.maxBufferedBytes === undefined
-      ? {}
-      : { maxBufferedBytes: options.maxBufferedBytes }),
-    ...(options.onError === undefined ? {} : { onError: options.onError }),
-  })
-  const { filter } = options
+export function sseTransport(options?: SseTransportOptions): SseTransport {
+  const resolved = resolveTransportOptions(options)
+  const { filter } = resolved
   const feeds = new Set<Feed>()
   let closed = false
 
@@ -79,7 +48,7 @@ export function sseTransport(options: SseTransportOptions = {}): SseTransport {
     },
     send(record) {
       if (feeds.size === 0 || (filter !== undefined && !filter(record))) return
-      const frame = recordFrame(record)
+      const frame = recordFrame(record, resolved.framing)
       // Nothing here can pause the producer, so a response past its bound is ended at once.
       for (const feed of feeds) {
         if (feed.full()) feed.overflow()
@@ -102,15 +71,15 @@ export function sseTransport(options: SseTransportOptions = {}): SseTransport {
       const onAbort = () => feed?.release()
       const created = createFeed(sink, {
         heartbeat: resolved.heartbeat,
-        maxBufferedBytes: resolved.maxBufferedBytes,
+        maxQueuedBytes: resolved.maxQueuedBytes,
         sse: true,
         onStop: () => feeds.delete(created),
-        onOverflow(bufferedBytes) {
+        onOverflow(queuedBytes) {
           resolved.onError(
             new RunstreamError(
               'subscriber_overflow',
-              `An SSE transport response had ${bufferedBytes} bytes waiting, over maxBufferedBytes (${resolved.maxBufferedBytes}), and was ended.`,
-              { details: { bufferedBytes, maxBufferedBytes: resolved.maxBufferedBytes } },
+              `An SSE transport response had ${queuedBytes} bytes waiting, over maxQueuedBytes (${resolved.maxQueuedBytes}), and was ended.`,
+              { details: { queuedBytes, maxQueuedBytes: resolved.maxQueuedBytes } },
             ),
           )
         },

@@ -1,4 +1,4 @@
-import type { ConnectionSink } from './connection.js'
+import type { ConnectionSink } from './sink.js'
 
 /** A {@link ConnectionSink} read through a pull-based `ReadableStream`: the body of a `Response`. */
 export interface WebSink extends ConnectionSink {

@@ -39,7 +39,7 @@ async function serveFile(file: string, ...args: string[]) {
 }
 
 describe('runstream serve', () => {
-  it('replays a stdout-transport log with its recorded ids and bytes', async () => {
+  it('replays a stdout-transport log with its recorded ids, the payloads alone in data:', async () => {
     const stream = JSON.parse(logLines[0] as string).stream as string
     const id = stream.slice('workflow:'.length)
     const { cli, url } = await serveFile(logFile)
@@ -49,13 +49,30 @@ describe('runstream serve', () => {
     const response = await get(route)
     await response.end()
     const messages = parseSse(response.text).filter((m) => m.id !== undefined)
-    expect(messages.map((m) => m.data)).toEqual(logLines)
+    const envelopes = logLines.map((line) => JSON.parse(line))
+    expect(messages.map((m) => m.data)).toEqual(envelopes.map((e) => JSON.stringify(e.data)))
+    expect(messages.map((m) => m.event)).toEqual(envelopes.map((e) => e.type))
     expect(messages.map((m) => m.id)).toEqual(logLines.map((_, i) => String(i + 1)))
+  })
+
+  it('--framing envelope replays the recorded envelopes byte for byte', async () => {
+    const id = (JSON.parse(logLines[0] as string).stream as string).slice('workflow:'.length)
+    const { url } = await serveFile(logFile, '--framing', 'envelope')
+    const response = await get(`${url}/api/v0/executions/workflows/${id}/stream`)
+    await response.end()
+    const messages = parseSse(response.text).filter((m) => m.id !== undefined)
+    expect(messages.map((m) => m.data)).toEqual(logLines)
+  })
+
+  it('refuses an unknown --framing with exit 2', async () => {
+    const { code, stderr } = await runCli(['serve', logFile, '--framing', 'json'])
+    expect(code).toBe(2)
+    expect(stderr).toContain('--framing must be "payload"')
   })
 
   it('resumes after a Last-Event-ID, and answers 204 at the end of the finished stream', async () => {
     const id = (JSON.parse(logLines[0] as string).stream as string).slice('workflow:'.length)
-    const { url } = await serveFile(logFile)
+    const { url } = await serveFile(logFile, '--framing', 'envelope')
     const route = `${url}/api/v0/executions/workflows/${id}/stream`
     const resumed = await get(route, { 'last-event-id': '3' })
     await resumed.end()

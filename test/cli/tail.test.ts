@@ -12,9 +12,9 @@ afterEach(async () => {
 })
 
 /** runstream's Node handler on a real server, with a fast `retry:` so reconnects are quick. */
-async function streamServer() {
+async function streamServer(framing: 'payload' | 'envelope' = 'payload') {
   const manager = createStreamManager({ catalog: executionCatalog })
-  const handler = createNodeHandler(manager, { retryMs: 20, onError: () => {} })
+  const handler = createNodeHandler(manager, { retryMs: 20, framing, onError: () => {} })
   const server = await startServer((req, res) => void handler(req, res))
   servers.push(server)
   const records = async (stream: string): Promise<readonly EventRecord[]> => {
@@ -35,7 +35,8 @@ const clock = (record: EventRecord) => record.envelope.ts.slice(11, 23)
 
 describe('runstream tail', () => {
   it('prints one line per event (time, id, type, short payload) and exits 0 on complete', async () => {
-    const { manager, records, url } = await streamServer()
+    // Envelope framing, so the time column is each event's own ts.
+    const { manager, records, url } = await streamServer('envelope')
     const stream = manager.stream('workflow:e1')
     stream.emit('workflow_start', { workflow_id: 'wf', execution_id: 'e1' })
     stream.emit('llm_chunk', { text: 'Hel' })
@@ -89,13 +90,31 @@ describe('runstream tail', () => {
     expect((await runCli(['tail', url('f')])).code).toBe(1)
   })
 
-  it('--json prints each envelope exactly as the server sent it, one per line', async () => {
-    const { manager, records, url } = await streamServer()
+  it('--json prints each envelope exactly as a server in envelope framing sent it, one per line', async () => {
+    const { manager, records, url } = await streamServer('envelope')
     const stream = manager.stream('workflow:j')
     stream.emit('llm_chunk', { text: 'line one\nline "two" ünïcode' })
     stream.emit('complete', { status: 'SUCCESS', output: { nested: [1, 2] } })
     const { code, stdout } = await runCli(['tail', url('j'), '--json'])
     const expected = (await records('workflow:j')).map((record) => record.json)
+    expect(stdout).toBe(`${expected.join('\n')}\n`)
+    expect(code).toBe(0)
+  })
+
+  it('--json builds the envelope from a server in payload framing: the stream from the URL, no ts', async () => {
+    const { manager, records, url } = await streamServer('payload')
+    const stream = manager.stream('workflow:jp')
+    stream.emit('llm_chunk', { text: 'line one\nline "two" ünïcode' })
+    stream.emit('complete', { status: 'SUCCESS', output: { nested: [1, 2] } })
+    const { code, stdout } = await runCli(['tail', url('jp'), '--json'])
+    const expected = (await records('workflow:jp')).map(({ envelope }) =>
+      JSON.stringify({
+        id: envelope.id,
+        type: envelope.type,
+        stream: envelope.stream,
+        data: envelope.data,
+      }),
+    )
     expect(stdout).toBe(`${expected.join('\n')}\n`)
     expect(code).toBe(0)
   })

@@ -341,16 +341,33 @@ describe('start with POST, resume with GET', () => {
     ])
   })
 
-  test('without a Location, reconnects are GETs to the same URL, still without the body', async () => {
-    const fetch = scriptedFetch(
-      () => Promise.reject(new TypeError('Failed to fetch')),
-      sseResponse(complete(1)),
-    )
+  test('without a Location, reconnects are GETs to the same URL once the server has sent ids, still without the body', async () => {
+    const fetch = scriptedFetch(sseResponse(chunk(1)), sseResponse(complete(2)))
     await drain(connect(URL, { ...fastOptions(), fetch, method: 'POST', body: 'x' }))
-    expect(fetch.calls.map((c) => [c.method, c.url, c.body])).toEqual([
-      ['POST', URL, 'x'],
-      ['GET', URL, undefined],
+    expect(
+      fetch.calls.map((c) => [c.method, c.url, c.body, c.headers.get('last-event-id')]),
+    ).toEqual([
+      ['POST', URL, 'x', null],
+      ['GET', URL, undefined, '1'],
     ])
+  })
+
+  test('a POST whose server sent no ids and no Location cannot be resumed: not_resumable, and no GET to the POST URL', async () => {
+    for (const first of [
+      () => sseResponse('data: {"text":"a"}\n\n'),
+      () => Promise.reject(new TypeError('Failed to fetch')),
+    ]) {
+      const fetch = scriptedFetch(first)
+      const errors: Errors = []
+      const result = await drain(
+        connect(URL, { ...fastOptions(errors), fetch, method: 'POST', body: 'x' }),
+      )
+      expect(fetch.calls.map((c) => c.method)).toEqual(['POST'])
+      expect(result.error).toMatchObject({ code: 'not_resumable' })
+      expect((result.error as RunstreamError).message).toMatch(/no event ids and no Location/)
+      expect(((result.error as RunstreamError).cause as RunstreamError).code).toBe('network_error')
+      expect(errors.map((e) => [e.error.code, e.info.fatal])).toEqual([['not_resumable', true]])
+    }
   })
 
   test('a body with GET is refused with a TypeError that says how to fix it', () => {
@@ -388,7 +405,7 @@ describe('backoff', () => {
   })
 
   test('every wait stays within [0, ceiling) whatever the random source returns', async () => {
-    const { backoffDelay, resolvePolicy } = await import('../../src/client/reconnect.js')
+    const { backoffDelay, resolvePolicy } = await import('../../src/client/policy.js')
     for (const r of [0, 0.25, 0.999999]) {
       const policy = resolvePolicy({ initialDelayMs: 100, maxDelayMs: 3000, random: () => r })
       for (let attempt = 1; attempt <= 30; attempt++) {
@@ -401,7 +418,7 @@ describe('backoff', () => {
   })
 
   test('with jitter, waits are spread above the floor, so clients dropped together do not return together', async () => {
-    const { backoffDelay, resolvePolicy } = await import('../../src/client/reconnect.js')
+    const { backoffDelay, resolvePolicy } = await import('../../src/client/policy.js')
     const waits = [0, 0.25, 0.5, 0.999999].map((r) =>
       backoffDelay(resolvePolicy({ initialDelayMs: 1000, random: () => r }), 1, 2000, undefined),
     )
@@ -552,7 +569,7 @@ describe('closing', () => {
       fetch: scriptedFetch(sseResponse(body.stream)),
       reconnect: false,
       idleTimeoutMs: 1000,
-      highWaterMark: 1,
+      maxQueuedEvents: 1,
     })
     const events = subscription[Symbol.asyncIterator]()
     body.write(PREAMBLE + chunk(1) + chunk(2) + chunk(3))
@@ -612,11 +629,11 @@ describe('flow control', () => {
       },
     })
     const fetch = scriptedFetch(sseResponse(endless))
-    const subscription = connect(URL, { ...fastOptions(), fetch, highWaterMark: 10 })
+    const subscription = connect(URL, { ...fastOptions(), fetch, maxQueuedEvents: 10 })
     const iterator = subscription[Symbol.asyncIterator]()
     await iterator.next()
-    await new Promise((resolve) => setTimeout(resolve, 50))
-    // Without back-pressure this would be thousands after 50 ms.
+    // Fifty turns of the event loop (not a clock): without back-pressure, thousands of pulls.
+    for (let i = 0; i < 50; i++) await new Promise((resolve) => setImmediate(resolve))
     expect(pulled).toBeLessThan(20)
     const before = pulled
     for (let i = 0; i < 30; i++) await iterator.next()

@@ -83,7 +83,7 @@ describe('parsing the byte stream', () => {
         `id: 1\nevent: note\ndata: ${envelope('1', 'note', 'one')}\n\nid: 2\nevent: note\ndata: half`,
       ),
       sseResponse(
-        `data: ${envelope('2', 'note', 'two')}\n\nid: 3\nevent: complete\ndata: done\n\n`,
+        `id: 2\nevent: note\ndata: ${envelope('2', 'note', 'two')}\n\nid: 3\nevent: complete\ndata: done\n\n`,
       ),
     )
     const result = await drain(connect(URL, { ...fastOptions(), fetch }))
@@ -110,21 +110,21 @@ describe('parsing the byte stream', () => {
     ])
   })
 
-  test('an event larger than maxEventSize is a fatal parse_error', async () => {
+  test('an event larger than maxEventBytes is a fatal parse_error', async () => {
     const big = 'x'.repeat(5000)
     const fetch = scriptedFetch(sseResponse(`id: 1\ndata: "small"\n\nid: 2\ndata: "${big}"\n\n`))
     const errors: Parameters<typeof fastOptions>[0] = []
-    const result = await drain(connect(URL, { ...fastOptions(errors), fetch, maxEventSize: 1000 }))
+    const result = await drain(connect(URL, { ...fastOptions(errors), fetch, maxEventBytes: 1000 }))
     expect(result.events).toEqual([{ id: '1', type: 'message', data: 'small' }])
-    expect(result.error).toMatchObject({ code: 'parse_error', details: { maxEventSize: 1000 } })
+    expect(result.error).toMatchObject({ code: 'parse_error', details: { maxEventBytes: 1000 } })
     expect(errors.map((e) => e.info.fatal)).toEqual([true])
     expect(fetch.calls).toHaveLength(1)
   })
 
-  test('an event that grows past maxEventSize across chunks stops the parser before it is buffered whole', async () => {
+  test('an event that grows past maxEventBytes across chunks stops the parser before it is buffered whole', async () => {
     const chunks = ['id: 1\ndata: "', ...Array.from({ length: 50 }, () => 'y'.repeat(100))]
     const fetch = scriptedFetch(sseResponse(bodyOf(...chunks)))
-    const result = await drain(connect(URL, { ...fastOptions(), fetch, maxEventSize: 1000 }))
+    const result = await drain(connect(URL, { ...fastOptions(), fetch, maxEventBytes: 1000 }))
     expect(result.events).toEqual([])
     expect(result.error).toMatchObject({ code: 'parse_error' })
   })
@@ -133,7 +133,7 @@ describe('parsing the byte stream', () => {
     const seen: unknown[] = []
     const reader = createSseReader(
       {
-        event: (message) => seen.push(message),
+        event: (data, event, id) => seen.push({ id, event, data }),
         retry: (ms) => seen.push({ retry: ms }),
         tooLarge: () => seen.push('too large'),
       },

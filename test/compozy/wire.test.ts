@@ -1,9 +1,7 @@
 /**
- * compozy's wire in both directions, on exact bytes (issue 14's payload
- * framing). These tests need the server's `framing: 'payload'` and the client that keeps raw
- * text as text; until both are merged they fail, so they are skipped here.
- *
- * To enable them once both have landed, set `WIRE_READY` to `true`.
+ * compozy's wire in both directions, on exact bytes (issue 14's payload framing): runstream's
+ * client reads compozy's recorded streams, and runstream's server writes frames compozy's reader
+ * takes unchanged.
  */
 import type { ServerResponse } from 'node:http'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -15,8 +13,7 @@ import { readAsCompozy } from './compozy-reader.js'
 import { GO_SSE_HEADERS, goEvent } from './go-sse.js'
 import { events, RECORDINGS, type Recording, render } from './recordings.js'
 
-const WIRE_READY = false
-const suite = WIRE_READY ? describe : describe.skip
+const suite = describe
 
 const cleanups: (() => unknown)[] = []
 afterEach(async () => {

@@ -115,7 +115,7 @@ describe('the demo server', () => {
       .filter((m) => m.id !== undefined)
       .at(-1)
     expect(last?.event).toBe('error')
-    expect(JSON.parse(last?.data ?? '{}').data.status).toBe('CANCELED')
+    expect(JSON.parse(last?.data ?? '{}').status).toBe('CANCELED')
     expect(await server.finished(id)).toBe('canceled')
   })
 })

@@ -184,11 +184,33 @@ export function parseSse(text: string): EventSourceMessage[] {
   return messages
 }
 
-/** The envelopes of the runstream event frames in SSE text (control events left out). */
+/**
+ * The events of the runstream event frames in SSE text (control events left out), in either
+ * framing: the envelope itself when `data:` holds one, otherwise `{ id, type, data }` from the
+ * frame's `id:`, `event:` and payload (JSON-parsed when it parses, the raw text otherwise).
+ */
 export function envelopesOf(text: string): { id: string; type: string; data: unknown }[] {
   return parseSse(text)
     .filter((message) => !message.event?.startsWith('runstream.'))
-    .map((message) => JSON.parse(message.data))
+    .map((message) => {
+      let data: unknown
+      try {
+        data = JSON.parse(message.data)
+      } catch {
+        data = message.data
+      }
+      const envelope = data as { id?: unknown; type?: unknown; ts?: unknown } | null
+      if (
+        typeof envelope === 'object' &&
+        envelope !== null &&
+        envelope.id === message.id &&
+        envelope.type === message.event &&
+        typeof envelope.ts === 'string'
+      ) {
+        return envelope as { id: string; type: string; data: unknown }
+      }
+      return { id: message.id ?? '', type: message.event ?? 'message', data }
+    })
 }
 
 /** How many SSE frames with `id:` the text holds. */

@@ -2,7 +2,7 @@ import type { EventSourceMessage } from 'eventsource-parser'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { readMessage } from '../../src/client/message.js'
+import { readMessage as readFields } from '../../src/client/message.js'
 import { createSseReader } from '../../src/client/parse.js'
 import {
   createStreamManager,
@@ -35,7 +35,7 @@ function parse(chunks: readonly Uint8Array[]): EventSourceMessage[] {
   const messages: EventSourceMessage[] = []
   const reader = createSseReader(
     {
-      event: (message) => messages.push(message),
+      event: (data, event, id) => messages.push({ data, event, id }),
       retry: () => undefined,
       tooLarge: () => {
         throw new Error('no event here is too large')
@@ -46,6 +46,10 @@ function parse(chunks: readonly Uint8Array[]): EventSourceMessage[] {
   for (const piece of chunks) reader.push(piece)
   return messages
 }
+
+/** The event the client makes of one message. */
+const readMessage = (message: EventSourceMessage) =>
+  readFields(message.data, message.event, message.id, undefined)
 
 /** Emits `payloads` on a fresh manager; returns the stored records and the reported errors. */
 function emitAll(
@@ -62,6 +66,9 @@ function emitAll(
 
 const payload = fc.record({ text: trickyString, parts: fc.array(trickyString, { maxLength: 3 }) })
 
+/** The frame of a record with the whole envelope in data: (framing: 'envelope'). */
+const enveloped = (record: EventRecord) => recordFrame(record, 'envelope')
+
 describe('envelopes through the wire', () => {
   it('come back identical, lone surrogates included, however the bytes are cut', () => {
     fc.assert(
@@ -72,7 +79,7 @@ describe('envelopes through the wire', () => {
         (payloads, fractions, everyByte) => {
           const { records, errors } = emitAll(payloads)
           expect(errors).toEqual([])
-          const bytes = concat([openingFrame(2000), ...records.map(recordFrame)])
+          const bytes = concat([openingFrame(2000), ...records.map(enveloped)])
           const messages = parse(chunk(bytes, fractions, everyByte))
           expect(messages).toHaveLength(payloads.length)
           messages.forEach((message, i) => {
@@ -99,12 +106,35 @@ describe('envelopes through the wire', () => {
       fc.property(payload, trickyString, (data, name) => {
         const stream = `workflow:${name.replace(/[\u0000-\u001f\u007f]/g, '') || 'x'}`
         const { records } = emitAll([data], stream)
-        const text = new TextDecoder().decode(recordFrame(records[0] as EventRecord))
+        const text = new TextDecoder().decode(recordFrame(records[0] as EventRecord, 'envelope'))
         const lines = text.split('\n')
         expect(lines).toHaveLength(5)
         expect(lines.slice(3)).toEqual(['', ''])
         expect(text.slice(0, -2)).not.toMatch(/[\r\0]|\n\n/)
       }),
+      { numRuns: 300 },
+    )
+  })
+
+  it('come back as the payload alone in payload framing, however the bytes are cut', () => {
+    fc.assert(
+      fc.property(
+        fc.array(payload, { minLength: 1, maxLength: 6 }),
+        cuts,
+        (payloads, fractions) => {
+          const { records } = emitAll(payloads)
+          const frames = records.map((record) => recordFrame(record, 'payload'))
+          const messages = parse(chunk(concat([openingFrame(2000), ...frames]), fractions))
+          expect(messages).toHaveLength(payloads.length)
+          messages.forEach((message, i) => {
+            const record = records[i] as EventRecord
+            expect(message.id).toBe(record.envelope.id)
+            expect(message.event).toBe('note')
+            expect(message.data).toBe(JSON.stringify(record.envelope.data))
+            expect(JSON.parse(message.data)).toEqual(payloads[i])
+          })
+        },
+      ),
       { numRuns: 300 },
     )
   })
@@ -116,7 +146,7 @@ describe('envelopes through the wire', () => {
         cuts,
         (payloads, fractions) => {
           const { records } = emitAll(payloads)
-          const ids = parse(chunk(concat(records.map(recordFrame)), fractions)).map((m) =>
+          const ids = parse(chunk(concat(records.map(enveloped)), fractions)).map((m) =>
             Number(m.id),
           )
           expect(ids).toEqual(ids.map((_, i) => i + 1))
@@ -185,7 +215,7 @@ describe('event types', () => {
           expect(errors.map((e) => e.code)).toEqual(['unknown_event'])
           return
         }
-        const messages = parse([recordFrame(events[0] as EventRecord)])
+        const messages = parse([recordFrame(events[0] as EventRecord, 'envelope')])
         expect(messages).toHaveLength(1)
         expect(messages[0]?.id).toBe('1')
         expect(readMessage(messages[0] as EventSourceMessage).type).toBe(type)

@@ -145,7 +145,7 @@ describe('a long backlog', () => {
     runstream = await startRunstream({
       store: memoryStore({ maxEventsPerStream: 2000 }),
       maxQueuedEvents: 100,
-      maxBufferedBytes: 4096,
+      maxQueuedBytes: 4096,
     })
     const producer = runstream.manager.stream('workflow:race')
     for (let n = 1; n <= 2000; n++) producer.emit('llm_chunk', { text: `${n}` })

@@ -87,7 +87,7 @@ export async function runSlowConsumers(plan: SlowConsumerPlan): Promise<SlowCons
   const memoryBaseline = liveMemory() ?? memoryNow()
   const runstream = await startRunstream({
     store: memoryStore({ maxEventsPerStream: 10_000 }),
-    maxBufferedBytes: plan.maxBufferedBytes,
+    maxQueuedBytes: plan.maxBufferedBytes,
     maxQueuedEvents: plan.maxQueuedEvents,
     heartbeatMs: plan.heartbeatMs,
   })

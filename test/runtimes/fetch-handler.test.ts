@@ -299,14 +299,13 @@ function expectNoServerErrors(child: Started): void {
 /** The first bytes of every stream: the default `retry` and the opening comment. */
 const OPENING = 'retry: 2000\n: ok\n\n'
 
-/** The exact frames of `events`, numbered from `firstId`, with `ts` left as `<ts>`. */
+/** The exact frames of `events`, numbered from `firstId`, in payload framing (the default). */
 function frames(events: readonly Emitted[], firstId: number): string {
   return events
-    .map(({ type, data }, i) => {
-      const id = `${firstId + i}`
-      const envelope = JSON.stringify({ id, type, stream: STREAM, ts: '<ts>', data })
-      return `id: ${id}\nevent: ${type}\ndata: ${envelope}\n\n`
-    })
+    .map(
+      ({ type, data }, i) =>
+        `id: ${firstId + i}\nevent: ${type}\ndata: ${JSON.stringify(data)}\n\n`,
+    )
     .join('')
 }
 

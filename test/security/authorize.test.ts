@@ -145,9 +145,11 @@ describe('authorize keeps a client to its stream', () => {
     },
   )
 
-  it('asks authorize about exactly the stream it then serves', async () => {
+  it('asks authorize about exactly the stream it then serves, and never about a dot-segment path', async () => {
     asked.length = 0
-    await rawGet(runstream.url, `${base}/workflows/allowed/%2e%2e/secret/stream`)
+    const dotted = await rawGet(runstream.url, `${base}/workflows/allowed/%2e%2e/secret/stream`)
+    expect(dotted.status).toBe(400)
+    await rawGet(runstream.url, `${base}/workflows/secret/stream`)
     await rawGet(runstream.url, `${base}/agents/allowed/stream`)
     expect(asked).toEqual(['workflow:secret', 'agent:allowed'])
   })

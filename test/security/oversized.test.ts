@@ -46,13 +46,13 @@ describe('on emit', () => {
 })
 
 describe('on parse, from a hostile server', () => {
-  async function fatalErrorFrom(prelude: string, maxEventSize: number): Promise<RunstreamError> {
+  async function fatalErrorFrom(prelude: string, maxEventBytes: number): Promise<RunstreamError> {
     server = await createFaultServer({
       answers: [{ kind: 'stream', prelude, split: 64 * 1024, end: 'hang' }],
     })
     const errors: RunstreamError[] = []
     await expect(
-      collect(connect(server.url, { maxEventSize, onError: (error) => errors.push(error) })),
+      collect(connect(server.url, { maxEventBytes, onError: (error) => errors.push(error) })),
     ).rejects.toMatchObject({ code: 'parse_error' })
     return errors.at(-1) as RunstreamError
   }
@@ -62,9 +62,9 @@ describe('on parse, from a hostile server', () => {
     ['a data line that never ends', `data: ${'x'.repeat(32 * MIB)}`],
     ['a comment line that never ends', `: ${'x'.repeat(32 * MIB)}`],
     ['an event of many small lines', `data: ${'x'.repeat(98)}\n`.repeat(320 * 1024)],
-  ])('stops at maxEventSize on %s, without downloading the rest', async (_, prelude) => {
+  ])('stops at maxEventBytes on %s, without downloading the rest', async (_, prelude) => {
     const error = await fatalErrorFrom(prelude, MIB)
-    expect(error.details).toMatchObject({ maxEventSize: MIB })
+    expect(error.details).toMatchObject({ maxEventBytes: MIB })
     // The client stopped reading: the server could only hand the kernel a few MiB of 32.
     await eventually(() => (server?.requests[0]?.bytesSent ?? 0) > 0, 'the first bytes')
     expect(server?.requests[0]?.bytesSent).toBeLessThan(16 * MIB)

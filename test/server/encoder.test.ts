@@ -16,9 +16,9 @@ describe('formatSse', () => {
   })
 
   it('keeps empty lines of data, leading and trailing ones included', () => {
-    expect(formatSse({ data: '\nx\n' })).toBe('data: \ndata: x\ndata: \n\n')
-    expect(formatSse({ data: '' })).toBe('data: \n\n')
-    expect(formatSse({ data: '\r\n\r\n' })).toBe('data: \ndata: \ndata: \n\n')
+    expect(formatSse({ data: '\nx\n' })).toBe('data:\ndata: x\ndata:\n\n')
+    expect(formatSse({ data: '' })).toBe('data:\n\n')
+    expect(formatSse({ data: '\r\n\r\n' })).toBe('data:\ndata:\ndata:\n\n')
   })
 
   it('keeps a leading space of a data line, since exactly one space follows the colon', () => {
@@ -36,7 +36,7 @@ describe('formatSse', () => {
   })
 
   it('allows an empty id, which resets the client last event id', () => {
-    expect(formatSse({ id: '', data: 'x' })).toBe('id: \ndata: x\n\n')
+    expect(formatSse({ id: '', data: 'x' })).toBe('id:\ndata: x\n\n')
   })
 
   it.each([
@@ -86,13 +86,21 @@ describe('recordFrame', () => {
     terminal: false,
   }
 
-  it('is the id, the event type and the envelope JSON as one data line', () => {
-    expect(new TextDecoder().decode(recordFrame(record))).toBe(
+  it('is the id, the event type and the envelope JSON as one data line, enveloped', () => {
+    expect(new TextDecoder().decode(recordFrame(record, 'envelope'))).toBe(
       `id: 3\nevent: llm_chunk\ndata: ${record.json}\n\n`,
     )
   })
 
-  it('is encoded once per record and shared by every caller', () => {
-    expect(recordFrame(record)).toBe(recordFrame(record))
+  it('is the id, the event type and the payload JSON alone, in payload framing', () => {
+    expect(new TextDecoder().decode(recordFrame(record, 'payload'))).toBe(
+      'id: 3\nevent: llm_chunk\ndata: {"text":"a\\nb"}\n\n',
+    )
+  })
+
+  it('is encoded once per record and framing, and shared by every caller', () => {
+    expect(recordFrame(record, 'payload')).toBe(recordFrame(record, 'payload'))
+    expect(recordFrame(record, 'envelope')).toBe(recordFrame(record, 'envelope'))
+    expect(recordFrame(record, 'envelope')).not.toBe(recordFrame(record, 'payload'))
   })
 })

@@ -111,7 +111,7 @@ describe('createFetchHandler', () => {
   it('refuses bad options with a TypeError that names them', () => {
     const { manager } = testManager()
     expect(() => createFetchHandler(manager, { heartbeatMs: 0 })).toThrow(/heartbeatMs/)
-    expect(() => createFetchHandler(manager, { maxBufferedBytes: -1 })).toThrow(/maxBufferedBytes/)
+    expect(() => createFetchHandler(manager, { maxQueuedBytes: -1 })).toThrow(/maxQueuedBytes/)
     expect(() => createFetchHandler(manager, { basePath: 'api' })).toThrow(/basePath/)
   })
 })

@@ -31,8 +31,9 @@ describe('interop with the eventsource package (WHATWG EventSource)', () => {
     cleanups.push(() => source.close())
     const received: { id: string; type: string; text: string }[] = []
     const record = (event: MessageEvent<string>) => {
-      const envelope = JSON.parse(event.data)
-      received.push({ id: event.lastEventId, type: event.type, text: envelope.data.text ?? '' })
+      // Payload framing: data is the payload alone, as EventSource users expect.
+      const payload = JSON.parse(event.data)
+      received.push({ id: event.lastEventId, type: event.type, text: payload.text ?? '' })
     }
     source.addEventListener('llm_chunk', record)
     source.addEventListener('complete', record)
@@ -97,7 +98,10 @@ describe('interop with curl -N', () => {
     const { events } = await manager.store.read('task:curl')
     expect(output).toBe(
       `retry: 50\n: ok\n\n${events
-        .map((r) => `id: ${r.envelope.id}\nevent: ${r.envelope.type}\ndata: ${r.json}\n\n`)
+        .map(
+          (r) =>
+            `id: ${r.envelope.id}\nevent: ${r.envelope.type}\ndata: ${JSON.stringify(r.envelope.data)}\n\n`,
+        )
         .join('')}`,
     )
   })

@@ -102,11 +102,11 @@ describe('backpressure', () => {
     return socket
   }
 
-  it('disconnects a client that stops reading once maxBufferedBytes wait, and keeps serving the others', async () => {
+  it('disconnects a client that stops reading once maxQueuedBytes wait, and keeps serving the others', async () => {
     const { manager, store, errors } = testManager()
-    const maxBufferedBytes = 64 * 1024
+    const maxQueuedBytes = 64 * 1024
     const handler = createNodeHandler(manager, {
-      maxBufferedBytes,
+      maxQueuedBytes,
       heartbeatMs: 100,
       onError: (e) => errors.push(e),
     })
@@ -127,12 +127,12 @@ describe('backpressure', () => {
       await new Promise((resolve) => setImmediate(resolve))
     }
     await waitFor(() => handler.stats().connections === 1, 10_000, 'the stalled client to be cut')
-    // The bound held: never more than maxBufferedBytes per client, plus one event.
-    expect(peak).toBeLessThanOrEqual(2 * (maxBufferedBytes + 66 * 1024))
+    // The bound held: never more than maxQueuedBytes per client, plus one event.
+    expect(peak).toBeLessThanOrEqual(2 * (maxQueuedBytes + 66 * 1024))
     expect(errors.map((e) => e.code)).toContain('subscriber_overflow')
     expect(errors.find((e) => e.code === 'subscriber_overflow')?.details).toMatchObject({
       stream: 'agent:flood',
-      maxBufferedBytes,
+      maxQueuedBytes,
     })
     // The reading client is still served live.
     producer.emit('llm_chunk', { text: 'still here' })
@@ -144,7 +144,7 @@ describe('backpressure', () => {
     const { manager } = testManager()
     const errors: string[] = []
     const handler = createFetchHandler(manager, {
-      maxBufferedBytes: 1000,
+      maxQueuedBytes: 1000,
       heartbeatMs: 20,
       onError: (e) => errors.push(e.code),
     })
@@ -168,10 +168,10 @@ describe('backpressure', () => {
     expect(handler.stats().connections).toBe(0)
   })
 
-  it('replays more than maxBufferedBytes to a client that reads, without cutting it', async () => {
+  it('replays more than maxQueuedBytes to a client that reads, without cutting it', async () => {
     const { manager, errors } = testManager()
     const handler = createNodeHandler(manager, {
-      maxBufferedBytes: 16 * 1024,
+      maxQueuedBytes: 16 * 1024,
       onError: (e) => errors.push(e),
     })
     const server = await startServer(handler)

@@ -29,11 +29,17 @@ async function serve(options: HandlerOptions = {}, storeOptions = {}) {
   return { manager, store, errors, handler, server, open }
 }
 
-/** The exact frames of the held events of a stream, in order. */
+/**
+ * The frames of the held events of a stream, in order, in payload framing (the default): used to
+ * compare a replay with what is held; the exact bytes themselves are spelled out below.
+ */
 async function framesOf(manager: StreamManager, stream: string, after?: string): Promise<string> {
   const { events } = await manager.store.read(stream, { lastEventId: after })
   return events
-    .map((r) => `id: ${r.envelope.id}\nevent: ${r.envelope.type}\ndata: ${r.json}\n\n`)
+    .map(
+      (r) =>
+        `id: ${r.envelope.id}\nevent: ${r.envelope.type}\ndata: ${JSON.stringify(r.envelope.data)}\n\n`,
+    )
     .join('')
 }
 
@@ -58,7 +64,7 @@ describe('createNodeHandler: streaming', () => {
     expect(await response.until((t) => t.length >= OPENING.length)).toBe(OPENING)
   })
 
-  it('writes each event as id, event and the envelope JSON, byte for byte, then ends at the terminal event', async () => {
+  it('writes each event as id, event and the payload JSON, byte for byte, then ends at the terminal event', async () => {
     const { manager, open } = await serve()
     const response = await open(path('workflows', 'w1'))
     await response.until((t) => t === OPENING)
@@ -66,13 +72,30 @@ describe('createNodeHandler: streaming', () => {
     stream.emit('workflow_start', { workflow_id: 'wf', execution_id: 'w1' })
     stream.emit('llm_chunk', { text: 'line\nbreak "quoted" é' })
     stream.emit('complete', { status: 'SUCCESS' })
+    expect(await response.end()).toBe(
+      OPENING +
+        'id: 1\nevent: workflow_start\ndata: {"workflow_id":"wf","execution_id":"w1"}\n\n' +
+        'id: 2\nevent: llm_chunk\ndata: {"text":"line\\nbreak \\"quoted\\" é"}\n\n' +
+        'id: 3\nevent: complete\ndata: {"status":"SUCCESS"}\n\n',
+    )
+  })
+
+  it("writes the whole envelope in data: with framing: 'envelope', byte for byte", async () => {
+    const { manager, open } = await serve({ framing: 'envelope' })
+    const response = await open(path('workflows', 'w1'))
+    await response.until((t) => t === OPENING)
+    const stream = manager.stream('workflow:w1')
+    stream.emit('llm_chunk', { text: 'a\nb' })
+    stream.emit('complete', { status: 'SUCCESS' })
     const text = await response.end()
-    expect(text).toBe(OPENING + (await framesOf(manager, 'workflow:w1')))
-    expect(envelopesOf(text).map((e) => e.type)).toEqual([
-      'workflow_start',
-      'llm_chunk',
-      'complete',
-    ])
+    const { events } = await manager.store.read('workflow:w1')
+    const [chunk, complete] = events.map((r) => r.envelope)
+    expect(text).toBe(
+      OPENING +
+        `id: 1\nevent: llm_chunk\ndata: {"id":"1","type":"llm_chunk","stream":"workflow:w1","ts":"${chunk?.ts}","data":{"text":"a\\nb"}}\n\n` +
+        `id: 2\nevent: complete\ndata: {"id":"2","type":"complete","stream":"workflow:w1","ts":"${complete?.ts}","data":{"status":"SUCCESS"}}\n\n`,
+    )
+    expect(chunk?.ts).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/)
   })
 
   it('serves a stream that has no event yet and delivers its first when it comes', async () => {

@@ -11,8 +11,9 @@ function dataOf(text: string): string[] {
     .map((message) => message.data)
 }
 
+// The contract reads envelopes back: the transport writes them whole with framing: 'envelope'.
 transportContract('sse', () => {
-  const transport = sseTransport()
+  const transport = sseTransport({ framing: 'envelope' })
   const body = readBody(transport.response().body)
   return {
     transport,
@@ -45,12 +46,29 @@ describe('sseTransport', () => {
     const expected = (text: string) => dataOf(text).length === 2
     const [textA, textB] = await Promise.all([a.until(expected), b.until(expected)])
     expect(textA).toBe(textB)
-    expect(textA.startsWith('retry: 300\n: ok\n\nid: 1\nevent: note\ndata: {"id":"1"')).toBe(true)
+    // Payload framing by default: the envelope's id and type in the SSE fields, its data alone.
+    expect(textA).toBe(
+      'retry: 300\n: ok\n\nid: 1\nevent: note\ndata: {"text":"x","n":1}\n\nid: 1\nevent: done\ndata: {"ok":true}\n\n',
+    )
+  })
+
+  it("writes whole envelopes with framing: 'envelope'", async () => {
+    const transport = sseTransport({ framing: 'envelope' })
+    cleanups.push(() => transport.close())
+    const manager = createStreamManager({ catalog: contractCatalog, transports: [transport] })
+    const body = readBody(transport.response().body)
+    manager.stream('firehose:1').emit('note', { text: 'x', n: 1 })
+    const text = await body.until((t) => dataOf(t).length === 1)
+    const envelope = JSON.parse(dataOf(text)[0] ?? '')
+    expect(envelope).toMatchObject({ id: '1', type: 'note', stream: 'firehose:1' })
+    expect(text).toBe(
+      `retry: 2000\n: ok\n\nid: 1\nevent: note\ndata: ${JSON.stringify(envelope)}\n\n`,
+    )
   })
 
   it('ends a response that falls behind and keeps serving the others', async () => {
     const errors: string[] = []
-    const transport = sseTransport({ maxBufferedBytes: 2000, onError: (e) => errors.push(e.code) })
+    const transport = sseTransport({ maxQueuedBytes: 2000, onError: (e) => errors.push(e.code) })
     cleanups.push(() => transport.close())
     const manager = createStreamManager({ catalog: contractCatalog, transports: [transport] })
     const stalled = transport.response()

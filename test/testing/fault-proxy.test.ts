@@ -44,7 +44,8 @@ describe('createFaultProxy', () => {
     const events = await collect(connect(url, { catalog: executionCatalog }))
     expect(events.map((event) => Number(event.id))).toEqual(range(1, 51))
     expect(events[0]?.data).toEqual({ text: 'é🚀 1\r\n' })
-    expect(proxy.bytesToClients).toBeGreaterThan(50 * 100)
+    // About 57 bytes per event frame in payload framing: all of them went through the proxy.
+    expect(proxy.bytesToClients).toBeGreaterThan(50 * 50)
   })
 
   it('cuts every connection: the client resumes with Last-Event-ID and loses nothing', async () => {

@@ -1,0 +1,99 @@
+/** The resume cursor and the replay check of a subscription: see {@link createCursor}. */
+export interface Cursor {
+  /** The id of the last event taken: what the next attempt sends as `Last-Event-ID`. */
+  readonly lastEventId: string | undefined
+  /** A new connection begins: what it sends first may be a replay. */
+  opened(): void
+  /**
+   * Whether an event is new, and then it moves the cursor; `false` for the replay of an event
+   * already taken.
+   *
+   * @param stream - the stream the event belongs to, when known (envelope framing says it)
+   */
+  take(id: string, stream: string | undefined): boolean
+  /** The ids that follow start lower (a gap, a stream the server started over): accept them. */
+  reset(): void
+}
+
+/**
+ * The cursor, and the check that drops a replayed overlap: after a reconnect a server may send
+ * again events the client has (one that ignores `Last-Event-ID` sends them all). An event whose
+ * id is a decimal not greater than the last one taken OF ITS STREAM is such a replay, until the
+ * connection delivers something new of that stream; from then on its ids are taken as they come.
+ * So:
+ *
+ * - one connection that carries several streams (a firehose) keeps one cursor per stream, and
+ *   interleaved ids of two streams are never taken for a replay;
+ * - a server that starts a stream over (ids from 1 again) on an open connection is followed, not
+ *   silently dropped;
+ * - non-decimal ids (a plain server's) are passed through, and sent back as the cursor.
+ *
+ * @param initial - the `lastEventId` option: the cursor of the first connection
+ */
+export function createCursor(initial: string | undefined): Cursor {
+  let lastEventId = initial
+  // The connection now, counted, and by stream ('' for an unnamed one): the last id taken and
+  // the connection that delivered something new of it. The stream of the last event
+  // is kept in variables, so a run of one stream costs no lookup.
+  let connection = 0
+  const byStream = new Map<string, { last: string | undefined; fresh: number }>()
+  let key: string | undefined
+  let last = initial
+  let fresh = -1
+
+  return {
+    get lastEventId() {
+      return lastEventId
+    },
+    opened() {
+      connection++
+    },
+    take(id, stream) {
+      const name = stream ?? ''
+      if (name !== key) {
+        // The first stream starts from the cursor given as an option; another from none.
+        if (key !== undefined) {
+          byStream.set(key, { last, fresh })
+          const kept = byStream.get(name)
+          last = kept?.last
+          fresh = kept?.fresh ?? -1
+        }
+        key = name
+      }
+      // Only the first events of a connection are compared; after them, taking one costs two
+      // assignments (whether an id is a decimal is asked only when it is compared).
+      if (fresh !== connection) {
+        // Canonical decimals of one length compare as text: one string comparison.
+        if (
+          last !== undefined &&
+          isDecimal(id) &&
+          isDecimal(last) &&
+          (id.length < last.length || (id.length === last.length && id <= last))
+        ) {
+          return false
+        }
+        fresh = connection
+      }
+      // An empty `id:` resets the cursor, as the SSE standard says.
+      lastEventId = last = id || undefined
+      return true
+    },
+    reset() {
+      byStream.clear()
+      // Nothing left to compare with: every id that follows is taken.
+      key = last = undefined
+    },
+  }
+}
+
+// Whether `id` is a canonical decimal id (`0`, `1`, … up to 16 digits), as the server's
+// `parseEventId` accepts, without its regex and number: this runs for every event.
+function isDecimal(id: string | undefined): id is string {
+  const length = id?.length ?? 0
+  if (length === 0 || length > 16 || (length > 1 && id?.charCodeAt(0) === 48)) return false
+  for (let i = 0; i < length; i++) {
+    const c = (id as string).charCodeAt(i)
+    if (c < 48 || c > 57) return false
+  }
+  return true
+}

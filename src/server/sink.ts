@@ -1,0 +1,20 @@
+/**
+ * Where a connection's bytes go: a Web `ReadableStream` body or a Node response. The sink owns
+ * write coalescing and tells how much is waiting; the connection decides everything else.
+ */
+export interface ConnectionSink {
+  // Its methods must not use `this`: the feed hands them on detached.
+  /** Queues bytes for the client. Frames are whole: a sink never splits or reorders them. */
+  write(chunk: Uint8Array): void
+  /**
+   * Bytes accepted but not yet taken by the network. A method, not a getter: an object literal
+   * with a getter of its own is kept in V8's slow dictionary mode, a cost paid per connection.
+   */
+  bufferedBytes(): number
+  /** Resolves the next time the network takes bytes, or when the sink is done. */
+  waitForRoom(): Promise<void>
+  /** Ends the response once what is queued, then `last` when given, is sent. */
+  end(last?: Uint8Array): void
+  /** Drops everything and cuts the connection at once. */
+  destroy(): void
+}
