@@ -24,7 +24,7 @@ export interface Cursor {
 }
 
 const ID_PATTERN = /^(0|[1-9][0-9]{0,15})$/
-const EPOCH_PATTERN = /^[0-9A-Za-z]{1,32}$/
+const EPOCH_PATTERN = /^[A-Za-z][0-9A-Za-z]{0,31}$/
 
 /**
  * Parses an event id. Returns the number, or `undefined` when the text is not a canonical decimal
@@ -53,7 +53,11 @@ export function parseCursor(text: string): Cursor | undefined {
   return id === undefined ? undefined : { epoch, id }
 }
 
-/** Whether `text` is an epoch: 1 to 32 characters among `0-9 A-Z a-z`. */
+/**
+ * Whether `text` is an epoch: a letter, then up to 31 letters or digits. It starts with a letter
+ * so that no qualified cursor reads as a decimal number (`"1.5"` is refused, not taken for epoch
+ * `1`).
+ */
 export function isEpoch(text: string): boolean {
   return EPOCH_PATTERN.test(text)
 }
@@ -76,8 +80,9 @@ export function compareEventIds(a: string, b: string): number {
 }
 
 /**
- * A fresh epoch: 10 random characters among `0-9 a-z` (about 51 bits), so that two incarnations
- * of a stream, in this process or in the next one after a restart, practically never share one.
+ * A fresh epoch: a random letter and 9 random characters among `0-9 a-z` (about 51 bits), so that
+ * two incarnations of a stream, in this process or in the next one after a restart, practically
+ * never share one.
  */
 export function newEpoch(): string {
   const words = new Uint32Array(2)
@@ -89,10 +94,12 @@ export function newEpoch(): string {
     words[0] = Math.random() * 0x1_0000_0000
     words[1] = Math.random() * 0x1_0000_0000
   }
-  // Five base-36 digits from each word (36^5 < 2^32): 10 characters in all.
-  return base36(words[0] as number) + base36(words[1] as number)
+  // A letter and four base-36 digits from the first word (26 × 36^4 < 2^32), five from the second.
+  const first = words[0] as number
+  const letter = String.fromCharCode(97 + (first % 26))
+  return letter + digits(Math.floor(first / 26), 4) + digits(words[1] as number, 5)
 }
 
-function base36(word: number): string {
-  return (word % 60_466_176).toString(36).padStart(5, '0')
+function digits(word: number, count: number): string {
+  return (word % 36 ** count).toString(36).padStart(count, '0')
 }

@@ -23,8 +23,9 @@ export function streamKeys(prefix: string, stream: string): StreamKeys {
   }
 }
 
-// A new incarnation's epoch: the server's clock in microseconds, in base 36 (10 characters), so
-// that no two incarnations of a stream on one Redis share it, even across a restart.
+// A new incarnation's epoch: the server's clock in microseconds, in base 36 (10 characters,
+// starting with a letter), so that no two incarnations of a stream on one Redis share it, even
+// across a restart.
 const NEW_EPOCH = `
 local t = redis.call('TIME')
 local n = tonumber(t[1]) * 1000000 + tonumber(t[2])
@@ -35,6 +36,8 @@ repeat
   ep = string.sub(digits, d + 1, d + 1) .. ep
   n = (n - d) / 36
 until n == 0
+-- An epoch starts with a letter (always so from 2002 to 2085; a clock set elsewhere gets one).
+if string.byte(ep, 1) < 97 then ep = 'z' .. ep end
 redis.call('HSET', KEYS[2], 'ep', ep)
 `
 

@@ -3,7 +3,7 @@ import { isRunstreamError, RunstreamError } from '../core/errors.js'
 import type { StreamManager } from '../core/manager.js'
 import type { RecordSubscription } from '../core/subscription.js'
 import { createFeed, type Feed } from './feed.js'
-import { gapFrame, openingFrame, recordFrame, recordText } from './frames.js'
+import { epochFrame, gapFrame, openingFrame, recordFrame, recordText } from './frames.js'
 import type { StreamPlan } from './prepare.js'
 import type { ResolvedSseOptions } from './settings.js'
 import type { ConnectionSink } from './sink.js'
@@ -32,6 +32,8 @@ export function openConnection(
   const { stream, filter } = plan
   const sse = plan.format === 'sse'
   let subscription: RecordSubscription | undefined
+  // The epoch this client was last told: a record of another one is preceded by an epoch frame.
+  let announced: string | undefined
 
   const feed = createFeed(sink, {
     heartbeat: options.heartbeat,
@@ -113,6 +115,10 @@ export function openConnection(
     let frame: Uint8Array
     try {
       frame = recordFrame(record, options.framing)
+      if (record.epoch !== announced && record.epoch !== undefined) {
+        feed.send(epochFrame(record))
+        announced = record.epoch
+      }
     } catch (error) {
       // A record another producer stored with a type or id that cannot be framed (a line break
       // would inject frames) is skipped: ending the stream would end it again at every resume.

@@ -16,6 +16,7 @@ describe('cursors', () => {
     expect(parseCursor('1042')).toEqual({ epoch: undefined, id: 1042 })
     expect(parseCursor('lz3kq9a1x0.1042')).toEqual({ epoch: 'lz3kq9a1x0', id: 1042 })
     expect(parseCursor('A.0')).toEqual({ epoch: 'A', id: 0 })
+    expect(parseCursor('k3.7')).toEqual({ epoch: 'k3', id: 7 })
     expect(formatCursor('lz3kq9a1x0', '7')).toBe('lz3kq9a1x0.7')
     expect(formatCursor(undefined, '7')).toBe('7')
   })
@@ -37,16 +38,19 @@ describe('cursors', () => {
       'a_b.5',
       '01',
       '1e3',
+      // An epoch starts with a letter, so that no cursor reads as a decimal number.
+      '1.5',
+      '3.1042',
     ]) {
       expect(parseCursor(bad), bad).toBeUndefined()
     }
   })
 
-  it('makes epochs of 10 base-36 characters that do not repeat', () => {
+  it('makes epochs of a letter and 9 base-36 characters that do not repeat', () => {
     const seen = new Set<string>()
     for (let i = 0; i < 10_000; i++) {
       const epoch = newEpoch()
-      expect(epoch).toMatch(/^[0-9a-z]{10}$/)
+      expect(epoch).toMatch(/^[a-z][0-9a-z]{9}$/)
       seen.add(epoch)
     }
     expect(seen.size).toBe(10_000)
@@ -89,7 +93,7 @@ describe('memoryStore: epochs', () => {
     const { clock, store, emit } = setup()
     emit('s', 1, 3)
     const before = store.read('s')
-    expect(before.epoch).toMatch(/^[0-9a-z]{10}$/)
+    expect(before.epoch).toMatch(/^[a-z][0-9a-z]{9}$/)
     expect(before.events.every((record) => record.epoch === before.epoch)).toBe(true)
     clock.now = 2000
     emit('s', 4, 4)
@@ -155,7 +159,7 @@ describe.each(forgetters)('a stream forgotten by %s', (_, forget) => {
       7,
       8,
     ])
-    expect(sub.lastEventId).toMatch(/^[0-9a-z]{10}\.4$/)
+    expect(sub.lastEventId).toMatch(/^[a-z][0-9a-z]{9}\.4$/)
   })
 
   it('ends a live follower without onGap with cursor_expired, after the events before it', async () => {
@@ -236,7 +240,7 @@ describe('a follower of a restarted stream', () => {
     const sub = manager.subscribe({ stream: 's', lastEventId: '15', onGap: f.onGap })
     f.push((await sub.next()).value?.data)
     // Qualified once the store said which incarnation the plain id belongs to.
-    expect(sub.lastEventId).toMatch(/^[0-9a-z]{10}\.16$/)
+    expect(sub.lastEventId).toMatch(/^[a-z][0-9a-z]{9}\.16$/)
     sub.close()
     expect(f.seen).toEqual([116])
   })
