@@ -141,7 +141,8 @@ describe.skipIf(chromiumPath === undefined)('the React hooks in Chromium', () =>
     const seen = requests.get(streamPath('drop')) ?? []
     expect(seen.slice(0, 2)).toEqual([undefined, undefined])
     expect(seen.length).toBeGreaterThanOrEqual(4)
-    expect(seen.slice(2).every((id) => Number(id) > 0)).toBe(true)
+    // Each resume sent a cursor qualified with the stream's epoch (`<epoch>.<id>`).
+    expect(seen.slice(2).every((id) => /^[a-z][0-9a-z]{9}\.[1-9]\d*$/.test(id ?? ''))).toBe(true)
 
     await page.evaluate(() => (window as unknown as { runstream: PageApi }).runstream.unmount())
     await until(page, (r) => r.open === 0)

@@ -313,7 +313,7 @@ export function storeContract(create: StoreFactory): ContractCheck[] {
         const seen: number[] = []
         for (let i = 0; i < 3; i++) {
           const next = await within(live.next(), WAIT_MS, 'events of the first incarnation')
-          seen.push((next.value?.data as { n: number }).n)
+          seen.push((next.value?.data as { n: number } | undefined)?.n ?? 0)
         }
         const cursor = live.lastEventId as string
         await c.forget(stream)
