@@ -179,10 +179,12 @@ describe.skipIf(chromiumPath === undefined)('the React hooks in Chromium', () =>
     for (let i = 1; i <= 25; i++) stream.emit('llm_chunk', { text: String(i) })
     stream.emit('complete', { status: 'SUCCESS' })
     await until(page, (r) => r.streamState === 'closed')
+    // lastEventId is the cursor: the last id, qualified with the stream's epoch.
+    const { epoch } = await manager.store.read('workflow:bounded')
     expect(await read(page)).toMatchObject({
       ids: ['22', '23', '24', '25', '26'],
       last: '26',
-      lastEventId: '26',
+      lastEventId: `${epoch}.26`,
     })
     await page.close()
   })
