@@ -196,19 +196,8 @@ export function countEvents(text: string): number {
   return parseSse(text).filter((message) => message.id !== undefined).length
 }
 
-/** Waits until `condition` holds, polling every 5 ms; rejects after `timeoutMs`. */
-export async function waitFor(
-  condition: () => boolean,
-  timeoutMs = 5000,
-  what = 'condition',
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!condition()) {
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 5))
-  }
-}
+/** Waits until a condition holds (see `wait.ts`); here too for the tests that import it from here. */
+export { waitFor } from './wait.js'
 
 /** A TCP port that was free a moment ago on 127.0.0.1, for a server that must listen on a known port. */
 export async function freePort(): Promise<number> {
