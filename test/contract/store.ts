@@ -20,6 +20,15 @@ export type StoreFactory = (options: {
   maxEventsPerStream: number
 }) => Promise<StoreHarness> | StoreHarness
 
+/** Polls `check` until it holds; fails after 10 s saying `what`. Never a fixed sleep. */
+async function eventually(check: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out after 10000 ms waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 5))
+  }
+}
+
 let unique = 0
 /** A stream name no other test (or earlier run against a shared Redis) has used. */
 export function freshStream(prefix = 'contract'): string {
@@ -30,11 +39,13 @@ export function freshStream(prefix = 'contract'): string {
 async function collect(
   iterable: AsyncIterable<EventRecord>,
   count: number,
+  onRecord?: (received: number) => void,
 ): Promise<EventRecord[]> {
   const out: EventRecord[] = []
   if (count === 0) return out
   for await (const record of iterable) {
     out.push(record)
+    onRecord?.(out.length)
     if (out.length >= count) break
   }
   return out
@@ -134,7 +145,6 @@ export function storeContract(name: string, create: StoreFactory): void {
       const got = collect(sub, 161)
       // Emits while the subscriber is still replaying.
       for (let n = 101; n <= 200; n++) handle.emit('note', { text: 'x', n })
-      await new Promise((resolve) => setTimeout(resolve, 20))
       handle.emit('done', { ok: true })
       const records = await got
       expect(records.map((r) => Number(r.envelope.id))).toEqual(
@@ -157,9 +167,16 @@ export function storeContract(name: string, create: StoreFactory): void {
     it('delivers live events to many subscribers of one stream', async () => {
       const { manager } = await setup()
       const stream = freshStream()
-      const subs = Array.from({ length: 20 }, () => collect(manager.subscribe({ stream }), 11))
-      await new Promise((resolve) => setTimeout(resolve, 50))
-      for (let n = 1; n <= 10; n++) manager.stream(stream).emit('note', { text: 'x', n })
+      const received = Array.from({ length: 20 }, () => 0)
+      const subs = received.map((_, i) =>
+        collect(manager.subscribe({ stream }), 11, (count) => {
+          received[i] = count
+        }),
+      )
+      // Every subscriber has the first event before the others are emitted: they come live.
+      manager.stream(stream).emit('note', { text: 'x', n: 1 })
+      await eventually(() => received.every((count) => count === 1), 'the first event everywhere')
+      for (let n = 2; n <= 10; n++) manager.stream(stream).emit('note', { text: 'x', n })
       manager.stream(stream).emit('done', { ok: true })
       for (const records of await Promise.all(subs)) {
         expect(records.map((r) => r.envelope.id)).toEqual(
@@ -210,11 +227,13 @@ export function storeContract(name: string, create: StoreFactory): void {
       const { manager } = await setup()
       const stream = freshStream()
       const sub = manager.subscribe({ stream })
+      // Live first: it has had an event, and waits for the next one.
+      manager.stream(stream).emit('note', { text: 'x', n: 1 })
+      expect((await sub.next()).value?.envelope.id).toBe('1')
       const pending = sub.next()
-      await new Promise((resolve) => setTimeout(resolve, 20))
       sub.close()
       expect(await pending).toEqual({ value: undefined, done: true })
-      manager.stream(stream).emit('note', { text: 'x', n: 1 })
+      manager.stream(stream).emit('note', { text: 'x', n: 2 })
       await manager.flush()
       expect(await sub.next()).toEqual({ value: undefined, done: true })
     })
