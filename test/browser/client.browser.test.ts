@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { createStreamManager, executionCatalog } from '../../src/index.js'
 import { createNodeHandler } from '../../src/node.js'
 import { chromiumPath, launchChromium, requireChromium } from '../helpers/browser.js'
+import { pause } from '../helpers/wait.js'
 
 // A real Chromium loads a page that imports the BUILT client (dist/client.js and its chunks, with
 // eventsource-parser mapped from node_modules), watches a stream of the real Node
@@ -148,7 +149,8 @@ describe.skipIf(chromiumPath === undefined)('the built client in Chromium', () =
       page.evaluate(() => (window as unknown as { __events: unknown[] }).__events.length)
     for (let i = 1; i <= EVENTS; i++) {
       stream.emit('llm_chunk', { text: `t${i} ü🌍` })
-      if (i % 10 === 0) await new Promise((resolve) => setTimeout(resolve, 20))
+      // A steady producer, so that the drop lands mid-stream.
+      if (i % 10 === 0) await pause(20)
       if (i === EVENTS / 2) {
         // Cut the connection once the page has some events, then emit while it is away.
         await expect.poll(seen, { timeout: 10_000 }).toBeGreaterThan(5)
