@@ -46,7 +46,7 @@ export interface BodyReader {
   readonly text: string
   /** Whether the body ended (cleanly or not). */
   readonly ended: boolean
-  /** Resolves with the text once `predicate(text)` holds; rejects after `timeoutMs`. */
+  /** Resolves with the text once `predicate(text)` holds; rejects after `timeoutMs` (10 s). */
   until(predicate: (text: string) => boolean, timeoutMs?: number): Promise<string>
   /** Resolves with the whole text when the body ends. */
   end(timeoutMs?: number): Promise<string>
@@ -130,7 +130,7 @@ function createCollector() {
     get ended() {
       return ended
     },
-    until(predicate, timeoutMs = 5000) {
+    until(predicate, timeoutMs = 10_000) {
       return new Promise((resolve, reject) => {
         const check = () => {
           if (predicate(text)) {
@@ -153,7 +153,7 @@ function createCollector() {
         check()
       })
     },
-    end(timeoutMs = 5000) {
+    end(timeoutMs = 10_000) {
       return reader
         .until(() => ended, timeoutMs)
         .catch((error: unknown) => {
