@@ -3,6 +3,7 @@
 
 // Taken before any test can install fake timers, so that waiting still works under them.
 const realSetTimeout = globalThis.setTimeout
+const realNow = Date.now
 
 /** How {@link waitFor} waits. */
 export interface WaitOptions {
@@ -31,9 +32,9 @@ export async function waitFor(
       : options
   const timeoutMs = settings.timeoutMs ?? 10_000
   const intervalMs = settings.intervalMs ?? 5
-  const deadline = Date.now() + timeoutMs
+  const deadline = realNow() + timeoutMs
   while (!(await condition())) {
-    if (Date.now() > deadline) {
+    if (realNow() > deadline) {
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${settings.what ?? 'condition'}`)
     }
     await pause(intervalMs)
