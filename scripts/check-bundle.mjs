@@ -12,7 +12,8 @@ import { build } from 'esbuild'
 
 export const WEB_ENTRIES = ['dist/index.js', 'dist/server.js', 'dist/client.js']
 export const CLIENT_ENTRY = 'dist/client.js'
-export const CLIENT_BUDGET_BYTES = 6144
+// 6 KiB, plus the 32 bytes of dropping the leading BOM by hand (Node 24's decoder loses U+FEFF).
+export const CLIENT_BUDGET_BYTES = 6176
 
 const builtins = new Set(builtinModules)
 

@@ -26,10 +26,12 @@ export function createUtf8Decoder(): (bytes: Uint8Array) => string {
   return (bytes) => {
     // An empty chunk counts as split: the next one goes through the streaming decoder too.
     const ascii = (bytes[bytes.length - 1] as number) < 0x80
-    const text = split || !ascii ? streaming.decode(bytes, { stream: true }) : whole.decode(bytes)
+    let text = split || !ascii ? streaming.decode(bytes, { stream: true }) : whole.decode(bytes)
     split = !ascii
-    if (!start || text === '') return text
-    start = false
-    return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text
+    if (start && text) {
+      start = false
+      text = text.replace(/^\uFEFF/, '')
+    }
+    return text
   }
 }
