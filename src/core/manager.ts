@@ -318,13 +318,16 @@ export function createStreamManager<C extends AnyCatalog>(
     if (!isPromise(appended) && state.chain === undefined) {
       deliver(appended)
     } else {
-      // Appends were issued in order; deliveries (and failure reports) wait for the ones before
-      // them, even when this append fails at once while an earlier one is still settling (an
-      // append whose reply was lost is looked up before it settles).
+      // Appends were issued in order; deliveries wait for the ones before them, even when an
+      // earlier append is still settling (one whose reply was lost is looked up first). A failure
+      // is reported at once: it delivers nothing.
       const previous = state.chain ?? Promise.resolve()
       const settled = Promise.resolve(appended).then(
         (record) => () => deliver(record),
-        (error: unknown) => () => reportStoreFailure(error, state, name, type),
+        (error: unknown) => {
+          reportStoreFailure(error, state, name, type)
+          return noop
+        },
       )
       const current = Promise.all([previous, settled]).then(([, act]) => act())
       state.chain = current
@@ -473,6 +476,8 @@ function checkSubscribeOptions(given: SubscribeOptions): SubscribeOptions {
   }
   return options
 }
+
+function noop(): void {}
 
 function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
   return typeof (value as { then?: unknown } | undefined)?.then === 'function'
