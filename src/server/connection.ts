@@ -1,5 +1,6 @@
 import type { EventRecord } from '../core/envelope.js'
 import { isRunstreamError, RunstreamError } from '../core/errors.js'
+import { isEpoch } from '../core/event-id.js'
 import type { StreamManager } from '../core/manager.js'
 import type { RecordSubscription } from '../core/subscription.js'
 import { createFeed, type Feed } from './feed.js'
@@ -115,7 +116,9 @@ export function openConnection(
     let frame: Uint8Array
     try {
       frame = recordFrame(record, options.framing)
-      if (record.epoch !== announced && record.epoch !== undefined) {
+      // (An epoch that is not one, written by a foreign producer to a shared store, is never
+      // framed: it could carry a line break.)
+      if (record.epoch !== announced && record.epoch !== undefined && isEpoch(record.epoch)) {
         feed.send(epochFrame(record))
         announced = record.epoch
       }
