@@ -83,6 +83,32 @@ describe('the client and a stream its server started over', () => {
     expect(client.subscription.lastEventId).toMatch(/^[a-z][0-9a-z]{9}\.4$/)
   })
 
+  test('reports the gap after the events queued before it, for a consumer that starts late', async () => {
+    const { store, manager, url, emit } = await serve()
+    emit(1, 5)
+    const log: string[] = []
+    const subscription = connect(url, {
+      onError: (error) => log.push(`error:${error.code}:${error.details?.reason ?? ''}`),
+    })
+    cleanups.push(() => subscription.close())
+    await waitFor(() => /\.5$/.test(subscription.lastEventId ?? ''), 5000, 'the first 5 read')
+    store.clear('workflow:w')
+    emit(101, 102)
+    manager.stream('workflow:w').emit('complete', { status: 'SUCCESS' })
+    // Everything is read (and queued) before the loop starts: the gap must still come in place.
+    await waitFor(() => /\.3$/.test(subscription.lastEventId ?? ''), 5000, 'the new run read')
+    for await (const event of subscription) {
+      log.push(event.type === 'llm_chunk' ? (event.data as { text: string }).text : event.type)
+    }
+    expect(log).toEqual([
+      ...range(1, 5),
+      'error:cursor_expired:restarted',
+      '101',
+      '102',
+      'complete',
+    ])
+  })
+
   test('resumes through a drop during which the stream started over, told, losing nothing', async () => {
     const { store, manager, server, url, emit, requests } = await serve()
     const proxy = await createFaultProxy({ target: server.url })
