@@ -16,7 +16,7 @@
  */
 
 /** A cursor, parsed: its event id as a number, and its epoch when it is qualified. */
-export interface Cursor {
+export interface ParsedCursor {
   /** The incarnation the id belongs to; `undefined` for a plain id. */
   readonly epoch: string | undefined
   /** The event id: 0 means "before the first event". */
@@ -41,7 +41,7 @@ export function parseEventId(text: string): number | undefined {
  * Parses a cursor: a plain event id (`"1042"`) or one qualified by its epoch (`"lz3kq9a1.1042"`).
  * Returns `undefined` when the text is neither, so that callers refuse it as `invalid_cursor`.
  */
-export function parseCursor(text: string): Cursor | undefined {
+export function parseCursor(text: string): ParsedCursor | undefined {
   const dot = text.lastIndexOf('.')
   if (dot === -1) {
     const id = parseEventId(text)
