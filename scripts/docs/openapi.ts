@@ -175,7 +175,7 @@ function parameters(): Record<string, JsonSchema> {
       in: 'query',
       required: false,
       description:
-        'Resume after this cursor, for clients that cannot set the `Last-Event-ID` header: an event id, qualified with its epoch (`<epoch>.<id>`, as the epoch frame and runstream\'s client give it) or plain (that id in the current incarnation). The header wins when both are sent. `0` means from the start.',
+        "Resume after this cursor, for clients that cannot set the `Last-Event-ID` header: an event id, qualified with its epoch (`<epoch>.<id>`, as the epoch frame and runstream's client give it) or plain (that id in the current incarnation). The header wins when both are sent. `0` means from the start.",
       schema: { type: 'string', pattern: CURSOR_PATTERN },
       example: 'lz3kq9a1x0.42',
     },
@@ -184,7 +184,7 @@ function parameters(): Record<string, JsonSchema> {
       in: 'header',
       required: false,
       description:
-        'Resume after this cursor (EventSource sends the last id it saw on reconnect): an event id, qualified with its epoch (`<epoch>.<id>`) or plain. A cursor of another epoch than the stream\'s gets `runstream.gap` (`restarted`) and the current incarnation from its start. `0` means from the start.',
+        "Resume after this cursor (EventSource sends the last id it saw on reconnect): an event id, qualified with its epoch (`<epoch>.<id>`) or plain. A cursor of another epoch than the stream's gets `runstream.gap` (`restarted`) and the current incarnation from its start. `0` means from the start.",
       schema: { type: 'string', pattern: CURSOR_PATTERN },
     },
     Format: {
