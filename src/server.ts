@@ -14,6 +14,7 @@ export type {
   HandlerOptions,
   SseFraming,
   SseOptions,
+  SseProtocol,
   SseTransportOptions,
 } from './server/options.js'
 export type { HandlerStats } from './server/registry.js'

@@ -32,6 +32,15 @@ export const SSE_HEADERS: Readonly<Record<string, string>> = {
   'x-accel-buffering': 'no',
 }
 
+/**
+ * The response headers of a stream for the AI SDK: its protocol header, which the AI SDK's
+ * `createUIMessageStreamResponse` sends (its clients do not check it, proxies and tools may).
+ */
+export const AI_SDK_HEADERS: Readonly<Record<string, string>> = {
+  ...SSE_HEADERS,
+  'x-vercel-ai-ui-message-stream': 'v1',
+}
+
 /** The response headers of a text-mode stream. */
 export const TEXT_HEADERS: Readonly<Record<string, string>> = {
   'content-type': 'text/plain; charset=utf-8',
@@ -131,7 +140,12 @@ export async function prepareStream(
   // The spec's "stop reconnecting": nothing will ever follow this cursor.
   if (finishedAtCursor) return { kind: 'empty', headers: { ...cors } }
 
-  const base = query.format === 'text' ? TEXT_HEADERS : SSE_HEADERS
+  const base =
+    query.format === 'text'
+      ? TEXT_HEADERS
+      : options.protocol === 'ai-sdk'
+        ? AI_SDK_HEADERS
+        : SSE_HEADERS
   return {
     kind: 'stream',
     plan: { stream, lastEventId: after, format: query.format, filter: query.filter },
