@@ -4,7 +4,18 @@
  */
 import ts from 'typescript'
 
-const entries = ['index', 'server', 'client', 'fold', 'react', 'node', 'redis', 'testing'].map(
+const entries = [
+  'index',
+  'server',
+  'client',
+  'fold',
+  'react',
+  'node',
+  'redis',
+  'testing',
+  'ag-ui',
+  'ai-sdk',
+].map(
   (name) => `src/${name}.ts`,
 )
 const program = ts.createProgram(entries, {
