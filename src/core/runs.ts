@@ -84,6 +84,11 @@ export const MAX_RUN_ID_LENGTH = 128
 // What a route's path can carry: no slash, dot segment, percent, whitespace or control character.
 const RUN_ID = /^[A-Za-z0-9_:@~+=-][A-Za-z0-9_.:@~+=-]*$/
 
+/** Whether `kind` is a valid run kind: letters, digits, `_` and `-`, starting with a letter. */
+export function isRunKind(kind: unknown): kind is string {
+  return typeof kind === 'string' && KIND.test(kind)
+}
+
 /** Whether `id` is a valid run id (the same set as the routes' ids). */
 export function isRunId(id: unknown): id is string {
   return (
@@ -114,7 +119,7 @@ export function createRuns<H extends RunHandle>(options: RunsOptions<H>): Runs<H
       // Misuse throws here, synchronously; what the store says rejects.
       const id = checkStart(kind, startOptions)
       const methods = supported('startRun')
-      return claim(methods, kind, id ?? freshId())
+      return claim(methods, kind, id ?? freshRunId())
     },
     cancel(name, reason) {
       checkName('cancelRun', name)
@@ -356,7 +361,7 @@ function checkReason(reason: unknown): string {
 }
 
 /** A fresh run id: 16 random bytes in base64url, 22 characters. */
-function freshId(): string {
+export function freshRunId(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(16))
   let binary = ''
   for (const byte of bytes) binary += String.fromCharCode(byte)
