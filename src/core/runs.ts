@@ -111,6 +111,8 @@ export function createRuns<H extends RunHandle>(options: RunsOptions<H>): Runs<H
   const { store, catalog, graceMs, report } = options
   const live = new Map<string, AbortController>()
   const graces = new Map<string, ReturnType<typeof setTimeout>>()
+  // The streams whose cancellation event is being emitted here, while emit() runs.
+  const ending = new Set<string>()
   let listening: Promise<Unlisten> | undefined
   let closed = false
 
@@ -147,16 +149,18 @@ export function createRuns<H extends RunHandle>(options: RunsOptions<H>): Runs<H
     terminal(name, appended) {
       const controller = live.get(name)
       if (controller !== undefined) live.delete(name)
-      if (controller === undefined && !graces.has(name)) return
+      // Ours: a run started here, or one whose cancellation event this process emits.
+      const claimed = controller !== undefined || ending.delete(name)
+      if (!claimed && !graces.has(name)) return
       // A grace timer of this run stays until the terminal event is stored: if it is not, the
       // timer still ends the stream.
       void Promise.resolve(appended).then(
         () => {
           clearGrace(name)
-          if (controller !== undefined) endClaim(name)
+          if (claimed) endClaim(name)
         },
         () => {
-          if (controller !== undefined) endClaim(name)
+          if (claimed) endClaim(name)
         },
       )
     },
@@ -269,9 +273,17 @@ export function createRuns<H extends RunHandle>(options: RunsOptions<H>): Runs<H
   /** Ends a cancelled run's stream with the catalog's cancellation event, unless it has ended. */
   async function endIfOpen(name: string, reason: string): Promise<void> {
     const handle = options.handle(name)
-    if (closed || handle.finished) return
+    if (closed) return
+    if (handle.finished) {
+      live.delete(name)
+      return
+    }
     try {
-      if ((await store.read(name, { limit: 0 })).finished) return
+      if ((await store.read(name, { limit: 0 })).finished) {
+        // Ended by its producer, or by another process: this process follows it no more.
+        live.delete(name)
+        return
+      }
     } catch (error) {
       report(storeError(`end canceled run "${name}"`, error, name))
       return
@@ -290,7 +302,10 @@ export function createRuns<H extends RunHandle>(options: RunsOptions<H>): Runs<H
       )
       return
     }
+    // Its claim goes once the event is stored (see terminal()).
+    if (ending.size < MAX_LIVE_RUNS) ending.add(name)
     handle.emit(made.type, made.data)
+    ending.delete(name)
   }
 
   function endClaim(name: string): void {
