@@ -84,6 +84,11 @@ export const MAX_RUN_ID_LENGTH = 128
 // What a route's path can carry: no slash, dot segment, percent, whitespace or control character.
 const RUN_ID = /^[A-Za-z0-9_:@~+=-][A-Za-z0-9_.:@~+=-]*$/
 
+/** Whether `kind` is a valid run kind: letters, digits, `_` and `-`, starting with a letter. */
+export function isRunKind(kind: unknown): kind is string {
+  return typeof kind === 'string' && KIND.test(kind)
+}
+
 /** Whether `id` is a valid run id (the same set as the routes' ids). */
 export function isRunId(id: unknown): id is string {
   return (
@@ -106,6 +111,8 @@ export function createRuns<H extends RunHandle>(options: RunsOptions<H>): Runs<H
   const { store, catalog, graceMs, report } = options
   const live = new Map<string, AbortController>()
   const graces = new Map<string, ReturnType<typeof setTimeout>>()
+  // The streams whose cancellation event is being emitted here, while emit() runs.
+  const ending = new Set<string>()
   let listening: Promise<Unlisten> | undefined
   let closed = false
 
@@ -114,7 +121,7 @@ export function createRuns<H extends RunHandle>(options: RunsOptions<H>): Runs<H
       // Misuse throws here, synchronously; what the store says rejects.
       const id = checkStart(kind, startOptions)
       const methods = supported('startRun')
-      return claim(methods, kind, id ?? freshId())
+      return claim(methods, kind, id ?? freshRunId())
     },
     cancel(name, reason) {
       checkName('cancelRun', name)
@@ -142,16 +149,18 @@ export function createRuns<H extends RunHandle>(options: RunsOptions<H>): Runs<H
     terminal(name, appended) {
       const controller = live.get(name)
       if (controller !== undefined) live.delete(name)
-      if (controller === undefined && !graces.has(name)) return
+      // Ours: a run started here, or one whose cancellation event this process emits.
+      const claimed = controller !== undefined || ending.delete(name)
+      if (!claimed && !graces.has(name)) return
       // A grace timer of this run stays until the terminal event is stored: if it is not, the
       // timer still ends the stream.
       void Promise.resolve(appended).then(
         () => {
           clearGrace(name)
-          if (controller !== undefined) endClaim(name)
+          if (claimed) endClaim(name)
         },
         () => {
-          if (controller !== undefined) endClaim(name)
+          if (claimed) endClaim(name)
         },
       )
     },
@@ -264,9 +273,17 @@ export function createRuns<H extends RunHandle>(options: RunsOptions<H>): Runs<H
   /** Ends a cancelled run's stream with the catalog's cancellation event, unless it has ended. */
   async function endIfOpen(name: string, reason: string): Promise<void> {
     const handle = options.handle(name)
-    if (closed || handle.finished) return
+    if (closed) return
+    if (handle.finished) {
+      live.delete(name)
+      return
+    }
     try {
-      if ((await store.read(name, { limit: 0 })).finished) return
+      if ((await store.read(name, { limit: 0 })).finished) {
+        // Ended by its producer, or by another process: this process follows it no more.
+        live.delete(name)
+        return
+      }
     } catch (error) {
       report(storeError(`end canceled run "${name}"`, error, name))
       return
@@ -285,7 +302,10 @@ export function createRuns<H extends RunHandle>(options: RunsOptions<H>): Runs<H
       )
       return
     }
+    // Its claim goes once the event is stored (see terminal()).
+    if (ending.size < MAX_LIVE_RUNS) ending.add(name)
     handle.emit(made.type, made.data)
+    ending.delete(name)
   }
 
   function endClaim(name: string): void {
@@ -356,7 +376,7 @@ function checkReason(reason: unknown): string {
 }
 
 /** A fresh run id: 16 random bytes in base64url, 22 characters. */
-function freshId(): string {
+export function freshRunId(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(16))
   let binary = ''
   for (const byte of bytes) binary += String.fromCharCode(byte)
