@@ -14,3 +14,12 @@ export {
   type AgUiSchemas,
   agUiCatalog,
 } from './ag-ui/catalog.js'
+export {
+  type AgUiHandlerOptions,
+  type AgUiRun,
+  type AgUiRunContext,
+  createAgUiHandler,
+} from './ag-ui/handler.js'
+export type { AgUiEventLike } from './ag-ui/producer.js'
+export type { ProtocolHandler } from './server/answering.js'
+export type { EventSource, Subscribable } from './server/produce.js'

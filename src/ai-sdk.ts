@@ -18,6 +18,17 @@ export {
   uiMessageCatalog,
 } from './ai-sdk/catalog.js'
 export {
+  type ChatHandlerOptions,
+  type ChatRequest,
+  type ChatRun,
+  type ChatRunContext,
+  type ChatRunResult,
+  createChatHandler,
+} from './ai-sdk/handler.js'
+export type { UiMessageChunkLike } from './ai-sdk/producer.js'
+export {
   ResumableChatTransport,
   type ResumableChatTransportOptions,
 } from './ai-sdk/transport.js'
+export type { ProtocolHandler } from './server/answering.js'
+export type { EventSource, Subscribable } from './server/produce.js'

@@ -1,6 +1,6 @@
 import type { AgentSubscriber, RunAgentResult } from '@ag-ui/client'
 import { AbstractAgent, type AgentConfig, type RunAgentParameters } from '@ag-ui/client'
-import type { BaseEvent, RunAgentInput } from '@ag-ui/core'
+import type { BaseEvent, Message, RunAgentInput, State } from '@ag-ui/core'
 import { Observable } from 'rxjs'
 import { connect } from '../client/connect.js'
 import type { ClientEvent } from '../client/events.js'
@@ -44,11 +44,14 @@ export interface RunstreamAgentConfig extends AgentConfig {
   onReconnect?: (info: ReconnectInfo) => void
 }
 
-/** Where a run can be followed again: its stream's URL and the last event applied. */
+/**
+ * A run this agent follows: its thread, its stream's URL (once the server named it, until its
+ * terminal event), and what the agent held when it started, to rewind to before a replay.
+ */
 interface Position {
   readonly threadId: string
   url: string | undefined
-  lastEventId: string | undefined
+  readonly start: { readonly messages: Message[]; readonly state: State } | undefined
 }
 
 const TERMINAL = new Set<string>(['RUN_FINISHED', 'RUN_ERROR'])
@@ -60,9 +63,10 @@ const TERMINAL = new Set<string>(['RUN_FINISHED', 'RUN_ERROR'])
  * `Location` and `Last-Event-ID` after every drop, so every event reaches the agent once, in order;
  * the `POST` is never sent twice.
  *
- * `connectAgent()` attaches to the thread's running run (after a reload, for example): it resumes
- * after the last event this agent applied when it followed that run, or replays the run from its
- * first event into an agent that has not seen it. A thread with no running run ends at once.
+ * `connectAgent()` attaches to the thread's running run (after a reload, say) and replays it from
+ * its first event; an agent that followed the run already is first rewound to the messages and
+ * state it held when the run started, so that nothing is applied twice. A thread with no running
+ * run ends at once, with nothing new.
  *
  * `abortRun()` stops following; the run goes on on the server (a disconnect never cancels it).
  * `cancelRun()` cancels it on the server.
@@ -122,6 +126,13 @@ export class RunstreamAgent extends AbstractAgent {
     subscriber?: AgentSubscriber,
   ): Promise<RunAgentResult> {
     this.abortController = parameters?.abortController ?? new AbortController()
+    const known = this.followed
+    if (known?.url !== undefined && known.threadId === this.threadId && known.start !== undefined) {
+      // The run is replayed from its start: first undo what this agent applied of it, so that
+      // nothing is applied twice (AG-UI appends a replayed delta to the message it has).
+      this.messages = structuredClone(known.start.messages)
+      this.state = structuredClone(known.start.state)
+    }
     return super.connectAgent(parameters, subscriber)
   }
 
@@ -152,7 +163,11 @@ export class RunstreamAgent extends AbstractAgent {
 
   /** The run's events, from its `POST` to its terminal event, through every drop. */
   override run(input: RunAgentInput): Observable<BaseEvent> {
-    const position: Position = { threadId: input.threadId, url: undefined, lastEventId: undefined }
+    const position: Position = {
+      threadId: input.threadId,
+      url: undefined,
+      start: { messages: structuredClone(this.messages), state: structuredClone(this.state) },
+    }
     this.followed = position
     return this.follow(this.url, position, {
       method: 'POST',
@@ -167,7 +182,11 @@ export class RunstreamAgent extends AbstractAgent {
     if (known !== undefined && known.threadId === input.threadId && known.url !== undefined) {
       return this.follow(known.url, known, { headers: this.headers })
     }
-    const position: Position = { threadId: input.threadId, url: undefined, lastEventId: undefined }
+    const position: Position = {
+      threadId: input.threadId,
+      url: undefined,
+      start: { messages: structuredClone(this.messages), state: structuredClone(this.state) },
+    }
     this.followed = position
     return this.follow(`${threadPath(this.url, input.threadId)}/stream`, position, {
       headers: this.headers,
@@ -203,7 +222,6 @@ export class RunstreamAgent extends AbstractAgent {
         ...(reconnect === undefined ? {} : { reconnect }),
         ...(idleTimeoutMs === undefined ? {} : { idleTimeoutMs }),
         ...(onReconnect === undefined ? {} : { onReconnect }),
-        ...(position.lastEventId === undefined ? {} : { lastEventId: position.lastEventId }),
         signal: stop.signal,
         terminal: (event: ClientEvent<undefined>) => TERMINAL.has(event.type),
         onOpen(response) {
@@ -230,7 +248,6 @@ export class RunstreamAgent extends AbstractAgent {
               } as BaseEvent)
               break
             }
-            position.lastEventId = event.id || position.lastEventId
             subscriber.next(event.data as BaseEvent)
             if (TERMINAL.has(event.type)) position.url = undefined
           }
