@@ -66,7 +66,8 @@ it('the POST recipe of server.md and client.md, followed literally, survives two
       "import { executionCatalog } from 'runstream'",
       "import { connect } from 'runstream/client'",
       'export function open(origin: string) {',
-      client.replace("'https://api.example.com/runs'", '`${origin}/runs`'),
+      // The page's URL, pointed at the test server.
+      client.replace("'https://api.example.com/runs'", 'origin + "/runs"'),
       '  return sub',
       '}',
     ].join('\n'),
