@@ -180,6 +180,29 @@ describe('POST starts a run: one process', () => {
     expect(response.status).toBe(200)
     expect(envelopesOf(response.text).map((e) => e.type)).toEqual(['task_status', 'complete'])
   })
+  it('answers at the first event however it was emitted, not after heartbeatMs', async () => {
+    const ready = gate()
+    let entered = false
+    let manager: ReturnType<typeof createStreamManager<Catalog>> | undefined
+    const served = await serve({
+      heartbeatMs: 600_000,
+      start: async ({ name }) => {
+        entered = true
+        await ready.promise
+        // Another handle of the same stream, as code that only knows the name writes it.
+        manager?.stream(name).emit('task_status', { status: 'RUNNING' })
+        await new Promise(() => undefined)
+      },
+    })
+    manager = served.manager
+    const pending = postRaw(served.server, '/api/v0/executions/tasks', '{}')
+    await waitFor(() => entered, 5000, 'start called')
+    ready.open()
+    const response = await pending
+    expect(response.status).toBe(200)
+    await response.until((text) => text.includes('RUNNING'))
+    response.destroy()
+  })
 })
 
 describe('a finished run', () => {
