@@ -1,7 +1,7 @@
 import { isRunstreamError, RunstreamError } from '../core/errors.js'
 import type { Run, StreamManager } from '../core/manager.js'
-import type { Unlisten } from '../core/store.js'
 import { freshRunId, isRunId } from '../core/runs.js'
+import type { Unlisten } from '../core/store.js'
 import { corsHeadersWithLocation } from './cors.js'
 import { type Refusal, refusal } from './http-errors.js'
 import type { IncomingRequest } from './incoming.js'
