@@ -31,7 +31,7 @@ export interface Catalog<S extends EventSchemas = EventSchemas, T extends keyof 
    * (`manager.cancelRun`), made from the cancellation's reason; `undefined` when the catalog
    * declares none. See {@link CatalogOptions.cancel}.
    */
-  readonly cancel: ((reason: string) => CancelEvent) | undefined
+  readonly cancel: ((reason: string) => CancelEvent<T & string>) | undefined
   /**
    * Validates one payload. Returns the parsed output (defaults and transforms applied) or an
    * {@link EventValidationError}; never throws.
@@ -48,9 +48,9 @@ export type ValidationResult =
   | { readonly ok: false; readonly error: EventValidationError }
 
 /** An event as {@link CatalogOptions.cancel} makes it: a terminal event's name and its payload. */
-export interface CancelEvent {
+export interface CancelEvent<T extends string = string> {
   /** A terminal event of the catalog. */
-  readonly type: string
+  readonly type: T
   /** Its payload, validated against the event's schema when it is emitted. */
   readonly data: unknown
 }
@@ -75,7 +75,7 @@ export interface CatalogOptions<T> {
    * cancel: (reason) => ({ type: 'error', data: { status: 'CANCELED', error: { message: reason } } })
    * ```
    */
-  cancel?: (reason: string) => { type: T; data: unknown }
+  cancel?: ((reason: string) => { readonly type: T; readonly data: unknown }) | undefined
 }
 
 /** Any catalog, whatever its events. */

@@ -1,6 +1,7 @@
 import { isRunstreamError, RunstreamError } from '../core/errors.js'
-import type { Run, StreamHandle, StreamManager } from '../core/manager.js'
+import type { Run, StreamManager } from '../core/manager.js'
 import { freshRunId, isRunId } from '../core/runs.js'
+import type { Unlisten } from '../core/store.js'
 import { corsHeadersWithLocation } from './cors.js'
 import { type Refusal, refusal } from './http-errors.js'
 import type { IncomingRequest } from './incoming.js'
@@ -137,11 +138,12 @@ export async function answerRunStart(
 }
 
 /**
- * Calls `start` with the run and resolves, true, once its first event is emitted, once `start`
- * returned or resolved, or after `heartbeatMs` at most; false when it threw or rejected before
- * that (reported, and the run cancelled). A rejection later is reported and cancels the run.
+ * Calls `start` with the run and resolves, true, once the run's first event is stored (whatever
+ * handle emitted it), once `start` returned or resolved, or after `heartbeatMs` at most; false
+ * when it threw or rejected before that (reported, and the run cancelled). A rejection later is
+ * reported and cancels the run.
  */
-function launch(
+async function launch(
   manager: StreamManager,
   options: ResolvedSseOptions,
   spec: RunStartSpec,
@@ -149,42 +151,33 @@ function launch(
   input: unknown,
   incoming: IncomingRequest,
 ): Promise<boolean> {
-  let emitted = false
+  let stored = false
   let first: (() => void) | undefined
-  const inner = run.stream
-  // The handle the work emits into: the same stream, telling the answer of its first event.
-  const stream: StreamHandle = {
-    get name() {
-      return inner.name
-    },
-    get finished() {
-      return inner.finished
-    },
-    emit(type: string, ...data: unknown[]) {
-      if (!emitted) {
-        emitted = true
+  // Listening before start is called: its first event either arrives here or never happened.
+  let unlisten: Unlisten | undefined
+  try {
+    unlisten = await manager.store.listen(run.name, {
+      event() {
+        stored = true
         first?.()
-      }
-      ;(inner.emit as (type: string, ...data: unknown[]) => void)(type, ...data)
-    },
-  } as StreamHandle
-  const context: RunStart = {
-    id: run.id,
-    kind: run.kind,
-    name: run.name,
-    stream,
-    signal: run.signal,
-    input,
-    request: incoming.toRequest(),
+      },
+    })
+  } catch {
+    // The store cannot follow the stream now: the answer waits for start, or heartbeatMs.
   }
+  const context: RunStart = { ...run, input, request: incoming.toRequest() }
   let result: unknown
   try {
     result = spec.start(context)
   } catch (error) {
+    unlisten?.()
     failed(manager, options, run, error, false)
-    return Promise.resolve(false)
+    return false
   }
-  if (!isPromiseLike(result)) return Promise.resolve(true)
+  if (!isPromiseLike(result)) {
+    unlisten?.()
+    return true
+  }
   return new Promise<boolean>((resolve) => {
     let decided = false
     const decide = (ok: boolean) => {
@@ -192,12 +185,13 @@ function launch(
       decided = true
       clearTimeout(timer)
       first = undefined
+      unlisten?.()
       resolve(ok)
     }
     // A start that takes long to emit still gets its answer: its stream opens empty.
     const timer = setTimeout(() => decide(true), options.heartbeatMs)
     first = () => decide(true)
-    if (emitted) decide(true)
+    if (stored) decide(true)
     result.then(
       () => decide(true),
       (error: unknown) => {

@@ -8,7 +8,14 @@ import {
   type RunstreamError,
 } from '../../src/index.js'
 import { createNodeHandler } from '../../src/node.js'
-import { createFetchHandler, type HandlerOptions, type RunStart } from '../../src/server.js'
+import {
+  createFetchHandler,
+  createRunResponse,
+  createSseResponse,
+  type HandlerOptions,
+  type RunStart,
+  readJsonBody,
+} from '../../src/server.js'
 import { envelopesOf, post, startServer, type TestServer, waitFor } from '../helpers/http.js'
 
 const cleanups: (() => unknown)[] = []
@@ -179,6 +186,29 @@ describe('POST starts a run: one process', () => {
     const response = await pending
     expect(response.status).toBe(200)
     expect(envelopesOf(response.text).map((e) => e.type)).toEqual(['task_status', 'complete'])
+  })
+  it('answers at the first event however it was emitted, not after heartbeatMs', async () => {
+    const ready = gate()
+    let entered = false
+    let manager: ReturnType<typeof createStreamManager<Catalog>> | undefined
+    const served = await serve({
+      heartbeatMs: 600_000,
+      start: async ({ name }) => {
+        entered = true
+        await ready.promise
+        // Another handle of the same stream, as code that only knows the name writes it.
+        manager?.stream(name).emit('task_status', { status: 'RUNNING' })
+        await new Promise(() => undefined)
+      },
+    })
+    manager = served.manager
+    const pending = postRaw(served.server, '/api/v0/executions/tasks', '{}')
+    await waitFor(() => entered, 5000, 'start called')
+    ready.open()
+    const response = await pending
+    expect(response.status).toBe(200)
+    await response.until((text) => text.includes('RUNNING'))
+    response.destroy()
   })
 })
 
@@ -518,3 +548,141 @@ describe('the same routes on the Fetch handler', () => {
 function postRaw(server: TestServer, path: string, body: string) {
   return post(`${server.url}${path}`, body)
 }
+
+describe('routes of your own', () => {
+  it('createRunResponse starts a run of any kind under a chosen id, with the input given', async () => {
+    const manager = createStreamManager({ catalog: executionCatalog })
+    cleanups.push(() => manager.close())
+    const seen: unknown[] = []
+    const start = (run: RunStart<Catalog>) => {
+      seen.push([run.kind, run.id, run.input])
+      run.stream.emit('complete', { status: 'SUCCESS' })
+    }
+    const request = () => new Request('http://x/api/chat', { method: 'POST', body: 'ignored' })
+    const response = await createRunResponse(manager, request(), {
+      kind: 'chat',
+      id: 'c1-1',
+      input: { prompt: 'hi' },
+      location: (run) => `/api/chat/runs/${run.id}/stream`,
+      start,
+    })
+    expect(response.status).toBe(200)
+    expect(response.headers.get('location')).toBe('/api/chat/runs/c1-1/stream')
+    expect(envelopesOf(await response.text()).map((e) => e.type)).toEqual(['complete'])
+    expect(seen).toEqual([['chat', 'c1-1', { prompt: 'hi' }]])
+    // The same id again: its stream exists.
+    const again = await createRunResponse(manager, request(), {
+      kind: 'chat',
+      id: 'c1-1',
+      input: {},
+      location: '/x',
+      start,
+    })
+    expect(again.status).toBe(409)
+    expect(await again.json()).toMatchObject({ error: { code: 'run_exists' } })
+    // An id a client chose that no route could carry.
+    const bad = await createRunResponse(manager, request(), {
+      kind: 'chat',
+      id: '../x',
+      location: '/x',
+      start,
+    })
+    expect(bad.status).toBe(400)
+    // Without `input`, the body is read as JSON.
+    const notJson = await createRunResponse(manager, request(), {
+      kind: 'chat',
+      location: '/x',
+      start,
+    })
+    expect(notJson.status).toBe(400)
+    expect(seen).toHaveLength(1)
+    await expect(
+      createRunResponse(manager, request(), { kind: 'a b', location: '/x', start }),
+    ).rejects.toThrow(TypeError)
+    await expect(
+      createRunResponse(manager, request(), { kind: 'chat', location: '', start }),
+    ).rejects.toThrow(/location/)
+  })
+
+  it('readJsonBody answers as the run routes do', async () => {
+    const ok = await readJsonBody(new Request('http://x', { method: 'POST', body: '{"a":1}' }))
+    expect(ok).toEqual({ ok: true, value: { a: 1 } })
+    const bad = await readJsonBody(new Request('http://x', { method: 'POST', body: 'x' }))
+    expect(bad.ok).toBe(false)
+    if (!bad.ok) expect(bad.response.status).toBe(400)
+    const big = await readJsonBody(new Request('http://x', { method: 'POST', body: '"aaaa"' }), {
+      maxBodyBytes: 3,
+    })
+    if (big.ok) throw new Error('expected a refusal')
+    expect(big.response.status).toBe(413)
+    expect(await big.response.json()).toMatchObject({ error: { code: 'body_too_large' } })
+  })
+
+  it('the Node handler’s startRun and respond serve run routes of your own', async () => {
+    const manager = createStreamManager({ catalog: executionCatalog })
+    const handler = createNodeHandler(manager, { retryMs: 20 })
+    const server = await startServer((req, res) => {
+      const url = req.url ?? ''
+      if (req.method === 'POST' && url === '/chat') {
+        void handler.startRun(req, res, {
+          kind: 'chat',
+          location: (run) => `/chat/${run.id}`,
+          start: ({ stream, input }) => {
+            stream.emit('llm_chunk', { text: (input as { q: string }).q })
+            stream.emit('complete', { status: 'SUCCESS' })
+          },
+        })
+      } else void handler.respond(req, res, `chat:${url.slice('/chat/'.length)}`)
+    })
+    cleanups.push(async () => {
+      handler.close()
+      await server.close()
+      await manager.close()
+    })
+    const started = await send(server, 'POST', '/chat', '{"q":"hello"}')
+    expect(started.status).toBe(200)
+    const location = started.headers.get('location') ?? ''
+    expect(location).toMatch(/^\/chat\/[\w-]{22}$/)
+    expect(envelopesOf(started.text).map((e) => e.data)).toEqual([
+      { text: 'hello' },
+      { status: 'SUCCESS' },
+    ])
+    const again = await send(server, 'GET', location)
+    expect(envelopesOf(again.text)).toHaveLength(2)
+  })
+
+  it('createSseResponse and respond refuse a POST without location, and set it when given', async () => {
+    const manager = createStreamManager({ catalog: executionCatalog })
+    cleanups.push(() => manager.close())
+    manager.stream('run:1').emit('complete', { status: 'SUCCESS' })
+    const post = () => new Request('http://x/runs', { method: 'POST', body: '{}' })
+    await expect(createSseResponse(manager, post(), 'run:1')).rejects.toThrow(/needs `location`/)
+    const handler = createFetchHandler(manager, { cors: { origin: '*' } })
+    expect(() => handler.respond(post(), 'run:1')).toThrow(TypeError)
+    expect(() => handler.respond(post(), 'run:1', { location: 'a\nb' })).toThrow(/location/)
+    const response = await handler.respond(post(), 'run:1', {
+      location: new URL('http://x/runs/1/events'),
+    })
+    expect(response.headers.get('location')).toBe('http://x/runs/1/events')
+    expect(response.headers.get('content-location')).toBe('http://x/runs/1/events')
+    expect(response.headers.get('access-control-expose-headers')).toBe('Location, Content-Location')
+    const get = await createSseResponse(manager, new Request('http://x/runs/1/events'), 'run:1')
+    expect(get.headers.get('location')).toBeNull()
+    await get.text()
+    await response.text()
+  })
+
+  it('does not take a path segment such as constructor for a kind', async () => {
+    const { server } = await serve({ start: () => undefined })
+    for (const path of [
+      '/api/v0/executions/constructor/x/stream',
+      '/api/v0/executions/__proto__',
+      '/api/v0/executions/toString/x/cancel',
+    ]) {
+      const method = path.endsWith('/stream') ? 'GET' : 'POST'
+      expect((await send(server, method, path, method === 'POST' ? '{}' : undefined)).status).toBe(
+        404,
+      )
+    }
+  })
+})
