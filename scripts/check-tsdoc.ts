@@ -15,9 +15,7 @@ const entries = [
   'testing',
   'ag-ui',
   'ai-sdk',
-].map(
-  (name) => `src/${name}.ts`,
-)
+].map((name) => `src/${name}.ts`)
 const program = ts.createProgram(entries, {
   module: ts.ModuleKind.ESNext,
   moduleResolution: ts.ModuleResolutionKind.Bundler,
