@@ -10,7 +10,7 @@ import type { ConnectionLimitOptions, RunRequestOptions, SseOptions } from '../s
 import { createHandlerPipeline } from '../server/pipeline.js'
 import { type EventSource, isEventSource } from '../server/produce.js'
 import { protocolRoutes } from '../server/protocol-routes.js'
-import { normalizeBasePath } from '../server/routes.js'
+import { hasDotSegmentOrBackslash } from '../server/routes.js'
 import { answerRunCancel } from '../server/run-cancel.js'
 import { readJson } from '../server/run-start.js'
 import { resolveHandlerOptions } from '../server/settings.js'
@@ -140,7 +140,7 @@ export function createChatHandler<UI_MESSAGE extends UIMessage = UIMessage>(
     )
   }
   const { run, api: apiOption, ...rest } = options
-  const api = normalizeBasePath(apiOption ?? '/api/chat', where).replace(/^$/, '/')
+  const api = checkApi(where, apiOption ?? '/api/chat')
   const resolved = resolveHandlerOptions(
     where,
     { ...rest, protocol: 'ai-sdk' },
@@ -258,6 +258,17 @@ function chunksOf(result: unknown): EventSource<UiMessageChunkLike> | undefined 
   const toStream = (result as { toUIMessageStream?: unknown } | null)?.toUIMessageStream
   const source: unknown = typeof toStream === 'function' ? toStream.call(result) : result
   return isEventSource(source) ? (source as EventSource<UiMessageChunkLike>) : undefined
+}
+
+/** The chat route, checked and without a trailing slash. */
+function checkApi(where: string, api: unknown): string {
+  const path = typeof api === 'string' ? api.replace(/\/+$/, '') : ''
+  if (!path.startsWith('/') || /[?#\s]/.test(path) || hasDotSegmentOrBackslash(path)) {
+    throw new TypeError(
+      `${where}: \`api\` must be the chat route's path, such as '/api/chat' (the transports' \`api\`): starting with "/", not "/" alone, without a query, dot segments or backslashes. Got ${JSON.stringify(api)}.`,
+    )
+  }
+  return path
 }
 
 /** Whether `id` can be a chat id: 1 to 256 characters, no control character. */
