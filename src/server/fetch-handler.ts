@@ -5,8 +5,9 @@ import { checkManager, checkRunStore } from './manager-check.js'
 import type { HandlerOptions, RespondOptions } from './options.js'
 import { createHandlerPipeline } from './pipeline.js'
 import type { HandlerStats } from './registry.js'
+import { resolveLocation } from './run-options.js'
 import { type RunRouteOptions, resolveRunRoute } from './run-response.js'
-import { resolveHandlerOptions, resolveLocation } from './settings.js'
+import { resolveHandlerOptions } from './settings.js'
 import { answerResponse } from './sse-response.js'
 
 /**
