@@ -67,7 +67,8 @@ export interface NodeHandler {
  * joined into one write.
  *
  * A path that is no stream route calls `next()` when given (Express middleware), and gets a JSON
- * 404 otherwise.
+ * 404 otherwise. With the `start` option, `POST {basePath}/executions/{workflows,agents,tasks}`
+ * starts runs and `POST …/:id/cancel` cancels them (see docs/runs.md).
  *
  * @example
  * ```ts

@@ -50,6 +50,8 @@ export interface FetchHandler {
  * | `GET {basePath}/executions/workflows/:id/stream` | `workflow:<id>` |
  * | `GET {basePath}/executions/agents/:id/stream` | `agent:<id>` |
  * | `GET {basePath}/executions/tasks/:id/stream` | `task:<id>` |
+ * | `POST {basePath}/executions/{workflows,agents,tasks}` | starts a run (with the `start` option) and streams it |
+ * | `POST {basePath}/executions/{workflows,agents,tasks}/:id/cancel` | cancels a run (with `start`, or `cancelRoute`) |
  *
  * Query: `events=a,b` (only these types; terminal events are always sent), `lastEventId=42`
  * (when the `Last-Event-ID` header cannot be set), `format=text` (agent and task streams: the
