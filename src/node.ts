@@ -12,5 +12,11 @@ export {
   type NodeResponse,
 } from './node/handler.js'
 export { type StdoutTransportOptions, stdoutTransport } from './node/stdout.js'
-export type { HandlerOptions } from './server/options.js'
+export type {
+  HandlerOptions,
+  RespondOptions,
+  RunRequestOptions,
+  RunStart,
+} from './server/options.js'
 export type { HandlerStats } from './server/registry.js'
+export type { RunRouteOptions } from './server/run-response.js'

@@ -3,11 +3,13 @@ import type {
   ConnectionLimitOptions,
   CorsOptions,
   HandlerOptions,
+  RunStart,
   SseFraming,
   SseOptions,
   SseTransportOptions,
 } from './options.js'
 import { normalizeBasePath } from './routes.js'
+import { type ResolvedRunOptions, resolveRunOptions } from './run-options.js'
 import { createTicker, type Ticker } from './ticker.js'
 
 /** {@link SseOptions} with every default applied and checked. */
@@ -36,6 +38,11 @@ export interface ConnectionLimits {
 export interface ResolvedHandlerOptions extends ResolvedSseOptions {
   readonly basePath: string
   readonly limits: ConnectionLimits
+  /** The run starter of `POST {basePath}/executions/{kind}s`; none: no such route. */
+  readonly start: ((run: RunStart) => unknown) | undefined
+  /** Whether `POST …/:id/cancel` is served. */
+  readonly cancelRoute: boolean
+  readonly runs: ResolvedRunOptions
 }
 
 /** The default of `maxConnections`: what a small server holds (see the option's TSDoc). */
@@ -99,10 +106,20 @@ export function resolveHandlerOptions(
 ): ResolvedHandlerOptions {
   const resolved = resolveSseOptions(where, options, fallbackOnError)
   const given = options ?? {}
+  const start = checkFunction(where, 'start', given.start) as ResolvedHandlerOptions['start']
+  const cancelRoute = given.cancelRoute ?? start !== undefined
+  if (typeof cancelRoute !== 'boolean') {
+    throw new TypeError(
+      `${where}: \`cancelRoute\` must be true or false, got ${describe(cancelRoute)}.`,
+    )
+  }
   return {
     ...resolved,
     basePath: normalizeBasePath(given.basePath ?? '/api/v0', where),
     limits: resolveLimits(where, given, hasDefaultKey),
+    start,
+    cancelRoute,
+    runs: resolveRunOptions(where, given),
   }
 }
 
