@@ -3,14 +3,15 @@
  * status event of about 250 bytes of payload, a tool call) in runstream's payload and envelope
  * framings, compozy's, the AI SDK's UI message stream and AG-UI's SSE encoding. Each peer's
  * bytes come from its own encoder where it ships one (the `ai` package's
- * `JsonToSseTransformStream`, `@ag-ui/encoder`'s `EventEncoder`); runstream's envelope framing
- * is today's `formatSse`. Run: `npx tsx bench/framing.ts`.
+ * `JsonToSseTransformStream`, `@ag-ui/encoder`'s `EventEncoder`); runstream's from the server's
+ * own frame writer (`recordFrame`) in both framings. Run: `npx tsx bench/framing.ts`.
  */
 import { type BaseEvent, EventType } from '@ag-ui/core'
 import { EventSchemas } from '@ag-ui/core/schemas'
 import { EventEncoder } from '@ag-ui/encoder'
 import { JsonToSseTransformStream, UI_MESSAGE_STREAM_HEADERS, type UIMessageChunk } from 'ai'
-import { formatSse } from '../src/server/encoder.js'
+import { draftBody, recordFromDraft } from '../src/core/envelope.js'
+import { recordFrame } from '../src/server/frames.js'
 import { isMain, runMain } from './lib/processes.js'
 
 /** Options of {@link run}. */
@@ -75,29 +76,28 @@ const toolCall = {
   args: { query: 'server-sent events Last-Event-ID resume', max_results: 5 },
 }
 
-/**
- * runstream's payload framing as issue 14's wire contract specifies it: `id:`, `event:`, then the
- * payload alone in `data:`, a string raw (one `data:` line per line, an empty one bare), any
- * other value as JSON.
- * TODO: when the server's payload framing lands, measure through it instead of this copy:
- * `formatSse` / the handlers' frame writer with `framing: 'payload'` (src/server/encoder.ts).
- */
-function payloadFrame(id: string, event: string, data: unknown): string {
-  const text = typeof data === 'string' ? data : JSON.stringify(data)
-  const lines =
-    text === ''
-      ? 'data:\n'
-      : text
-          .split(/\r\n|\r|\n/)
-          .map((l) => `data: ${l}\n`)
-          .join('')
-  return `id: ${id}\nevent: ${event}\n${lines}\n`
+/** A record of `type` and `data` on {@link STREAM}, built as the manager builds one. */
+function record(id: string, type: string, data: unknown) {
+  return recordFromDraft(id, {
+    type,
+    stream: STREAM,
+    ts: TS,
+    data,
+    terminal: false,
+    body: draftBody(type, STREAM, TS, data),
+  })
 }
 
-/** Today's frames: the whole envelope in `data:` (src/server/encoder.ts `formatSse`). */
+const decoder = new TextDecoder()
+
+/** runstream's payload framing, from the server's own frame writer. */
+function payloadFrame(id: string, type: string, data: unknown): string {
+  return decoder.decode(recordFrame(record(id, type, data), 'payload'))
+}
+
+/** runstream's envelope framing (the whole envelope in `data:`), from the same writer. */
 function envelopeFrame(id: string, type: string, data: unknown): string {
-  const envelope = JSON.stringify({ id, type, stream: STREAM, ts: TS, data })
-  return formatSse({ id, event: type, data: envelope })
+  return decoder.decode(recordFrame(record(id, type, data), 'envelope'))
 }
 
 /**

@@ -47,6 +47,10 @@ const result = spawnSync(node, [join(root, 'node_modules/vitest/vitest.mjs'), 'r
   cwd: root,
   stdio: 'inherit',
   // Its own JSON report: artifacts/vitest-report.json stays the whole suite's, which .ci reads.
-  env: { ...process.env, RUNSTREAM_AI: '7', VITEST_REPORT: 'artifacts/vitest-report-ai7.json' },
+  env: {
+    ...process.env,
+    RUNSTREAM_AI: '7',
+    VITEST_JSON_REPORT: 'artifacts/vitest-report-ai7.json',
+  },
 })
 process.exit(result.status ?? 1)

@@ -415,7 +415,7 @@ export function framingSection(r: FramingResult): Section {
   return {
     case: 'framing',
     title: '8. Bytes on the wire',
-    what: `UTF-8 bytes of the frames that carry one event, for the same events in each framing: the \`ai\` package's \`JsonToSseTransformStream\`, \`@ag-ui/encoder\`'s \`EventEncoder\` (events checked by \`@ag-ui/core\`'s schemas), compozy's \`WriteEvent\`, runstream's \`formatSse\` for envelopes, and runstream's payload framing (\`id:\`, \`event:\`, the payload alone in \`data:\`; computed by the bench until the server writes it). The SSE id is \`1042\`; runstream's payload is \`{ "text": "Hel" }\` (execution catalog) or the raw text (compozy catalog).`,
+    what: `UTF-8 bytes of the frames that carry one event, for the same events in each framing: the \`ai\` package's \`JsonToSseTransformStream\`, \`@ag-ui/encoder\`'s \`EventEncoder\` (events checked by \`@ag-ui/core\`'s schemas), compozy's \`WriteEvent\`, runstream's own frame writer in envelope framing and in payload framing (\`id:\`, \`event:\`, the payload alone in \`data:\`). The SSE id is \`1042\`; runstream's payload is \`{ "text": "Hel" }\` (execution catalog) or the raw text (compozy catalog).`,
     tables: [
       {
         head: ['framing', ...r.events.map((e) => e.name)],

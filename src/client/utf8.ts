@@ -10,18 +10,28 @@
  * a broken one), so after a chunk that ends with an ASCII byte the streaming decoder holds
  * nothing back, and a chunk that also ends with one can be decoded in one shot. The first
  * chunk, a chunk that ends within a character and the chunk after it go through the streaming
- * decoder, which alone sees the start, and so the BOM.
+ * decoder.
+ *
+ * Both decoders ignore byte order marks, and the one at the start is dropped here: Node 24's
+ * streaming decoder (24.22) also drops a U+FEFF later in the stream when a chunk boundary falls
+ * near it, so a U+FEFF of the data would be lost on that runtime only.
  */
 export function createUtf8Decoder(): (bytes: Uint8Array) => string {
-  // ignoreBOM: a U+FEFF at the start of a later chunk is a character like any other.
+  // ignoreBOM: a U+FEFF anywhere but at the very start is a character like any other.
   const whole = new TextDecoder('utf-8', { ignoreBOM: true })
-  const streaming = new TextDecoder()
+  const streaming = new TextDecoder('utf-8', { ignoreBOM: true })
   let split = true
+  // Until the first character is decoded: it is dropped if it is the BOM.
+  let start = true
   return (bytes) => {
     // An empty chunk counts as split: the next one goes through the streaming decoder too.
     const ascii = (bytes[bytes.length - 1] as number) < 0x80
-    const text = split || !ascii ? streaming.decode(bytes, { stream: true }) : whole.decode(bytes)
+    let text = split || !ascii ? streaming.decode(bytes, { stream: true }) : whole.decode(bytes)
     split = !ascii
+    if (start && text) {
+      start = false
+      text = text.replace(/^\uFEFF/, '')
+    }
     return text
   }
 }

@@ -399,6 +399,7 @@ export function createStreamManager<C extends AnyCatalog>(
       appended = store.append(draft)
     } catch (error) {
       reportStoreFailure(error, state, name, type)
+      // Not stored: the run is over here, but a grace timer still ends its stream.
       if (terminal) runs.terminal(name, undefined)
       return
     }

@@ -1,7 +1,17 @@
 import type { AnyCatalog } from './catalog.js'
-import { describe } from './check.js'
-import { isRunstreamError, RunstreamError } from './errors.js'
+import { RunstreamError } from './errors.js'
+import {
+  checkName,
+  checkReason,
+  checkStart,
+  closedError,
+  existsError,
+  freshRunId,
+  storeError,
+} from './run-checks.js'
 import type { EventStore, RunState, Unlisten } from './store.js'
+
+export { freshRunId, isRunId, isRunKind } from './run-checks.js'
 
 /**
  * The kind of a run: the first part of its stream's name (`workflow` in `workflow:exec_42`).
@@ -58,7 +68,10 @@ export interface RunsOptions<H extends RunHandle> {
 export interface Runs<H extends RunHandle> {
   start(kind: string, options: StartRunOptions | undefined): Promise<StartedRun<H>>
   cancel(name: string, reason: string | undefined): Promise<CancelOutcome>
-  /** A terminal event of `name` was emitted here (`appended` settles once it is stored). */
+  /**
+   * A terminal event of `name` was emitted here: `appended` settles once it is stored, and is
+   * `undefined` when the store refused it at once.
+   */
   terminal(name: string, appended: unknown): void
   /** The store refused an append of `name` as finished: another process ended the stream. */
   refused(name: string): void
@@ -73,31 +86,6 @@ type StoreRunMethods = Required<Pick<EventStore, 'createRun' | 'cancelRun' | 'on
  * longer hears cancellations in this process; its stream is still ended after the grace period.
  */
 export const MAX_LIVE_RUNS = 100_000
-
-/** The longest cancellation reason kept; a longer one is cut. */
-export const MAX_REASON_LENGTH = 1000
-const DEFAULT_REASON = 'The run was canceled.'
-
-const KIND = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/
-/** The longest run id accepted: what a route's path carries. */
-export const MAX_RUN_ID_LENGTH = 128
-// What a route's path can carry: no slash, dot segment, percent, whitespace or control character.
-const RUN_ID = /^[A-Za-z0-9_:@~+=-][A-Za-z0-9_.:@~+=-]*$/
-
-/** Whether `kind` is a valid run kind: letters, digits, `_` and `-`, starting with a letter. */
-export function isRunKind(kind: unknown): kind is string {
-  return typeof kind === 'string' && KIND.test(kind)
-}
-
-/** Whether `id` is a valid run id (the same set as the routes' ids). */
-export function isRunId(id: unknown): id is string {
-  return (
-    typeof id === 'string' &&
-    id.length <= MAX_RUN_ID_LENGTH &&
-    RUN_ID.test(id) &&
-    !id.includes('..')
-  )
-}
 
 /**
  * Creates the runs engine of a manager. A run is a claimed stream, plus an `AbortController` in
@@ -154,15 +142,17 @@ export function createRuns<H extends RunHandle>(options: RunsOptions<H>): Runs<H
       if (!claimed && !graces.has(name)) return
       // A grace timer of this run stays until the terminal event is stored: if it is not, the
       // timer still ends the stream.
-      void Promise.resolve(appended).then(
-        () => {
-          clearGrace(name)
-          if (claimed) endClaim(name)
-        },
-        () => {
-          if (claimed) endClaim(name)
-        },
-      )
+      const stored =
+        appended === undefined
+          ? Promise.resolve(false)
+          : Promise.resolve(appended).then(
+              () => true,
+              () => false,
+            )
+      void stored.then((ok) => {
+        if (ok) clearGrace(name)
+        if (claimed) endClaim(name)
+      })
     },
     refused(name) {
       clearGrace(name)
@@ -303,7 +293,7 @@ export function createRuns<H extends RunHandle>(options: RunsOptions<H>): Runs<H
       return
     }
     // Its claim goes once the event is stored (see terminal()).
-    if (ending.size < MAX_LIVE_RUNS) ending.add(name)
+    ending.add(name)
     handle.emit(made.type, made.data)
     ending.delete(name)
   }
@@ -332,77 +322,4 @@ export function createRuns<H extends RunHandle>(options: RunsOptions<H>): Runs<H
     }
     return { createRun, cancelRun, onCancel }
   }
-}
-
-function checkStart(kind: unknown, options: StartRunOptions | undefined): string | undefined {
-  if (typeof kind !== 'string' || !KIND.test(kind)) {
-    throw new TypeError(
-      `startRun: \`kind\` must be a name of letters, digits, _ and - (starting with a letter, up to 64), such as 'workflow', 'agent' or 'task'; got ${describe(kind)}.`,
-    )
-  }
-  if (options === undefined) return undefined
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new TypeError(
-      `startRun: pass an options object such as { id: 'exec_42' }; got ${describe(options)}.`,
-    )
-  }
-  const { id } = options
-  if (id !== undefined && !isRunId(id)) {
-    throw new TypeError(
-      `startRun: \`id\` must be 1 to ${MAX_RUN_ID_LENGTH} characters among letters, digits and _ . : @ ~ + = -, not starting with a dot and without "..", such as "exec_42"; got ${describe(id)}.`,
-    )
-  }
-  return id
-}
-
-const STREAM_NAME = /^[^\u0000-\u001f\u007f]{1,512}$/
-
-function checkName(where: string, name: unknown): asserts name is string {
-  if (typeof name !== 'string' || !STREAM_NAME.test(name)) {
-    throw new TypeError(
-      `${where}: the run's stream name must be 1 to 512 characters without control characters, such as "workflow:exec_42" (run.name); got ${describe(name)}.`,
-    )
-  }
-}
-
-function checkReason(reason: unknown): string {
-  if (reason === undefined) return DEFAULT_REASON
-  if (typeof reason !== 'string') {
-    throw new TypeError(
-      `cancelRun: \`reason\` must be a string such as 'Stopped by the user.'; got ${describe(reason)}.`,
-    )
-  }
-  return reason.length > MAX_REASON_LENGTH ? reason.slice(0, MAX_REASON_LENGTH) : reason
-}
-
-/** A fresh run id: 16 random bytes in base64url, 22 characters. */
-export function freshRunId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16))
-  let binary = ''
-  for (const byte of bytes) binary += String.fromCharCode(byte)
-  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
-}
-
-function existsError(name: string): RunstreamError {
-  return new RunstreamError(
-    'run_exists',
-    `Cannot start run "${name}": its stream already exists (it holds events, or a run was started under this id). Choose another id, or leave \`id\` out for a fresh one.`,
-    { details: { stream: name } },
-  )
-}
-
-function closedError(): RunstreamError {
-  return new RunstreamError(
-    'aborted',
-    'startRun was called after manager.close(); create a new manager to start runs.',
-  )
-}
-
-function storeError(what: string, error: unknown, stream: string | undefined): RunstreamError {
-  if (isRunstreamError(error)) return error
-  return new RunstreamError(
-    'store_failed',
-    `The event store could not ${what}: ${error instanceof Error ? error.message : String(error)}.`,
-    { cause: error, details: stream === undefined ? {} : { stream } },
-  )
 }

@@ -8,8 +8,9 @@ import { checkManager, checkRunStore } from '../server/manager-check.js'
 import type { HandlerOptions, RespondOptions } from '../server/options.js'
 import { createHandlerPipeline, internalFailure } from '../server/pipeline.js'
 import type { HandlerStats } from '../server/registry.js'
+import { resolveLocation } from '../server/run-options.js'
 import { type RunRouteOptions, resolveRunRoute } from '../server/run-response.js'
-import { resolveHandlerOptions, resolveLocation } from '../server/settings.js'
+import { resolveHandlerOptions } from '../server/settings.js'
 import type { Answer } from '../server/stream-answer.js'
 import { readNodeBody } from './body.js'
 import { createNodeSink } from './sse-sink.js'
@@ -66,7 +67,8 @@ export interface NodeHandler {
  * joined into one write.
  *
  * A path that is no stream route calls `next()` when given (Express middleware), and gets a JSON
- * 404 otherwise.
+ * 404 otherwise. With the `start` option, `POST {basePath}/executions/{workflows,agents,tasks}`
+ * starts runs and `POST …/:id/cancel` cancels them (see docs/runs.md).
  *
  * @example
  * ```ts

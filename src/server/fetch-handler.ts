@@ -5,8 +5,9 @@ import { checkManager, checkRunStore } from './manager-check.js'
 import type { HandlerOptions, RespondOptions } from './options.js'
 import { createHandlerPipeline } from './pipeline.js'
 import type { HandlerStats } from './registry.js'
+import { resolveLocation } from './run-options.js'
 import { type RunRouteOptions, resolveRunRoute } from './run-response.js'
-import { resolveHandlerOptions, resolveLocation } from './settings.js'
+import { resolveHandlerOptions } from './settings.js'
 import { answerResponse } from './sse-response.js'
 
 /**
@@ -49,6 +50,8 @@ export interface FetchHandler {
  * | `GET {basePath}/executions/workflows/:id/stream` | `workflow:<id>` |
  * | `GET {basePath}/executions/agents/:id/stream` | `agent:<id>` |
  * | `GET {basePath}/executions/tasks/:id/stream` | `task:<id>` |
+ * | `POST {basePath}/executions/{workflows,agents,tasks}` | starts a run (with the `start` option) and streams it |
+ * | `POST {basePath}/executions/{workflows,agents,tasks}/:id/cancel` | cancels a run (with `start`, or `cancelRoute`) |
  *
  * Query: `events=a,b` (only these types; terminal events are always sent), `lastEventId=42`
  * (when the `Last-Event-ID` header cannot be set), `format=text` (agent and task streams: the

@@ -13,6 +13,9 @@ import { answerRunStart, type RunStartSpec } from './run-start.js'
 import type { ResolvedHandlerOptions, ResolvedSseOptions } from './settings.js'
 import { type Answer, refuse, shuttingDown, streamAnswer, withCors } from './stream-answer.js'
 
+// The answers live in stream-answer.ts; edges written against this file still find them here.
+export type { Answer, StreamAnswer } from './stream-answer.js'
+
 /** The pipeline of the handlers' routes, with their connection count and shutdown. */
 export interface HandlerPipeline {
   /** Answers a request to `{basePath}/executions/…`, or says it is no stream route. */

@@ -7,8 +7,9 @@ import { fetchIncoming } from './incoming.js'
 import { checkManager, checkRunStore } from './manager-check.js'
 import type { RunRequestOptions, RunStart, SseOptions } from './options.js'
 import { guard } from './pipeline.js'
+import { resolveRunOptions } from './run-options.js'
 import { answerRunStart, type RunStartSpec, readJson } from './run-start.js'
-import { resolveRunOptions, resolveSseOptions } from './settings.js'
+import { resolveSseOptions } from './settings.js'
 import { answerResponse, refusalResponse } from './sse-response.js'
 
 /** Which run a request starts, and how: the options of a handler's `startRun`. */

@@ -9,7 +9,8 @@ import type { Slot } from './limits.js'
 import type { RunStart } from './options.js'
 import { sseHeaders } from './prepare.js'
 import type { Registry } from './registry.js'
-import type { ResolvedRunOptions, ResolvedSseOptions } from './settings.js'
+import type { ResolvedRunOptions } from './run-options.js'
+import type { ResolvedSseOptions } from './settings.js'
 import { type Answer, refuse, shuttingDown, streamAnswer, withCors } from './stream-answer.js'
 
 /** A request that starts a run: which run, where its stream is served, and what starts it. */

@@ -3,7 +3,6 @@ import type {
   ConnectionLimitOptions,
   CorsOptions,
   HandlerOptions,
-  RunRequestOptions,
   RunStart,
   SseFraming,
   SseOptions,
@@ -11,6 +10,7 @@ import type {
   SseTransportOptions,
 } from './options.js'
 import { normalizeBasePath } from './routes.js'
+import { type ResolvedRunOptions, resolveRunOptions } from './run-options.js'
 import { createTicker, type Ticker } from './ticker.js'
 
 /** {@link SseOptions} with every default applied and checked. */
@@ -36,12 +36,6 @@ export interface ConnectionLimits {
   readonly clientKey: ConnectionLimitOptions['clientKey']
 }
 
-/** {@link RunRequestOptions} checked, with their defaults. */
-export interface ResolvedRunOptions {
-  readonly cancelOnDisconnect: boolean
-  readonly maxBodyBytes: number
-}
-
 /** {@link HandlerOptions} with every default applied and checked. */
 export interface ResolvedHandlerOptions extends ResolvedSseOptions {
   readonly basePath: string
@@ -52,9 +46,6 @@ export interface ResolvedHandlerOptions extends ResolvedSseOptions {
   readonly cancelRoute: boolean
   readonly runs: ResolvedRunOptions
 }
-
-/** The default of `maxBodyBytes`: 1 MiB. */
-export const DEFAULT_MAX_BODY_BYTES = 1_048_576
 
 /** The default of `maxConnections`: what a small server holds (see the option's TSDoc). */
 export const DEFAULT_MAX_CONNECTIONS = 10_000
@@ -133,28 +124,6 @@ export function resolveHandlerOptions(
     start,
     cancelRoute,
     runs: resolveRunOptions(where, given),
-  }
-}
-
-/** Checks the options of requests that start runs (handlers and `createRunResponse`). */
-export function resolveRunOptions(
-  where: string,
-  options: RunRequestOptions | undefined,
-): ResolvedRunOptions {
-  const given = checkObject(where, options)
-  const cancelOnDisconnect = given.cancelOnDisconnect ?? false
-  if (typeof cancelOnDisconnect !== 'boolean') {
-    throw new TypeError(
-      `${where}: \`cancelOnDisconnect\` must be true or false, got ${describe(cancelOnDisconnect)}.`,
-    )
-  }
-  return {
-    cancelOnDisconnect,
-    maxBodyBytes: positiveInteger(
-      where,
-      'maxBodyBytes',
-      given.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
-    ),
   }
 }
 
@@ -338,29 +307,4 @@ function describe(value: unknown): string {
 
 function defaultOnError(error: RunstreamError): void {
   console.error(`[runstream/server] ${error.code}: ${error.message}`)
-}
-
-/**
- * Checks the `location` of a stream answered outside the routes (`createSseResponse`,
- * `handler.respond`). A request that is not a `GET` needs one: runstream's client reconnects
- * with `GET`, to the `Location` when there is one and to the request's URL otherwise.
- */
-export function resolveLocation(
-  where: string,
-  method: string,
-  location: unknown,
-): string | undefined {
-  if (location === undefined) {
-    if (method === 'GET' || method === 'HEAD') return undefined
-    throw new TypeError(
-      `${where}: a ${method} request answered with a stream needs \`location\`: the URL of a GET route that serves the same stream, such as \`/runs/\${id}/events\`. runstream's client reconnects there after a drop, and never sends the body again; without it, it would reconnect to the ${method} URL. Pass \`location: request.url\` if that URL also answers GET.`,
-    )
-  }
-  if (location instanceof URL) return location.href
-  if (typeof location !== 'string' || location === '' || /[\u0000-\u001f\u007f]/.test(location)) {
-    throw new TypeError(
-      `${where}: \`location\` must be a URL or a path without control characters, such as "/runs/42/events"; got ${describe(location)}.`,
-    )
-  }
-  return location
 }

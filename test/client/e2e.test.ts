@@ -4,6 +4,7 @@ import { afterEach, describe, expect, test } from 'vitest'
 import { createStreamClient, type RunstreamError } from '../../src/client.js'
 import { createStreamManager, executionCatalog, type StreamManager } from '../../src/index.js'
 import { createNodeHandler, type NodeHandler } from '../../src/node.js'
+import { pause } from '../helpers/wait.js'
 import { drain, until } from './helpers.js'
 
 interface Harness {
@@ -64,8 +65,6 @@ afterEach(async () => {
   }
 })
 
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
 describe('end to end against the real Node handler', () => {
   test('the server drops the connection mid-stream several times and every event arrives exactly once, in order', async () => {
     const h = await startServer()
@@ -83,6 +82,7 @@ describe('end to end against the real Node handler', () => {
     await until(() => subscription.readyState === 'open')
     for (let i = 1; i <= total; i++) {
       stream.emit('llm_chunk', { text: `t${i}` })
+      // A steady producer, so that the drops land mid-stream.
       if (i % 20 === 0) await pause(3)
       // Drop while the client is connected, so the cut lands mid-stream.
       if (i % 80 === 0) {
@@ -155,15 +155,16 @@ describe('end to end against the real Node handler', () => {
     const h = await startServer()
     const stream = h.manager.stream('agent:writer')
     const client = createStreamClient({ baseUrl: h.baseUrl })
+    let text = ''
     const reading = (async () => {
-      let text = ''
       for await (const part of client.text('agent', 'writer')) text += part
       return text
     })()
     await until(() => h.sockets.size > 0)
+    // Each part arrives before the next is emitted.
     for (const part of ['Hel', 'lo, ', 'wörld 🌍']) {
       stream.emit('llm_chunk', { text: part })
-      await pause(5)
+      await until(() => text.endsWith(part), 10_000, `the text to end with "${part}"`)
     }
     stream.emit('complete', { status: 'SUCCESS' })
     expect(await reading).toBe('Hello, wörld 🌍')

@@ -1,5 +1,6 @@
 import type { ErrorInfo, FetchLike, RunstreamError, StreamSubscription } from '../../src/client.js'
 import type { AnyCatalog } from '../../src/core/catalog.js'
+import { waitFor } from '../helpers/wait.js'
 
 const encoder = new TextEncoder()
 
@@ -148,11 +149,7 @@ export async function drain<C extends AnyCatalog | undefined>(
   return { events }
 }
 
-/** Waits until `check` passes, polling; fails after `timeoutMs`. */
-export async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const start = Date.now()
-  while (!check()) {
-    if (Date.now() - start > timeoutMs) throw new Error('until: condition not met in time')
-    await new Promise((resolve) => setTimeout(resolve, 5))
-  }
+/** Waits until `check` passes, polling; fails after `timeoutMs` saying `what`. */
+export function until(check: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+  return waitFor(check, { timeoutMs, what })
 }

@@ -3,7 +3,8 @@ import { setupServer } from 'msw/node'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
 import { connect, StreamHttpError } from '../../src/client.js'
 import { isRunstreamError } from '../../src/index.js'
-import { bodyOf, drain, fastOptions, frame, PREAMBLE, pipe } from './helpers.js'
+import { pause } from '../helpers/wait.js'
+import { bodyOf, drain, fastOptions, frame, PREAMBLE, pipe, until } from './helpers.js'
 
 const URL = 'http://api.test/api/v0/executions/workflows/w1/stream'
 const server = setupServer()
@@ -158,8 +159,10 @@ describe('HTTP failures', () => {
     const errors: Parameters<typeof fastOptions>[0] = []
     const subscription = connect(URL, { ...fastOptions(errors), idleTimeoutMs: 150 })
     const result = drain(subscription)
+    // 300 ms of heartbeats 50 ms apart: longer than idleTimeoutMs, each gap shorter. (A stall of
+    // this process delays the watchdog's timer too, and the ping's timer fires first.)
     for (let i = 0; i < 6; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 50))
+      await pause(50)
       quiet.write(': ping\n\n')
     }
     quiet.write(frame(1, 'complete', { status: 'SUCCESS' }))
@@ -174,13 +177,15 @@ describe('HTTP failures', () => {
       () => sse(frame(2, 'complete', { status: 'SUCCESS' })),
     )
     const errors: Parameters<typeof fastOptions>[0] = []
-    const result = drain(connect(URL, fastOptions(errors)))
+    const subscription = connect(URL, fastOptions(errors))
+    const result = drain(subscription)
     cut.write(
       PREAMBLE +
         frame(1, 'llm_chunk', { text: 'a' }) +
         frame(2, 'llm_chunk', { text: 'b' }).slice(0, 30),
     )
-    await new Promise((resolve) => setTimeout(resolve, 20))
+    // The chunk was read (event 1 parsed, half of event 2 held) before the body fails.
+    await until(() => subscription.lastEventId === '1', 10_000, 'event 1 to be read')
     cut.fail(new TypeError('terminated'))
 
     const { events } = await result

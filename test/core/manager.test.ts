@@ -12,6 +12,7 @@ import {
   type RunstreamError,
   type Transport,
 } from '../../src/index.js'
+import { waitFor } from '../helpers/wait.js'
 
 function setup(
   options: {
@@ -198,22 +199,23 @@ describe('transports', () => {
 
   it('does not wait for a slow transport before returning from emit', async () => {
     let release = () => {}
+    let sent = 0
     const slow: Transport = {
       name: 'slow',
       send: () =>
         new Promise<void>((resolve) => {
+          sent++
           release = resolve
         }),
     }
     const { manager } = setup({ transports: [slow] })
-    const started = performance.now()
+    // emit returns at once; the transport answers only when released.
     manager.stream('task:1').emit('llm_chunk', { text: 'x' })
-    expect(performance.now() - started).toBeLessThan(50)
     let flushed = false
     const flushing = manager.flush().then(() => {
       flushed = true
     })
-    await new Promise((resolve) => setTimeout(resolve, 10))
+    await waitFor(() => sent === 1, { what: 'the transport to be handed the event' })
     expect(flushed).toBe(false)
     release()
     await flushing
@@ -260,11 +262,43 @@ describe('asynchronous stores', () => {
   })
 })
 
+/** A memory store that counts its reads and live registrations, so a test can wait for a subscriber. */
+function countingStore(): EventStore & { readonly listening: number; readonly reads: number } {
+  let listening = 0
+  let reads = 0
+  const inner = memoryStore()
+  return {
+    get listening() {
+      return listening
+    },
+    get reads() {
+      return reads
+    },
+    append: (draft) => inner.append(draft),
+    read(stream, options) {
+      reads++
+      return inner.read(stream, options)
+    },
+    listen(stream, listener) {
+      listening++
+      const stop = inner.listen(stream, listener)
+      return () => {
+        listening--
+        stop()
+      }
+    },
+  }
+}
+
 describe('subscribe', () => {
   it('ends a subscriber that falls too far behind, telling it where to resume', async () => {
-    const { manager } = setup({ maxQueuedEvents: 10 })
+    const store = countingStore()
+    const { manager } = setup({ maxQueuedEvents: 10, store })
     const sub = manager.subscribe({ stream: 'task:slow' })
-    await new Promise((resolve) => setTimeout(resolve, 5))
+    // Live, its replay of the empty stream done: the events below go through its queue.
+    await waitFor(() => store.listening === 1 && store.reads === 1, {
+      what: 'the subscriber to listen and read the empty stream',
+    })
     for (let i = 0; i < 25; i++) manager.stream('task:slow').emit('llm_chunk', { text: String(i) })
     const ids: string[] = []
     const failure = await (async () => {
@@ -284,31 +318,19 @@ describe('subscribe', () => {
   })
 
   it('ends on abort and releases the stream', async () => {
-    const store = memoryStore()
+    const store = countingStore()
     const { manager } = setup({ store })
     const controller = new AbortController()
     const sub = manager.subscribe({ stream: 'task:abort', signal: controller.signal })
     const next = sub.next()
-    await new Promise((resolve) => setTimeout(resolve, 5))
+    await waitFor(() => store.listening === 1, { what: 'the subscriber to listen' })
     controller.abort()
     expect(await next).toEqual({ value: undefined, done: true })
+    expect(store.listening).toBe(0)
   })
 
   it('closes on break in for await and stops listening to the store', async () => {
-    let listening = 0
-    const inner = memoryStore()
-    const counting: EventStore = {
-      append: (draft) => inner.append(draft),
-      read: (stream, options) => inner.read(stream, options),
-      listen(stream, listener) {
-        listening++
-        const stop = inner.listen(stream, listener)
-        return () => {
-          listening--
-          stop()
-        }
-      },
-    }
+    const counting = countingStore()
     const { manager } = setup({ store: counting })
     const stream = manager.stream('task:break')
     for (let i = 0; i < 5; i++) stream.emit('llm_chunk', { text: String(i) })
@@ -319,26 +341,26 @@ describe('subscribe', () => {
     for (const sub of subs) {
       for await (const event of sub) if (event.id === '3') break
     }
-    expect(listening).toBe(0)
+    expect(counting.listening).toBe(0)
   })
 
   it('waits for a stream that has no event yet', async () => {
-    const { manager } = setup()
+    const store = countingStore()
+    const { manager } = setup({ store })
     const sub = manager.subscribe({ stream: 'workflow:later' })
     const first = sub.next()
-    setTimeout(
-      () => manager.stream('workflow:later').emit('workflow_status', { status: 'PENDING' }),
-      10,
-    )
+    await waitFor(() => store.listening === 1, { what: 'the subscriber to wait, listening' })
+    manager.stream('workflow:later').emit('workflow_status', { status: 'PENDING' })
     expect((await first).value?.type).toBe('workflow_status')
     sub.close()
   })
 
   it('ends every subscription on close()', async () => {
-    const { manager } = setup()
+    const store = countingStore()
+    const { manager } = setup({ store })
     const sub = manager.subscribe({ stream: 'workflow:x' })
     const next = sub.next()
-    await new Promise((resolve) => setTimeout(resolve, 5))
+    await waitFor(() => store.listening === 1, { what: 'the subscriber to listen' })
     await manager.close()
     expect(await next).toEqual({ value: undefined, done: true })
   })

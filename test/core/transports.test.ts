@@ -9,6 +9,7 @@ import {
 } from '../../src/index.js'
 import { stdoutTransport } from '../../src/node.js'
 import { transportContract } from '../contract/transport.js'
+import { waitFor } from '../helpers/wait.js'
 
 transportContract('memory', () => {
   const transport = memoryTransport()
@@ -33,8 +34,7 @@ transportContract('json-lines (async sink)', () => {
   return {
     transport,
     async received(count) {
-      for (let i = 0; i < 500 && text.split('\n').length - 1 < count; i++)
-        await new Promise((r) => setTimeout(r, 5))
+      await waitFor(() => text.split('\n').length - 1 >= count, { what: `${count} lines` })
       return text.split('\n').slice(0, count)
     },
     close: async () => {},
@@ -56,8 +56,10 @@ transportContract('stdout (a Node writable that applies backpressure)', () => {
   return {
     transport,
     async received(count) {
-      for (let i = 0; i < 2000 && text.split('\n').length - 1 < count; i++)
-        await new Promise((r) => setTimeout(r, 5))
+      await waitFor(() => text.split('\n').length - 1 >= count, {
+        timeoutMs: 20_000,
+        what: `${count} lines`,
+      })
       return text.split('\n').slice(0, count)
     },
     close: async () => clearInterval(pump),
@@ -205,10 +207,9 @@ describe('stdout transport', () => {
     manager.stream('task:1').emit('llm_chunk', { text: 'a' })
     manager.stream('task:1').emit('llm_chunk', { text: 'b' })
     await manager.flush()
-    await new Promise((resolve) => setTimeout(resolve, 20))
+    await waitFor(() => errors.length > 0, { what: 'the write failure to be reported' })
     manager.stream('task:1').emit('llm_chunk', { text: 'c' })
     await manager.flush()
-    expect(errors.length).toBeGreaterThan(0)
     expect(errors.every((e) => e.code === 'transport_failed')).toBe(true)
   })
 })

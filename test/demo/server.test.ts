@@ -120,12 +120,19 @@ describe('the demo server', () => {
     const server = await demo({ pace: 0.1 })
     const id = server.startRun({ fail: false }) as string
     const reconnects: ReconnectInfo[] = []
+    // The ids the client had received (parsed, maybe not yet iterated) when it reconnected.
+    const received: string[] = []
+    let receivedAtReconnect: string | undefined
     const subscription = connect(streamUrl(server, id), {
       catalog: demoCatalog,
       reconnect: { initialDelayMs: 10, maxDelayMs: 50 },
-      onReconnect: (info) => reconnects.push(info),
+      onReconnect: (info) => {
+        reconnects.push(info)
+        receivedAtReconnect = received.at(-1)
+      },
       onError: () => {},
     })
+    subscription.on('*', (event) => received.push(event.id))
     const ids: string[] = []
     for await (const event of subscription) {
       ids.push(event.id)
@@ -139,8 +146,12 @@ describe('the demo server', () => {
       }
     }
     expect(reconnects).toHaveLength(1)
-    expect(reconnects[0]?.lastEventId).toBe('20')
+    // It resumed after the last event it had received: the 20th, or one that arrived while
+    // the drop was being asked for.
+    expect(reconnects[0]?.lastEventId).toBe(receivedAtReconnect)
+    expect(Number(reconnects[0]?.lastEventId)).toBeGreaterThanOrEqual(20)
     expect(ids).toEqual(ids.map((_, i) => String(i + 1)))
+    expect(received).toEqual(ids)
     expect(ids.length).toBeGreaterThan(100)
   })
 

@@ -5,16 +5,38 @@ import { FAILURE, FINAL_TASK, FIRST_REFLECTION, FIRST_ROUND } from '../../src/de
 import { runSimulation } from '../../src/demo/simulation.js'
 import { createStreamManager, type EventRecord, type RunstreamError } from '../../src/index.js'
 
-/** Plays one run with no pauses and returns what each stream holds. */
-async function play(options: { fail?: boolean; signal?: AbortSignal; pace?: number } = {}) {
+/** Plays one run with no pauses and returns what each stream holds; `onEvent` sees each emit. */
+async function play(
+  options: {
+    fail?: boolean
+    signal?: AbortSignal
+    pace?: number
+    onEvent?: (envelope: EventRecord['envelope']) => void
+  } = {},
+) {
   const errors: RunstreamError[] = []
-  const manager = createStreamManager({ catalog: demoCatalog, onError: (e) => errors.push(e) })
+  const { onEvent, ...simulation } = options
+  const manager = createStreamManager({
+    catalog: demoCatalog,
+    onError: (e) => errors.push(e),
+    ...(onEvent === undefined
+      ? {}
+      : {
+          transports: [{ name: 'watch', send: (record: EventRecord) => onEvent(record.envelope) }],
+        }),
+  })
   let seed = 1
   const random = () => {
     seed = (seed * 16_807) % 2_147_483_647
     return seed / 2_147_483_647
   }
-  const outcome = await runSimulation({ manager, executionId: 'e1', pace: 0, random, ...options })
+  const outcome = await runSimulation({
+    manager,
+    executionId: 'e1',
+    pace: 0,
+    random,
+    ...simulation,
+  })
   await manager.flush()
   const read = async (stream: string): Promise<EventRecord[]> => [
     ...(await manager.store.read(stream, { limit: 10_000 })).events,
@@ -80,9 +102,16 @@ describe('the simulated orchestration', () => {
 
   it('an aborted run ends at once with error CANCELED on the workflow and the running task', async () => {
     const controller = new AbortController()
-    const run = play({ signal: controller.signal, pace: 1 })
-    // The plan takes 1.2 s at pace 1; the first task then streams for seconds.
-    setTimeout(() => controller.abort(), 1700)
+    // Aborted while the first task streams its text (for seconds at pace 1).
+    const run = play({
+      signal: controller.signal,
+      pace: 1,
+      onEvent: (envelope) => {
+        if (envelope.stream === 'task:e1-t1' && envelope.type === 'llm_chunk') {
+          queueMicrotask(() => controller.abort())
+        }
+      },
+    })
     const { outcome, workflow, read } = await run
     expect(outcome).toBe('canceled')
     expect(workflow.at(-1)?.envelope).toMatchObject({ type: 'error', data: { status: 'CANCELED' } })

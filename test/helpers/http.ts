@@ -46,7 +46,7 @@ export interface BodyReader {
   readonly text: string
   /** Whether the body ended (cleanly or not). */
   readonly ended: boolean
-  /** Resolves with the text once `predicate(text)` holds; rejects after `timeoutMs`. */
+  /** Resolves with the text once `predicate(text)` holds; rejects after `timeoutMs` (10 s). */
   until(predicate: (text: string) => boolean, timeoutMs?: number): Promise<string>
   /** Resolves with the whole text when the body ends. */
   end(timeoutMs?: number): Promise<string>
@@ -164,7 +164,7 @@ function createCollector() {
     get ended() {
       return ended
     },
-    until(predicate, timeoutMs = 5000) {
+    until(predicate, timeoutMs = 10_000) {
       return new Promise((resolve, reject) => {
         const check = () => {
           if (predicate(text)) {
@@ -187,7 +187,7 @@ function createCollector() {
         check()
       })
     },
-    end(timeoutMs = 5000) {
+    end(timeoutMs = 10_000) {
       return reader
         .until(() => ended, timeoutMs)
         .catch((error: unknown) => {
@@ -252,19 +252,8 @@ export function countEvents(text: string): number {
   return parseSse(text).filter((message) => message.id !== undefined).length
 }
 
-/** Waits until `condition` holds, polling every 5 ms; rejects after `timeoutMs`. */
-export async function waitFor(
-  condition: () => boolean,
-  timeoutMs = 5000,
-  what = 'condition',
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!condition()) {
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 5))
-  }
-}
+/** Waits until a condition holds (see `wait.ts`); here too for the tests that import it from here. */
+export { waitFor } from './wait.js'
 
 /** A TCP port that was free a moment ago on 127.0.0.1, for a server that must listen on a known port. */
 export async function freePort(): Promise<number> {

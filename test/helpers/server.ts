@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url'
 import {
   createStreamManager,
   type EventStore,
@@ -69,7 +70,65 @@ export function testManager(storeOptions: MemoryStoreOptions = {}): {
   return { manager, store, errors }
 }
 
-/** How many timers the process has active now (intervals and timeouts). */
-export function activeTimers(): number {
-  return process.getActiveResourcesInfo().filter((name) => name === 'Timeout').length
+const SOURCE = fileURLToPath(new URL('../../src/', import.meta.url))
+
+/** The timers runstream's own code started while a {@link trackTimers} was on. */
+export interface TimerTracker {
+  /** Those not yet done: timeouts neither fired nor cleared, intervals not cleared. */
+  readonly active: number
+  /** Puts back the global timer functions. Idempotent. */
+  stop(): void
+}
+
+/**
+ * Counts the timers that code under `src/` starts (its caller is in the call stack), and not
+ * those of the test runner, of Node's own modules or of other tests in the process: a count of
+ * the process's timers goes up and down with whatever else runs. Only what is started after this
+ * call is counted; a timer re-armed with `refresh()` after it fired is not seen.
+ */
+export function trackTimers(): TimerTracker {
+  const real = {
+    setTimeout: globalThis.setTimeout,
+    setInterval: globalThis.setInterval,
+    clearTimeout: globalThis.clearTimeout,
+    clearInterval: globalThis.clearInterval,
+  }
+  const active = new Set<unknown>()
+  const ours = () => new Error().stack?.includes(SOURCE) === true
+  type Callback = (...args: unknown[]) => void
+  globalThis.setTimeout = ((callback: Callback, ms?: number, ...args: unknown[]) => {
+    if (!ours()) return real.setTimeout(callback, ms, ...args)
+    const timer = real.setTimeout(
+      (...given: unknown[]) => {
+        active.delete(timer)
+        callback(...given)
+      },
+      ms,
+      ...args,
+    )
+    active.add(timer)
+    return timer
+  }) as typeof setTimeout
+  globalThis.setInterval = ((callback: Callback, ms?: number, ...args: unknown[]) => {
+    const timer = real.setInterval(callback, ms, ...args)
+    if (ours()) active.add(timer)
+    return timer
+  }) as typeof setInterval
+  const clear = (timer: unknown) => active.delete(timer)
+  globalThis.clearTimeout = ((timer) => {
+    clear(timer)
+    real.clearTimeout(timer)
+  }) as typeof clearTimeout
+  globalThis.clearInterval = ((timer) => {
+    clear(timer)
+    real.clearInterval(timer)
+  }) as typeof clearInterval
+  return {
+    get active() {
+      return active.size
+    },
+    stop() {
+      Object.assign(globalThis, real)
+    },
+  }
 }

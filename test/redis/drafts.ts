@@ -59,10 +59,10 @@ export function recorder(): RecordingListener {
       errors.push(error)
       changed()
     },
-    waitFor(count, timeoutMs = 5000) {
+    waitFor(count, timeoutMs = 10_000) {
       return until(() => records.length >= count, timeoutMs, `${count} events`)
     },
-    async waitForError(timeoutMs = 5000) {
+    async waitForError(timeoutMs = 10_000) {
       await until(() => errors.length > 0, timeoutMs, 'an error')
       return errors[0]
     },

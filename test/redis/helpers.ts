@@ -7,6 +7,7 @@ import { Redis } from 'ioredis'
 import type { RunstreamError } from '../../src/index.js'
 import { type RedisStore, type RedisStoreSettings, redisStore } from '../../src/redis.js'
 import { freePort } from '../helpers/http.js'
+import { waitFor } from '../helpers/wait.js'
 
 /** The shared Redis of these machines (never stopped by a test). */
 export const SHARED_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
@@ -123,13 +124,12 @@ export async function startPrivateRedis(
   return server
 }
 
-async function waitForPing(port: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    if (await ping(port)) return
-    if (Date.now() > deadline) throw new Error(`redis-server on port ${port} did not start`)
-    await sleep(20)
-  }
+function waitForPing(port: number, timeoutMs: number): Promise<void> {
+  return waitFor(() => ping(port), {
+    timeoutMs,
+    what: `redis-server on port ${port} to answer PING`,
+    intervalMs: 20,
+  })
 }
 
 function ping(port: number): Promise<boolean> {
@@ -146,23 +146,13 @@ function ping(port: number): Promise<boolean> {
   })
 }
 
-/** Waits `ms` milliseconds. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
-}
-
-/** Polls `check` every 10 ms until it returns true, or fails after `timeoutMs`. */
-export async function waitUntil(
+/** Waits until `check` holds, polling it; fails after `timeoutMs` saying `what`. */
+export function waitUntil(
   check: () => boolean | Promise<boolean>,
-  timeoutMs = 5000,
+  timeoutMs = 10_000,
   what = 'condition',
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await sleep(10)
-  }
+  return waitFor(check, { timeoutMs, what, intervalMs: 10 })
 }
 
 /** A plain ioredis connection for inspecting Redis from a test. */

@@ -3,8 +3,9 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { connect } from '../../src/client.js'
 import { executionCatalog } from '../../src/index.js'
 import { redisStore } from '../../src/redis.js'
+import { pause, waitFor } from '../helpers/wait.js'
 import { range } from './drafts.js'
-import { deleteKeys, SHARED_REDIS_URL, sleep, startPrivateRedis, uniquePrefix } from './helpers.js'
+import { deleteKeys, SHARED_REDIS_URL, startPrivateRedis, uniquePrefix } from './helpers.js'
 import { eventsOf, type Fixture, openSse, type SseMessage, startFixture } from './processes.js'
 
 // Two web processes (the Node SSE handler over a Redis store) and one producer process share
@@ -62,7 +63,8 @@ async function expectExactlyOnce(
   }
 }
 
-describe('Redis fan-out across processes', () => {
+// Each test starts three processes with tsx, which takes seconds on a busy machine.
+describe('Redis fan-out across processes', { timeout: 60_000 }, () => {
   it('resumes a client cut off on process A on process B with its Last-Event-ID, exactly once', async () => {
     const prefix = uniquePrefix('mp')
     cleanup.push(() => deleteKeys(SHARED_REDIS_URL, prefix))
@@ -117,7 +119,7 @@ describe('Redis fan-out across processes', () => {
     producer.send({ type: 'run', stream, count: 300, intervalMs: 3 })
     // Cut every open connection each time 50 more events arrived.
     for (let cuts = 1; cuts <= 4; cuts++) {
-      while (events.length < cuts * 50) await sleep(5)
+      await waitFor(() => events.length >= cuts * 50, { what: `${cuts * 50} events` })
       balancer.cutAll()
     }
     await consuming
@@ -147,7 +149,6 @@ describe('Redis fan-out across processes', () => {
 
     await redis.stop()
     // While Redis is down, a new request (here resuming on B) is refused with a JSON 503.
-    await sleep(100)
     const refused = openSse(web[1], streamPath(id), eventsOf(first.messages).at(-1)?.id)
     expect(await refused.status).toBe(503)
     expect((await refused.headers)['content-type']).toMatch(/^application\/json/)
@@ -159,7 +160,8 @@ describe('Redis fan-out across processes', () => {
     const fresh = openSse(web[0], streamPath(`${id}_other`))
     expect(await fresh.status).toBe(503)
     expect(JSON.parse(await fresh.body())).toMatchObject({ error: { code: 'store_failed' } })
-    await sleep(1000)
+    // Redis stays down until the producer had an emit refused.
+    await producer.next('refused')
     await redis.start()
 
     // The client on A stayed connected: after the restart it gets what follows, with no gap.
@@ -176,7 +178,8 @@ describe('Redis fan-out across processes', () => {
       expect(attempt).toBeLessThan(20)
       const request = openSse(web[1], streamPath(id), lastId)
       if ((await request.status) !== 200) {
-        await sleep(250)
+        // A client's wait before it retries: B's store may still be reconnecting.
+        await pause(250)
         continue
       }
       await request.until((messages) => messages.some((message) => message.event === 'complete'))

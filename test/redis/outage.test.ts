@@ -6,12 +6,12 @@ import {
   type RunstreamError,
 } from '../../src/index.js'
 import { contractCatalog } from '../contract/transport.js'
+import { pause, waitFor } from '../helpers/wait.js'
 import { note, range, recorder } from './drafts.js'
 import {
   inspector,
   openTestStore,
   type PrivateRedis,
-  sleep,
   startPrivateRedis,
   type TestStore,
   waitUntil,
@@ -66,6 +66,29 @@ describe('redisStore: connections', () => {
   })
 })
 
+/** The id of the pub/sub connection Redis lists as subscribed to a channel, if any. */
+async function subscriberId(inspect: ReturnType<typeof inspector>): Promise<string | undefined> {
+  const clients = (await inspect.client('LIST', 'TYPE', 'PUBSUB')) as string
+  return clients
+    .split('\n')
+    .find((line) => /\bsub=[1-9]/.test(line))
+    ?.match(/\bid=(\d+)/)?.[1]
+}
+
+/** Kills the pub/sub connection, then waits until the store has opened and subscribed another. */
+async function killSubscriber(inspect: ReturnType<typeof inspector>): Promise<void> {
+  const before = await subscriberId(inspect)
+  expect(before).toBeDefined()
+  expect(await inspect.client('KILL', 'TYPE', 'pubsub')).toBe(1)
+  await waitFor(
+    async () => {
+      const now = await subscriberId(inspect)
+      return now !== undefined && now !== before
+    },
+    { what: 'the subscriber to reconnect and resubscribe' },
+  )
+}
+
 describe('redisStore: live delivery across reconnections', () => {
   it('resumes with no gap and no duplicate after its subscriber connection is killed', async () => {
     const server = await privateRedis()
@@ -81,16 +104,14 @@ describe('redisStore: live delivery across reconnections', () => {
       while (n < 400) {
         await Promise.all(range(n + 1, n + 20).map((i) => producer.store.append(note('s', i))))
         n += 20
-        await sleep(5)
+        // A steady producer, so that the kills land while events keep coming.
+        await pause(5)
       }
     })()
     await listener.waitFor(60)
     // Twice, while events keep coming: each time the subscriber reconnects, resubscribes and reads
     // what it missed from the stream.
-    for (let kill = 0; kill < 2; kill++) {
-      expect(await inspect.client('KILL', 'TYPE', 'pubsub')).toBe(1)
-      await sleep(150)
-    }
+    for (let kill = 0; kill < 2; kill++) await killSubscriber(inspect)
     await appending
     await listener.waitFor(400)
     // Then with the last events appended while it is away and none after: only the read that
@@ -98,8 +119,13 @@ describe('redisStore: live delivery across reconnections', () => {
     await inspect.client('KILL', 'TYPE', 'pubsub')
     await Promise.all(range(401, 450).map((i) => producer.store.append(note('s', i))))
     await listener.waitFor(450)
-    await sleep(50)
-    expect(listener.ids()).toEqual(range(1, 450))
+    // One more, once it is back and live: whatever came twice would have come before it.
+    await waitFor(async () => (await subscriberId(inspect)) !== undefined, {
+      what: 'the subscriber to resubscribe',
+    })
+    await producer.store.append(note('s', 451))
+    await listener.waitFor(451)
+    expect(listener.ids()).toEqual(range(1, 451))
     expect(listener.errors).toEqual([])
     expect(watcher.errors.map((error) => error.code)).toContain('store_failed')
   })
@@ -114,10 +140,15 @@ describe('redisStore: live delivery across reconnections', () => {
     await watcher.store.listen('s', listener)
     await producer.store.append(note('s', 1))
     await listener.waitFor(1)
-    await inspect.client('KILL', 'TYPE', 'pubsub')
-    // The subscriber is back after ~100 ms; by then 299 events went by and only 10 are held.
+    // Redis turns new connections away until 299 events went by and only 10 are held: the
+    // subscriber can only come back after they were trimmed.
+    const connected = ((await inspect.client('LIST')) as string).trim().split('\n').length
+    const maxclients = (await inspect.config('GET', 'maxclients')) as string[]
+    await inspect.config('SET', 'maxclients', String(connected - 1))
+    expect(await inspect.client('KILL', 'TYPE', 'pubsub')).toBe(1)
     await Promise.all(range(2, 300).map((i) => producer.store.append(note('s', i))))
-    const error = await listener.waitForError(3000)
+    await inspect.config('SET', 'maxclients', maxclients[1] as string)
+    const error = await listener.waitForError(10_000)
     expect(error).toMatchObject({
       code: 'store_failed',
       details: { lastEventId: '1', firstId: '291' },
@@ -194,18 +225,18 @@ describe('redisStore: Redis down and back', () => {
 
     const handle = producing.stream('s')
     let n = 0
-    const emitFor = async (ms: number) => {
-      const until = Date.now() + ms
-      while (Date.now() < until) {
-        handle.emit('note', { text: 'x', n: ++n })
-        await sleep(2)
-      }
+    const emit = async () => {
+      handle.emit('note', { text: 'x', n: ++n })
+      await pause(2)
     }
-    await emitFor(200)
+    while (received.length < 50) await emit()
     await server.stop()
-    await emitFor(300)
+    // Emits go on until the outage has refused some of them.
+    while (!emitErrors.some((error) => isRunstreamError(error, 'store_failed'))) await emit()
     await server.start()
-    await emitFor(400)
+    // And on after the producer's store is back, so that the last ones are stored for sure.
+    while (producer.store.client.status !== 'ready') await emit()
+    for (let i = 0; i < 50; i++) await emit()
     handle.emit('done', { ok: true })
     await producing.flush()
     await consuming
@@ -242,10 +273,11 @@ describe('redisStore: Redis down and back', () => {
     const watcher = open(server, { maxOutageMs: 400 })
     const listener = recorder()
     await watcher.store.listen('s', listener)
-    await server.stop()
+    // Taken before the stop, so that the outage cannot have begun earlier.
     const started = Date.now()
-    const error = await listener.waitForError(3000)
-    expect(Date.now() - started).toBeGreaterThanOrEqual(350)
+    await server.stop()
+    const error = await listener.waitForError(10_000)
+    expect(Date.now() - started).toBeGreaterThanOrEqual(395)
     expect(error).toMatchObject({ code: 'store_failed', details: { maxOutageMs: 400 } })
     expect(watcher.store.watching).toBe(0)
   })

@@ -5,8 +5,9 @@ import { connect, type RunstreamError } from '../../src/client.js'
 import { createStreamManager, executionCatalog } from '../../src/index.js'
 import { redisStore } from '../../src/redis.js'
 import { freePort } from '../helpers/http.js'
+import { pause, waitFor } from '../helpers/wait.js'
 import { deleteKeys } from '../redis/helpers.js'
-import { collect, range, sleep } from './harness.js'
+import { collect, range } from './harness.js'
 
 // The server process is killed with SIGKILL several times while 10 000 events flow through Redis
 // from a producer that never stops, and restarted on the same port each time. The client
@@ -16,6 +17,8 @@ const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 const PREFIX = `rstest:chaos:${process.pid}-${Date.now().toString(36)}:`
 const EVENTS = 10_000
 const KILLS = 5
+/** How far the producer may run ahead of the client: less than the events between two kills. */
+const AHEAD = 1000
 const fixture = fileURLToPath(new URL('./fixtures/chaos-server.ts', import.meta.url))
 
 const children = new Set<ChildProcess>()
@@ -84,12 +87,17 @@ describe('chaos: the server process is killed mid-run, over and over', () => {
     })
 
     try {
-      // 10 000 events over about 8 s, in bursts of 25 every 20 ms.
+      // 10 000 events over about 8 s, in bursts of 25 every 20 ms, never more than AHEAD events
+      // ahead of the client: the stream is still going at every kill, however slow the machine.
       const emitting = (async () => {
         for (let n = 1; n <= EVENTS; n += 25) {
+          await waitFor(() => n - received <= AHEAD, {
+            timeoutMs: 30_000,
+            what: `the client to receive event ${n - AHEAD}`,
+          })
           for (let m = n; m < n + 25 && m <= EVENTS; m++)
             producer.emit('llm_chunk', { text: `${m}` })
-          await sleep(20)
+          await pause(20)
         }
         producer.emit('complete', { status: 'SUCCESS' })
         await manager.flush()
@@ -98,10 +106,14 @@ describe('chaos: the server process is killed mid-run, over and over', () => {
       const killedAt: number[] = []
       for (let k = 1; k <= KILLS; k++) {
         const target = Math.floor((k * EVENTS) / (KILLS + 1))
-        while (received < target) await sleep(5)
+        await waitFor(() => received >= target, {
+          timeoutMs: 30_000,
+          what: `${target} events before kill ${k}`,
+        })
         killedAt.push(received)
         await kill(server)
-        await sleep(50 + 100 * (k % 3))
+        // Down for 50 to 250 ms: the client's reconnects meet a closed port meanwhile.
+        await pause(50 + 100 * (k % 3))
         server = await startServer(port)
         pids.add(server.pid)
       }

@@ -9,6 +9,7 @@ import {
 } from '../../src/index.js'
 import { createNodeHandler, type HandlerOptions, type NodeHandler } from '../../src/node.js'
 import { startServer } from '../helpers/http.js'
+import { waitFor } from '../helpers/wait.js'
 
 /** The real Node handler of an execution-catalog manager on a real server, port 0. */
 export interface Runstream {
@@ -80,23 +81,9 @@ export function range(from: number, to: number): number[] {
   return Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i)
 }
 
-/** Waits `ms` milliseconds. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
-}
-
-/** Polls `check` every 5 ms until it holds, or fails after `timeoutMs` saying `what`. */
-export async function eventually(
-  check: () => boolean,
-  what: string,
-  timeoutMs = 10_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!check()) {
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await sleep(5)
-  }
+/** Waits until `check` holds, polling it; fails after `timeoutMs` saying `what`. */
+export function eventually(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  return waitFor(check, { timeoutMs, what })
 }
 
 /** A reconnect policy that retries at once and forever: for tests that inject many faults. */

@@ -9,6 +9,7 @@ import { type CatalogEvent, executionCatalog } from '../../src/index.js'
 import { ROOT, type Started, startProcess, stopAll } from '../cli/spawn.js'
 import { get } from '../helpers/http.js'
 import { type Runtime, requireRuntime } from '../helpers/runtimes.js'
+import { pause } from '../helpers/wait.js'
 
 // The Fetch handler, built (dist/), served by Bun.serve, Deno.serve and workerd (the runtime of
 // Cloudflare Workers) in their own processes: the same checks as on Node, against each runtime's
@@ -161,7 +162,8 @@ describe.skipIf(bun === undefined)(
       })
       const raw = await get(url + PATH)
       await raw.until((text) => text.includes(': ok\n'))
-      await new Promise((resolve) => setTimeout(resolve, 5000))
+      // The quiet period the test is about: well past Bun's idle timeout of 2 s.
+      await pause(5000)
       await emit(url, STREAM, RUN.slice(0, 1))
       await raw.until((text) => text.includes('id: 1\n'))
       expect(await waitForStats(url, (stats) => stats.connections === 1)).toMatchObject({
@@ -278,7 +280,7 @@ interface Stats {
 async function waitForStats(
   url: string,
   predicate: (stats: Stats) => boolean,
-  timeoutMs = 5000,
+  timeoutMs = 10_000,
 ): Promise<Stats> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
@@ -287,7 +289,7 @@ async function waitForStats(
     if (Date.now() > deadline) {
       throw new Error(`handler.stats() is still ${JSON.stringify(stats)} after ${timeoutMs} ms`)
     }
-    await new Promise((resolve) => setTimeout(resolve, 20))
+    await pause(20)
   }
 }
 

@@ -4,13 +4,7 @@ import { connect, type RunstreamError } from '../../src/client.js'
 import { createStreamManager, executionCatalog } from '../../src/index.js'
 import { createFetchHandler } from '../../src/server.js'
 import { connectSlowReader, type SlowReader } from '../../src/testing.js'
-import {
-  collect,
-  eventually,
-  type Runstream,
-  sleep,
-  startRunstream,
-} from '../reliability/harness.js'
+import { collect, eventually, type Runstream, startRunstream } from '../reliability/harness.js'
 import { rawGet } from './raw-http.js'
 
 // One client opening streams in a loop must not take every connection of the server. The caps
@@ -130,6 +124,7 @@ describe('maxConnectionsPerClient', () => {
       peak = Math.max(peak, runstream?.handler.stats().connections ?? 0)
     }, 1)
     const agent = new http.Agent({ keepAlive: false, maxSockets: Number.POSITIVE_INFINITY })
+    const admitted: http.ClientRequest[] = []
     const statuses = await Promise.all(
       Array.from(
         { length: 400 },
@@ -138,14 +133,15 @@ describe('maxConnectionsPerClient', () => {
             const request = http.get(`${url}${PATH(`f${i}`)}`, { agent }, (response) => {
               resolve(response.statusCode ?? 0)
               if (response.statusCode !== 200) response.resume()
-              // The streams that were let in stay open until the end of the flood.
-              else setTimeout(() => request.destroy(), 300)
+              // An admitted stream stays open until every request of the flood is answered.
+              else admitted.push(request)
             })
             request.on('error', () => resolve(0))
           }),
       ),
     )
     clearInterval(watch)
+    for (const request of admitted) request.destroy()
     agent.destroy()
     expect(statuses.filter((status) => status === 200)).toHaveLength(10)
     expect(statuses.filter((status) => status === 429)).toHaveLength(390)
@@ -204,7 +200,7 @@ describe('maxConnections', () => {
     expect((await ask('d')).status).toBe(503)
     expect([a.status, b.status, c.status]).toEqual([200, 200, 200])
     await a.body?.cancel()
-    await sleep(0)
+    await eventually(() => handler.stats().connections === 2, 'the place of a to be given back')
     expect((await ask('d')).status).toBe(200)
     handler.close()
   })

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { createStreamManager, executionCatalog } from '../../src/index.js'
 import type { HandlerOptions } from '../../src/node.js'
 import { createFetchHandler } from '../../src/server.js'
-import { type Runstream, startRunstream } from '../reliability/harness.js'
+import { eventually, type Runstream, startRunstream } from '../reliability/harness.js'
 import { type RawAnswer, rawGet } from './raw-http.js'
 
 // A browser hands a cross-origin answer to a page only when the answer says so. Unless CORS is
@@ -56,12 +56,10 @@ async function answersTo(origin: string, options: HandlerOptions = {}): Promise<
     runstream.url,
     '/api/v0/executions/workflows/held/stream',
     { 'x-user': 'capped' },
-    {
-      timeoutMs: 3000,
-      done: () => false,
-    },
+    // Read until the server closes it at the end of the test.
+    { timeoutMs: 60_000, done: () => false },
   )
-  await new Promise((resolve) => setTimeout(resolve, 100))
+  await eventually(() => runstream?.handler.stats().connections === 1, 'the held stream to open')
   const answers: RawAnswer[] = []
   for (const request of REQUESTS) {
     answers.push(
@@ -69,10 +67,7 @@ async function answersTo(origin: string, options: HandlerOptions = {}): Promise<
         runstream.url,
         request.target,
         { Origin: origin, ...request.headers },
-        {
-          method: request.method ?? 'GET',
-          timeoutMs: 500,
-        },
+        { method: request.method ?? 'GET' },
       ),
     )
   }

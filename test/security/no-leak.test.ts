@@ -145,7 +145,7 @@ describe('no internal message or stack reaches a client', () => {
       '/api/v0/executions/workflows/w1/stream',
       scenario.headers,
       {
-        timeoutMs: 3000,
+        timeoutMs: 10_000,
         done: (raw) => {
           if (scenario.point === 'live-breaks' && raw.includes('id: 2\n')) store.breakLive()
           return raw.includes('runstream.error') && raw.endsWith('\n\n')

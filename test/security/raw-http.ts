@@ -12,8 +12,9 @@ export interface RawAnswer {
 
 /**
  * Sends `GET <target>` exactly as written (no normalization, no encoding), then reads until the
- * server closes, `done(raw)` holds, or `timeoutMs` passes. A client library would clean up the
- * path; an attacker does not.
+ * server closes, `done(raw)` holds, or `timeoutMs` (10 s by default: a limit for a server that
+ * never answers, never what ends a read that a test expects) passes. A client library would clean
+ * up the path; an attacker does not.
  */
 export function rawGet(
   origin: string,
@@ -38,7 +39,7 @@ export function rawGet(
       socket.destroy()
       resolve(parse(raw))
     }
-    const timer = setTimeout(finish, options.timeoutMs ?? 2000)
+    const timer = setTimeout(finish, options.timeoutMs ?? 10_000)
     socket.setEncoding('latin1')
     socket.on('connect', () => socket.write(Buffer.from(head, 'latin1')))
     socket.on('data', (chunk: string) => {

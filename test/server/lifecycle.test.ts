@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { createNodeHandler } from '../../src/node.js'
 import { createFetchHandler } from '../../src/server.js'
 import { envelopesOf, get, parseSse, startServer, waitFor } from '../helpers/http.js'
-import { activeTimers, testManager } from '../helpers/server.js'
+import { testManager, trackTimers } from '../helpers/server.js'
 
 const cleanups: (() => unknown)[] = []
 afterEach(async () => {
@@ -18,16 +18,18 @@ describe('a client that goes away', () => {
     const handler = createNodeHandler(manager)
     const server = await startServer(handler)
     cleanups.push(() => server.close())
-    const timers = activeTimers()
+    const timers = trackTimers()
+    cleanups.push(() => timers.stop())
     const response = await get(server.url + streamPath('gone'))
     await response.until((t) => t.includes(': ok'))
     expect(handler.stats().connections).toBe(1)
     expect(store.listening).toBe(1)
-    expect(activeTimers()).toBe(timers + 1)
+    // The handler's heartbeat timer, and nothing else of runstream's.
+    expect(timers.active).toBe(1)
     response.destroy()
     await waitFor(() => handler.stats().connections === 0, 5000, 'the connection to be released')
     expect(store.listening).toBe(0)
-    expect(activeTimers()).toBe(timers)
+    expect(timers.active).toBe(0)
   })
 
   it('leaves nothing behind after 2000 clients connected and dropped', async () => {
@@ -35,7 +37,8 @@ describe('a client that goes away', () => {
     const handler = createNodeHandler(manager, { heartbeatMs: 60_000 })
     const server = await startServer(handler)
     cleanups.push(() => server.close())
-    const timers = activeTimers()
+    const timers = trackTimers()
+    cleanups.push(() => timers.stop())
     const listeners =
       server.server.listenerCount('request') + server.server.listenerCount('connection')
     const producer = manager.stream('agent:crowd')
@@ -54,8 +57,8 @@ describe('a client that goes away', () => {
     }
     expect(handler.stats()).toEqual({ connections: 0, bufferedBytes: 0 })
     expect(store.listening).toBe(0)
-    // Not one interval per connection left: at most what ran before (vitest's own may have ended).
-    await waitFor(() => activeTimers() <= timers, 2000, 'the timers to be released')
+    // Not one timer per connection left, and not the handler's heartbeat either.
+    expect(timers.active).toBe(0)
     expect(server.server.listenerCount('request') + server.server.listenerCount('connection')).toBe(
       listeners,
     )
@@ -65,7 +68,8 @@ describe('a client that goes away', () => {
   it('is released when its Fetch request aborts', async () => {
     const { manager, store } = testManager()
     const handler = createFetchHandler(manager)
-    const timers = activeTimers()
+    const timers = trackTimers()
+    cleanups.push(() => timers.stop())
     const controller = new AbortController()
     const response = await handler(
       new Request(`http://x${streamPath('f')}`, { signal: controller.signal }),
@@ -75,7 +79,7 @@ describe('a client that goes away', () => {
     controller.abort()
     expect(handler.stats().connections).toBe(0)
     await waitFor(() => store.listening === 0)
-    expect(activeTimers()).toBe(timers)
+    expect(timers.active).toBe(0)
     await response.body?.cancel()
   })
 

@@ -7,6 +7,7 @@ import { createNodeHandler, type NodeHandler } from '../../src/node.js'
 import { type HandlerOptions, jsonError } from '../../src/server.js'
 import { envelopesOf, get, parseSse, startServer, waitFor } from '../helpers/http.js'
 import { testManager } from '../helpers/server.js'
+import { pause } from '../helpers/wait.js'
 
 const OPENING = 'retry: 2000\n: ok\n\n'
 const cleanups: (() => unknown)[] = []
@@ -523,7 +524,8 @@ describe('createNodeHandler: heartbeats, failures and shutdown', () => {
     const response = await open(path('agents', 'hb'))
     await response.until((t) => t === OPENING)
     vi.advanceTimersByTime(14_999)
-    await new Promise((resolve) => setTimeout(resolve, 50))
+    // A window for a ping that should not be there (the interval is fake: none can come late).
+    await pause(50)
     expect(response.text).toBe(OPENING)
     vi.advanceTimersByTime(1)
     await response.until((t) => t === `${OPENING}: ping\n\n`)

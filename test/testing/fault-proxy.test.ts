@@ -3,13 +3,13 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { connect, type RunstreamError } from '../../src/client.js'
 import { executionCatalog } from '../../src/index.js'
 import { createFaultProxy, createFaultServer, type FaultProxy } from '../../src/testing.js'
+import { pause } from '../helpers/wait.js'
 import {
   collect,
   EAGER_RECONNECT,
   eventually,
   type Runstream,
   range,
-  sleep,
   startRunstream,
 } from '../reliability/harness.js'
 
@@ -65,7 +65,8 @@ describe('createFaultProxy', () => {
     })
     for (let n = 1; n <= 100; n++) {
       producer.emit('llm_chunk', { text: `${n}` })
-      await sleep(1)
+      // A steady producer, so that the cuts land mid-stream.
+      await pause(1)
     }
     producer.emit('complete', { status: 'SUCCESS' })
     const events = await consumed

@@ -1,6 +1,7 @@
 import { get } from 'node:http'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createFaultServer, type FaultServer } from '../../src/testing.js'
+import { pause, waitFor } from '../helpers/wait.js'
 
 interface Received {
   status: number
@@ -10,20 +11,27 @@ interface Received {
   ending: 'end' | 'aborted'
 }
 
-// Reads a whole response, noting each chunk as it arrived.
+// Reads a whole response, noting each chunk as it arrived. `enough(body)` ends the read early
+// (as 'aborted'), once the test has what it waits for; `timeoutMs` is a limit on failure.
 function fetchRaw(
   url: string,
   headers: Record<string, string> = {},
-  timeoutMs = 2000,
+  timeoutMs = 10_000,
+  enough?: (body: string) => boolean,
 ): Promise<Received> {
   return new Promise((resolve, reject) => {
     const req = get(url, { headers }, (res) => {
       const chunks: Buffer[] = []
-      const timer = setTimeout(() => {
+      const stop = () => {
+        clearTimeout(timer)
         res.destroy()
         resolve({ status: res.statusCode ?? 0, headers: res.headers, chunks, ending: 'aborted' })
-      }, timeoutMs)
-      res.on('data', (chunk: Buffer) => chunks.push(chunk))
+      }
+      const timer = setTimeout(stop, timeoutMs)
+      res.on('data', (chunk: Buffer) => {
+        chunks.push(chunk)
+        if (enough?.(Buffer.concat(chunks).toString())) stop()
+      })
       res.on('end', () => {
         clearTimeout(timer)
         resolve({ status: res.statusCode ?? 0, headers: res.headers, chunks, ending: 'end' })
@@ -130,8 +138,14 @@ describe('createFaultServer', () => {
     server = await createFaultServer({
       answers: [{ kind: 'stream', events: [{ id: '1', data: 'x' }], end: 'hang' }],
     })
-    const pending = fetchRaw(server.url, {}, 5000)
-    await new Promise((resolve) => setTimeout(resolve, 150))
+    let body = ''
+    const pending = fetchRaw(server.url, {}, 10_000, (received) => {
+      body = received
+      return false
+    })
+    await waitFor(() => body === 'id: 1\ndata: x\n\n', { what: 'the event' })
+    // Past the event, nothing ends it: it is still open a heartbeat-less moment later.
+    await pause(100)
     expect(server.openConnections).toBe(1)
     server.dropConnections()
     const { chunks, ending } = await pending
@@ -143,7 +157,9 @@ describe('createFaultServer', () => {
     server = await createFaultServer({
       answers: [{ kind: 'stream', end: 'keep-open', heartbeatMs: 20 }],
     })
-    const { chunks } = await fetchRaw(server.url, {}, 150)
+    const { chunks } = await fetchRaw(server.url, {}, 10_000, (body) =>
+      /^(: keep-alive\n\n){3}/.test(body),
+    )
     expect(Buffer.concat(chunks).toString()).toMatch(/^(: keep-alive\n\n){3,}/)
   })
 
