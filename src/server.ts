@@ -17,6 +17,7 @@ export type {
   RunStart,
   SseFraming,
   SseOptions,
+  SseProtocol,
   SseResponseOptions,
   SseTransportOptions,
 } from './server/options.js'

@@ -153,7 +153,7 @@ export function createNodeHandler<C extends AnyCatalog>(
  * The Node edge of the pipeline: writes an {@link Answer} to the response. A stream is written
  * straight to the response, which calls the stream's release when it closes.
  */
-async function writeAnswer(res: NodeResponse, answer: Answer): Promise<void> {
+export async function writeAnswer(res: NodeResponse, answer: Answer): Promise<void> {
   switch (answer.kind) {
     case 'no-route':
     case 'refuse':
@@ -185,7 +185,7 @@ async function writeAnswer(res: NodeResponse, answer: Answer): Promise<void> {
 }
 
 /** Wraps a Node request for the pipeline; the Fetch `Request` is built only if a hook asks. */
-function nodeIncoming(req: NodeRequest, res: NodeResponse): IncomingRequest {
+export function nodeIncoming(req: NodeRequest, res: NodeResponse): IncomingRequest {
   const path = req.originalUrl ?? req.url ?? '/'
   let url: URL | undefined
   let request: Request | undefined
@@ -238,7 +238,8 @@ function toFetchRequest(req: NodeRequest, path: string): Request {
   return new Request(url, { method: req.method ?? 'GET', headers })
 }
 
-function writeRefusal(res: NodeResponse, r: Refusal): void {
+/** Writes a refusal as its JSON answer, or cuts the response when its headers went out already. */
+export function writeRefusal(res: NodeResponse, r: Refusal): void {
   if (res.headersSent) {
     res.destroy()
     return

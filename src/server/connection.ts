@@ -3,7 +3,7 @@ import { isRunstreamError, RunstreamError } from '../core/errors.js'
 import type { StreamManager } from '../core/manager.js'
 import type { RecordSubscription } from '../core/subscription.js'
 import { createFeed, type Feed } from './feed.js'
-import { gapFrame, openingFrame, recordFrame, recordText } from './frames.js'
+import { doneFrame, gapFrame, openingFrame, recordFrame, recordText } from './frames.js'
 import type { StreamPlan } from './prepare.js'
 import type { ResolvedSseOptions } from './settings.js'
 import type { ConnectionSink } from './sink.js'
@@ -30,13 +30,18 @@ export function openConnection(
   onRelease: () => void,
 ): Connection {
   const { stream, filter } = plan
+  const { protocol } = options
   const sse = plan.format === 'sse'
   let subscription: RecordSubscription | undefined
+  // Whether the terminal event was sent: only then may the protocol's end (`[DONE]`) follow, as
+  // a subscription also ends when the manager closes, which is no end of the stream.
+  let sentTerminal = false
 
   const feed = createFeed(sink, {
     heartbeat: options.heartbeat,
     maxQueuedBytes: options.maxQueuedBytes,
     sse,
+    protocol,
     onStop() {
       const current = subscription
       subscription = undefined
@@ -60,7 +65,7 @@ export function openConnection(
       stream,
       lastEventId: plan.lastEventId,
       // Text mode has no control events: the text goes on from the oldest event held.
-      onGap: sse ? (gap) => feed.send(gapFrame(gap)) : () => undefined,
+      onGap: sse ? (gap) => feed.send(gapFrame(gap, protocol)) : () => undefined,
     })
   } catch (error) {
     fail(error)
@@ -86,7 +91,7 @@ export function openConnection(
         }
       }
       // The terminal event was sent (or the feed stopped): end after it.
-      feed.end()
+      feed.end(undefined, sentTerminal && sse ? doneFrame(protocol) : undefined)
     } catch (error) {
       fail(error)
     }
@@ -106,6 +111,7 @@ export function openConnection(
 
   function send(record: EventRecord): void {
     if (filter !== undefined && !record.terminal && !filter.has(record.envelope.type)) return
+    if (record.terminal) sentTerminal = true
     if (!sse) {
       feed.send(recordText(record))
       return

@@ -26,6 +26,28 @@ export type AuthorizeResult = boolean | Response
  */
 export type SseFraming = 'payload' | 'envelope'
 
+/**
+ * Which clients a stream is written for, which decides what is not an event of the stream: its
+ * control events and its end. Event frames are the same in all three (`id:`, `event:`, and the
+ * payload in `data:`).
+ *
+ * - `'runstream'`: control events carry runstream's own fields (`{ code, message }`,
+ *   `{ reason, after, firstId, lastId }`).
+ * - `'ag-ui'`: for AG-UI's `HttpAgent`, which takes every `data:` as an AG-UI event: a control
+ *   event's `data:` is also a `RUN_ERROR` (`{ type, message, code, … }`).
+ * - `'ai-sdk'`: for the AI SDK's chat transports, which validate every `data:` as a UI message
+ *   chunk: a control event's `data:` is also an `error` chunk (`{ type, errorText, code, … }`),
+ *   `data: [DONE]` follows the terminal event, and the answer carries
+ *   `x-vercel-ai-ui-message-stream: v1`.
+ *
+ * In every protocol control events keep their `event: runstream.*` name and no `id:`, so
+ * runstream's client (and `RunstreamAgent`, `ResumableChatTransport`) still tell them from events
+ * and resume. The last two need `framing: 'payload'` and payloads that are the protocol's own
+ * events, `type` included (`runstream/ag-ui` and `runstream/ai-sdk` store them so).
+ * @see docs/wire-format.md
+ */
+export type SseProtocol = 'runstream' | 'ag-ui' | 'ai-sdk'
+
 /** Cross-origin access to the streams. Off unless given. */
 export interface CorsOptions {
   /**
@@ -63,6 +85,12 @@ export interface SseOptions {
    * @defaultValue `'payload'`
    */
   framing?: SseFraming
+  /**
+   * Which clients the stream is written for: what control events hold and what follows the
+   * terminal event. `runstream/ag-ui` and `runstream/ai-sdk` set it for their routes.
+   * @defaultValue `'runstream'`
+   */
+  protocol?: SseProtocol
   /**
    * How often a heartbeat comment (`: ping`) is sent, in milliseconds, so that proxies keep the
    * connection open and a client that went away is noticed when the write fails.

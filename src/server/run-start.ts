@@ -7,7 +7,7 @@ import { type Refusal, refusal } from './http-errors.js'
 import type { IncomingRequest } from './incoming.js'
 import type { Slot } from './limits.js'
 import type { RunStart } from './options.js'
-import { SSE_HEADERS } from './prepare.js'
+import { sseHeaders } from './prepare.js'
 import type { Registry } from './registry.js'
 import type { ResolvedRunOptions } from './run-options.js'
 import type { ResolvedSseOptions } from './settings.js'
@@ -124,7 +124,7 @@ export async function answerRunStart(
       return { kind: 'gone' }
     }
     const headers: Record<string, string> = {
-      ...SSE_HEADERS,
+      ...sseHeaders(options.protocol),
       ...cors,
       location,
       'content-location': location,

@@ -6,6 +6,7 @@ import type {
   RunStart,
   SseFraming,
   SseOptions,
+  SseProtocol,
   SseTransportOptions,
 } from './options.js'
 import { normalizeBasePath } from './routes.js'
@@ -15,6 +16,7 @@ import { createTicker, type Ticker } from './ticker.js'
 /** {@link SseOptions} with every default applied and checked. */
 export interface ResolvedSseOptions {
   readonly framing: SseFraming
+  readonly protocol: SseProtocol
   readonly heartbeatMs: number
   /** The one heartbeat timer of the handler's connections, ticking every `heartbeatMs`. */
   readonly heartbeat: Ticker
@@ -74,8 +76,10 @@ export function resolveSseOptions(
   const cors = given.cors
   if (cors !== undefined) checkCors(where, cors)
   const heartbeatMs = timerMs(where, 'heartbeatMs', given.heartbeatMs ?? 15_000)
+  const framing = checkFraming(where, given.framing)
   return {
-    framing: checkFraming(where, given.framing),
+    framing,
+    protocol: checkProtocol(where, given.protocol, framing),
     heartbeatMs,
     heartbeat: createTicker(heartbeatMs),
     retryMs: nonNegativeInteger(where, 'retryMs', given.retryMs ?? 2_000),
@@ -187,6 +191,23 @@ function checkFraming(where: string, framing: unknown): SseFraming {
     )
   }
   return framing as SseFraming
+}
+
+const PROTOCOLS: readonly SseProtocol[] = ['runstream', 'ag-ui', 'ai-sdk']
+
+function checkProtocol(where: string, protocol: unknown, framing: SseFraming): SseProtocol {
+  if (protocol === undefined) return 'runstream'
+  if (!PROTOCOLS.includes(protocol as SseProtocol)) {
+    throw new TypeError(
+      `${where}: \`protocol\` must be 'runstream' (the default), 'ag-ui' or 'ai-sdk', got ${describe(protocol)}.`,
+    )
+  }
+  if (protocol !== 'runstream' && framing !== 'payload') {
+    throw new TypeError(
+      `${where}: \`protocol: '${String(protocol)}'\` needs \`framing: 'payload'\`: its clients read the event itself in data:, not runstream's envelope. Leave \`framing\` out.`,
+    )
+  }
+  return protocol as SseProtocol
 }
 
 function checkCors(where: string, cors: CorsOptions): void {
