@@ -52,6 +52,8 @@ export default defineConfig({
     node: 'src/node.ts',
     redis: 'src/redis.ts',
     testing: 'src/testing.ts',
+    'ag-ui': 'src/ag-ui.ts',
+    'ai-sdk': 'src/ai-sdk.ts',
     cli: 'src/cli.ts',
   },
   tsconfig: 'tsconfig.build.json',
@@ -63,7 +65,8 @@ export default defineConfig({
   clean: true,
   splitting: true,
   treeshake: true,
-  external: [/^node:/, 'zod', 'ioredis', 'react'],
+  // The optional peers stay imports: the app's own copy is the one its clients and schemas use.
+  external: [/^node:/, 'zod', 'ioredis', 'react', /^@ag-ui\//, 'rxjs', 'ai'],
   onSuccess: async () => {
     await Promise.all([buildDemoPage(), buildBrowserClient()])
   },

@@ -25,6 +25,7 @@ import {
   type SuiteResults,
 } from './lib/report.js'
 import {
+  adaptersSection,
   type CaseName,
   consumeSection,
   emitSection,
@@ -90,6 +91,12 @@ const CASES: readonly CaseSpec[] = [
     full: {},
     quick: {},
     sections: (r) => [framingSection(r)],
+  },
+  {
+    name: 'adapters',
+    full: { events: 100_000, rounds: 5 },
+    quick: { events: 10_000, rounds: 2 },
+    sections: (r) => [adaptersSection(r)],
   },
   {
     name: 'store',

@@ -1,7 +1,7 @@
 // Checks the built web entries (run after `npm run build`):
-// 1. dist/index.js, dist/server.js, dist/client.js, dist/fold.js and dist/react.js, with every
-//    chunk they import, import nothing from node:* or a bare Node builtin, so they run in
-//    browsers, Workers, Deno and Bun.
+// 1. dist/index.js, dist/server.js, dist/client.js, dist/fold.js, dist/react.js, dist/ag-ui.js
+//    and dist/ai-sdk.js, with every chunk they import, import nothing from node:* or a bare Node
+//    builtin, so they run in browsers, Workers, Deno and Bun.
 // 2. runstream/client, bundled the way an app's bundler would (minified, zod left out as the
 //    peer it is), fits the budget gzipped.
 // 3. dist/browser/client.js, the client as one file for a page without a bundler, imports
@@ -21,6 +21,8 @@ export const WEB_ENTRIES = [
   'dist/client.js',
   'dist/fold.js',
   'dist/react.js',
+  'dist/ag-ui.js',
+  'dist/ai-sdk.js',
 ]
 export const CLIENT_ENTRY = 'dist/client.js'
 export const BROWSER_CLIENT = 'dist/browser/client.js'

@@ -14,6 +14,8 @@ const expected = {
   'runstream/fold': ['foldRun', 'initialRunState'],
   'runstream/react': ['useStream', 'useRun', 'RunstreamProvider'],
   'runstream/redis': ['redisStore'],
+  'runstream/ag-ui': ['agUiCatalog', 'RunstreamAgent'],
+  'runstream/ai-sdk': ['uiMessageCatalog', 'defineUiMessageCatalog', 'ResumableChatTransport'],
 }
 let failed = false
 for (const [specifier, names] of Object.entries(expected)) {

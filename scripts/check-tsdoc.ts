@@ -4,9 +4,18 @@
  */
 import ts from 'typescript'
 
-const entries = ['index', 'server', 'client', 'fold', 'react', 'node', 'redis', 'testing'].map(
-  (name) => `src/${name}.ts`,
-)
+const entries = [
+  'index',
+  'server',
+  'client',
+  'fold',
+  'react',
+  'node',
+  'redis',
+  'testing',
+  'ag-ui',
+  'ai-sdk',
+].map((name) => `src/${name}.ts`)
 const program = ts.createProgram(entries, {
   module: ts.ModuleKind.ESNext,
   moduleResolution: ts.ModuleResolutionKind.Bundler,

@@ -16,6 +16,7 @@ export { executionCatalog, executionStatus, usageSchema } from './catalogs/execu
 export { orchestrationCatalog } from './catalogs/orchestration.js'
 export {
   type AnyCatalog,
+  type CancelEvent,
   type Catalog,
   type CatalogEvent,
   type CatalogOptions,
@@ -58,12 +59,22 @@ export {
 export {
   createStreamManager,
   type ManagerEvent,
+  type Run,
   type StreamHandle,
   type StreamManager,
   type StreamManagerOptions,
 } from './core/manager.js'
 export { type MemoryStore, type MemoryStoreOptions, memoryStore } from './core/memory-store.js'
-export type { EventStore, ReadOptions, ReadResult, StoreListener, Unlisten } from './core/store.js'
+export type { CancelOutcome, RunKind, StartRunOptions } from './core/runs.js'
+export type {
+  CancelListener,
+  EventStore,
+  ReadOptions,
+  ReadResult,
+  RunState,
+  StoreListener,
+  Unlisten,
+} from './core/store.js'
 export type {
   GapInfo,
   RecordSubscription,

@@ -5,6 +5,7 @@
  * (`"types": ["node"]`), which TypeScript 7 and `tsc --init` projects do not load by themselves.
  * @packageDocumentation
  */
+export { type NodeProtocolHandler, toNodeHandler } from './node/adapt.js'
 export {
   createNodeHandler,
   type NodeHandler,
@@ -12,5 +13,12 @@ export {
   type NodeResponse,
 } from './node/handler.js'
 export { type StdoutTransportOptions, stdoutTransport } from './node/stdout.js'
-export type { HandlerOptions } from './server/options.js'
+export type { ProtocolHandler } from './server/answering.js'
+export type {
+  HandlerOptions,
+  RespondOptions,
+  RunRequestOptions,
+  RunStart,
+} from './server/options.js'
 export type { HandlerStats } from './server/registry.js'
+export type { RunRouteOptions } from './server/run-response.js'

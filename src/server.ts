@@ -12,11 +12,23 @@ export type {
   ConnectionLimitOptions,
   CorsOptions,
   HandlerOptions,
+  RespondOptions,
+  RunRequestOptions,
+  RunStart,
   SseFraming,
   SseOptions,
+  SseProtocol,
+  SseResponseOptions,
   SseTransportOptions,
 } from './server/options.js'
 export type { HandlerStats } from './server/registry.js'
 export type { ExecutionKind } from './server/routes.js'
+export {
+  createRunResponse,
+  type JsonBody,
+  type RunResponseOptions,
+  type RunRouteOptions,
+  readJsonBody,
+} from './server/run-response.js'
 export { createSseResponse } from './server/sse-response.js'
 export { type SseTransport, sseTransport } from './server/sse-transport.js'

@@ -16,6 +16,7 @@ const cases: Record<CaseName, () => Promise<{ run(options: object): unknown }>> 
   redis: () => import('../redis.js'),
   framing: () => import('../framing.js'),
   store: () => import('../store.js'),
+  adapters: () => import('../adapters.js'),
 }
 
 process.on('message', (message: { type: 'run'; name: CaseName; options: object }) => {

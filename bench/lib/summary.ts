@@ -3,6 +3,7 @@
  * each peer's, the ratios, and every goal with its verdict. Pure functions of the results, so
  * docs/benchmarks.md can be rendered again from bench/results.json alone.
  */
+import type { AdaptersResult } from '../adapters.js'
 import type { ConsumeResult, Contender } from '../consume.js'
 import type { EmitResult } from '../emit.js'
 import type { FanoutResult } from '../fanout.js'
@@ -23,6 +24,7 @@ export type CaseName =
   | 'redis'
   | 'framing'
   | 'store'
+  | 'adapters'
 
 /** One goal of the issue and its verdict. */
 export interface Goal {
@@ -474,6 +476,43 @@ export function storeSection(r: StoreResult): Section {
     ],
     notes: [
       'Before the store kept its streams in lists ordered by last write, an emit that opened a new stream with 10,000 held took 4 to 7 ms (it sorted every stream); 0.4 ms, the figure before that sort existed, is the goal.',
+    ],
+  }
+}
+
+export function adaptersSection(r: AdaptersResult): Section {
+  const ns = (value: number) => `${Math.round(value).toLocaleString('en-US')} ns`
+  return {
+    case: 'adapters',
+    title: '10. Protocol adapters per event',
+    what: `What \`runstream/ag-ui\` and \`runstream/ai-sdk\` cost per event against the protocol's own encoder on the same text deltas (${thousands(r.events)} events, best of ${r.rounds} rounds): AG-UI's \`EventEncoder\` and the AI SDK's \`JsonToSseTransformStream\` (its per-chunk work alone as the floor), each to the frame's UTF-8 bytes. runstream's adapter does more: it checks the event against the catalog (\`@ag-ui/core\`'s schema, runstream's chunk schemas), gives it its envelope and id, stores it (memory store), and writes its frame once for every client (\`id:\`, \`event:\`, the event in \`data:\`).`,
+    tables: [
+      {
+        head: [
+          'protocol',
+          "protocol's encoder",
+          'its per-event floor',
+          'runstream: emit + frame',
+          'emit (checked)',
+          'emit (unchecked)',
+          'frame',
+          'bytes: protocol / runstream',
+        ],
+        rows: r.protocols.map((p) => [
+          p.protocol,
+          ns(p.encoderNs),
+          ns(p.encoderFloorNs),
+          ns(p.runstreamNs),
+          ns(p.emitNs),
+          ns(p.emitUncheckedNs),
+          ns(p.frameNs),
+          `${p.encoderBytes} B / ${p.runstreamBytes} B`,
+        ]),
+      },
+    ],
+    goals: [],
+    notes: [
+      'The store and the catalog check are what make a run resumable and its events valid for every client; the frame is made once per event whatever the number of clients. runstream adds its `id:` and `event:` lines to each frame (the cursor a client resumes after).',
     ],
   }
 }

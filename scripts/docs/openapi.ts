@@ -56,6 +56,25 @@ export function openApiDocument(version: string): JsonSchema {
   for (const route of KINDS) {
     paths[`/api/v0/executions/${route.plural}/{id}/stream`] = { get: operation(route) }
   }
+  for (const route of KINDS) {
+    paths[`/api/v0/executions/${route.plural}`] = { post: startOperation(route) }
+    paths[`/api/v0/executions/${route.plural}/{id}/cancel`] = { post: cancelOperation(route) }
+  }
+  schemas.CancelAnswer = {
+    type: 'object',
+    description: 'The answer of a cancel route.',
+    properties: {
+      status: { type: 'integer', const: 202 },
+      stream: { type: 'string', description: 'The run’s stream, such as `workflow:exec_42`.' },
+      outcome: {
+        type: 'string',
+        enum: ['canceled', 'finished'],
+        description:
+          '`canceled`: the run was running and every process was told; `finished`: it had ended already.',
+      },
+    },
+    required: ['status', 'stream', 'outcome'],
+  }
   return {
     openapi: '3.1.0',
     info: {
@@ -66,7 +85,14 @@ export function openApiDocument(version: string): JsonSchema {
         'The routes served by `createFetchHandler` (runstream/server) and `createNodeHandler` (runstream/node) with the default `basePath` `/api/v0`. Each answers a server-sent event stream that replays the events held after the cursor, then sends live events, and ends after the terminal event (`complete` or `error`). The wire format is normative in docs/wire-format.md. Authentication is whatever the `authorize` hook checks.',
       license: { name: 'MIT', identifier: 'MIT' },
     },
-    tags: [{ name: 'streams', description: 'Live event streams of executions.' }],
+    tags: [
+      { name: 'streams', description: 'Live event streams of executions.' },
+      {
+        name: 'runs',
+        description:
+          'Runs started and cancelled over HTTP: served when the handler has a `start` (or `cancelRoute: true`). See docs/runs.md.',
+      },
+    ],
     paths,
     components: {
       parameters: parameters(),
@@ -137,6 +163,73 @@ function operation(route: (typeof KINDS)[number]): JsonSchema {
       '401': { $ref: '#/components/responses/Unauthorized' },
       '403': { $ref: '#/components/responses/Forbidden' },
       '404': { $ref: '#/components/responses/NotFound' },
+      '500': { $ref: '#/components/responses/InternalError' },
+      '503': { $ref: '#/components/responses/Unavailable' },
+    },
+  }
+}
+
+function startOperation(route: (typeof KINDS)[number]): JsonSchema {
+  const kind = `${route.kind[0]?.toUpperCase()}${route.kind.slice(1)}`
+  return {
+    operationId: `start${kind}`,
+    tags: ['runs'],
+    summary: `Start a ${route.kind} run and stream it (stream \`${route.kind}:<id>\`)`,
+    description: `Served when the handler has a \`start\` option. Reads the JSON body (at most \`maxBodyBytes\`, 1 MiB by default), starts a run with a fresh id, calls \`start\` with it and the body, and answers with the run's event stream from its first event. \`Location\` and \`Content-Location\` name the run's stream route: resume there with GET and \`Last-Event-ID\`, never by sending the body again. A client that disconnects does not cancel the run (unless \`cancelOnDisconnect\`).`,
+    requestBody: {
+      required: true,
+      description: 'Any JSON value: the run’s input, given to `start`.',
+      content: { 'application/json': { schema: {} } },
+    },
+    responses: {
+      '200': {
+        description: 'The new run’s event stream, as on its stream route.',
+        headers: {
+          Location: {
+            description: `The run's stream route, \`/api/v0/executions/${route.plural}/<id>/stream\`.`,
+            schema: { type: 'string' },
+          },
+          'Content-Location': {
+            description: 'The same as `Location`.',
+            schema: { type: 'string' },
+          },
+          'Cache-Control': { schema: { type: 'string', const: 'no-cache, no-transform' } },
+        },
+        content: {
+          'text/event-stream': {
+            schema: { type: 'string', description: 'An SSE stream, as on the stream route.' },
+            example: SSE_EXAMPLE,
+          },
+        },
+      },
+      '400': { $ref: '#/components/responses/BadBody' },
+      '401': { $ref: '#/components/responses/Unauthorized' },
+      '403': { $ref: '#/components/responses/Forbidden' },
+      '413': { $ref: '#/components/responses/BodyTooLarge' },
+      '500': { $ref: '#/components/responses/InternalError' },
+      '503': { $ref: '#/components/responses/Unavailable' },
+    },
+  }
+}
+
+function cancelOperation(route: (typeof KINDS)[number]): JsonSchema {
+  const kind = `${route.kind[0]?.toUpperCase()}${route.kind.slice(1)}`
+  return {
+    operationId: `cancel${kind}`,
+    tags: ['runs'],
+    summary: `Cancel a ${route.kind} run (stream \`${route.kind}:<id>\`)`,
+    description:
+      'Served when the handler has a `start` option or `cancelRoute: true`. Cancels the run wherever its producer runs (every process sharing the store is told; the producer’s signal aborts), and, if the producer has not ended its stream within the manager’s `cancelGraceMs`, ends it with the catalog’s cancellation event (`error` with status `CANCELED`). Cancelling twice, or a finished run, is harmless. No body is read.',
+    parameters: [{ $ref: '#/components/parameters/ExecutionId' }],
+    responses: {
+      '202': {
+        description: 'The run was cancelled, or had finished.',
+        content: { 'application/json': { schema: { $ref: '#/components/schemas/CancelAnswer' } } },
+      },
+      '400': { $ref: '#/components/responses/BadRequest' },
+      '401': { $ref: '#/components/responses/Unauthorized' },
+      '403': { $ref: '#/components/responses/Forbidden' },
+      '404': { $ref: '#/components/responses/RunNotFound' },
       '500': { $ref: '#/components/responses/InternalError' },
       '503': { $ref: '#/components/responses/Unavailable' },
     },
@@ -240,6 +333,9 @@ function errorResponses(): Record<string, JsonSchema> {
     ),
     Forbidden: response(403, 'The `authorize` hook returned `false`.', ['forbidden']),
     NotFound: response(404, 'The `streamExists` hook returned `false`.', ['stream_not_found']),
+    RunNotFound: response(404, 'The store knows no such run or stream.', ['run_not_found']),
+    BadBody: response(400, 'The body is not JSON.', ['invalid_body']),
+    BodyTooLarge: response(413, 'The body is over `maxBodyBytes`.', ['body_too_large']),
     InternalError: response(
       500,
       'A hook threw; the details went to `onError`, never to the client.',
@@ -271,7 +367,7 @@ function errorBodySchema(): JsonSchema {
           code: {
             type: 'string',
             description:
-              'What went wrong: `invalid_request`, `invalid_cursor`, `unknown_event`, `invalid_stream_id`, `invalid_path`, `unauthorized`, `forbidden`, `not_found`, `stream_not_found`, `method_not_allowed`, `internal_error`, `store_failed`, `unavailable`, or a code of your `authorize` hook.',
+              'What went wrong: `invalid_request`, `invalid_cursor`, `unknown_event`, `invalid_stream_id`, `invalid_path`, `invalid_body`, `unauthorized`, `forbidden`, `not_found`, `stream_not_found`, `run_not_found`, `method_not_allowed`, `run_exists`, `body_too_large`, `too_many_connections`, `internal_error`, `store_failed`, `unavailable`, `server_busy`, or a code of your `authorize` hook.',
           },
           message: {
             type: 'string',

@@ -152,5 +152,9 @@ export const compozyCatalog = /* @__PURE__ */ defineCatalog(
       }),
     ]),
   },
-  { terminal: ['complete', 'error'] },
+  {
+    terminal: ['complete', 'error'],
+    // compozy's workflow error shape: the reason as a string.
+    cancel: (reason) => ({ type: 'error', data: { status: 'CANCELED', error: reason } }),
+  },
 )

@@ -40,6 +40,9 @@ export const usageSchema = /* @__PURE__ */ z.object({
  * | `complete` | `{ status, result?, output?, usage?, duration_ms? }` |
  * | `error` | `{ status, error: { message, code?, details? } }` |
  *
+ * A cancelled run that its producer did not end in time is ended with
+ * `error` `{ status: 'CANCELED', error: { message: <reason>, code: 'canceled' } }`.
+ *
  * @example
  * ```ts
  * const manager = createStreamManager({ catalog: executionCatalog })
@@ -75,5 +78,12 @@ export const executionCatalog = /* @__PURE__ */ defineCatalog(
       }),
     }),
   },
-  { terminal: ['complete', 'error'] },
+  {
+    terminal: ['complete', 'error'],
+    // A cancelled run ends as compozy ends one: `error` with the CANCELED status.
+    cancel: (reason) => ({
+      type: 'error',
+      data: { status: 'CANCELED', error: { message: reason, code: 'canceled' } },
+    }),
+  },
 )

@@ -27,6 +27,12 @@ export interface Catalog<S extends EventSchemas = EventSchemas, T extends keyof 
   /** Whether `type` ends a stream. */
   isTerminal(type: string): boolean
   /**
+   * The event that ends a cancelled run's stream when its producer did not end it in time
+   * (`manager.cancelRun`), made from the cancellation's reason; `undefined` when the catalog
+   * declares none. See {@link CatalogOptions.cancel}.
+   */
+  readonly cancel: ((reason: string) => CancelEvent<T & string>) | undefined
+  /**
    * Validates one payload. Returns the parsed output (defaults and transforms applied) or an
    * {@link EventValidationError}; never throws.
    *
@@ -41,6 +47,14 @@ export type ValidationResult =
   | { readonly ok: true; readonly data: unknown }
   | { readonly ok: false; readonly error: EventValidationError }
 
+/** An event as {@link CatalogOptions.cancel} makes it: a terminal event's name and its payload. */
+export interface CancelEvent<T extends string = string> {
+  /** A terminal event of the catalog. */
+  readonly type: T
+  /** Its payload, validated against the event's schema when it is emitted. */
+  readonly data: unknown
+}
+
 /** Options of {@link defineCatalog}. */
 export interface CatalogOptions<T> {
   /**
@@ -49,6 +63,19 @@ export interface CatalogOptions<T> {
    * @defaultValue `[]`
    */
   terminal?: readonly T[]
+  /**
+   * Makes the event that ends a cancelled run's stream, from the cancellation's reason. When a
+   * run is cancelled (`manager.cancelRun`) and its producer has not ended the stream within the
+   * manager's `cancelGraceMs`, runstream emits this event for it, so that every follower sees the
+   * end even when the producer's process died. It must return a terminal event of the catalog,
+   * with a payload that passes its schema.
+   * @defaultValue none: a cancelled run's stream then ends only when its producer ends it (or expires)
+   * @example
+   * ```ts
+   * cancel: (reason) => ({ type: 'error', data: { status: 'CANCELED', error: { message: reason } } })
+   * ```
+   */
+  cancel?: ((reason: string) => { readonly type: T; readonly data: unknown }) | undefined
 }
 
 /** Any catalog, whatever its events. */
@@ -130,6 +157,12 @@ export function defineCatalog<
     }
   }
   const terminalSet = new Set<string>(terminal)
+  const cancel = options.cancel
+  if (cancel !== undefined && typeof cancel !== 'function') {
+    throw new TypeError(
+      `defineCatalog: \`cancel\` must be a function of the reason that returns a terminal event, such as (reason) => ({ type: 'error', data: { message: reason } }); got ${describe(cancel)}.`,
+    )
+  }
   // Compiled on first use, per event name: no work at import time for the built-in catalogs.
   const fastChecks = new Map<string, { schema: $ZodType; fast: FastCheck | undefined }>()
   let lastType: string | undefined
@@ -141,6 +174,7 @@ export function defineCatalog<
     names,
     has: (type: string): type is keyof S & string => Object.hasOwn(schemas, type),
     isTerminal: (type) => terminalSet.has(type),
+    cancel,
     validate(type, data, stream, owned) {
       // A Map, not `schemas[type]`: the type of a parsed event is a fresh string, which a
       // property lookup must first internalize, every time.
@@ -196,7 +230,8 @@ export function defineCatalog<
 
 /**
  * Joins two catalogs into one: every event of both, and both lists of terminal events. An event
- * name defined in both is refused with a `TypeError`.
+ * name defined in both is refused with a `TypeError`. The cancellation event is the first
+ * catalog's, or else the second's.
  *
  * @example
  * ```ts
@@ -214,7 +249,14 @@ export function mergeCatalogs<A extends AnyCatalog, B extends AnyCatalog>(
       )
     }
   }
-  return defineCatalog({ ...a.schemas, ...b.schemas }, { terminal: [...a.terminal, ...b.terminal] })
+  // The first catalog's cancellation event wins; a catalog without one takes the other's.
+  const cancel = a.cancel ?? b.cancel
+  return defineCatalog(
+    { ...a.schemas, ...b.schemas },
+    cancel === undefined
+      ? { terminal: [...a.terminal, ...b.terminal] }
+      : { terminal: [...a.terminal, ...b.terminal], cancel },
+  )
 }
 
 const EVENT_NAME = /^[^\u0000-\u001f\u007f]+$/

@@ -53,6 +53,13 @@ export type RunstreamErrorCode =
   | 'aborted'
   /** A server hook (`authorize`, `streamExists`) threw; the client got a 500 that reveals nothing. */
   | 'handler_failed'
+  /** `startRun` was given the id of a stream that already exists (held events, or a live run). */
+  | 'run_exists'
+  /**
+   * A run was cancelled (`cancelRun`, from any process): the reason of its `signal`, and what is
+   * reported when runstream could not end a cancelled run's stream for it.
+   */
+  | 'run_canceled'
 
 /** Options shared by every {@link RunstreamError}. */
 export interface RunstreamErrorOptions {
@@ -159,4 +166,6 @@ const KNOWN_CODES: Record<RunstreamErrorCode, true> = {
   not_resumable: true,
   aborted: true,
   handler_failed: true,
+  run_exists: true,
+  run_canceled: true,
 }

@@ -51,6 +51,15 @@ export interface StreamManagerOptions<C extends AnyCatalog> {
    * @defaultValue 10_000
    */
   maxQueuedEvents?: number
+  /**
+   * How long a cancelled run's producer has to end its stream, in milliseconds. Past it, if the
+   * stream has not received its terminal event, runstream emits the catalog's cancellation event
+   * for it (for the execution catalog: `error` with status `CANCELED`), from the process that
+   * called `cancelRun` and from the one running the producer, so a run whose producer died ends
+   * too. `0` ends it at once.
+   * @defaultValue 5_000
+   */
+  cancelGraceMs?: number
 }
 
 /** The options of a manager once checked, with their defaults. */
@@ -62,6 +71,7 @@ export interface ResolvedManagerOptions<C extends AnyCatalog> {
   readonly onError: (error: RunstreamError) => void
   readonly maxEventBytes: number
   readonly maxQueuedEvents: number
+  readonly cancelGraceMs: number
 }
 
 const WHERE = 'createStreamManager'
@@ -94,7 +104,26 @@ export function resolveManagerOptions<C extends AnyCatalog>(
       'events',
       '10_000',
     ),
+    cancelGraceMs: graceMs(options.cancelGraceMs),
   }
+}
+
+// The longest delay a timer takes: past it, timers fire at once.
+const MAX_TIMER_MS = 2_147_483_647
+
+function graceMs(value: unknown): number {
+  if (value === undefined) return 5_000
+  if (
+    typeof value !== 'number' ||
+    !Number.isSafeInteger(value) ||
+    value < 0 ||
+    value > MAX_TIMER_MS
+  ) {
+    throw new TypeError(
+      `${WHERE}: \`cancelGraceMs\` must be a whole number of milliseconds from 0 to ${MAX_TIMER_MS}, such as 5_000; got ${describe(value)}.`,
+    )
+  }
+  return value
 }
 
 function checkCatalog<C extends AnyCatalog>(catalog: C): C {

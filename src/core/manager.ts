@@ -10,6 +10,7 @@ import { type CatalogEnvelope, type DraftEvent, draftBody, type EventRecord } fr
 import { EventValidationError, isRunstreamError, RunstreamError } from './errors.js'
 import { createHub, type Hub } from './hub.js'
 import { resolveManagerOptions, type StreamManagerOptions } from './manager-options.js'
+import { type CancelOutcome, createRuns, type RunKind, type StartRunOptions } from './runs.js'
 import type { EventStore } from './store.js'
 import {
   type Closable,
@@ -58,6 +59,51 @@ export interface StreamManager<C extends AnyCatalog = AnyCatalog> {
    * default). Never throws. The server handlers report here unless given an `onError` of their own.
    */
   onError(error: RunstreamError): void
+  /**
+   * Starts a run: claims a new stream `<kind>:<id>` in the store and returns its handle, with an
+   * `AbortSignal` that aborts when anyone, in any process sharing the store, cancels the run
+   * (`cancelRun`). A stream that already exists (it holds events, or a run was started under this
+   * id) is refused: the promise rejects with a `RunstreamError` of code `run_exists`. A bad `kind`
+   * or `id` throws a `TypeError`.
+   *
+   * The run ends with its stream's terminal event. Nothing else ends it: a client that
+   * disconnects, and a process that restarts, leave it running.
+   *
+   * @param kind - the first part of the stream's name: `'workflow'`, `'agent'`, `'task'`, or a
+   *   name of your own
+   * @example
+   * ```ts
+   * const run = await manager.startRun('workflow')
+   * // run.id: a fresh id; run.name: 'workflow:<id>'
+   * run.stream.emit('workflow_start', { workflow_id: 'wf_1', execution_id: run.id })
+   * for (const step of steps) {
+   *   if (run.signal.aborted) return // cancelled: runstream ends the stream after cancelGraceMs
+   *   await step(run.signal)
+   * }
+   * run.stream.emit('complete', { status: 'SUCCESS' })
+   * ```
+   */
+  startRun(kind: RunKind, options?: StartRunOptions): Promise<Run<C>>
+  /**
+   * Cancels a run from any process sharing the store: the producer's `run.signal` aborts (its
+   * `reason` is a `RunstreamError` of code `run_canceled`), and if the stream has not ended after
+   * `cancelGraceMs`, runstream emits the catalog's cancellation event (the execution catalog:
+   * `error` with status `CANCELED`). Works on any stream that holds events, not only runs
+   * started with `startRun`. Cancelling twice, or a finished run, is harmless.
+   *
+   * @param name - the run's stream name, such as `workflow:exec_42` (`run.name`)
+   * @param reason - why, shown in the cancellation event (at most 1000 characters)
+   * @returns what it found: `'canceled'`, `'finished'` (already ended: nothing done) or
+   *   `'unknown'` (no such run or stream)
+   * @example
+   * ```ts
+   * app.post('/runs/:id/stop', async (req, res) => {
+   *   const outcome = await manager.cancelRun(`workflow:${req.params.id}`, 'Stopped by the user.')
+   *   res.status(outcome === 'unknown' ? 404 : 202).json({ outcome })
+   * })
+   * ```
+   */
+  cancelRun(name: string, reason?: string): Promise<CancelOutcome>
   /** Resolves when every event emitted so far is stored and handed to every transport. */
   flush(): Promise<void>
   /**
@@ -66,6 +112,26 @@ export interface StreamManager<C extends AnyCatalog = AnyCatalog> {
    * as `stream_finished`.
    */
   close(): Promise<void>
+}
+
+/**
+ * A run started with {@link StreamManager.startRun}: its stream's handle, and the signal that tells
+ * its producer it was cancelled.
+ */
+export interface Run<C extends AnyCatalog = AnyCatalog> {
+  /** The execution id: the one given, or a fresh random one. */
+  readonly id: string
+  /** The kind given to `startRun`, such as `'workflow'`. */
+  readonly kind: string
+  /** The stream's name: `<kind>:<id>`, such as `workflow:exec_42`. */
+  readonly name: string
+  /** The handle to emit the run's events into; the run ends with a terminal event. */
+  readonly stream: StreamHandle<C>
+  /**
+   * Aborts when the run is cancelled, from any process sharing the store (`cancelRun`), or when
+   * the manager closes. Pass it on to the work (`fetch`, the LLM call) and stop emitting.
+   */
+  readonly signal: AbortSignal
 }
 
 /** Emits into one stream. */
@@ -98,8 +164,16 @@ export interface StreamHandle<C extends AnyCatalog = AnyCatalog> {
 export function createStreamManager<C extends AnyCatalog>(
   options: StreamManagerOptions<C>,
 ): StreamManager<C> {
-  const { catalog, store, transports, validate, maxEventBytes, maxQueuedEvents, onError } =
-    resolveManagerOptions(options)
+  const {
+    catalog,
+    store,
+    transports,
+    validate,
+    maxEventBytes,
+    maxQueuedEvents,
+    onError,
+    cancelGraceMs,
+  } = resolveManagerOptions(options)
   // Only streams with deliveries in flight are kept here, so the map stays small.
   const handles = new Map<string, HandleState>()
   const hubs = new Map<string, Hub>()
@@ -109,6 +183,13 @@ export function createStreamManager<C extends AnyCatalog>(
   const finishedNames = new Set<string>()
   let closed = false
   let closing: Promise<void> | undefined
+  const runs = createRuns({
+    store,
+    catalog,
+    graceMs: cancelGraceMs,
+    handle: (name) => handleFor(name),
+    report,
+  })
 
   return {
     catalog,
@@ -124,6 +205,10 @@ export function createStreamManager<C extends AnyCatalog>(
     subscribeRecords(subscribeOptions) {
       return open(subscribeOptions, false) as RecordSubscription<CatalogEnvelope<C>>
     },
+    startRun(kind, runOptions) {
+      return runs.start(kind, runOptions) as Promise<Run<C>>
+    },
+    cancelRun: (name, reason) => runs.cancel(name, reason),
     flush,
     close() {
       closing ??= shutDown()
@@ -169,6 +254,7 @@ export function createStreamManager<C extends AnyCatalog>(
   async function shutDown(): Promise<void> {
     closed = true
     await flush()
+    await runs.close()
     for (const subscription of subscriptions) subscription.close()
     subscriptions.clear()
     for (const transport of transports) {
@@ -313,8 +399,12 @@ export function createStreamManager<C extends AnyCatalog>(
       appended = store.append(draft)
     } catch (error) {
       reportStoreFailure(error, state, name, type)
+      // Not stored: the run is over here, but a grace timer still ends its stream.
+      if (terminal) runs.terminal(name, undefined)
       return
     }
+    // A run started here ends with its terminal event: its claim goes once the event is stored.
+    if (terminal) runs.terminal(name, appended)
     if (!isPromise(appended) && state.chain === undefined) {
       deliver(appended)
     } else {
@@ -388,6 +478,7 @@ export function createStreamManager<C extends AnyCatalog>(
       // Another producer ended the stream: the store refused this event, and will refuse the rest.
       state.finished = true
       rememberFinished(name)
+      runs.refused(name)
       report(error)
       return
     }

@@ -3,11 +3,14 @@ import { type DraftEvent, type EventRecord, recordFromDraft } from './envelope.j
 import { RunstreamError } from './errors.js'
 import { newEpoch } from './event-id.js'
 import { createLruList, type LruNode, lruNode } from './lru-list.js'
+import { createMemoryRuns } from './memory-runs.js'
 import {
+  type CancelListener,
   checkReadOptions,
   type EventStore,
   type ReadOptions,
   type ReadResult,
+  type RunState,
   type StoreListener,
   type Unlisten,
 } from './store.js'
@@ -69,11 +72,15 @@ export interface MemoryStore extends EventStore {
   append(draft: DraftEvent): EventRecord
   read(stream: string, options?: ReadOptions): ReadResult
   listen(stream: string, listener: StoreListener): Unlisten
+  createRun(stream: string): boolean
+  endRun(stream: string): void
+  cancelRun(stream: string, reason: string): RunState
+  onCancel(listener: CancelListener): Unlisten
   /** How many streams are held now. */
   readonly size: number
   /** How many bytes of events are held now, in every stream, counted as the budgets count them. */
   readonly bytes: number
-  /** Forgets one stream, or every stream. */
+  /** Forgets one stream (and its run's claim), or every stream. */
   clear(stream?: string): void
   /** Forgets everything and ends every listener; appends, reads and listens then fail. */
   close(): void
@@ -157,6 +164,13 @@ export function memoryStore(options?: MemoryStoreOptions): MemoryStore {
   let bytes = 0
   let work = 0
   let closed = false
+  // Runs live beside the streams, on their public reads: claims last as long as an idle stream.
+  const runs = createMemoryRuns({
+    read: (stream) => store.read(stream, { limit: 0 }),
+    ttlMs: idleTtl,
+    maxRuns: maxStreams,
+    now,
+  })
 
   const store: MemoryStore & { readonly [WORK]: number } = {
     get size() {
@@ -285,7 +299,12 @@ export function memoryStore(options?: MemoryStoreOptions): MemoryStore {
         if (current.size === 0) listeners.delete(stream)
       }
     },
+    createRun: runs.createRun,
+    endRun: runs.endRun,
+    cancelRun: runs.cancelRun,
+    onCancel: runs.onCancel,
     clear(stream) {
+      runs.clear(stream)
       if (stream !== undefined) {
         const state = streams.get(stream)
         if (state !== undefined) forget(state)
@@ -300,6 +319,7 @@ export function memoryStore(options?: MemoryStoreOptions): MemoryStore {
     close() {
       if (closed) return
       store.clear()
+      runs.close()
       closed = true
       const all = [...listeners.values()].flatMap((set) => [...set])
       listeners.clear()

@@ -56,6 +56,10 @@ export interface StoreListener {
  *   cursor qualified with another epoch than the current one reads from the oldest held event.
  * - `listen` delivers every event appended after its promise (or return) settled, in order, once.
  * - `close`, when present, releases connections and timers; `manager.close()` calls it.
+ * - Runs (optional, needed by `manager.startRun` and `manager.cancelRun`): `createRun` claims a
+ *   stream that does not exist yet, atomically across processes; `cancelRun` reaches the
+ *   `onCancel` listeners of every process sharing the store; nothing they keep outlives the
+ *   stream's own expiry.
  */
 export interface EventStore {
   /** Stores one event and gives it its id. */
@@ -66,7 +70,37 @@ export interface EventStore {
   listen(stream: string, listener: StoreListener): Unlisten | Promise<Unlisten>
   /** Releases connections and timers. The store is unusable afterwards. */
   close?(): void | Promise<void>
+  /**
+   * Claims a new run's stream, atomically: `true` when the stream did not exist (no held event,
+   * no live claim) and is now claimed, `false` otherwise. The claim lasts as long as an idle
+   * stream is kept, or until {@link EventStore.endRun}. Needed by `manager.startRun`.
+   */
+  createRun?(stream: string): boolean | Promise<boolean>
+  /** Drops the claim of a run whose stream ended. Safe for a stream that has none. */
+  endRun?(stream: string): void | Promise<void>
+  /**
+   * Tells every process sharing the store that the run of `stream` is cancelled (each one's
+   * {@link EventStore.onCancel} listeners are called with `stream` and `reason`), when the
+   * stream is claimed or holds events and has not finished. Says what the stream was:
+   * `'running'` (the cancellation was sent), `'finished'` or `'unknown'` (nothing was sent).
+   * Needed by `manager.cancelRun`.
+   */
+  cancelRun?(stream: string, reason: string): RunState | Promise<RunState>
+  /**
+   * Delivers the cancellations sent by {@link EventStore.cancelRun}, from any process, to this
+   * process from the moment its promise (or return) settled. Needed by `manager.startRun`.
+   */
+  onCancel?(listener: CancelListener): Unlisten | Promise<Unlisten>
 }
+
+/**
+ * What a store knows of a run's stream: `'running'` (claimed, or holding events, and not
+ * finished), `'finished'` (its terminal event is stored) or `'unknown'`.
+ */
+export type RunState = 'running' | 'finished' | 'unknown'
+
+/** Receives a cancellation: the stream's name and the reason given to `cancelRun`. */
+export type CancelListener = (stream: string, reason: string) => void
 
 /** Options of {@link EventStore.read}. */
 export interface ReadOptions {

@@ -1,13 +1,14 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import type { RunstreamError } from '../core/errors.js'
-import { createStreamManager } from '../core/manager.js'
+import { createStreamManager, type Run } from '../core/manager.js'
 import { memoryStore } from '../core/memory-store.js'
 import type { EventStore } from '../core/store.js'
 import { createNodeHandler } from '../node/handler.js'
 import { listen } from '../node/listen.js'
+import { jsonError } from '../server/http-errors.js'
 import { loadPageAssets, type PageAssets } from './assets.js'
-import { demoCatalog } from './catalog.js'
+import { type DemoCatalog, demoCatalog } from './catalog.js'
 import { type RunOutcome, runSimulation } from './simulation.js'
 
 /** Options of {@link startDemoServer}. */
@@ -46,7 +47,7 @@ export interface DemoServerOptions {
   /** Start a run now and another after each ends. Off: runs start only on request. @defaultValue true */
   autoRun?: boolean
   /**
-   * How many runs may play at once; `POST /demo/runs` gets a 429 past it.
+   * How many runs may play at once; a request that starts one gets a 429 past it.
    * @defaultValue 4
    */
   maxActiveRuns?: number
@@ -67,8 +68,8 @@ export interface DemoServer {
   /** The newest run's execution id, once one has started. */
   readonly currentRunId: string | undefined
   /**
-   * Starts a run now, next to any that are playing. Returns its execution id, or `undefined`
-   * when `maxActiveRuns` runs are already playing.
+   * Starts a run now (`manager.startRun`), next to any that are playing. Returns its execution
+   * id, or `undefined` when `maxActiveRuns` runs are already playing.
    */
   startRun(options?: { fail?: boolean }): string | undefined
   /** Resolves with how the run ended; rejects for an id this server did not start. */
@@ -87,6 +88,8 @@ export interface DemoServer {
  * | --- | --- |
  * | `GET /` | the page, `/app.js` and `/style.css` |
  * | `GET /api/v0/executions/{workflows,tasks}/:id/stream` | the runs' events (runstream's Node handler) |
+ * | `POST /api/v0/executions/workflows` | starts a run (body `{ "fail"?: boolean }`) and streams it, with its `Location`; 429 past `maxActiveRuns` |
+ * | `POST /api/v0/executions/workflows/:id/cancel` | cancels a run: `202`, its stream ends with `error` `CANCELED` |
  * | `GET /demo/runs/current` | `{ "id": "<newest execution id>" \| null }` |
  * | `POST /demo/runs` | starts a run (`?fail=true` to make it fail): `201 { "id" }`, or 429 |
  * | `POST /demo/drop` | cuts every open event stream: `{ "dropped": n }` |
@@ -108,6 +111,21 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
   const handler = createNodeHandler(manager, {
     ...errorOption,
     ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }),
+    // POST /api/v0/executions/workflows: the page's "New run" starts one and streams it at once.
+    start: (run) => {
+      const { fail } = (run.input ?? {}) as { fail?: unknown }
+      return play(run, typeof fail === 'boolean' ? fail : random() < failRate)
+    },
+    // Asked before a run starts: past maxActiveRuns, the page gets a 429 it can show.
+    authorize: (request) =>
+      request.method !== 'POST' ||
+      request.url.endsWith('/cancel') ||
+      active.size < maxActiveRuns ||
+      jsonError(
+        429,
+        'too_many_runs',
+        `${maxActiveRuns} runs are already playing; wait for one to end.`,
+      ),
   })
   const stopping = new AbortController()
   const runs = new Map<string, Promise<RunOutcome>>()
@@ -158,26 +176,48 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
     counter++
     const id = `exec_${Date.now().toString(36)}_${counter}`
     const fail = runOptions.fail ?? random() < failRate
+    // Held from now, so a second call sees it before the run is claimed.
+    active.add(id)
+    currentRunId = id
+    const run = manager.startRun('workflow', { id }).then(
+      (started) => play(started, fail),
+      (error: unknown) => {
+        active.delete(id)
+        throw error
+      },
+    )
+    track(id, run)
+    return id
+  }
+
+  /** Plays the simulation into a started run, until it ends or is cancelled. */
+  function play(run: Run<DemoCatalog>, fail: boolean): Promise<RunOutcome> {
+    const id = run.id
     currentRunId = id
     active.add(id)
     log(`run ${id} started${fail ? ' (this one will fail)' : ''}`)
     const started = Date.now()
-    const run = runSimulation({
+    const outcome = runSimulation({
       manager,
       executionId: id,
       fail,
       pace,
       random,
-      signal: stopping.signal,
+      // Its stop button (a cancel from any process), or the demo server stopping.
+      signal: AbortSignal.any([run.signal, stopping.signal]),
     }).finally(() => active.delete(id))
-    runs.set(id, run)
-    // Keep the outcomes of the last few runs only: the map must not grow with the server's age.
-    if (runs.size > 20) runs.delete(runs.keys().next().value as string)
-    void run.then(
-      (outcome) => log(`run ${id} ${outcome} in ${((Date.now() - started) / 1000).toFixed(1)} s`),
+    track(id, outcome)
+    void outcome.then(
+      (how) => log(`run ${id} ${how} in ${((Date.now() - started) / 1000).toFixed(1)} s`),
       (error: unknown) => log(`run ${id} crashed: ${String(error)}`),
     )
-    return id
+    return outcome
+  }
+
+  function track(id: string, outcome: Promise<RunOutcome>): void {
+    runs.set(id, outcome)
+    // Keep the outcomes of the last few runs only: the map must not grow with the server's age.
+    if (runs.size > 20) runs.delete(runs.keys().next().value as string)
   }
 
   async function autoRun(): Promise<void> {

@@ -1,3 +1,4 @@
+import { isRunstreamError } from '../core/errors.js'
 import type { StreamHandle, StreamManager } from '../core/manager.js'
 import type { DemoCatalog } from './catalog.js'
 import {
@@ -11,7 +12,10 @@ import {
   WORKFLOW_ID,
 } from './scenario.js'
 
-/** How a simulated run ends. `canceled`: its signal was aborted (the demo server stopped). */
+/**
+ * How a simulated run ends. `canceled`: its signal was aborted (it was stopped, or the demo
+ * server stopped).
+ */
 export type RunOutcome = 'succeeded' | 'failed' | 'canceled'
 
 /** Options of {@link runSimulation}. */
@@ -30,7 +34,10 @@ export interface SimulationOptions {
   pace?: number
   /** The random source that picks chunk sizes and pauses. @defaultValue `Math.random` */
   random?: () => number
-  /** Aborting it ends the run at once with an `error` event of status `CANCELED`. */
+  /**
+   * Aborting it ends the run at once with an `error` event of status `CANCELED` (a run's signal,
+   * aborted by `cancelRun` from any process, says so in its message).
+   */
   signal?: AbortSignal
 }
 
@@ -110,7 +117,13 @@ export async function runSimulation(options: SimulationOptions): Promise<RunOutc
     if (!signal?.aborted) throw error
     const canceled = {
       status: 'CANCELED' as const,
-      error: { message: 'The demo server stopped before the run finished.', code: 'canceled' },
+      error: {
+        // Stopped from the page (a cancel, from any process), or the demo server stopping.
+        message: isRunstreamError(signal.reason, 'run_canceled')
+          ? 'Stopped before it finished.'
+          : 'The demo server stopped before the run finished.',
+        code: 'canceled',
+      },
     }
     current?.handle.emit('error', canceled)
     workflow.emit('error', canceled)

@@ -1,13 +1,18 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2'
+import type { AnyCatalog } from '../core/catalog.js'
 import type { StreamManager } from '../core/manager.js'
 import { JSON_HEADERS, type Refusal } from '../server/http-errors.js'
 import type { IncomingRequest } from '../server/incoming.js'
-import { checkManager } from '../server/manager-check.js'
-import type { HandlerOptions } from '../server/options.js'
-import { type Answer, createHandlerPipeline, internalFailure } from '../server/pipeline.js'
+import { checkManager, checkRunStore } from '../server/manager-check.js'
+import type { HandlerOptions, RespondOptions } from '../server/options.js'
+import { createHandlerPipeline, internalFailure } from '../server/pipeline.js'
 import type { HandlerStats } from '../server/registry.js'
+import { resolveLocation } from '../server/run-options.js'
+import { type RunRouteOptions, resolveRunRoute } from '../server/run-response.js'
 import { resolveHandlerOptions } from '../server/settings.js'
+import type { Answer } from '../server/stream-answer.js'
+import { readNodeBody } from './body.js'
 import { createNodeSink } from './sse-sink.js'
 
 /** A request of `node:http` (Express and Fastify's `request.raw` included) or `node:http2`. */
@@ -25,8 +30,27 @@ export type NodeResponse = ServerResponse | Http2ServerResponse
  */
 export interface NodeHandler {
   (req: NodeRequest, res: NodeResponse, next?: (error?: unknown) => void): Promise<void>
-  /** Answers with the stream `stream`, bypassing the routes: for routes of your own. */
-  respond(req: NodeRequest, res: NodeResponse, stream: string): Promise<void>
+  /**
+   * Answers with the stream `stream`, bypassing the routes: for routes of your own. A request
+   * other than `GET` needs `options.location`, the URL of a `GET` route of the same stream (see
+   * `createSseResponse`).
+   */
+  respond(
+    req: NodeRequest,
+    res: NodeResponse,
+    stream: string,
+    options?: RespondOptions,
+  ): Promise<void>
+  /**
+   * Starts a run from `req` and answers with its stream (see `createRunResponse` in
+   * `runstream/server`), sharing the handler's options (`authorize`, `cancelOnDisconnect`,
+   * `maxBodyBytes`, …), connection count and shutdown: for run routes of your own.
+   */
+  startRun<C extends AnyCatalog>(
+    req: NodeRequest,
+    res: NodeResponse,
+    options: RunRouteOptions<C>,
+  ): Promise<void>
   /** What the open streams hold right now. */
   stats(): HandlerStats
   /**
@@ -43,7 +67,8 @@ export interface NodeHandler {
  * joined into one write.
  *
  * A path that is no stream route calls `next()` when given (Express middleware), and gets a JSON
- * 404 otherwise.
+ * 404 otherwise. With the `start` option, `POST {basePath}/executions/{workflows,agents,tasks}`
+ * starts runs and `POST …/:id/cancel` cancels them (see docs/runs.md).
  *
  * @example
  * ```ts
@@ -57,13 +82,21 @@ export interface NodeHandler {
  * ```
  * @see docs/server.md
  */
-export function createNodeHandler(
-  manager: StreamManager,
-  options: HandlerOptions = {},
+export function createNodeHandler<C extends AnyCatalog>(
+  manager: StreamManager<C>,
+  options: HandlerOptions<C> = {},
 ): NodeHandler {
   checkManager('createNodeHandler', manager)
-  const resolved = resolveHandlerOptions('createNodeHandler', options, manager.onError, true)
-  const pipeline = createHandlerPipeline(manager, resolved)
+  const resolved = resolveHandlerOptions(
+    'createNodeHandler',
+    options as HandlerOptions,
+    manager.onError,
+    true,
+  )
+  if (resolved.start !== undefined || resolved.cancelRoute) {
+    checkRunStore('createNodeHandler', manager as StreamManager)
+  }
+  const pipeline = createHandlerPipeline(manager as StreamManager, resolved)
 
   const handler = async (
     req: NodeRequest,
@@ -75,10 +108,26 @@ export function createNodeHandler(
     else await writeAnswer(res, answer)
   }
 
+  const respond = guarded(
+    async (req: NodeRequest, res: NodeResponse, stream: string, location: string | undefined) =>
+      writeAnswer(res, await pipeline.serve(nodeIncoming(req, res), stream, location)),
+  )
+
+  const startRun = guarded(
+    async (req: NodeRequest, res: NodeResponse, spec: ReturnType<typeof resolveRunRoute>) =>
+      writeAnswer(res, await pipeline.startRun(nodeIncoming(req, res), spec)),
+  )
+
   return Object.assign(guarded(handler), {
-    respond: guarded(async (req: NodeRequest, res: NodeResponse, stream: string) =>
-      writeAnswer(res, await pipeline.serve(nodeIncoming(req, res), stream)),
-    ),
+    respond(req: NodeRequest, res: NodeResponse, stream: string, given?: RespondOptions) {
+      // Misuse throws here, to the caller, before anything is written.
+      const location = resolveLocation('respond', req.method ?? 'GET', given?.location)
+      return respond(req, res, stream, location)
+    },
+    startRun(req: NodeRequest, res: NodeResponse, given: RunRouteOptions) {
+      const spec = resolveRunRoute('startRun', manager as StreamManager, given)
+      return startRun(req, res, spec)
+    },
     stats: () => pipeline.stats(),
     close: () => pipeline.close(),
   })
@@ -104,7 +153,7 @@ export function createNodeHandler(
  * The Node edge of the pipeline: writes an {@link Answer} to the response. A stream is written
  * straight to the response, which calls the stream's release when it closes.
  */
-async function writeAnswer(res: NodeResponse, answer: Answer): Promise<void> {
+export async function writeAnswer(res: NodeResponse, answer: Answer): Promise<void> {
   switch (answer.kind) {
     case 'no-route':
     case 'refuse':
@@ -113,6 +162,10 @@ async function writeAnswer(res: NodeResponse, answer: Answer): Promise<void> {
     case 'empty':
       res.writeHead(204, answer.headers)
       res.end()
+      return
+    case 'json':
+      res.writeHead(answer.status, { ...JSON_HEADERS, ...answer.headers })
+      res.end(JSON.stringify(answer.body))
       return
     case 'response':
       await writeResponse(res, answer.response)
@@ -132,7 +185,7 @@ async function writeAnswer(res: NodeResponse, answer: Answer): Promise<void> {
 }
 
 /** Wraps a Node request for the pipeline; the Fetch `Request` is built only if a hook asks. */
-function nodeIncoming(req: NodeRequest, res: NodeResponse): IncomingRequest {
+export function nodeIncoming(req: NodeRequest, res: NodeResponse): IncomingRequest {
   const path = req.originalUrl ?? req.url ?? '/'
   let url: URL | undefined
   let request: Request | undefined
@@ -145,6 +198,7 @@ function nodeIncoming(req: NodeRequest, res: NodeResponse): IncomingRequest {
     target: path,
     clientAddress: () => req.socket?.remoteAddress,
     gone: () => res.destroyed,
+    readBody: (maxBytes) => readNodeBody(req, maxBytes),
     header(name) {
       const value = req.headers[name]
       if (value === undefined) return null
@@ -184,7 +238,8 @@ function toFetchRequest(req: NodeRequest, path: string): Request {
   return new Request(url, { method: req.method ?? 'GET', headers })
 }
 
-function writeRefusal(res: NodeResponse, r: Refusal): void {
+/** Writes a refusal as its JSON answer, or cuts the response when its headers went out already. */
+export function writeRefusal(res: NodeResponse, r: Refusal): void {
   if (res.headersSent) {
     res.destroy()
     return

@@ -3,16 +3,19 @@ import { describe, optionalFunction, positiveInteger } from '../core/check.js'
 import { type DraftEvent, type EventRecord, recordFromDraft } from '../core/envelope.js'
 import { RunstreamError } from '../core/errors.js'
 import {
+  type CancelListener,
   checkReadOptions,
   type EventStore,
   type ReadOptions,
   type ReadResult,
+  type RunState,
   type StoreListener,
   type Unlisten,
 } from '../core/store.js'
 import { openConnections } from './connection.js'
 import { createLiveFanout } from './live.js'
 import { createResolver } from './resolve.js'
+import { createRedisRuns } from './runs.js'
 import { APPEND_SCRIPT, decodePage, type RawPage, READ_SCRIPT, streamKeys } from './scripts.js'
 
 /** Connect by URL: the store opens and closes its own connections. */
@@ -102,6 +105,17 @@ export interface RedisStore extends EventStore {
   append(draft: DraftEvent): Promise<EventRecord>
   read(stream: string, options?: ReadOptions): Promise<ReadResult>
   listen(stream: string, listener: StoreListener): Promise<Unlisten>
+  /**
+   * Claims a new run's stream: a key `<prefix><stream>:run` with the idle TTL (`idleTtlMs`),
+   * set unless it or the stream exists, atomically across processes.
+   */
+  createRun(stream: string): Promise<boolean>
+  /** Drops a run's claim once its stream ended. */
+  endRun(stream: string): Promise<void>
+  /** Publishes a cancellation on the prefix's cancel channel, when the run is running. */
+  cancelRun(stream: string, reason: string): Promise<RunState>
+  /** Listens to the prefix's cancel channel, on the store's shared subscriber connection. */
+  onCancel(listener: CancelListener): Promise<Unlisten>
   /** Ends live registrations and closes the connections the store opened. */
   close(): Promise<void>
   /** The connection that runs the store's commands (for health checks). */
@@ -220,8 +234,17 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
   })
   let closed = false
   const resolver = createResolver({ command, maxOutageMs })
+  const runs = createRedisRuns({
+    command,
+    subscriber: connections.subscriber,
+    prefix,
+    metaKey: (stream) => keys(stream).meta,
+    ttlMs: idleTtl,
+    read: (stream) => store.read(stream, { limit: 0 }),
+    fail: (what, error, stream) => storeError(what, error, { stream }),
+  })
 
-  return {
+  const store: RedisStore = {
     client: command,
     get watching() {
       return live.size
@@ -289,14 +312,32 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
     listen(stream, listener) {
       return live.listen(stream, listener)
     },
+    createRun(stream) {
+      if (closed) return Promise.reject(closedError())
+      return runs.createRun(stream)
+    },
+    endRun(stream) {
+      if (closed) return Promise.resolve()
+      return runs.endRun(stream)
+    },
+    cancelRun(stream, reason) {
+      if (closed) return Promise.reject(closedError())
+      return runs.cancelRun(stream, reason)
+    },
+    onCancel(listener) {
+      if (closed) return Promise.reject(closedError())
+      return runs.onCancel(listener)
+    },
     async close() {
       if (closed) return
       closed = true
       live.close()
       resolver.close()
+      runs.close()
       await connections.close()
     },
   }
+  return store
 
   async function readPage(
     stream: string,

@@ -4,7 +4,7 @@ import { isEpoch } from '../core/event-id.js'
 import type { StreamManager } from '../core/manager.js'
 import type { RecordSubscription } from '../core/subscription.js'
 import { createFeed, type Feed } from './feed.js'
-import { epochFrame, gapFrame, openingFrame, recordFrame, recordText } from './frames.js'
+import { doneFrame, epochFrame, gapFrame, openingFrame, recordFrame, recordText } from './frames.js'
 import type { StreamPlan } from './prepare.js'
 import type { ResolvedSseOptions } from './settings.js'
 import type { ConnectionSink } from './sink.js'
@@ -31,15 +31,20 @@ export function openConnection(
   onRelease: () => void,
 ): Connection {
   const { stream, filter } = plan
+  const { protocol } = options
   const sse = plan.format === 'sse'
   let subscription: RecordSubscription | undefined
   // The epoch this client was last told: a record of another one is preceded by an epoch frame.
   let announced: string | undefined
+  // Whether the terminal event was sent: only then may the protocol's end (`[DONE]`) follow, as
+  // a subscription also ends when the manager closes, which is no end of the stream.
+  let sentTerminal = false
 
   const feed = createFeed(sink, {
     heartbeat: options.heartbeat,
     maxQueuedBytes: options.maxQueuedBytes,
     sse,
+    protocol,
     onStop() {
       const current = subscription
       subscription = undefined
@@ -63,7 +68,7 @@ export function openConnection(
       stream,
       lastEventId: plan.lastEventId,
       // Text mode has no control events: the text goes on from the oldest event held.
-      onGap: sse ? (gap) => feed.send(gapFrame(gap)) : () => undefined,
+      onGap: sse ? (gap) => feed.send(gapFrame(gap, protocol)) : () => undefined,
     })
   } catch (error) {
     fail(error)
@@ -89,7 +94,7 @@ export function openConnection(
         }
       }
       // The terminal event was sent (or the feed stopped): end after it.
-      feed.end()
+      feed.end(undefined, sentTerminal && sse ? doneFrame(protocol) : undefined)
     } catch (error) {
       fail(error)
     }
@@ -109,6 +114,7 @@ export function openConnection(
 
   function send(record: EventRecord): void {
     if (filter !== undefined && !record.terminal && !filter.has(record.envelope.type)) return
+    if (record.terminal) sentTerminal = true
     if (!sse) {
       feed.send(recordText(record))
       return

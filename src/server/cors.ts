@@ -29,10 +29,17 @@ export function isOriginAllowed(cors: CorsOptions, origin: string | null): boole
   return origin !== null && isAllowed(cors, origin)
 }
 
-/** The headers of the answer to an allowed preflight (`OPTIONS` with `Origin`). */
-export function preflightHeaders(cors: CorsOptions, origin: string | null): Record<string, string> {
+/**
+ * The headers of the answer to an allowed preflight (`OPTIONS` with `Origin`) of a route served
+ * with `methods`.
+ */
+export function preflightHeaders(
+  cors: CorsOptions,
+  origin: string | null,
+  methods = 'GET, OPTIONS',
+): Record<string, string> {
   const headers = corsHeaders(cors, origin) ?? {}
-  headers['access-control-allow-methods'] = 'GET, OPTIONS'
+  headers['access-control-allow-methods'] = methods
   const extra = (cors.allowHeaders ?? []).map((name) => name.toLowerCase())
   headers['access-control-allow-headers'] = [...new Set([...BASE_ALLOW_HEADERS, ...extra])].join(
     ', ',
@@ -52,4 +59,17 @@ function isAllowed(cors: CorsOptions, origin: string): boolean {
     }
   }
   return allowed.includes(origin)
+}
+
+/**
+ * CORS headers that also let a page read `Location` and `Content-Location`, which a browser
+ * hides from cross-origin scripts unless exposed: the client resumes a run there.
+ */
+export function corsHeadersWithLocation(
+  cors: CorsOptions | undefined,
+  origin: string | null,
+): Record<string, string> | undefined {
+  const headers = corsHeaders(cors, origin)
+  if (headers === undefined || headers['access-control-allow-origin'] === undefined) return headers
+  return { ...headers, 'access-control-expose-headers': 'Location, Content-Location' }
 }

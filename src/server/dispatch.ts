@@ -1,32 +1,55 @@
 import { corsHeaders, isOriginAllowed, preflightHeaders } from './cors.js'
 import { type Refusal, refusal } from './http-errors.js'
 import type { IncomingRequest } from './incoming.js'
-import { hasDotSegmentOrBackslash, isRefusal, matchRoute, type RouteMatch } from './routes.js'
+import {
+  type ExecutionKind,
+  hasDotSegmentOrBackslash,
+  isRefusal,
+  matchRoute,
+  matchRunRoute,
+  type RouteMatch,
+  type RunRouteMatch,
+} from './routes.js'
 import type { ResolvedSseOptions } from './settings.js'
+
+/** Which run routes a handler serves. */
+export interface RunRoutes {
+  /** `POST {basePath}/executions/{kind}s`: the handler has a `start`. */
+  readonly start: boolean
+  /** `POST {basePath}/executions/{kind}s/:id/cancel`. */
+  readonly cancel: boolean
+}
 
 /** What a handler does with a request, before any stream logic. */
 export type Dispatch =
   | { readonly kind: 'stream'; readonly match: RouteMatch }
+  | { readonly kind: 'start-run'; readonly execution: ExecutionKind }
+  | { readonly kind: 'cancel-run'; readonly match: RouteMatch }
   | { readonly kind: 'preflight'; readonly headers: Record<string, string> }
   | { readonly kind: 'refuse'; readonly refusal: Refusal }
   | { readonly kind: 'no-route' }
 
 /**
- * Routes a request: a stream route with a valid id and `GET`, a CORS preflight, or a refusal
- * (a path with a dot segment or a backslash, a bad id, a wrong method, an origin not allowed).
- * `no-route` lets a Node middleware call `next()`.
+ * Routes a request: a stream route with a valid id and `GET`, a run route (when served) with
+ * `POST`, a CORS preflight, or a refusal (a path with a dot segment or a backslash, a bad id, a
+ * wrong method, an origin not allowed). `no-route` lets a Node middleware call `next()`.
  */
 export function dispatch(
   incoming: IncomingRequest,
   basePath: string,
   options: ResolvedSseOptions,
+  runs: RunRoutes = NO_RUN_ROUTES,
 ): Dispatch {
   const { pathname } = incoming.url
-  const match = matchRoute(pathname, basePath)
+  const streamMatch = matchRoute(pathname, basePath)
+  const runMatch = streamMatch === undefined ? servedRunRoute(pathname, basePath, runs) : undefined
   if (hasDotSegmentOrBackslash(incoming.target)) {
     // Refused whatever it resolves to: a gateway in front authorized the path as written. A path
     // outside the routes (an Express app's own) is left to the app.
-    const ours = match !== undefined || incoming.target.startsWith(`${basePath}/`)
+    const ours =
+      streamMatch !== undefined ||
+      runMatch !== undefined ||
+      incoming.target.startsWith(`${basePath}/`)
     if (!ours) return { kind: 'no-route' }
     return {
       kind: 'refuse',
@@ -39,7 +62,16 @@ export function dispatch(
       ),
     }
   }
-  if (match === undefined) return { kind: 'no-route' }
+  if (runMatch !== undefined) {
+    if (!isRefusal(runMatch)) return dispatchRun(incoming, runMatch, options)
+    const headers = corsHeaders(options.cors, incoming.header('origin'))
+    return {
+      kind: 'refuse',
+      refusal: headers === undefined ? runMatch : { ...runMatch, headers },
+    }
+  }
+  if (streamMatch === undefined) return { kind: 'no-route' }
+  const match = streamMatch
   const { cors } = options
   const origin = incoming.header('origin')
   if (incoming.method === 'OPTIONS' && cors !== undefined) {
@@ -78,4 +110,58 @@ export function noRoute(incoming: IncomingRequest, options: ResolvedSseOptions):
     undefined,
     corsHeaders(options.cors, incoming.header('origin')),
   )
+}
+
+const NO_RUN_ROUTES: RunRoutes = { start: false, cancel: false }
+
+/** A run route the handler serves, a refusal of a bad id in one, or `undefined`. */
+function servedRunRoute(
+  pathname: string,
+  basePath: string,
+  runs: RunRoutes,
+): RunRouteMatch | Refusal | undefined {
+  if (!runs.start && !runs.cancel) return undefined
+  const match = matchRunRoute(pathname, basePath)
+  if (match === undefined) return undefined
+  if (isRefusal(match)) return runs.cancel ? match : undefined
+  return (match.action === 'start' ? runs.start : runs.cancel) ? match : undefined
+}
+
+/** Routes a request to a run route: `POST`, or a preflight of it. */
+function dispatchRun(
+  incoming: IncomingRequest,
+  match: RunRouteMatch,
+  options: ResolvedSseOptions,
+): Dispatch {
+  const { cors } = options
+  const origin = incoming.header('origin')
+  if (incoming.method === 'OPTIONS' && cors !== undefined) {
+    if (!isOriginAllowed(cors, origin)) {
+      return {
+        kind: 'refuse',
+        refusal: refusal(403, 'forbidden', 'This origin may not use the run routes.', undefined, {
+          vary: 'Origin',
+        }),
+      }
+    }
+    return { kind: 'preflight', headers: preflightHeaders(cors, origin, 'POST, OPTIONS') }
+  }
+  if (incoming.method !== 'POST') {
+    return {
+      kind: 'refuse',
+      refusal: refusal(
+        405,
+        'method_not_allowed',
+        match.action === 'start' ? 'Runs are started with POST.' : 'Runs are cancelled with POST.',
+        undefined,
+        {
+          allow: cors === undefined ? 'POST' : 'POST, OPTIONS',
+          ...corsHeaders(cors, origin),
+        },
+      ),
+    }
+  }
+  return match.action === 'start'
+    ? { kind: 'start-run', execution: match.kind }
+    : { kind: 'cancel-run', match: match.match }
 }

@@ -1,4 +1,5 @@
 import { errorFrame, heartbeatFrame, type StreamFailureCode } from './frames.js'
+import type { SseProtocol } from './options.js'
 import type { ConnectionSink } from './sink.js'
 import type { Ticker } from './ticker.js'
 
@@ -16,6 +17,8 @@ export interface FeedOptions {
   readonly maxQueuedBytes: number
   /** Whether the body is SSE (heartbeats and control events) or plain text (neither). */
   readonly sse: boolean
+  /** The clients' protocol, which decides what a `runstream.error` holds. */
+  readonly protocol: SseProtocol
   /** Called once, when the feed stops taking frames (it is ending or released). */
   readonly onStop: () => void
   /** Told that a client fell behind, just before it is ended with `subscriber_overflow`. */
@@ -46,9 +49,10 @@ export interface Feed {
   overflow(): void
   /**
    * Ends the response after what is queued; with a failure `code`, a `runstream.error` follows
-   * it (in text mode, which cannot say why, the connection is cut at once).
+   * it (in text mode, which cannot say why, the connection is cut at once). Without a code,
+   * `last` is written last (the AI SDK's `data: [DONE]` after a terminal event).
    */
-  end(code?: StreamFailureCode): void
+  end(code?: StreamFailureCode, last?: Uint8Array): void
   /** The network side is done: release everything now. Safe to call more than once. */
   release(): void
 }
@@ -103,7 +107,7 @@ export function createFeed(sink: ConnectionSink, options: FeedOptions): Feed {
     end('subscriber_overflow')
   }
 
-  function end(code?: StreamFailureCode): void {
+  function end(code?: StreamFailureCode, last?: Uint8Array): void {
     if (state !== 'open') return
     state = 'ending'
     options.onStop()
@@ -113,7 +117,7 @@ export function createFeed(sink: ConnectionSink, options: FeedOptions): Feed {
       release()
       return
     }
-    sink.end(code === undefined ? undefined : errorFrame(code))
+    sink.end(code === undefined ? last : errorFrame(code, options.protocol))
   }
 
   function tick(): void {

@@ -1,9 +1,12 @@
+import type { AnyCatalog } from '../core/catalog.js'
 import type { StreamManager } from '../core/manager.js'
 import { fetchIncoming } from './incoming.js'
-import { checkManager } from './manager-check.js'
-import type { HandlerOptions } from './options.js'
+import { checkManager, checkRunStore } from './manager-check.js'
+import type { HandlerOptions, RespondOptions } from './options.js'
 import { createHandlerPipeline } from './pipeline.js'
 import type { HandlerStats } from './registry.js'
+import { resolveLocation } from './run-options.js'
+import { type RunRouteOptions, resolveRunRoute } from './run-response.js'
 import { resolveHandlerOptions } from './settings.js'
 import { answerResponse } from './sse-response.js'
 
@@ -19,9 +22,17 @@ export interface FetchHandler {
   (request: Request, server?: unknown): Promise<Response>
   /**
    * Answers `request` with the stream `stream`, bypassing the routes but sharing the handler's
-   * options, connection count and shutdown: for routes of your own.
+   * options, connection count and shutdown: for routes of your own. A request other than `GET`
+   * needs `options.location`, the URL of a `GET` route of the same stream (see
+   * `createSseResponse`).
    */
-  respond(request: Request, stream: string): Promise<Response>
+  respond(request: Request, stream: string, options?: RespondOptions): Promise<Response>
+  /**
+   * Starts a run from `request` and answers with its stream (see `createRunResponse`), sharing
+   * the handler's options (`authorize`, `cancelOnDisconnect`, `maxBodyBytes`, …), connection count
+   * and shutdown: for run routes of your own.
+   */
+  startRun<C extends AnyCatalog>(request: Request, options: RunRouteOptions<C>): Promise<Response>
   /** What the open streams hold right now. */
   stats(): HandlerStats
   /**
@@ -39,6 +50,8 @@ export interface FetchHandler {
  * | `GET {basePath}/executions/workflows/:id/stream` | `workflow:<id>` |
  * | `GET {basePath}/executions/agents/:id/stream` | `agent:<id>` |
  * | `GET {basePath}/executions/tasks/:id/stream` | `task:<id>` |
+ * | `POST {basePath}/executions/{workflows,agents,tasks}` | starts a run (with the `start` option) and streams it |
+ * | `POST {basePath}/executions/{workflows,agents,tasks}/:id/cancel` | cancels a run (with `start`, or `cancelRoute`) |
  *
  * Query: `events=a,b` (only these types; terminal events are always sent), `lastEventId=42`
  * (when the `Last-Event-ID` header cannot be set), `format=text` (agent and task streams: the
@@ -56,20 +69,39 @@ export interface FetchHandler {
  * ```
  * @see docs/server.md
  */
-export function createFetchHandler(
-  manager: StreamManager,
-  options: HandlerOptions = {},
+export function createFetchHandler<C extends AnyCatalog>(
+  manager: StreamManager<C>,
+  options: HandlerOptions<C> = {},
 ): FetchHandler {
   checkManager('createFetchHandler', manager)
-  const resolved = resolveHandlerOptions('createFetchHandler', options, manager.onError, false)
-  const pipeline = createHandlerPipeline(manager, resolved)
+  const resolved = resolveHandlerOptions(
+    'createFetchHandler',
+    options as HandlerOptions,
+    manager.onError,
+    false,
+  )
+  if (resolved.start !== undefined || resolved.cancelRoute) {
+    checkRunStore('createFetchHandler', manager as StreamManager)
+  }
+  const pipeline = createHandlerPipeline(manager as StreamManager, resolved)
 
   const handler = async (request: Request, server?: unknown): Promise<Response> =>
     answerResponse(await pipeline.route(fetchIncoming(request)), request, server)
 
   return Object.assign(handler, {
-    respond: async (request: Request, stream: string) =>
-      answerResponse(await pipeline.serve(fetchIncoming(request), stream), request),
+    respond(request: Request, stream: string, given?: RespondOptions) {
+      // Misuse throws here, to the caller, before anything is answered.
+      const location = resolveLocation('respond', request.method, given?.location)
+      return pipeline
+        .serve(fetchIncoming(request), stream, location)
+        .then((answer) => answerResponse(answer, request))
+    },
+    startRun(request: Request, given: RunRouteOptions) {
+      const spec = resolveRunRoute('startRun', manager as StreamManager, given)
+      return pipeline
+        .startRun(fetchIncoming(request), spec)
+        .then((answer) => answerResponse(answer, request))
+    },
     stats: () => pipeline.stats(),
     close: () => pipeline.close(),
   })

@@ -2,7 +2,7 @@ import type { EventRecord } from '../core/envelope.js'
 import { formatCursor } from '../core/event-id.js'
 import type { GapInfo } from '../core/subscription.js'
 import { encodeSse } from './encoder.js'
-import type { SseFraming } from './options.js'
+import type { SseFraming, SseProtocol } from './options.js'
 
 // Each record is encoded once per framing for all its subscribers: the records are shared, so are
 // the bytes. Weak keys, so a frame lives exactly as long as its record.
@@ -91,15 +91,22 @@ export function epochFrame(record: EventRecord): Uint8Array {
 /**
  * The `runstream.gap` control event: the cursor is older than the store holds, unknown to it, or
  * of an earlier incarnation of the stream (`restarted`).
+ * Its `data:` holds runstream's fields; for a protocol whose clients take every `data:` as one of
+ * their events (`'ag-ui'`, `'ai-sdk'`), they ride on that protocol's error event, so an
+ * unmodified client reports it rather than failing on an object it cannot read.
  */
-export function gapFrame(gap: GapInfo): Uint8Array {
-  const data = JSON.stringify({
+export function gapFrame(gap: GapInfo, protocol: SseProtocol = 'runstream'): Uint8Array {
+  const fields = {
     reason: gap.reason,
     after: gap.lastEventId,
     firstId: gap.firstId ?? null,
     lastId: gap.lastId ?? null,
+  }
+  const message = `Events after ${gap.lastEventId} are gone (${gap.reason}); the stream goes on from the oldest event held.`
+  return encodeSse({
+    event: 'runstream.gap',
+    data: JSON.stringify(inProtocol(protocol, 'cursor_expired', message, fields)),
   })
-  return encodeSse({ event: 'runstream.gap', data })
 }
 
 /** What a `runstream.error` control event may say: the failure kinds a client can act on. */
@@ -114,11 +121,50 @@ const FAILURE_MESSAGES: Record<StreamFailureCode, string> = {
 
 /**
  * The `runstream.error` control event: the server failed mid-stream and closes right after it.
- * Its message is fixed per code, so internal error messages never reach the client.
+ * Its message is fixed per code, so internal error messages never reach the client. In the
+ * `'ag-ui'` and `'ai-sdk'` protocols its `data:` is also that protocol's error event.
  */
-export function errorFrame(code: StreamFailureCode): Uint8Array {
+export function errorFrame(
+  code: StreamFailureCode,
+  protocol: SseProtocol = 'runstream',
+): Uint8Array {
+  const message = FAILURE_MESSAGES[code]
   return encodeSse({
     event: 'runstream.error',
-    data: JSON.stringify({ code, message: FAILURE_MESSAGES[code] }),
+    data: JSON.stringify(
+      protocol === 'runstream' ? { code, message } : inProtocol(protocol, code, message, {}),
+    ),
   })
+}
+
+/**
+ * What follows a stream's terminal event in `protocol`: the AI SDK's `data: [DONE]`, or nothing.
+ */
+export function doneFrame(protocol: SseProtocol): Uint8Array | undefined {
+  if (protocol !== 'ai-sdk') return undefined
+  done ??= encodeSse({ data: '[DONE]' })
+  return done
+}
+
+let done: Uint8Array | undefined
+
+/**
+ * A control event's data in `protocol`: runstream's own fields, plus what makes it one of the
+ * protocol's events (AG-UI's `RUN_ERROR`, the AI SDK's `error` chunk). runstream's client reads
+ * `code` and the fields; the protocol's clients read their own members and drop the rest.
+ */
+function inProtocol(
+  protocol: SseProtocol,
+  code: string,
+  message: string,
+  fields: Record<string, unknown>,
+): Record<string, unknown> {
+  switch (protocol) {
+    case 'ag-ui':
+      return { type: 'RUN_ERROR', message, code, ...fields }
+    case 'ai-sdk':
+      return { type: 'error', errorText: message, code, message, ...fields }
+    case 'runstream':
+      return fields
+  }
 }

@@ -8,13 +8,17 @@
  * | `unknown_event` | 400 | `events` names an event the catalog does not define |
  * | `invalid_stream_id` | 400 | the id in the path is too long or has characters outside the allowed set |
  * | `invalid_path` | 400 | the path has a dot segment (`.`, `..`, also as `%2e`) or a backslash |
+ * | `invalid_body` | 400 | the body of a request that starts a run is not JSON |
  * | `unauthorized` | 401 | returned by your `authorize` hook through {@link jsonError} |
  * | `forbidden` | 403 | `authorize` returned `false` |
  * | `not_found` | 404 | no route matches the path |
  * | `stream_not_found` | 404 | `streamExists` returned `false` |
- * | `method_not_allowed` | 405 | a method other than `GET` (or `OPTIONS` with CORS) |
+ * | `run_not_found` | 404 | a cancel route names a run the store does not know |
+ * | `method_not_allowed` | 405 | a method the route does not serve (streams: `GET`; runs: `POST`; `OPTIONS` with CORS) |
+ * | `run_exists` | 409 | a run was to be started under an id whose stream exists (`createRunResponse` with `id`) |
+ * | `body_too_large` | 413 | the body of a request that starts a run is over `maxBodyBytes` |
  * | `too_many_connections` | 429 | the client holds `maxConnectionsPerClient` streams already (with `Retry-After`) |
- * | `internal_error` | 500 | a hook threw; details go to `onError`, never to the client |
+ * | `internal_error` | 500 | a hook (or a run's `start`) threw; details go to `onError`, never to the client |
  * | `store_failed` | 503 | the event store could not be read |
  * | `unavailable` | 503 | the handler was closed (the server is shutting down) |
  * | `server_busy` | 503 | the handler holds `maxConnections` streams already (with `Retry-After`) |
@@ -25,11 +29,15 @@ export type HttpErrorCode =
   | 'unknown_event'
   | 'invalid_stream_id'
   | 'invalid_path'
+  | 'invalid_body'
   | 'unauthorized'
   | 'forbidden'
   | 'not_found'
   | 'stream_not_found'
+  | 'run_not_found'
   | 'method_not_allowed'
+  | 'run_exists'
+  | 'body_too_large'
   | 'too_many_connections'
   | 'internal_error'
   | 'store_failed'

@@ -19,7 +19,20 @@ export interface IncomingRequest {
   clientAddress(): string | undefined
   /** Whether the client already went away: the stream is then not started. */
   gone(): boolean
+  /**
+   * Reads the request's body, up to `maxBytes`: its text, the value a framework already parsed
+   * (Express's `req.body`), `too_large` as soon as it is known to be over, or `gone` when the
+   * client went away. Never rejects.
+   */
+  readBody(maxBytes: number): Promise<BodyRead>
 }
+
+/** What {@link IncomingRequest.readBody} found. */
+export type BodyRead =
+  | { readonly kind: 'text'; readonly text: string }
+  | { readonly kind: 'parsed'; readonly value: unknown }
+  | { readonly kind: 'too_large' }
+  | { readonly kind: 'gone' }
 
 /** Wraps a Fetch request for the pipeline. */
 export function fetchIncoming(request: Request): IncomingRequest {
@@ -35,8 +48,40 @@ export function fetchIncoming(request: Request): IncomingRequest {
     toRequest: () => request,
     clientAddress: () => undefined,
     gone: () => request.signal.aborted,
+    readBody: (maxBytes) => readFetchBody(request, maxBytes),
   }
 }
+
+/** Reads a Fetch request's body as UTF-8 text, stopping as soon as it is over `maxBytes`. */
+async function readFetchBody(request: Request, maxBytes: number): Promise<BodyRead> {
+  if (Number(request.headers.get('content-length')) > maxBytes) return TOO_LARGE
+  if (request.body === null) return { kind: 'text', text: '' }
+  // Read already (by a framework): nothing left to parse.
+  if (request.bodyUsed) return { kind: 'text', text: '' }
+  const reader = request.body.getReader()
+  const decoder = new TextDecoder()
+  let size = 0
+  let text = ''
+  try {
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) return { kind: 'text', text: text + decoder.decode() }
+      size += value.byteLength
+      if (size > maxBytes) {
+        reader.cancel().catch(() => undefined)
+        return TOO_LARGE
+      }
+      text += decoder.decode(value, { stream: true })
+    }
+  } catch {
+    return GONE
+  }
+}
+
+/** The answer of a body over the limit. */
+export const TOO_LARGE: BodyRead = { kind: 'too_large' }
+/** The answer of a body whose client went away. */
+export const GONE: BodyRead = { kind: 'gone' }
 
 // The path and query of an absolute URL string, as written in it.
 function pathOf(href: string): string {

@@ -18,3 +18,17 @@ export function checkManager(where: string, manager: StreamManager): void {
     )
   }
 }
+
+/** Refuses a manager whose store cannot run runs, at once. */
+export function checkRunStore(where: string, manager: StreamManager): void {
+  const { store } = manager
+  if (
+    typeof store.createRun !== 'function' ||
+    typeof store.cancelRun !== 'function' ||
+    typeof store.onCancel !== 'function'
+  ) {
+    throw new TypeError(
+      `${where}: the manager's store does not support runs: it needs createRun(), cancelRun() and onCancel() (see EventStore). memoryStore() and redisStore() have them.`,
+    )
+  }
+}

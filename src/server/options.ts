@@ -1,5 +1,7 @@
+import type { AnyCatalog } from '../core/catalog.js'
 import type { EventRecord } from '../core/envelope.js'
 import type { RunstreamError } from '../core/errors.js'
+import type { Run } from '../core/manager.js'
 
 /**
  * What {@link SseOptions.authorize} returns: `true` to serve the stream, `false` for a 403, or a
@@ -23,6 +25,28 @@ export type AuthorizeResult = boolean | Response
  * @see docs/wire-format.md
  */
 export type SseFraming = 'payload' | 'envelope'
+
+/**
+ * Which clients a stream is written for, which decides what is not an event of the stream: its
+ * control events and its end. Event frames are the same in all three (`id:`, `event:`, and the
+ * payload in `data:`).
+ *
+ * - `'runstream'`: control events carry runstream's own fields (`{ code, message }`,
+ *   `{ reason, after, firstId, lastId }`).
+ * - `'ag-ui'`: for AG-UI's `HttpAgent`, which takes every `data:` as an AG-UI event: a control
+ *   event's `data:` is also a `RUN_ERROR` (`{ type, message, code, … }`).
+ * - `'ai-sdk'`: for the AI SDK's chat transports, which validate every `data:` as a UI message
+ *   chunk: a control event's `data:` is also an `error` chunk (`{ type, errorText, code, … }`),
+ *   `data: [DONE]` follows the terminal event, and the answer carries
+ *   `x-vercel-ai-ui-message-stream: v1`.
+ *
+ * In every protocol control events keep their `event: runstream.*` name and no `id:`, so
+ * runstream's client (and `RunstreamAgent`, `ResumableChatTransport`) still tell them from events
+ * and resume. The last two need `framing: 'payload'` and payloads that are the protocol's own
+ * events, `type` included (`runstream/ag-ui` and `runstream/ai-sdk` store them so).
+ * @see docs/wire-format.md
+ */
+export type SseProtocol = 'runstream' | 'ag-ui' | 'ai-sdk'
 
 /** Cross-origin access to the streams. Off unless given. */
 export interface CorsOptions {
@@ -61,6 +85,12 @@ export interface SseOptions {
    * @defaultValue `'payload'`
    */
   framing?: SseFraming
+  /**
+   * Which clients the stream is written for: what control events hold and what follows the
+   * terminal event. `runstream/ag-ui` and `runstream/ai-sdk` set it for their routes.
+   * @defaultValue `'runstream'`
+   */
+  protocol?: SseProtocol
   /**
    * How often a heartbeat comment (`: ping`) is sent, in milliseconds, so that proxies keep the
    * connection open and a client that went away is noticed when the write fails.
@@ -154,15 +184,89 @@ export interface ConnectionLimitOptions {
   clientKey?: (request: Request) => string | undefined | Promise<string | undefined>
 }
 
+/**
+ * What a run's `start` receives: the run (`manager.startRun`'s `{ id, kind, name, stream,
+ * signal }`), with the request that started it and its parsed JSON body.
+ */
+export interface RunStart<C extends AnyCatalog = AnyCatalog> extends Run<C> {
+  /** The request's body, parsed as JSON. */
+  readonly input: unknown
+  /** The request that starts the run, for its headers (the user) and URL. */
+  readonly request: Request
+}
+
+/** How a request that starts a run is answered, beyond the {@link SseOptions}. */
+export interface RunRequestOptions {
+  /**
+   * Cancel the run (`manager.cancelRun`) when the client of the request that started it goes away
+   * before the run ends. Off by default: a closed tab or a dropped network never cancels a run,
+   * and the client resumes with a `GET` at the `Location`. On, a dropped connection cancels too.
+   * @defaultValue false
+   */
+  cancelOnDisconnect?: boolean
+  /**
+   * The largest JSON body a request that starts a run may have, in bytes. A larger one gets a
+   * `413` JSON error `body_too_large` before `start` is called.
+   * @defaultValue 1_048_576 (1 MiB)
+   */
+  maxBodyBytes?: number
+}
+
 /** Options of `createFetchHandler` and `createNodeHandler`. */
-export interface HandlerOptions extends SseOptions, ConnectionLimitOptions {
+export interface HandlerOptions<C extends AnyCatalog = AnyCatalog>
+  extends SseOptions,
+    ConnectionLimitOptions,
+    RunRequestOptions {
   /**
    * The path the routes live under:
    * `{basePath}/executions/workflows/:id/stream`, `.../agents/:id/stream`, `.../tasks/:id/stream`.
    * @defaultValue `'/api/v0'`
    */
   basePath?: string
+  /**
+   * Starts runs: with it, `POST {basePath}/executions/{workflows|agents|tasks}` reads the JSON
+   * body, starts a run of that kind (`manager.startRun`) and calls `start` with it, without
+   * waiting for its end. The response streams the run from its first event, with `Location` and
+   * `Content-Location` naming its stream route (`…/{kind}s/{id}/stream`), where a client resumes
+   * with `GET`. A throw, or a rejection before the first event, gets a `500` that reveals nothing
+   * and is reported to `onError`; a rejection later is reported and cancels the run. `authorize`
+   * is asked first, with the new run's stream name.
+   * @defaultValue none: no route starts runs
+   * @example
+   * ```ts
+   * start: async ({ stream, signal, input, id }) => {
+   *   stream.emit('workflow_start', { workflow_id: 'chat', execution_id: id })
+   *   for await (const text of model.stream(input, { signal })) stream.emit('llm_chunk', { text })
+   *   stream.emit('complete', { status: 'SUCCESS' })
+   * }
+   * ```
+   */
+  start?: (run: RunStart<C>) => unknown
+  /**
+   * Serve `POST {basePath}/executions/{workflows|agents|tasks}/:id/cancel`, which cancels the run
+   * from any process sharing the store (`manager.cancelRun`): `202` with
+   * `{ "status": 202, "stream", "outcome": "canceled" | "finished" }`, `404` (`run_not_found`) for
+   * a run the store does not know. `authorize` is asked first, with the run's stream name.
+   * @defaultValue true when `start` is given, false otherwise
+   */
+  cancelRoute?: boolean
 }
+
+/** Options of a handler's `respond`. */
+export interface RespondOptions {
+  /**
+   * The URL of a `GET` route that serves the same stream, sent as `Location` and
+   * `Content-Location`: a client resumes there after a drop (runstream's client does, with
+   * `Last-Event-ID`), and never sends the first request's body again. Required when the request
+   * is not a `GET` (a `POST` that starts a run): without it, the client would reconnect to the
+   * `POST` URL. Pass `request.url` when the same URL also answers `GET`.
+   * @defaultValue none (a `GET` needs none)
+   */
+  location?: string | URL
+}
+
+/** Options of `createSseResponse`: the {@link SseOptions}, and `location`. */
+export interface SseResponseOptions extends SseOptions, RespondOptions {}
 
 /** Options of `sseTransport`. */
 export interface SseTransportOptions {

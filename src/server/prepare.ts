@@ -4,6 +4,7 @@ import type { StreamManager } from '../core/manager.js'
 import { corsHeaders } from './cors.js'
 import { type Refusal, refusal } from './http-errors.js'
 import type { IncomingRequest } from './incoming.js'
+import type { SseProtocol } from './options.js'
 import type { ExecutionKind } from './routes.js'
 import type { ResolvedSseOptions } from './settings.js'
 
@@ -30,6 +31,20 @@ export const SSE_HEADERS: Readonly<Record<string, string>> = {
   'content-type': 'text/event-stream; charset=utf-8',
   'cache-control': 'no-cache, no-transform',
   'x-accel-buffering': 'no',
+}
+
+/**
+ * The response headers of a stream for the AI SDK: its protocol header, which the AI SDK's
+ * `createUIMessageStreamResponse` sends (its clients do not check it, proxies and tools may).
+ */
+export const AI_SDK_HEADERS: Readonly<Record<string, string>> = {
+  ...SSE_HEADERS,
+  'x-vercel-ai-ui-message-stream': 'v1',
+}
+
+/** The response headers of an event stream for the clients of `protocol`. */
+export function sseHeaders(protocol: SseProtocol): Readonly<Record<string, string>> {
+  return protocol === 'ai-sdk' ? AI_SDK_HEADERS : SSE_HEADERS
 }
 
 /** The response headers of a text-mode stream. */
@@ -133,7 +148,7 @@ export async function prepareStream(
   // The spec's "stop reconnecting": nothing will ever follow this cursor.
   if (finishedAtCursor) return { kind: 'empty', headers: { ...cors } }
 
-  const base = query.format === 'text' ? TEXT_HEADERS : SSE_HEADERS
+  const base = query.format === 'text' ? TEXT_HEADERS : sseHeaders(options.protocol)
   return {
     kind: 'stream',
     plan: { stream, lastEventId: after, format: query.format, filter: query.filter },

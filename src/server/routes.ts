@@ -54,7 +54,9 @@ export function matchRoute(pathname: string, basePath: string): RouteMatch | Ref
   const middle = pathname.slice(prefix.length, pathname.length - '/stream'.length)
   const slash = middle.indexOf('/')
   if (slash <= 0) return undefined
-  const kind = SEGMENTS[middle.slice(0, slash)]
+  const segment = middle.slice(0, slash)
+  // Own keys only: `constructor` or `__proto__` in a path must not name a kind.
+  const kind = Object.hasOwn(SEGMENTS, segment) ? SEGMENTS[segment] : undefined
   const rawId = middle.slice(slash + 1)
   if (kind === undefined || rawId === '' || rawId.includes('/')) return undefined
   const id = decodeId(rawId)
@@ -67,6 +69,36 @@ export function matchRoute(pathname: string, basePath: string): RouteMatch | Ref
     )
   }
   return { kind, id, stream: `${kind}:${id}` }
+}
+
+/** A request path matched to a run route: start a run of a kind, or cancel one. */
+export type RunRouteMatch =
+  | { readonly action: 'start'; readonly kind: ExecutionKind }
+  | { readonly action: 'cancel'; readonly match: RouteMatch }
+
+/**
+ * Matches `{basePath}/executions/{workflows|agents|tasks}` (start a run) and
+ * `{basePath}/executions/{workflows|agents|tasks}/:id/cancel` (cancel one). Returns `undefined`
+ * when the path is neither, and a 400 refusal for a cancel route with an invalid id.
+ */
+export function matchRunRoute(
+  pathname: string,
+  basePath: string,
+): RunRouteMatch | Refusal | undefined {
+  const prefix = `${basePath}/executions/`
+  if (!pathname.startsWith(prefix)) return undefined
+  const rest = pathname.slice(prefix.length)
+  if (Object.hasOwn(SEGMENTS, rest))
+    return { action: 'start', kind: SEGMENTS[rest] as ExecutionKind }
+  if (!rest.endsWith('/cancel')) return undefined
+  const match = matchRoute(`${prefix}${rest.slice(0, -'/cancel'.length)}/stream`, basePath)
+  if (match === undefined) return undefined
+  return 'status' in match ? match : { action: 'cancel', match }
+}
+
+/** The path of a stream route: `{basePath}/executions/{kind}s/{id}/stream`. */
+export function streamRoutePath(basePath: string, kind: ExecutionKind, id: string): string {
+  return `${basePath}/executions/${kind}s/${encodeURIComponent(id)}/stream`
 }
 
 /**
@@ -89,7 +121,7 @@ export function hasDotSegmentOrBackslash(target: string): boolean {
 }
 
 /** Whether `value` is a {@link Refusal} rather than a match. */
-export function isRefusal(value: RouteMatch | Refusal): value is Refusal {
+export function isRefusal<T extends object>(value: T | Refusal): value is Refusal {
   return 'status' in value
 }
 

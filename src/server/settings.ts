@@ -3,16 +3,20 @@ import type {
   ConnectionLimitOptions,
   CorsOptions,
   HandlerOptions,
+  RunStart,
   SseFraming,
   SseOptions,
+  SseProtocol,
   SseTransportOptions,
 } from './options.js'
 import { normalizeBasePath } from './routes.js'
+import { type ResolvedRunOptions, resolveRunOptions } from './run-options.js'
 import { createTicker, type Ticker } from './ticker.js'
 
 /** {@link SseOptions} with every default applied and checked. */
 export interface ResolvedSseOptions {
   readonly framing: SseFraming
+  readonly protocol: SseProtocol
   readonly heartbeatMs: number
   /** The one heartbeat timer of the handler's connections, ticking every `heartbeatMs`. */
   readonly heartbeat: Ticker
@@ -36,6 +40,11 @@ export interface ConnectionLimits {
 export interface ResolvedHandlerOptions extends ResolvedSseOptions {
   readonly basePath: string
   readonly limits: ConnectionLimits
+  /** The run starter of `POST {basePath}/executions/{kind}s`; none: no such route. */
+  readonly start: ((run: RunStart) => unknown) | undefined
+  /** Whether `POST …/:id/cancel` is served. */
+  readonly cancelRoute: boolean
+  readonly runs: ResolvedRunOptions
 }
 
 /** The default of `maxConnections`: what a small server holds (see the option's TSDoc). */
@@ -67,8 +76,10 @@ export function resolveSseOptions(
   const cors = given.cors
   if (cors !== undefined) checkCors(where, cors)
   const heartbeatMs = timerMs(where, 'heartbeatMs', given.heartbeatMs ?? 15_000)
+  const framing = checkFraming(where, given.framing)
   return {
-    framing: checkFraming(where, given.framing),
+    framing,
+    protocol: checkProtocol(where, given.protocol, framing),
     heartbeatMs,
     heartbeat: createTicker(heartbeatMs),
     retryMs: nonNegativeInteger(where, 'retryMs', given.retryMs ?? 2_000),
@@ -99,10 +110,20 @@ export function resolveHandlerOptions(
 ): ResolvedHandlerOptions {
   const resolved = resolveSseOptions(where, options, fallbackOnError)
   const given = options ?? {}
+  const start = checkFunction(where, 'start', given.start) as ResolvedHandlerOptions['start']
+  const cancelRoute = given.cancelRoute ?? start !== undefined
+  if (typeof cancelRoute !== 'boolean') {
+    throw new TypeError(
+      `${where}: \`cancelRoute\` must be true or false, got ${describe(cancelRoute)}.`,
+    )
+  }
   return {
     ...resolved,
     basePath: normalizeBasePath(given.basePath ?? '/api/v0', where),
     limits: resolveLimits(where, given, hasDefaultKey),
+    start,
+    cancelRoute,
+    runs: resolveRunOptions(where, given),
   }
 }
 
@@ -170,6 +191,23 @@ function checkFraming(where: string, framing: unknown): SseFraming {
     )
   }
   return framing as SseFraming
+}
+
+const PROTOCOLS: readonly SseProtocol[] = ['runstream', 'ag-ui', 'ai-sdk']
+
+function checkProtocol(where: string, protocol: unknown, framing: SseFraming): SseProtocol {
+  if (protocol === undefined) return 'runstream'
+  if (!PROTOCOLS.includes(protocol as SseProtocol)) {
+    throw new TypeError(
+      `${where}: \`protocol\` must be 'runstream' (the default), 'ag-ui' or 'ai-sdk', got ${describe(protocol)}.`,
+    )
+  }
+  if (protocol !== 'runstream' && framing !== 'payload') {
+    throw new TypeError(
+      `${where}: \`protocol: '${String(protocol)}'\` needs \`framing: 'payload'\`: its clients read the event itself in data:, not runstream's envelope. Leave \`framing\` out.`,
+    )
+  }
+  return protocol as SseProtocol
 }
 
 function checkCors(where: string, cors: CorsOptions): void {

@@ -3,9 +3,11 @@ import { JSON_HEADERS, type Refusal } from './http-errors.js'
 import { keepStreamOpen } from './idle-timeout.js'
 import { fetchIncoming } from './incoming.js'
 import { checkManager } from './manager-check.js'
-import type { SseOptions } from './options.js'
-import { type Answer, serveStream } from './pipeline.js'
+import type { SseResponseOptions } from './options.js'
+import { serveStream } from './pipeline.js'
+import { resolveLocation } from './run-options.js'
 import { resolveSseOptions } from './settings.js'
+import type { Answer } from './stream-answer.js'
 import { createWebSink } from './web-sink.js'
 
 /**
@@ -14,7 +16,11 @@ import { createWebSink } from './web-sink.js'
  * at the end of a finished stream, or a JSON error. The query and headers are read as on the
  * built-in routes: `Last-Event-ID` or `lastEventId`, `events`, `format`.
  *
- * The method is not checked, so a `POST` that starts a run may answer with its stream.
+ * A `POST` (that starts a run) may answer with its stream too, given `options.location`: the URL
+ * of a `GET` route of the same stream, sent as `Location` and `Content-Location`, where
+ * runstream's client resumes after a drop. A request other than `GET` without `location` throws a
+ * `TypeError`: its client would reconnect to the `POST` URL. To start runs, `createRunResponse`
+ * (or a handler's `start`) does the rest too: the id, the claim, the body.
  *
  * @param manager - the manager whose events are streamed; failures go to its `onError` unless
  *   `options.onError` is given
@@ -23,18 +29,23 @@ import { createWebSink } from './web-sink.js'
  * @example
  * ```ts
  * app.get('/runs/:id/events', (c) => createSseResponse(manager, c.req.raw, `run:${c.req.param('id')}`))
+ * app.post('/runs', async (c) => {
+ *   const id = await startRun(await c.req.json())
+ *   return createSseResponse(manager, c.req.raw, `run:${id}`, { location: `/runs/${id}/events` })
+ * })
  * ```
  */
 export async function createSseResponse(
   manager: StreamManager,
   request: Request,
   stream: string,
-  options?: SseOptions,
+  options?: SseResponseOptions,
 ): Promise<Response> {
   checkManager('createSseResponse', manager)
   const resolved = resolveSseOptions('createSseResponse', options, manager.onError)
+  const location = resolveLocation('createSseResponse', request.method, options?.location)
   return answerResponse(
-    await serveStream(manager, resolved, fetchIncoming(request), stream),
+    await serveStream(manager, resolved, fetchIncoming(request), stream, location),
     request,
   )
 }
@@ -52,6 +63,11 @@ export function answerResponse(answer: Answer, request: Request, server?: unknow
       return refusalResponse(answer.refusal)
     case 'empty':
       return new Response(null, { status: 204, headers: answer.headers })
+    case 'json':
+      return new Response(JSON.stringify(answer.body), {
+        status: answer.status,
+        headers: { ...JSON_HEADERS, ...answer.headers },
+      })
     case 'response':
       return answer.response
     case 'gone':

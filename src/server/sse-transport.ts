@@ -73,6 +73,7 @@ export function sseTransport(options?: SseTransportOptions): SseTransport {
         heartbeat: resolved.heartbeat,
         maxQueuedBytes: resolved.maxQueuedBytes,
         sse: true,
+        protocol: resolved.protocol,
         onStop: () => feeds.delete(created),
         onOverflow(queuedBytes) {
           resolved.onError(

@@ -96,6 +96,33 @@ describe.skipIf(chromiumPath === undefined)('the demo page in Chromium', () => {
     console.log(`screenshot: ${file}`)
   })
 
+  it('starts a run with POST from "New run", streams it at once, and "Stop" cancels it', async () => {
+    const { server, page, errors, go } = await open({ pace: 0.5 })
+    const requests: string[] = []
+    page.on('request', (request) => {
+      if (request.url().includes('/api/')) {
+        requests.push(`${request.method()} ${new URL(request.url()).pathname}`)
+      }
+    })
+    server.startRun({ fail: false })
+    await go()
+    await page.waitForSelector('#conn[data-state="open"]')
+    await page.click('#new-run')
+    await page.waitForSelector('.task[data-state="running"]')
+    const id = (await page.textContent('#exec-id')) as string
+    expect(server.currentRunId).toBe(id)
+    expect(requests).toContain('POST /api/v0/executions/workflows')
+    expect(await page.isDisabled('#stop')).toBe(false)
+    await page.click('#stop')
+    await page.waitForSelector('body[data-run-status="canceled"]', { timeout: 30_000 })
+    expect(await page.textContent('#status-pill')).toBe('Canceled')
+    expect(await page.textContent('#result')).toContain('Stopped before it finished.')
+    expect(requests).toContain(`POST /api/v0/executions/workflows/${id}/cancel`)
+    expect(await server.finished(id)).toBe('canceled')
+    expect(await page.isDisabled('#stop')).toBe(true)
+    expect(errors).toEqual([])
+  })
+
   it('shows a failed run with its reason and the failing task', async () => {
     const { server, page, go } = await open({ pace: 0 })
     const id = server.startRun({ fail: true }) as string

@@ -3,7 +3,7 @@ import { connect, type ReconnectInfo } from '../../src/client.js'
 import { demoCatalog } from '../../src/demo/catalog.js'
 import { type DemoServer, type DemoServerOptions, startDemoServer } from '../../src/demo/server.js'
 import { startCli, stopAll } from '../cli/spawn.js'
-import { get, parseSse } from '../helpers/http.js'
+import { get, parseSse, readBody } from '../helpers/http.js'
 
 const open: DemoServer[] = []
 afterEach(async () => {
@@ -47,6 +47,46 @@ describe('the demo server', () => {
     expect(messages[0]?.event).toBe('workflow_start')
     expect(messages.at(-1)?.event).toBe('complete')
     expect(await server.finished(id)).toBe('succeeded')
+  })
+
+  it('POST /api/v0/executions/workflows starts a run and streams it; POST …/cancel stops it', async () => {
+    const server = await demo({ pace: 1 })
+    const response = await fetch(`${server.url}/api/v0/executions/workflows`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ fail: false }),
+    })
+    expect(response.status).toBe(200)
+    const location = response.headers.get('location') ?? ''
+    expect(location).toMatch(/^\/api\/v0\/executions\/workflows\/[\w-]+\/stream$/)
+    const id = location.split('/')[5] as string
+    expect(server.currentRunId).toBe(id)
+    const reader = readBody(response.body)
+    await reader.until((text) => text.includes('event: task_started'))
+    const cancel = await fetch(`${server.url}${location.replace(/stream$/, 'cancel')}`, {
+      method: 'POST',
+    })
+    expect(cancel.status).toBe(202)
+    const last = parseSse(await reader.end(20_000))
+      .filter((m) => m.id !== undefined)
+      .at(-1)
+    expect(last?.event).toBe('error')
+    expect(JSON.parse(last?.data ?? '{}')).toMatchObject({
+      status: 'CANCELED',
+      error: { message: 'Stopped before it finished.' },
+    })
+    expect(await server.finished(id)).toBe('canceled')
+  })
+
+  it('answers a POST that starts a run with 429 past maxActiveRuns', async () => {
+    const server = await demo({ maxActiveRuns: 1, pace: 1 })
+    expect(server.startRun()).toBeDefined()
+    const refused = await fetch(`${server.url}/api/v0/executions/workflows`, {
+      method: 'POST',
+      body: '{}',
+    })
+    expect(refused.status).toBe(429)
+    expect(await refused.json()).toMatchObject({ error: { code: 'too_many_runs' } })
   })
 
   it('?fail=true plays a run that ends with error', async () => {

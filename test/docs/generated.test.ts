@@ -40,7 +40,19 @@ describe('generated docs', () => {
       '/api/v0/executions/workflows/{id}/stream',
       '/api/v0/executions/agents/{id}/stream',
       '/api/v0/executions/tasks/{id}/stream',
+      '/api/v0/executions/workflows',
+      '/api/v0/executions/workflows/{id}/cancel',
+      '/api/v0/executions/agents',
+      '/api/v0/executions/agents/{id}/cancel',
+      '/api/v0/executions/tasks',
+      '/api/v0/executions/tasks/{id}/cancel',
     ])
+    // The run routes: a POST that streams with Location, and a cancel with 202 and 404.
+    const start = doc.paths['/api/v0/executions/agents'].post
+    expect(Object.keys(start.responses)).toEqual(['200', '400', '401', '403', '413', '500', '503'])
+    expect(Object.keys(start.responses['200'].headers)).toContain('Location')
+    const cancel = doc.paths['/api/v0/executions/agents/{id}/cancel'].post
+    expect(Object.keys(cancel.responses)).toEqual(['202', '400', '401', '403', '404', '500', '503'])
     const params = Object.values(
       doc.components.parameters as Record<string, { name: string; in: string }>,
     )

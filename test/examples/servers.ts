@@ -3,9 +3,15 @@ import { connect } from '../../src/client.js'
 import { executionCatalog } from '../../src/index.js'
 import { type Started, start } from '../cli/spawn.js'
 
-/** Starts a server example on a free port with fast events, and returns it with its URL. */
-export async function startExample(file: string): Promise<{ example: Started; url: string }> {
-  const example = start(file, [], { PORT: '0', EXAMPLE_DELAY_MS: '5' })
+/**
+ * Starts a server example on a free port with fast events (or `env`'s), and returns it with its
+ * URL.
+ */
+export async function startExample(
+  file: string,
+  env: Record<string, string> = {},
+): Promise<{ example: Started; url: string }> {
+  const example = start(file, [], { PORT: '0', EXAMPLE_DELAY_MS: '5', ...env })
   const [, url] = (await example.waitFor(/(http:\/\/localhost:\d+)/)) as RegExpMatchArray
   return { example, url: url as string }
 }

@@ -88,6 +88,40 @@ export function get(url: string, headers: Record<string, string> = {}): Promise<
   })
 }
 
+/** POSTs `body` to `url` on a fresh connection and reads the answer as {@link get} does. */
+export function post(
+  url: string,
+  body: string,
+  headers: Record<string, string> = {},
+): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      url,
+      { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, agent: false },
+      (res) => {
+        const collector = createCollector()
+        res.setEncoding('utf8')
+        res.on('data', (chunk: string) => collector.push(chunk))
+        res.on('end', () => collector.finish())
+        res.on('close', () => collector.finish())
+        res.on('error', () => collector.finish())
+        resolve(
+          Object.assign(collector.reader, {
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            destroy: () => {
+              request.destroy()
+              res.destroy()
+            },
+          }),
+        )
+      },
+    )
+    request.on('error', reject)
+    request.end(body)
+  })
+}
+
 /** Reads a Web response body in the background. */
 export function readBody(body: ReadableStream<Uint8Array> | null): BodyReader & {
   cancel(): Promise<void>

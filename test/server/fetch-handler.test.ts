@@ -125,8 +125,10 @@ describe('createSseResponse', () => {
       manager,
       new Request('http://localhost/runs', { method: 'POST', body: '{}' }),
       'run:7',
-      { retryMs: 100 },
+      { retryMs: 100, location: '/runs/7/events' },
     )
+    expect(response.headers.get('location')).toBe('/runs/7/events')
+    expect(response.headers.get('content-location')).toBe('/runs/7/events')
     const body = readBody(response.body)
     await body.until((t) => t.includes('"started"'))
     producer.emit('complete', { status: 'SUCCESS' })

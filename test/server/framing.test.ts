@@ -190,7 +190,7 @@ describe('every SSE writer takes framing', () => {
     const manager = createStreamManager({ catalog: textCatalog })
     manager.stream('run:1').emit('llm_chunk', 'tok')
     manager.stream('run:1').emit('complete', { status: 'SUCCESS' })
-    const request = () => new Request('http://localhost/runs/1', { method: 'POST' })
+    const request = () => new Request('http://localhost/runs/1')
     const payload = await readBody(
       (await createSseResponse(manager, request(), 'run:1')).body,
     ).end()

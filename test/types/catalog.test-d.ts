@@ -110,3 +110,33 @@ describe('emit types', () => {
     }
   })
 })
+
+describe('runs types', () => {
+  it('types the cancel option by the catalog’s events, and keeps terminal as declared', () => {
+    const jobs = defineCatalog(
+      { tick: z.object({}), done: z.object({ ok: z.boolean() }) },
+      { terminal: ['done'], cancel: () => ({ type: 'done', data: { ok: false } }) },
+    )
+    expectTypeOf(jobs.terminal).toEqualTypeOf<readonly 'done'[]>()
+    expectTypeOf(jobs.cancel).toEqualTypeOf<
+      ((reason: string) => { readonly type: 'done'; readonly data: unknown }) | undefined
+    >()
+    defineCatalog(
+      { done: z.object({}) },
+      // @ts-expect-error: not an event of the catalog
+      { terminal: ['done'], cancel: () => ({ type: 'nope', data: {} }) },
+    )
+  })
+
+  it('types a run’s handle and signal by the manager’s catalog', async () => {
+    const manager = createStreamManager({ catalog: executionCatalog })
+    const run = await manager.startRun('workflow')
+    expectTypeOf(run.signal).toEqualTypeOf<AbortSignal>()
+    run.stream.emit('llm_chunk', { text: 'x' })
+    // @ts-expect-error: not an event of the execution catalog
+    run.stream.emit('tick', {})
+    expectTypeOf(manager.cancelRun(run.name)).resolves.toEqualTypeOf<
+      'canceled' | 'finished' | 'unknown'
+    >()
+  })
+})

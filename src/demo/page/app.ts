@@ -32,12 +32,27 @@ async function start(): Promise<void> {
   watch(id)
 }
 
-function watch(id: string): void {
+/**
+ * Follows a run: the one `id` names (a GET of its stream), or, with `start`, a new one the POST
+ * starts and streams at once; after a drop the client resumes with a GET at its Location.
+ */
+function watch(id: string | undefined, start?: { fail?: boolean }): void {
   subscription?.close()
   view = emptyView()
   page.selectedTaskId = undefined
   page.connection = 'connecting'
-  const sub = connect(`/api/v0/executions/workflows/${encodeURIComponent(id)}/stream`, {
+  const url =
+    id === undefined
+      ? '/api/v0/executions/workflows'
+      : `/api/v0/executions/workflows/${encodeURIComponent(id)}/stream`
+  const sub = connect(url, {
+    ...(start === undefined
+      ? {}
+      : {
+          method: 'POST',
+          body: JSON.stringify(start),
+          headers: { 'content-type': 'application/json' },
+        }),
     catalog: demoCatalog,
     // A demo should come back quickly after "Drop connection"; the defaults suit production.
     reconnect: { initialDelayMs: 300, maxDelayMs: 3000, maxRetries: Number.POSITIVE_INFINITY },
@@ -108,17 +123,17 @@ function wireControls(): void {
     void fetch('/demo/drop', { method: 'POST' })
   })
   const newRun = document.getElementById('new-run') as HTMLButtonElement
-  newRun.addEventListener('click', async () => {
-    newRun.disabled = true
-    try {
-      const response = await fetch('/demo/runs', { method: 'POST' })
-      if (response.ok) {
-        const body = (await response.json()) as { id: string }
-        watch(body.id)
-      }
-    } finally {
-      newRun.disabled = false
-    }
+  newRun.addEventListener('click', () => {
+    // `?fail=true` on the page makes the runs it starts fail, to see how a failure looks.
+    const fail = params.get('fail')
+    watch(undefined, fail === null ? {} : { fail: fail === 'true' })
+  })
+  const stop = document.getElementById('stop') as HTMLButtonElement
+  stop.addEventListener('click', () => {
+    const id = view.executionId
+    if (id === undefined) return
+    stop.disabled = true
+    void fetch(`/api/v0/executions/workflows/${encodeURIComponent(id)}/cancel`, { method: 'POST' })
   })
   const list = document.getElementById('task-list') as HTMLElement
   const select = (target: EventTarget | null) => {

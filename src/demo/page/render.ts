@@ -53,6 +53,9 @@ export function render(doc: Document, view: RunView, page: PageState): void {
     page.reconnects === 0 ? '' : `${page.reconnects} reconnect${page.reconnects === 1 ? '' : 's'}`
   conn.title = page.problem ?? ''
 
+  // Stop cancels the run the page shows, while it runs.
+  ;(byId('stop') as HTMLButtonElement).disabled =
+    view.executionId === undefined || isOver(view.status)
   byId('exec-id').textContent = view.executionId ?? '—'
   byId('step').textContent = view.step ?? '—'
   byId('event-count').textContent = String(view.eventCount)
@@ -195,4 +198,8 @@ function el(
   for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value)
   node.append(...children)
   return node
+}
+
+function isOver(status: RunStatus): boolean {
+  return status === 'succeeded' || status === 'failed' || status === 'canceled'
 }

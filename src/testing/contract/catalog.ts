@@ -3,7 +3,7 @@ import { defineCatalog } from '../../core/catalog.js'
 
 /**
  * The catalog the contract suites emit: `note` (text and a number), `ping` (an optional payload)
- * and the terminal `done`.
+ * and the terminal `done`, which also ends a cancelled run (`{ ok: false }`).
  */
 export const contractCatalog = defineCatalog(
   {
@@ -11,5 +11,5 @@ export const contractCatalog = defineCatalog(
     ping: z.optional(z.object({ at: z.number() })),
     done: z.object({ ok: z.boolean() }),
   },
-  { terminal: ['done'] },
+  { terminal: ['done'], cancel: () => ({ type: 'done', data: { ok: false } }) },
 )

@@ -6,6 +6,7 @@ import { createStreamManager } from '../../core/manager.js'
 import type { EventStore } from '../../core/store.js'
 import { contractCatalog } from './catalog.js'
 import { type ContractCheck, range, take, within } from './check.js'
+import { runChecks } from './store-runs.js'
 
 /** What a store under test offers the contract. */
 export interface StoreHarness {
@@ -376,6 +377,8 @@ export function storeContract(create: StoreFactory): ContractCheck[] {
       await c.manager.flush()
       assert.deepEqual(await sub.next(), { value: undefined, done: true })
     }),
+
+    ...runChecks(check),
   ]
 }
 

@@ -1,0 +1,144 @@
+import type { StreamManager } from '../core/manager.js'
+import { type Connection, openConnection } from './connection.js'
+import { corsHeaders } from './cors.js'
+import { type Refusal, refusal } from './http-errors.js'
+import type { IncomingRequest } from './incoming.js'
+import type { Slot } from './limits.js'
+import type { StreamPlan } from './prepare.js'
+import type { Registry } from './registry.js'
+import type { ResolvedSseOptions } from './settings.js'
+import type { ConnectionSink } from './sink.js'
+
+/**
+ * What the pipeline decided for one request, for an edge to turn into its own response: a JSON
+ * error, an empty 204 (a preflight, or a cursor at the end of a finished stream), a JSON answer
+ * (a cancelled run's 202), a hook's own `Response`, nothing at all (the client already left), or
+ * a stream to start.
+ */
+export type Answer =
+  | { readonly kind: 'no-route'; readonly refusal: Refusal }
+  | { readonly kind: 'refuse'; readonly refusal: Refusal }
+  | {
+      readonly kind: 'json'
+      readonly status: number
+      readonly body: unknown
+      readonly headers: Record<string, string>
+    }
+  | { readonly kind: 'empty'; readonly headers: Record<string, string> }
+  | { readonly kind: 'response'; readonly response: Response }
+  | { readonly kind: 'gone' }
+  | StreamAnswer
+
+/** A stream the pipeline admitted: its place is held until it is started or cancelled. */
+export interface StreamAnswer {
+  readonly kind: 'stream'
+  /** The response headers, sent with status 200. */
+  readonly headers: Record<string, string>
+  /**
+   * Starts the stream on the sink `makeSink` creates; the sink calls `release` once it is done
+   * (finished, failed or cut by the client). When `signal` aborts, the stream is released too.
+   * Returns the sink.
+   */
+  start<S extends ConnectionSink>(makeSink: (release: () => void) => S, signal?: AbortSignal): S
+  /** Gives the place back without starting: for an edge that failed before it could start. */
+  cancel(): void
+}
+
+/**
+ * The answer of an admitted stream: it holds `slot` until started (then the connection holds it)
+ * or cancelled. `onRelease`, when given, is called once the connection is released.
+ */
+export function streamAnswer(
+  manager: StreamManager,
+  options: ResolvedSseOptions,
+  registry: Registry | undefined,
+  plan: StreamPlan,
+  headers: Record<string, string>,
+  slot: Slot | undefined,
+  onRelease?: () => void,
+): StreamAnswer {
+  let settled = false
+  return {
+    kind: 'stream',
+    headers,
+    start(makeSink, signal) {
+      if (settled) throw new Error('runstream: a stream answer was started or cancelled already')
+      settled = true
+      return startStream(manager, options, registry, plan, slot, makeSink, signal, onRelease)
+    },
+    cancel() {
+      if (settled) return
+      settled = true
+      slot?.release()
+      onRelease?.()
+    },
+  }
+}
+
+/**
+ * Opens the connection and ties its end to the place it holds. A function of its own, so the
+ * closures a connection keeps for its whole life hold only what they need.
+ */
+function startStream<S extends ConnectionSink>(
+  manager: StreamManager,
+  options: ResolvedSseOptions,
+  registry: Registry | undefined,
+  plan: StreamPlan,
+  slot: Slot | undefined,
+  makeSink: (release: () => void) => S,
+  signal: AbortSignal | undefined,
+  onRelease: (() => void) | undefined,
+): S {
+  let connection: Connection | undefined
+  let released = false
+  let onAbort: (() => void) | undefined
+  // Inline closures, not named constants: a per-connection function whose name is assigned costs
+  // a property store of its own in builds that keep names (tsx, esbuild's keepNames).
+  // The connection is still unset when the sink is done while it opens: it is released then.
+  const sink = makeSink(() => connection?.release())
+  connection = openConnection(manager, plan, sink, options, () => {
+    released = true
+    if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort)
+    slot?.release()
+    // Still unset when released while it opens: it was never added then.
+    if (connection !== undefined) registry?.remove(connection)
+    onRelease?.()
+  })
+  // A connection can end while it opens (the subscription failed at once): then nothing is held.
+  if (released) return sink
+  registry?.add(connection)
+  if (signal !== undefined) {
+    onAbort = releaser(connection)
+    signal.addEventListener('abort', onAbort, { once: true })
+    if (signal.aborted) connection.release()
+  }
+  // close() came between the answer and its start: the client is told to resume elsewhere.
+  if (registry?.closed === true) connection.end('aborted')
+  return sink
+}
+
+function releaser(connection: Connection): () => void {
+  return () => connection.release()
+}
+
+/** The answer of a refusal. */
+export function refuse(r: Refusal): Answer {
+  return { kind: 'refuse', refusal: r }
+}
+
+/** The 503 of a handler that was closed. */
+export function shuttingDown(): Refusal {
+  return refusal(503, 'unavailable', 'The server is shutting down. Retry in a moment.', undefined, {
+    'retry-after': '1',
+  })
+}
+
+/** A refusal with the CORS headers of the request's origin, so a page can read why. */
+export function withCors(
+  r: Refusal,
+  incoming: IncomingRequest,
+  options: ResolvedSseOptions,
+): Refusal {
+  const cors = corsHeaders(options.cors, incoming.header('origin'))
+  return cors === undefined ? r : { ...r, headers: { ...r.headers, ...cors } }
+}

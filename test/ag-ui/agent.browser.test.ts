@@ -1,0 +1,117 @@
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
+import { fileURLToPath } from 'node:url'
+import type { BaseEvent } from '@ag-ui/core'
+import { build } from 'esbuild'
+import type { Browser } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { agUiCatalog, createAgUiHandler } from '../../src/ag-ui.js'
+import { createStreamManager } from '../../src/index.js'
+import { toNodeHandler } from '../../src/node.js'
+import { chromiumPath, launchChromium, requireChromium } from '../helpers/browser.js'
+import { gates } from './helpers.js'
+
+// A real Chromium runs a page whose RunstreamAgent (bundled from source with @ag-ui/client and
+// rxjs, as an app's bundler would) follows a run through a server-side drop.
+
+requireChromium('RunstreamAgent browser test')
+
+const PAGE = `<!doctype html><html><body><script type="module" src="/page.js"></script></body></html>`
+const WORDS = ['Hel', 'lo', ', ', 'wor', 'ld', '!']
+
+describe.skipIf(chromiumPath === undefined)('RunstreamAgent in Chromium', () => {
+  let server: Server
+  let browser: Browser
+  let baseUrl: string
+  let bundle: string
+  const gate = gates()
+  const sockets = new Set<Socket>()
+  const requests: string[] = []
+  const manager = createStreamManager({ catalog: agUiCatalog })
+  const handler = createAgUiHandler(manager, {
+    heartbeatMs: 1000,
+    retryMs: 10,
+    run: async function* () {
+      yield { type: 'TEXT_MESSAGE_START', messageId: 'a1', role: 'assistant' } as BaseEvent
+      for (const [i, delta] of WORDS.entries()) {
+        if (i === 3) await gate.wait(1)
+        yield { type: 'TEXT_MESSAGE_CONTENT', messageId: 'a1', delta } as BaseEvent
+      }
+      yield { type: 'TEXT_MESSAGE_END', messageId: 'a1' } as BaseEvent
+    },
+  })
+  const node = toNodeHandler(handler)
+
+  beforeAll(async () => {
+    const built = await build({
+      entryPoints: [fileURLToPath(new URL('./fixtures/page.ts', import.meta.url))],
+      bundle: true,
+      write: false,
+      format: 'esm',
+      platform: 'browser',
+      target: 'es2022',
+      logLevel: 'silent',
+    })
+    bundle = built.outputFiles[0]?.text ?? ''
+    server = createServer((req, res) => {
+      const url = req.url ?? '/'
+      if (url.startsWith('/api/')) {
+        requests.push(
+          `${req.method} ${url}${req.headers['last-event-id'] ? ` after ${req.headers['last-event-id']}` : ''}`,
+        )
+        sockets.add(req.socket)
+        req.socket.once('close', () => sockets.delete(req.socket))
+        void node(req, res)
+        return
+      }
+      const [type, body] = url === '/page.js' ? ['text/javascript', bundle] : ['text/html', PAGE]
+      res.writeHead(url === '/' || url === '/page.js' ? 200 : 404, { 'content-type': type })
+      res.end(body)
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    browser = await launchChromium()
+  }, 120_000)
+
+  afterAll(async () => {
+    await browser?.close()
+    handler.close()
+    server?.closeAllConnections()
+    await new Promise((resolve) => server?.close(resolve))
+    await manager.close()
+  })
+
+  test('applies every event once and ends with the full message, across a server-side drop', async () => {
+    const page = await browser.newPage()
+    const pageErrors: string[] = []
+    page.on('pageerror', (error) => pageErrors.push(error.message))
+    await page.goto(baseUrl)
+    // Five events applied (RUN_STARTED, the start, three words): the server drops the stream.
+    await page.waitForFunction(() => window.__events.length === 5, undefined, { timeout: 10_000 })
+    for (const socket of sockets) socket.destroy()
+    gate.open(1)
+    await page.waitForFunction(
+      () => window.__result !== undefined || window.__error !== undefined,
+      undefined,
+      {
+        timeout: 10_000,
+      },
+    )
+    const { events, result, error } = await page.evaluate(() => ({
+      events: window.__events,
+      result: window.__result,
+      error: window.__error,
+    }))
+    expect(error).toBeUndefined()
+    expect(pageErrors).toEqual([])
+    expect(result).toEqual({
+      newMessages: [{ id: 'a1', role: 'assistant', content: WORDS.join('') }],
+    })
+    const stored: unknown[] = []
+    for await (const event of manager.subscribe({ stream: 'agent:browser' }))
+      stored.push(event.data)
+    expect(events).toEqual(stored)
+    expect(requests).toEqual(['POST /api/agent', 'GET /api/agent/runs/browser/stream after 5'])
+    await page.close()
+  })
+})

@@ -1,0 +1,137 @@
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
+import { fileURLToPath } from 'node:url'
+import { build } from 'esbuild'
+import type { Browser } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { createChatHandler, uiMessageCatalog } from '../../src/ai-sdk.js'
+import { createStreamManager } from '../../src/index.js'
+import { toNodeHandler } from '../../src/node.js'
+import { gates } from '../ag-ui/helpers.js'
+import { chromiumPath, launchChromium, requireChromium } from '../helpers/browser.js'
+
+// A real Chromium runs a useChat page (@ai-sdk/react, bundled with the ai it pins) on
+// ResumableChatTransport: its reply survives a server-side drop and a reload of the page.
+
+requireChromium('useChat browser test')
+
+const PAGE = `<!doctype html><html><body><div id="root"></div><script type="module" src="/page.js"></script></body></html>`
+const PARTS = [
+  ['Hel', 'lo'],
+  [', ', 'wor'],
+  ['ld', '!'],
+]
+
+describe.skipIf(chromiumPath === undefined)(
+  'useChat with ResumableChatTransport in Chromium',
+  () => {
+    let server: Server
+    let browser: Browser
+    let baseUrl: string
+    let bundle: string
+    const gate = gates()
+    const sockets = new Set<Socket>()
+    const requests: string[] = []
+    const manager = createStreamManager({ catalog: uiMessageCatalog })
+    const handler = createChatHandler(manager, {
+      heartbeatMs: 1000,
+      retryMs: 10,
+      run: async function* () {
+        yield { type: 'start', messageId: 'a1' }
+        yield { type: 'text-start', id: 't1' }
+        for (const [part, deltas] of PARTS.entries()) {
+          if (part > 0) await gate.wait(part)
+          for (const delta of deltas) yield { type: 'text-delta', id: 't1', delta }
+        }
+        yield { type: 'text-end', id: 't1' }
+        yield { type: 'finish', finishReason: 'stop' }
+      },
+    })
+    const node = toNodeHandler(handler)
+
+    beforeAll(async () => {
+      const built = await build({
+        entryPoints: [fileURLToPath(new URL('./fixtures/page.ts', import.meta.url))],
+        bundle: true,
+        write: false,
+        format: 'esm',
+        platform: 'browser',
+        target: 'es2022',
+        define: { 'process.env.NODE_ENV': '"production"' },
+        logLevel: 'silent',
+      })
+      bundle = built.outputFiles[0]?.text ?? ''
+      server = createServer((req, res) => {
+        const url = req.url ?? '/'
+        if (url.startsWith('/api/')) {
+          const cursor = req.headers['last-event-id']
+          requests.push(`${req.method} ${url.split('?')[0]}${cursor ? ` after ${cursor}` : ''}`)
+          sockets.add(req.socket)
+          req.socket.once('close', () => sockets.delete(req.socket))
+          void node(req, res)
+          return
+        }
+        const [type, body] = url === '/page.js' ? ['text/javascript', bundle] : ['text/html', PAGE]
+        res.writeHead(200, { 'content-type': type })
+        res.end(body)
+      })
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+      baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+      browser = await launchChromium()
+    }, 120_000)
+
+    afterAll(async () => {
+      await browser?.close()
+      handler.close()
+      server?.closeAllConnections()
+      await new Promise((resolve) => server?.close(resolve))
+      await manager.close()
+    })
+
+    const replyText = () =>
+      window.__messages
+        ?.filter((m) => m.role === 'assistant')
+        .flatMap((m) => m.parts)
+        .map((p) => (p.type === 'text' ? p.text : ''))
+        .join('') ?? ''
+
+    test('keeps its reply through a server-side drop and a reload', async () => {
+      const page = await browser.newPage()
+      const pageErrors: string[] = []
+      page.on('pageerror', (error) => pageErrors.push(error.message))
+      await page.goto(baseUrl)
+      // On load, useChat asks to resume: the chat has no reply yet (204, null).
+      await page.waitForFunction(
+        () => typeof window.__send === 'function' && window.__status === 'ready',
+      )
+      await page.evaluate(() => window.__send('Hi'))
+      await page.waitForFunction(`(${replyText})() === 'Hello'`, undefined, { timeout: 10_000 })
+      // The server drops every connection; the transport resumes after the last chunk it had.
+      for (const socket of sockets) socket.destroy()
+      gate.open(1)
+      await page.waitForFunction(`(${replyText})() === 'Hello, wor'`, undefined, {
+        timeout: 10_000,
+      })
+      // The page is reloaded while the reply goes on: useChat re-attaches and replays it.
+      await page.reload()
+      await page.waitForFunction(`(${replyText})() === 'Hello, wor'`, undefined, {
+        timeout: 10_000,
+      })
+      gate.open(2)
+      await page.waitForFunction(
+        `(${replyText})() === 'Hello, world!' && window.__status === 'ready'`,
+        undefined,
+        { timeout: 10_000 },
+      )
+      expect(
+        await page.evaluate(() => window.__messages.filter((m) => m.role === 'assistant').length),
+      ).toBe(1)
+      expect(pageErrors).toEqual([])
+      expect(requests[0]).toBe('GET /api/chat/chat-1/stream')
+      expect(requests[1]).toBe('POST /api/chat')
+      expect(requests[2]).toMatch(/^GET \/api\/chat\/chat-1\/stream after \d+$/)
+      expect(requests[3]).toBe('GET /api/chat/chat-1/stream')
+      await page.close()
+    })
+  },
+)
