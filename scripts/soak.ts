@@ -49,7 +49,11 @@ if (gc === undefined) {
 }
 
 /** A store that counts its live registrations: one per watched stream while anyone watches. */
-function countingStore(): EventStore & { readonly listening: number; clear(): void } {
+function countingStore(): EventStore & {
+  readonly listening: number
+  clear(): void
+  forget(stream: string): void
+} {
   const inner = memoryStore()
   let listening = 0
   return {
@@ -70,6 +74,8 @@ function countingStore(): EventStore & { readonly listening: number; clear(): vo
       }
     },
     clear: () => inner.clear(),
+    // What idleTtlMs or maxStreams do to a stream that is still written: it starts over.
+    forget: (stream) => inner.clear(stream),
   }
 }
 
@@ -143,7 +149,9 @@ const KINDS: readonly Kind[] = [
 interface Tally {
   sessions: Record<Kind, number>
   deliveries: number
-  /** Sessions that saw an id twice, out of order or with a hole. */
+  /** Gaps (`runstream.gap`, `cursor_expired`) told to sessions. */
+  gaps: number
+  /** Sessions that saw an id twice, out of order, with a hole, or a restart they were not told of. */
   violations: string[]
   peakConnections: number
 }
@@ -167,6 +175,8 @@ async function session(
   const cursor = Math.max(0, held - Math.floor(Math.random() * 20))
   const url = `${server.url}/api/v0/executions/agents/${stream.slice('agent:'.length)}/stream?lastEventId=${cursor}`
   const lifeMs = 250 + Math.floor(Math.random() * 2750)
+  // Event ids in order, and GAP where the client was told the stream started over (or that its
+  // cursor is unknown: the stream was forgotten and began again since the cursor was read).
   const ids: number[] = []
   tally.sessions[kind]++
   switch (kind) {
@@ -179,7 +189,9 @@ async function session(
         signal: controller.signal,
         idleTimeoutMs: 5000,
         reconnect: { initialDelayMs: 20, maxDelayMs: 200, maxRetries: Number.POSITIVE_INFINITY },
-        onError: () => undefined,
+        onError: (error) => {
+          if (error.code === 'cursor_expired') ids.push(GAP)
+        },
       })
       const timer = setTimeout(
         () => (kind === 'client-abort' ? controller.abort() : subscription.close()),
@@ -189,7 +201,7 @@ async function session(
       try {
         for await (const event of subscription) {
           ids.push(Number(event.id))
-          if (kind === 'client-break' && ids.length >= breakAfter) break
+          if (kind === 'client-break' && ids.filter((id) => id !== GAP).length >= breakAfter) break
         }
       } finally {
         clearTimeout(timer)
@@ -202,6 +214,7 @@ async function session(
         const onEvent = (event: MessageEvent) => ids.push(Number(event.lastEventId))
         source.addEventListener('llm_chunk', onEvent)
         source.addEventListener('complete', onEvent)
+        source.addEventListener('runstream.gap', () => ids.push(GAP))
         setTimeout(() => {
           source.close()
           resolve()
@@ -213,7 +226,8 @@ async function session(
       await new Promise<void>((resolve) => {
         const parser = createParser({
           onEvent: (message) => {
-            if (message.id !== undefined) ids.push(Number(message.id))
+            if (message.event === 'runstream.gap') ids.push(GAP)
+            else if (message.id !== undefined) ids.push(Number(message.id))
           },
         })
         const request = http.get(url, { agent: false }, (response) => {
@@ -234,26 +248,39 @@ async function session(
       break
     }
   }
-  tally.deliveries += ids.length
   // A session starts right after its cursor, then ids go up by one. A server blip makes
-  // runstream clients and EventSource resume: still no hole and no repeat.
-  if (ids.length > 0 && ids[0] !== cursor + 1) {
-    tally.violations.push(`${kind} on ${stream}: started at ${ids[0]} after cursor ${cursor}`)
-  }
-  for (let i = 1; i < ids.length; i++) {
-    if (ids[i] !== (ids[i - 1] as number) + 1) {
-      tally.violations.push(`${kind} on ${stream}: ${ids[i - 1]} then ${ids[i]}`)
+  // runstream clients and EventSource resume: still no hole and no repeat. A stream the store
+  // forgot starts over at 1, and only right after the client was told (GAP).
+  let expected = cursor + 1
+  let told = false
+  for (const id of ids) {
+    if (id === GAP) {
+      told = true
+      tally.gaps++
+      continue
+    }
+    tally.deliveries++
+    if (told && id === 1) expected = 1
+    if (id !== expected) {
+      tally.violations.push(
+        `${kind} on ${stream}: ${id} where ${expected} was due (cursor ${cursor}${told ? ', after a gap' : ''})`,
+      )
       break
     }
+    told = false
+    expected = id + 1
   }
 }
+
+// A gap, among a session's ids.
+const GAP = -1
 
 /** Runs `clients` sessions at a time for `seconds` while events flow; returns the tally. */
 async function churn(
   server: Server,
   clients: number,
   seconds: number,
-): Promise<Tally & { emitted: number; blips: number }> {
+): Promise<Tally & { emitted: number; blips: number; restarts: number }> {
   const tally: Tally = {
     sessions: {
       'client-break': 0,
@@ -264,6 +291,7 @@ async function churn(
       stalled: 0,
     },
     deliveries: 0,
+    gaps: 0,
     violations: [],
     peakConnections: 0,
   }
@@ -293,6 +321,13 @@ async function churn(
     server.blip()
     blips++
   }, 10_000)
+  // Every 3 s the store forgets a stream that is still being written, as its idle TTL or
+  // maxStreams would: the stream starts over at id 1, and its watchers must be told.
+  let restarts = 0
+  const forgetter = setInterval(() => {
+    server.store.forget(pick())
+    restarts++
+  }, 3000)
 
   const slot = async () => {
     while (Date.now() < deadline) {
@@ -304,7 +339,8 @@ async function churn(
   clearInterval(producer)
   clearInterval(rotate)
   clearInterval(blipper)
-  return { ...tally, emitted, blips }
+  clearInterval(forgetter)
+  return { ...tally, emitted, blips, restarts }
 }
 
 /** What must return to its baseline. */
@@ -417,14 +453,18 @@ async function main(): Promise<void> {
     `  events       ${figures.emitted} emitted, ${figures.deliveries} delivered to clients`,
   )
   console.log(`  connections  peak ${figures.peakConnections}, server blips ${figures.blips}`)
+  console.log(
+    `  restarts     ${figures.restarts} streams forgotten while written, ${figures.gaps} gaps told to sessions`,
+  )
   console.log(`  server errors ${JSON.stringify(countCodes(server.errors))}`)
   console.log(
     `  after        connections ${stats.connections}, buffered ${stats.bufferedBytes} B, store registrations ${listening}`,
   )
   check(
     figures.violations.length === 0,
-    `no client saw a repeat, a reordering or a hole (${figures.violations.slice(0, 3).join('; ') || 'none'})`,
+    `no client saw a repeat, a reordering or a hole, nor a restart it was not told of (${figures.violations.slice(0, 3).join('; ') || 'none'})`,
   )
+  check(figures.restarts === 0 || figures.gaps > 0, 'sessions were told of the restarts')
   check(
     stats.connections === 0 && stats.bufferedBytes === 0,
     'handler: no connection and no buffered byte left',

@@ -31,13 +31,11 @@ export {
 } from './core/catalog.js'
 export {
   type CatalogEnvelope,
-  compareEventIds,
   type DraftEvent,
   type Envelope,
   type EventRecord,
   isEnvelope,
   joinEnvelopeJson,
-  parseEventId,
   recordFromDraft,
   recordFromJson,
 } from './core/envelope.js'
@@ -49,6 +47,15 @@ export {
   type RunstreamErrorOptions,
   type ValidationIssue,
 } from './core/errors.js'
+export {
+  compareEventIds,
+  formatCursor,
+  isEpoch,
+  newEpoch,
+  type ParsedCursor,
+  parseCursor,
+  parseEventId,
+} from './core/event-id.js'
 export {
   createStreamManager,
   type ManagerEvent,

@@ -8,7 +8,7 @@
 import http from 'node:http'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { createChannel, createSession } from 'better-sse'
-import { createStreamManager, executionCatalog } from '../../src/index.js'
+import { createStreamManager, executionCatalog, memoryStore } from '../../src/index.js'
 import { createNodeHandler } from '../../src/node.js'
 
 /** The servers compared. */
@@ -64,8 +64,13 @@ process.on(
 function start(variant: SlowServer): void {
   let handle: http.RequestListener
   if (variant === 'runstream') {
-    // The defaults a user gets: a memory store of 10 000 events per stream, 1 MiB per client.
-    const manager = createStreamManager({ catalog: executionCatalog })
+    // The defaults a user gets, 1 MiB per client, with the store's retention pinned at the
+    // 10 000 events per stream these figures were measured with (the default is now 100 000,
+    // docs/reliability.md): this case measures what a stalled client holds, not retention.
+    const manager = createStreamManager({
+      catalog: executionCatalog,
+      store: memoryStore({ maxEventsPerStream: 10_000 }),
+    })
     // Envelopes in data:, the same bytes as the hand-written server's.
     const handler = createNodeHandler(manager, { framing: 'envelope', onError: () => undefined })
     handle = handler as http.RequestListener

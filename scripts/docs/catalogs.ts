@@ -83,7 +83,8 @@ export function envelopeSchema(ref: (event: string) => string): JsonSchema {
       id: {
         type: 'string',
         pattern: '^[1-9][0-9]{0,15}$',
-        description: 'A decimal integer, strictly increasing within the stream, starting at "1".',
+        description:
+          'A decimal integer, strictly increasing within an incarnation of the stream, starting at "1".',
       },
       type: { type: 'string', enum: events, description: 'The event name in its catalog.' },
       stream: {

@@ -6,11 +6,15 @@ const KINDS = [
   { plural: 'tasks', kind: 'task', text: true },
 ] as const
 
-const CURSOR_PATTERN = '^(0|[1-9][0-9]{0,15})$'
+// A cursor: an event id, optionally after its epoch and a dot (docs/wire-format.md).
+const CURSOR_PATTERN = '^([A-Za-z][0-9A-Za-z]{0,31}\\.)?(0|[1-9][0-9]{0,15})$'
+const ID_PATTERN = '^(0|[1-9][0-9]{0,15})$'
 
 const SSE_EXAMPLE = [
   'retry: 2000',
   ': ok',
+  '',
+  'id: lz3kq9a1x0.0',
   '',
   'id: 1',
   'event: llm_chunk',
@@ -264,16 +268,16 @@ function parameters(): Record<string, JsonSchema> {
       in: 'query',
       required: false,
       description:
-        'Resume after this event id, for clients that cannot set the `Last-Event-ID` header. The header wins when both are sent. `0` means from the start.',
+        "Resume after this cursor, for clients that cannot set the `Last-Event-ID` header: an event id, qualified with its epoch (`<epoch>.<id>`, as the epoch frame and runstream's client give it) or plain (that id in the current incarnation). The header wins when both are sent. `0` means from the start.",
       schema: { type: 'string', pattern: CURSOR_PATTERN },
-      example: '42',
+      example: 'lz3kq9a1x0.42',
     },
     LastEventIdHeader: {
       name: 'Last-Event-ID',
       in: 'header',
       required: false,
       description:
-        'Resume after this event id (EventSource sends it on reconnect). `0` means from the start.',
+        "Resume after this cursor (EventSource sends the last id it saw on reconnect): an event id, qualified with its epoch (`<epoch>.<id>`) or plain. A cursor of another epoch than the stream's gets `runstream.gap` (`restarted`) and the current incarnation from its start. `0` means from the start.",
       schema: { type: 'string', pattern: CURSOR_PATTERN },
     },
     Format: {
@@ -382,13 +386,13 @@ function errorBodySchema(): JsonSchema {
 }
 
 function gapSchema(): JsonSchema {
-  const id = { type: ['string', 'null'], pattern: CURSOR_PATTERN }
+  const id = { type: ['string', 'null'], pattern: ID_PATTERN }
   return {
     type: 'object',
     description:
-      'The data of a `runstream.gap` control event: the cursor is older than what the store holds (`expired`) or unknown to it (`unknown`); the stream goes on from the oldest held event.',
+      'The data of a `runstream.gap` control event: the cursor is older than what the store holds (`expired`), unknown to it (`unknown`), or of an earlier incarnation of the stream, which the store started over (`restarted`, also sent mid-stream when it starts over); the stream goes on from the oldest held event.',
     properties: {
-      reason: { type: 'string', enum: ['expired', 'unknown'] },
+      reason: { type: 'string', enum: ['expired', 'unknown', 'restarted'] },
       after: {
         type: 'string',
         pattern: CURSOR_PATTERN,

@@ -2,6 +2,7 @@ import { connect } from '../client/connect.js'
 import { StreamHttpError } from '../client/errors.js'
 import type { StreamEvent } from '../client/events.js'
 import { isRunstreamError, type RunstreamError } from '../core/errors.js'
+import { parseCursor } from '../core/event-id.js'
 import { parseCommandArgs, parseList, parseNumber, usage } from './args.js'
 import { clockTime, formatEvent, isFailure, summarize } from './format.js'
 import { TAIL_HELP } from './help.js'
@@ -73,9 +74,11 @@ export async function tail(argv: readonly string[], io: CliIo): Promise<number> 
       if (!opened) status(p.green('●'), `connected to ${shown}`)
       else {
         const cursor = subscription.lastEventId
+        // The event's id, not its epoch: the cursor `<epoch>.<id>` is for machines.
+        const shownId = cursor === undefined ? undefined : (parseCursor(cursor)?.id ?? cursor)
         status(
           p.green('●'),
-          `reconnected${cursor === undefined ? '' : `, resuming after #${cursor}`}`,
+          `reconnected${shownId === undefined ? '' : `, resuming after #${shownId}`}`,
         )
       }
       opened = true

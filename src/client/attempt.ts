@@ -165,6 +165,7 @@ export function startAttempt(request: AttemptRequest, hooks: AttemptHooks): Atte
             sse.stop()
           }
         },
+        id: cursor.announce,
         retry: hooks.retry,
         tooLarge() {
           stop = {

@@ -106,6 +106,9 @@ export function connect<C extends AnyCatalog | undefined = undefined>(
       cursor,
       then,
       report: (error) => report(error, false),
+      // After the events queued before it: an app that rebuilds its state on a gap must not
+      // then get events of before the gap.
+      gap: (error) => queue.mark(() => report(error, false)),
       deliver(event) {
         if (listeners.size > 0) listeners.dispatch(event)
         if (iterating || listeners.size === 0) queue.push(event)

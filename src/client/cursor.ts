@@ -1,6 +1,11 @@
+import { parseCursor } from '../core/event-id.js'
+
 /** The resume cursor and the replay check of a subscription: see {@link createCursor}. */
 export interface Cursor {
-  /** The id of the last event taken: what the next attempt sends as `Last-Event-ID`. */
+  /**
+   * The id of the last event taken, qualified with the stream's epoch when the server told it
+   * (`"<epoch>.<id>"`): what the next attempt sends as `Last-Event-ID`.
+   */
   readonly lastEventId: string | undefined
   /** A new connection begins: what it sends first may be a replay. */
   opened(): void
@@ -13,6 +18,11 @@ export interface Cursor {
   take(id: string, stream: string | undefined): boolean
   /** The ids that follow start lower (a gap, a stream the server started over): accept them. */
   reset(): void
+  /**
+   * A frame with an id and no data: the id becomes the cursor. runstream's epoch frame
+   * (`<epoch>.<id>`) tells the epoch that the plain ids that follow belong to.
+   */
+  announce(id: string): void
 }
 
 /**
@@ -26,7 +36,9 @@ export interface Cursor {
  *   interleaved ids of two streams are never taken for a replay;
  * - a server that starts a stream over (ids from 1 again) on an open connection is followed, not
  *   silently dropped;
- * - non-decimal ids (a plain server's) are passed through, and sent back as the cursor.
+ * - non-decimal ids (a plain server's) are passed through, and sent back as the cursor;
+ * - the epoch a runstream server announces (its epoch frame) qualifies the decimal ids that
+ *   follow, so that a resume in a stream the server started over since is told, not skipped.
  *
  * @param initial - the `lastEventId` option: the cursor of the first connection
  */
@@ -40,10 +52,15 @@ export function createCursor(initial: string | undefined): Cursor {
   let key: string | undefined
   let last = initial
   let fresh = -1
+  // The epoch the server announced, qualifying the decimal ids taken after it (on read, not per
+  // event).
+  let epoch: string | undefined
+  // A cursor given as an option may be qualified: its epoch and its id are kept apart.
+  if (initial !== undefined) announce(initial)
 
   return {
     get lastEventId() {
-      return lastEventId
+      return epoch !== undefined && isDecimal(lastEventId) ? `${epoch}.${lastEventId}` : lastEventId
     },
     opened() {
       connection++
@@ -80,9 +97,17 @@ export function createCursor(initial: string | undefined): Cursor {
     },
     reset() {
       byStream.clear()
-      // Nothing left to compare with: every id that follows is taken.
+      // Nothing left to compare with: every id that follows is taken. (The cursor stays until an
+      // event moves it; the next epoch frame says which incarnation those ids belong to.)
       key = last = undefined
     },
+    announce,
+  }
+
+  function announce(id: string): void {
+    const cursor = parseCursor(id)
+    epoch = cursor?.epoch
+    lastEventId = last = (cursor === undefined ? id : String(cursor.id)) || undefined
   }
 }
 

@@ -24,6 +24,8 @@ export interface DeliveryOptions {
   then: string
   /** Reports a failure that does not end the subscription. */
   report(error: RunstreamError): void
+  /** Reports a gap, after the events delivered before it have reached the consumer. */
+  gap(error: RunstreamError): void
   /** Hands a delivered event to the subscription's consumers. */
   deliver(event: StreamEvent): void
 }
@@ -47,7 +49,7 @@ export function createDelivery(
       if (name === 'runstream.gap') {
         // The ids that follow restart lower than the cursor; accept them.
         cursor.reset()
-        report(gapError(data))
+        options.gap(gapError(data))
       } else if (name === 'runstream.error') {
         return retry(serverStreamError(data, options.then), true)
       }

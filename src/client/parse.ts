@@ -7,6 +7,11 @@ export interface SseHandlers {
    * `event:` name and its `id:`, each `undefined` when the event had none.
    */
   event(data: string, name: string | undefined, id: string | undefined): void
+  /**
+   * A frame with an `id:` and no data: it dispatches no event, but sets the last event id (as the
+   * standard says), such as runstream's epoch frame.
+   */
+  id(id: string): void
   /** The server's `retry:` field, in ms. */
   retry(ms: number): void
   /** An event grew past the size bound; nothing more is parsed. */
@@ -46,7 +51,7 @@ export function createSseReader(handlers: SseHandlers, maxEventBytes: number): S
   // It keeps a multi-byte character split across chunks whole, and drops the one leading BOM
   // the SSE standard allows.
   const decode = createUtf8Decoder()
-  const { event: onEvent, retry: onRetry } = handlers
+  const { event: onEvent, id: onId, retry: onRetry } = handlers
   const limit = maxEventBytes + EVENT_LINES_SLACK
   let stopped = false
   // A line cut by the end of a chunk, in pieces: joined once its end arrives, not per chunk.
@@ -205,6 +210,8 @@ export function createSseReader(handlers: SseHandlers, maxEventBytes: number): S
         return
       }
       onEvent(data, name, id)
+    } else if (id !== undefined) {
+      onId(id)
     }
     data = ''
     dataLines = size = 0

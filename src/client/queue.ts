@@ -6,6 +6,11 @@
 export interface EventQueue<T> {
   /** Adds an event for the consumer. Ignored after {@link EventQueue.end}. */
   push(value: T): void
+  /**
+   * Calls `callback` once the consumer has taken every event queued now: at once when none is.
+   * So a report about the stream (a gap) reaches the app after the events before it.
+   */
+  mark(callback: () => void): void
   /** No more events: the consumer gets what is queued, then `done`, or `error` thrown. */
   end(error?: unknown): void
   /** Whether the connection should wait for the consumer before reading more. */
@@ -20,8 +25,9 @@ export interface EventQueue<T> {
 
 /** Creates an {@link EventQueue}. */
 export function createEventQueue<T>(maxQueued: number, onReturn: () => void): EventQueue<T> {
-  // A list read from `head`: `shift()` copies the whole array each time once it is long.
-  let items: (T | undefined)[] = []
+  // A list read from `head`: `shift()` copies the whole array each time once it is long. A mark
+  // is kept in the list as a Mark, called when the consumer reaches it.
+  let items: (T | Mark | undefined)[] = []
   let head = 0
   let ended = false
   let failure: unknown
@@ -33,6 +39,11 @@ export function createEventQueue<T>(maxQueued: number, onReturn: () => void): Ev
   const iterator: AsyncIterableIterator<T> = {
     [Symbol.asyncIterator]: () => iterator,
     next() {
+      while (items[head] instanceof Mark) {
+        const mark = items[head] as Mark
+        items[head++] = undefined
+        mark.call()
+      }
       if (head < items.length) {
         const value = items[head] as T
         items[head++] = undefined
@@ -90,6 +101,10 @@ export function createEventQueue<T>(maxQueued: number, onReturn: () => void): Ev
         resolve({ value, done: false })
       } else items.push(value)
     },
+    mark(callback) {
+      if (head < items.length) items.push(new Mark(callback))
+      else callback()
+    },
     drained() {
       return ended || items.length - head < maxQueued
         ? Promise.resolve()
@@ -101,6 +116,11 @@ export function createEventQueue<T>(maxQueued: number, onReturn: () => void): Ev
     producer?.()
     producer = undefined
   }
+}
+
+// A mark in the list: a class, so that telling it from an event is one instanceof.
+class Mark {
+  constructor(readonly call: () => void) {}
 }
 
 // Past this many taken events, the list is cut down to what is left (when that is at most half).

@@ -3,7 +3,8 @@ import type { AnyCatalog, CatalogEvent } from './catalog.js'
 /**
  * The one envelope every event travels in, identical on every transport.
  *
- * - `id`: a decimal string, strictly increasing within its stream, starting at `"1"`.
+ * - `id`: a decimal string, strictly increasing within its stream, starting at `"1"` (again
+ *   when the store starts the stream over, in a new epoch: see {@link EventRecord.epoch}).
  * - `type`: the event name from the catalog.
  * - `stream`: the stream's name, such as `workflow:exec_42`.
  * - `ts`: when the event was emitted, ISO-8601 UTC ending in `Z`.
@@ -33,6 +34,12 @@ export interface EventRecord<E extends Envelope = Envelope> {
   readonly json: string
   /** Whether this event ends its stream. */
   readonly terminal: boolean
+  /**
+   * The incarnation of the stream this event belongs to, as its store gave it (see
+   * docs/wire-format.md#ids-epochs-and-cursors): when it changes, the stream started over at id 1.
+   * `undefined` from a store that keeps no epochs. Not part of the envelope or its JSON.
+   */
+  readonly epoch?: string | undefined
 }
 
 /**
@@ -68,8 +75,12 @@ export function joinEnvelopeJson(id: string, body: string): string {
   return `{"id":"${id}",${body}`
 }
 
-/** Builds the record of a draft once the store has given it `id`. */
-export function recordFromDraft(id: string, draft: DraftEvent): EventRecord {
+/** Builds the record of a draft once the store has given it `id` in incarnation `epoch`. */
+export function recordFromDraft(
+  id: string,
+  draft: DraftEvent,
+  epoch?: string | undefined,
+): EventRecord {
   return {
     envelope: {
       id,
@@ -80,14 +91,19 @@ export function recordFromDraft(id: string, draft: DraftEvent): EventRecord {
     },
     json: joinEnvelopeJson(id, draft.body),
     terminal: draft.terminal,
+    epoch,
   }
 }
 
 /**
- * Rebuilds a record from envelope JSON read back from a store or a log. Returns `undefined` when
- * the text is not a runstream envelope.
+ * Rebuilds a record from envelope JSON read back from a store or a log, in incarnation `epoch`
+ * when the store keeps one. Returns `undefined` when the text is not a runstream envelope.
  */
-export function recordFromJson(json: string, terminal: boolean): EventRecord | undefined {
+export function recordFromJson(
+  json: string,
+  terminal: boolean,
+  epoch?: string | undefined,
+): EventRecord | undefined {
   let value: unknown
   try {
     value = JSON.parse(json)
@@ -95,7 +111,7 @@ export function recordFromJson(json: string, terminal: boolean): EventRecord | u
     return undefined
   }
   if (!isEnvelope(value)) return undefined
-  return { envelope: value, json, terminal }
+  return { envelope: value, json, terminal, epoch }
 }
 
 /** Whether `value` has the shape of an {@link Envelope}. */
@@ -110,20 +126,4 @@ export function isEnvelope(value: unknown): value is Envelope {
   )
 }
 
-const ID_PATTERN = /^(0|[1-9][0-9]{0,15})$/
-
-/**
- * Parses an event id (a `Last-Event-ID`). Returns the number, or `undefined` when the text is not a
- * canonical decimal id. `"0"` is accepted and means "from the start".
- */
-export function parseEventId(text: string): number | undefined {
-  if (!ID_PATTERN.test(text)) return undefined
-  const n = Number(text)
-  return Number.isSafeInteger(n) ? n : undefined
-}
-
-/** Compares two event ids numerically: negative, zero or positive. */
-export function compareEventIds(a: string, b: string): number {
-  if (a.length !== b.length) return a.length - b.length
-  return a < b ? -1 : a > b ? 1 : 0
-}
+export { compareEventIds, parseEventId } from './event-id.js'

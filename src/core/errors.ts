@@ -17,8 +17,17 @@ export type RunstreamErrorCode =
   | 'transport_failed'
   /** A transport's own bounded queue was full and an event was dropped from it. */
   | 'transport_overflow'
-  /** The event store failed (Redis down, …). */
+  /**
+   * The event store failed (Redis down, …). For an emit: the event was not stored, and emitting
+   * it again makes no duplicate.
+   */
   | 'store_failed'
+  /**
+   * An emit whose outcome the store could not learn (a command timed out, or its connection was
+   * lost after sending it): the event may have been stored. Emitting it again may make a
+   * duplicate; see docs/reliability.md.
+   */
+  | 'store_unknown'
   /** A cursor (Last-Event-ID) older than what the store still holds, or unknown to it. */
   | 'cursor_expired'
   /** A cursor that is not a decimal event id. */
@@ -145,6 +154,7 @@ const KNOWN_CODES: Record<RunstreamErrorCode, true> = {
   transport_failed: true,
   transport_overflow: true,
   store_failed: true,
+  store_unknown: true,
   cursor_expired: true,
   invalid_cursor: true,
   subscriber_overflow: true,

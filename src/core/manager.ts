@@ -408,12 +408,18 @@ export function createStreamManager<C extends AnyCatalog>(
     if (!isPromise(appended) && state.chain === undefined) {
       deliver(appended)
     } else {
-      // Appends were issued in order; deliveries wait for the ones before them.
+      // Appends were issued in order; deliveries wait for the ones before them, even when an
+      // earlier append is still settling (one whose reply was lost is looked up first). A failure
+      // is reported at once: it delivers nothing.
       const previous = state.chain ?? Promise.resolve()
-      const current = Promise.all([previous, appended]).then(
-        ([, record]) => deliver(record),
-        (error: unknown) => reportStoreFailure(error, state, name, type),
+      const settled = Promise.resolve(appended).then(
+        (record) => () => deliver(record),
+        (error: unknown) => {
+          reportStoreFailure(error, state, name, type)
+          return noop
+        },
       )
+      const current = Promise.all([previous, settled]).then(([, act]) => act())
       state.chain = current
       // While deliveries are pending, every handle of this stream shares this state and its order.
       handles.set(name, state)
@@ -476,10 +482,21 @@ export function createStreamManager<C extends AnyCatalog>(
       report(error)
       return
     }
+    if (isRunstreamError(error, 'store_unknown')) {
+      // The store cannot tell whether it kept the event: say so, and nothing more.
+      report(
+        new RunstreamError(
+          'store_unknown',
+          `The event store could not tell whether it stored "${type}" on "${name}": ${error.message} Subscribers receive it if it was stored; the transports did not. Emitting it again may duplicate it.`,
+          { cause: error, details: { stream: name, eventType: type } },
+        ),
+      )
+      return
+    }
     report(
       new RunstreamError(
         'store_failed',
-        `The event store did not accept "${type}" on "${name}": ${error instanceof Error ? error.message : String(error)}. The event was not sent; check the store's connection.`,
+        `The event store did not accept "${type}" on "${name}": ${error instanceof Error ? error.message : String(error)}. The event was not stored or sent; emitting it again makes no duplicate once the store is back.`,
         { cause: error, details: { stream: name, eventType: type } },
       ),
     )
@@ -550,6 +567,8 @@ function checkSubscribeOptions(given: SubscribeOptions): SubscribeOptions {
   }
   return options
 }
+
+function noop(): void {}
 
 function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
   return typeof (value as { then?: unknown } | undefined)?.then === 'function'

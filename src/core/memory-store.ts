@@ -1,6 +1,7 @@
 import { optionalFunction, optionsObject, positiveInteger } from './check.js'
-import { type DraftEvent, type EventRecord, parseEventId, recordFromDraft } from './envelope.js'
+import { type DraftEvent, type EventRecord, recordFromDraft } from './envelope.js'
 import { RunstreamError } from './errors.js'
+import { newEpoch } from './event-id.js'
 import { createLruList, type LruNode, lruNode } from './lru-list.js'
 import { createMemoryRuns } from './memory-runs.js'
 import {
@@ -18,17 +19,21 @@ import {
 export interface MemoryStoreOptions {
   /**
    * How many of a stream's newest events are kept for replay. Older ones are dropped, and a
-   * cursor older than what is kept is reported as a gap, never skipped silently.
-   * @defaultValue 10_000
+   * cursor older than what is kept is reported as a gap, never skipped silently. The default
+   * keeps a whole long agent run streamed token by token (a 64k-token answer with reasoning and
+   * tool calls; the arithmetic is in docs/reliability.md), so a follower that reconnects late
+   * still resumes.
+   * @defaultValue 100_000
    */
   maxEventsPerStream?: number
   /**
    * How many bytes of events one stream keeps, counted on each stored envelope JSON as its length
    * in characters (its size in bytes when it is ASCII; see docs/core.md). Past it, the stream's
    * oldest events are dropped (its newest event is always kept), reported to a resuming follower
-   * as a gap. The default holds 10,000 events of up to about 800 bytes (an LLM token's envelope
-   * is about 230), and 8 events of the largest size the manager accepts (1 MiB).
-   * @defaultValue 8_388_608 (8 MiB)
+   * as a gap. The default holds the 100,000 events of `maxEventsPerStream` when they average up
+   * to 167 bytes (an LLM token's envelope is 115 to 135), and 16 events of the largest size the
+   * manager accepts (1 MiB).
+   * @defaultValue 16_777_216 (16 MiB)
    */
   maxBytesPerStream?: number
   /**
@@ -103,17 +108,17 @@ export function memoryStore(options?: MemoryStoreOptions): MemoryStore {
     where,
     'maxEventsPerStream',
     given.maxEventsPerStream,
-    10_000,
+    100_000,
     'events',
-    '10_000',
+    '100_000',
   )
   const maxBytesPerStream = positiveInteger(
     where,
     'maxBytesPerStream',
     given.maxBytesPerStream,
-    8_388_608,
+    16_777_216,
     'bytes',
-    '8_388_608 (8 MiB)',
+    '16_777_216 (16 MiB)',
   )
   const maxBytes = positiveInteger(
     where,
@@ -204,7 +209,7 @@ export function memoryStore(options?: MemoryStoreOptions): MemoryStore {
         )
       }
       const id = state.lastId + 1
-      const record = recordFromDraft(String(id), draft)
+      const record = recordFromDraft(String(id), draft, state.epoch)
       // Characters, not UTF-8 bytes: the same for ASCII JSON, and a scan of every event to
       // count UTF-8 exactly cost more than everything else an append does (see docs/core.md).
       const size = record.json.length
@@ -249,7 +254,7 @@ export function memoryStore(options?: MemoryStoreOptions): MemoryStore {
     },
     read(stream, readOptions) {
       if (closed) throw closedError()
-      const { lastEventId, limit } = checkReadOptions('memoryStore.read', readOptions)
+      const cursor = checkReadOptions('memoryStore.read', readOptions)
       const state = streams.get(stream)
       if (state === undefined || isExpired(state, now())) {
         if (state !== undefined) forget(state)
@@ -259,14 +264,16 @@ export function memoryStore(options?: MemoryStoreOptions): MemoryStore {
           lastId: undefined,
           finished: false,
           hasMore: false,
+          epoch: undefined,
         }
       }
       const count = state.events.length - state.head
       const firstId = state.lastId - count + 1
-      const after = lastEventId === undefined ? 0 : (parseEventId(lastEventId) ?? 0)
-      const from = Math.max(after + 1, firstId)
+      // A cursor of an earlier incarnation reads this one from its start.
+      const after = cursor.epoch === undefined || cursor.epoch === state.epoch ? cursor.after : 0
+      const from = Math.max(after + 1, firstId, 1)
       const available = state.lastId - from + 1
-      const take = Math.max(0, Math.min(limit, available))
+      const take = Math.max(0, Math.min(cursor.limit, available))
       const start = state.head + (from - firstId)
       return {
         events: state.events.slice(start, start + take) as EventRecord[],
@@ -274,6 +281,7 @@ export function memoryStore(options?: MemoryStoreOptions): MemoryStore {
         lastId: state.lastId > 0 ? String(state.lastId) : undefined,
         finished: state.finished,
         hasMore: available > take,
+        epoch: state.epoch,
       }
     },
     listen(stream, listener) {
@@ -336,6 +344,8 @@ export function memoryStore(options?: MemoryStoreOptions): MemoryStore {
       bytes: 0,
       finished: false,
       touched: 0,
+      // A new incarnation: followers of an earlier one are told it started over.
+      epoch: newEpoch(),
     } as unknown as StreamState
     state.life = lruNode(state)
     state.held = lruNode(state)
@@ -407,6 +417,8 @@ interface StreamState {
   bytes: number
   finished: boolean
   touched: number
+  /** This incarnation's epoch: a stream forgotten and written again gets a new one. */
+  readonly epoch: string
   /** Its place in the active or the finished list. */
   life: LruNode<StreamState>
   /** Its place in the list of streams holding events. */

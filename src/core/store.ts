@@ -1,5 +1,6 @@
 import { describe, refuseRenamed } from './check.js'
 import type { DraftEvent, EventRecord } from './envelope.js'
+import { parseCursor } from './event-id.js'
 
 /** Stops a {@link EventStore.listen} registration. Safe to call more than once. */
 export type Unlisten = () => void
@@ -16,6 +17,12 @@ export interface ReadResult {
   readonly finished: boolean
   /** Whether more events follow the returned ones (the read was cut at `limit`). */
   readonly hasMore: boolean
+  /**
+   * The epoch of the stream's current incarnation, `undefined` when the stream is unknown (or the
+   * store keeps no epochs). When it differs from the epoch of the cursor, the stream started over
+   * since that cursor, and `events` are read from the oldest held event of this incarnation.
+   */
+  readonly epoch?: string | undefined
 }
 
 /** Callbacks of {@link EventStore.listen}. */
@@ -35,12 +42,18 @@ export interface StoreListener {
  *
  * The contract, which `storeContract()` of `runstream/testing` checks for every implementation:
  * - `append` gives each event of a stream the next id (`"1"`, `"2"`, …), and applies appends in
- *   the order they were called, even when it returns promises.
+ *   the order they were called, even when it returns promises. When it starts a stream (the first
+ *   time, or again after forgetting it), it gives the new incarnation a fresh epoch
+ *   (`record.epoch`, `ReadResult.epoch`), so that followers can tell the ids started over.
+ * - `append` rejects with a `RunstreamError` of code `store_unknown` when it cannot tell whether
+ *   the event was stored (a timeout, a connection lost after sending); any other rejection means
+ *   the event was not stored.
  * - After a terminal event the stream is `finished`: `append` refuses every further event of it
  *   with a `RunstreamError` of code `stream_finished` (thrown, or a rejected promise). It is kept
  *   for a while, then forgotten.
  * - `read` returns the held events after `lastEventId` (exclusive) in id order, with `firstId`
- *   and `lastId` telling what it still holds, so that a dropped event is reported as a gap.
+ *   and `lastId` telling what it still holds, so that a dropped event is reported as a gap. A
+ *   cursor qualified with another epoch than the current one reads from the oldest held event.
  * - `listen` delivers every event appended after its promise (or return) settled, in order, once.
  * - `close`, when present, releases connections and timers; `manager.close()` calls it.
  * - Runs (optional, needed by `manager.startRun` and `manager.cancelRun`): `createRun` claims a
@@ -91,7 +104,10 @@ export type CancelListener = (stream: string, reason: string) => void
 
 /** Options of {@link EventStore.read}. */
 export interface ReadOptions {
-  /** The cursor: only events with a greater id; leave out for all held events. */
+  /**
+   * The cursor: only events with a greater id; leave out for all held events. A cursor qualified
+   * with an epoch (`"<epoch>.<id>"`) that is not the stream's current one reads from the start.
+   */
   lastEventId?: string | undefined
   /**
    * At most this many events.
@@ -100,15 +116,28 @@ export interface ReadOptions {
   limit?: number | undefined
 }
 
+/** A store's `read()` options once checked: the cursor parsed, the default limit filled in. */
+export interface CheckedReadOptions {
+  /** The cursor as given. */
+  readonly lastEventId: string | undefined
+  /** The cursor's event id: events after it are read. 0 without a cursor (or an unparsable one). */
+  readonly after: number
+  /** The cursor's epoch, when it is qualified: another epoch than the stream's reads from 0. */
+  readonly epoch: string | undefined
+  readonly limit: number
+}
+
 /**
  * Checks the options of a store's `read()` (for store authors): refuses the old `after` and a
- * `limit` that is not a whole number, and fills in the default limit of 1000.
+ * `limit` that is not a whole number, fills in the default limit of 1000, and parses the cursor.
  */
 export function checkReadOptions(
   where: string,
   options: ReadOptions | undefined,
-): { lastEventId: string | undefined; limit: number } {
-  if (options === undefined) return { lastEventId: undefined, limit: 1000 }
+): CheckedReadOptions {
+  if (options === undefined) {
+    return { lastEventId: undefined, after: 0, epoch: undefined, limit: 1000 }
+  }
   refuseRenamed(where, options, { after: 'lastEventId' })
   const { lastEventId, limit = 1000 } = options
   if (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 0) {
@@ -121,5 +150,6 @@ export function checkReadOptions(
       `${where}: \`lastEventId\` must be an event id string such as "42"; got ${describe(lastEventId)}.`,
     )
   }
-  return { lastEventId, limit }
+  const cursor = lastEventId === undefined ? undefined : parseCursor(lastEventId)
+  return { lastEventId, after: cursor?.id ?? 0, epoch: cursor?.epoch, limit }
 }

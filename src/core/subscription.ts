@@ -1,89 +1,21 @@
-import { compareEventIds, type Envelope, type EventRecord, parseEventId } from './envelope.js'
+import type { Envelope, EventRecord } from './envelope.js'
 import { RunstreamError } from './errors.js'
-import { detectGap, type GapInfo, lostSince } from './gap.js'
-import type { Hub, LiveSink } from './hub.js'
-import type { EventStore } from './store.js'
+import { compareEventIds, parseCursor } from './event-id.js'
+import { cursorOf, describeGap, detectGap, type GapInfo, lostSince } from './gap.js'
+import type { LiveSink } from './hub.js'
+import type { SubscribeOptions, SubscriptionOf, SubscriptionSetup } from './subscription-types.js'
 
 export type { GapInfo } from './gap.js'
-
-/** Options of `manager.subscribe()` and `manager.subscribeRecords()`. */
-export interface SubscribeOptions {
-  /** The stream to follow, such as `workflow:exec_42`. */
-  stream: string
-  /**
-   * Start after this event id (a `Last-Event-ID`): what the store holds after it is replayed
-   * first, then live events follow with no gap and no duplicate. Leave out to replay everything
-   * the store holds; `"0"` means the same.
-   */
-  lastEventId?: string | undefined
-  /** Ends the subscription when aborted. */
-  signal?: AbortSignal | undefined
-  /**
-   * Called when `lastEventId` is older than what the store still holds, or unknown to it. When
-   * given, the subscription goes on from the oldest held event; when left out, iteration throws a
-   * `RunstreamError` with code `cursor_expired`.
-   */
-  onGap?: ((gap: GapInfo) => void) | undefined
-  /**
-   * How many events may wait for this subscriber. Past it, the subscriber is ended with a
-   * `subscriber_overflow` error whose `details.lastEventId` is the last id it received, so it can
-   * resume from the store.
-   * @defaultValue the manager's `maxQueuedEvents` (10_000)
-   */
-  maxQueuedEvents?: number | undefined
-}
-
-/**
- * What every subscription offers, whatever it yields: an async iterator that `break` in a
- * `for await` loop, or `return()`, ends, releasing everything it held.
- */
-export interface SubscriptionOf<T> extends AsyncIterableIterator<T> {
-  /** The id of the last event this subscription yielded: the cursor to resume after. */
-  readonly lastEventId: string | undefined
-  /** Ends the subscription; pending `next()` calls resolve as done. */
-  close(): void
-  /**
-   * Takes every event already queued, without waiting (an empty array when none is), exactly as
-   * that many `next()` calls would. A consumer that awaits `next()` once and then takes the rest
-   * handles a burst of events in one turn instead of one `await` per event.
-   */
-  takeQueued(): T[]
-}
-
-/**
- * A live subscription, as `manager.subscribe()` returns it: it yields envelopes
- * (`{ id, type, stream, ts, data }`), the same shape runstream's client yields.
- */
-export interface Subscription<E extends Envelope = Envelope> extends SubscriptionOf<E> {}
-
-/**
- * A live subscription that yields event records (the envelope with its JSON bytes and terminal
- * flag), as `manager.subscribeRecords()` returns it: for servers and transports that send the
- * JSON as it is, without serializing again.
- */
-export interface RecordSubscription<E extends Envelope = Envelope>
-  extends SubscriptionOf<EventRecord<E>> {}
-
-/** Something that can be closed: what a manager keeps of each open subscription. */
-export interface Closable {
-  close(): void
-}
+export type {
+  Closable,
+  RecordSubscription,
+  SubscribeOptions,
+  Subscription,
+  SubscriptionOf,
+  SubscriptionSetup,
+} from './subscription-types.js'
 
 type State = 'replaying' | 'live' | 'done'
-
-/** How {@link createSubscription} is set up by its manager. */
-export interface SubscriptionSetup {
-  readonly store: EventStore
-  readonly hub: Hub
-  /** The queue bound, already checked. */
-  readonly maxQueuedEvents: number
-  /** How many events one store read asks for. */
-  readonly pageSize: number
-  /** Yield envelopes (`true`) or records (`false`). */
-  readonly envelopes: boolean
-  /** The manager's set of open subscriptions: the subscription leaves it when it ends. */
-  readonly owners?: Set<Closable> | undefined
-}
 
 /**
  * Creates one subscriber: it joins the hub first, then replays from the store, then drains what
@@ -95,19 +27,30 @@ export function createSubscription(
 ): SubscriptionOf<EventRecord | Envelope> {
   const { store, hub, pageSize, envelopes, owners } = setup
   const maxQueue = setup.maxQueuedEvents
-  const { stream, signal } = options
+  const { stream, signal, onGap } = options
   const cursor = options.lastEventId
-  if (cursor !== undefined && (typeof cursor !== 'string' || parseEventId(cursor) === undefined)) {
+  const parsed = typeof cursor === 'string' ? parseCursor(cursor) : undefined
+  if (cursor !== undefined && parsed === undefined) {
     const shown = String(cursor).slice(0, 40)
     throw new RunstreamError(
       'invalid_cursor',
-      `Invalid cursor "${shown}": an event id is a decimal number such as "42". Pass the id of the last event received.`,
+      `Invalid cursor "${shown}": a cursor is a decimal event id such as "42", optionally after its epoch and a dot ("lz3kq9a1.42"). Pass the lastEventId of the subscription you resume.`,
       { details: { lastEventId: shown } },
     )
   }
 
   let state: State = 'replaying'
-  let lastId = cursor === '0' ? undefined : cursor
+  // The last event the consumer took (or the cursor): what `lastEventId` says.
+  let lastId = parsed === undefined || parsed.id === 0 ? undefined : String(parsed.id)
+  let lastEpoch = parsed?.epoch
+  // The last event queued (or the cursor): where reads go on from, and what an event must follow.
+  let tailId = lastId
+  let tailEpoch = lastEpoch
+  // Gaps found after events that are queued but not taken yet: each is told to `onGap` just before
+  // the event at `at` (counted in events taken) is yielded, so that it reaches a consumer (an SSE
+  // response) after every event before it.
+  const gaps: { at: number; gap: GapInfo }[] = []
+  let taken = 0
   const queue: EventRecord[] = []
   let queueHead = 0
   // Live events that arrived while replaying. Bounded: past maxQueue they are dropped and the
@@ -149,7 +92,7 @@ export function createSubscription(
           `Live delivery of stream "${stream}" was interrupted. Subscribe again from the last id received.`,
           {
             cause: error,
-            details: { stream, lastEventId: lastId },
+            details: { stream, lastEventId: tailCursor() },
           },
         ),
       )
@@ -159,13 +102,13 @@ export function createSubscription(
   // `lastEventId` is a data property kept equal to the variable, not a getter: an object literal
   // with a getter of its own is kept in V8's slow dictionary mode, a cost paid per subscriber.
   const subscription: SubscriptionOf<Yielded> & { lastEventId: string | undefined } = {
-    lastEventId: lastId,
+    lastEventId: cursorOf(lastEpoch, lastId),
     [Symbol.asyncIterator]: returnThis,
     // Not async functions: an idle subscriber then waits on one promise and one callback, with no
     // suspended function (and its own promises) kept alive behind them, per subscriber.
     next() {
       // Not after the whole replay: the replay waits for this consumer to take its pages.
-      if (queueHead < queue.length) return Promise.resolve({ value: take(), done: false })
+      if (queueHead < queue.length) return Promise.resolve(takeOne())
       if (failure !== undefined) {
         const error = failure
         failure = undefined
@@ -187,26 +130,45 @@ export function createSubscription(
     },
     close,
     takeQueued() {
-      const taken: Yielded[] = []
-      while (queueHead < queue.length) taken.push(take())
-      return taken
+      const batch: Yielded[] = []
+      // Stops before an event that follows a gap: `next()` tells the gap, once the consumer has
+      // handled the events before it.
+      while (queueHead < queue.length && (batch.length === 0 || gaps[0]?.at !== taken)) {
+        batch.push(take())
+      }
+      publishCursor()
+      return batch
     },
   }
   signal?.addEventListener('abort', close, { once: true })
   if (signal?.aborted) close()
-  if (!isDone()) void start(cursor, options.onGap)
+  if (!isDone()) void start()
   return subscription
 
-  // Takes the head of the queue; only called when it is not empty.
+  // Takes the head of the queue and says so in `lastEventId`; only called when it is not empty.
+  function takeOne(): IteratorYieldResult<Yielded> {
+    const value = take()
+    publishCursor()
+    return { value, done: false }
+  }
+
+  // Once per call of next() or takeQueued(), not per event: a qualified cursor is a new string.
+  function publishCursor(): void {
+    subscription.lastEventId = cursorOf(lastEpoch, lastId)
+  }
+
+  // Takes the head of the queue; only called when it is not empty. The caller publishes the cursor.
   function take(): Yielded {
     const record = queue[queueHead] as EventRecord
+    if (gaps[0]?.at === taken) tellGap((gaps.shift() as { gap: GapInfo }).gap)
     queue[queueHead++] = undefined as unknown as EventRecord
     if (queueHead > 1024 && queueHead * 2 > queue.length) {
       queue.splice(0, queueHead)
       queueHead = 0
     }
+    taken++
     lastId = record.envelope.id
-    subscription.lastEventId = lastId
+    lastEpoch = record.epoch
     if (record.terminal) {
       finished = true
       close()
@@ -221,10 +183,10 @@ export function createSubscription(
   }
 
   /**
-   * Joins the hub, then replays. It runs once: the functions and options only it uses live in its
-   * own scope, freed when it ends, rather than in the subscriber's, kept as long as it lives.
+   * Joins the hub, then replays. It runs once: the functions only it uses live in its own scope,
+   * freed when it ends, rather than in the subscriber's, kept as long as it lives.
    */
-  async function start(from: string | undefined, onGap: SubscribeOptions['onGap']): Promise<void> {
+  async function start(): Promise<void> {
     try {
       await hub.join(sink)
       if (isDone()) {
@@ -248,27 +210,33 @@ export function createSubscription(
           })
           if (isDone()) return
         }
-        const after = lastIdForRead()
+        const after = tailCursor()
         const page = await store.read(stream, { lastEventId: after, limit: pageLimit })
         if (isDone()) return
+        const gap = detectGap(after, page)
+        if (gap !== undefined && (first || gap.reason === 'restarted')) {
+          first = false
+          if (!signalGap(gap)) return
+          // Go on from the oldest event still held (of the new incarnation).
+          tailId = tailEpoch = undefined
+          if (taken === 0) {
+            lastId = lastEpoch = undefined
+            subscription.lastEventId = undefined
+          }
+          continue
+        }
         if (first) {
           first = false
-          const gap = detectGap(from, page.firstId, page.lastId)
-          if (gap !== undefined) {
-            if (onGap === undefined) {
-              throw new RunstreamError(
-                'cursor_expired',
-                `Cursor "${gap.lastEventId}" of stream "${stream}" is ${gap.reason === 'expired' ? `older than the oldest event still held (${gap.firstId === undefined ? 'none is held' : `"${gap.firstId}"`})` : 'unknown to the store'}. Events were lost for this subscriber: resubscribe without a cursor, or pass onGap to continue from what is held.`,
-                { details: { ...gap, stream } },
-              )
+          // A plain cursor means an id of the incarnation the store holds now: from here on, an
+          // event of another incarnation is a restart.
+          if (tailEpoch === undefined && tailId !== undefined && page.epoch !== undefined) {
+            tailEpoch = page.epoch
+            if (taken === 0) {
+              lastEpoch = page.epoch
+              subscription.lastEventId = cursorOf(lastEpoch, lastId)
             }
-            onGap(gap)
-            // Go on from the oldest event still held.
-            lastId = undefined
-            subscription.lastEventId = undefined
-            continue
           }
-        } else if (after !== undefined && lostSince(after, page.firstId, page.lastId)) {
+        } else if (tailId !== undefined && lostSince(Number(tailId), page.firstId, page.lastId)) {
           // Retention dropped events this replay had not read yet: the subscriber is too far
           // behind. It resumes from its last id, and is then told of the gap.
           throw new RunstreamError(
@@ -309,26 +277,51 @@ export function createSubscription(
 
     // Whether the records not queued yet among `records` fit in the queue.
     function fits(records: readonly EventRecord[]): boolean {
-      const tail = lastIdForRead()
       let fresh = 0
       for (const record of records) {
-        if (tail === undefined || compareEventIds(record.envelope.id, tail) > 0) fresh++
+        if (
+          restarts(record) ||
+          tailId === undefined ||
+          compareEventIds(record.envelope.id, tailId) > 0
+        )
+          fresh++
       }
       return queue.length - queueHead + fresh <= maxQueue
     }
   }
 
-  function lastIdForRead(): string | undefined {
-    const tail = queue.length > queueHead ? queue[queue.length - 1]?.envelope.id : undefined
-    return tail ?? lastId
+  // The cursor after the last queued event (or the given cursor): where the next read starts.
+  function tailCursor(): string | undefined {
+    return cursorOf(tailEpoch, tailId)
+  }
+
+  // Whether `record` belongs to another incarnation of the stream than the last one queued.
+  function restarts(record: EventRecord): boolean {
+    return record.epoch !== undefined && tailEpoch !== undefined && record.epoch !== tailEpoch
   }
 
   function enqueue(record: EventRecord): void {
     if (isDone()) return
-    // Drops the overlap between replay and live, and anything a store delivers twice.
-    const tail = lastIdForRead()
-    if (tail !== undefined && compareEventIds(record.envelope.id, tail) <= 0) return
+    if (restarts(record)) {
+      // The store started the stream over while this subscriber followed it: its ids begin
+      // again, and none of them is a duplicate of what came before.
+      const id = record.envelope.id
+      if (
+        !signalGap({
+          reason: 'restarted',
+          lastEventId: tailCursor() ?? '0',
+          firstId: id,
+          lastId: id,
+        })
+      ) {
+        return
+      }
+    } else if (tailId !== undefined && compareEventIds(record.envelope.id, tailId) <= 0) {
+      // The overlap between replay and live, or an event a store delivered twice.
+      return
+    }
     if (queue.length - queueHead >= maxQueue) {
+      const tail = tailCursor()
       fail(
         new RunstreamError(
           'subscriber_overflow',
@@ -339,6 +332,8 @@ export function createSubscription(
       return
     }
     queue.push(record)
+    tailId = record.envelope.id
+    tailEpoch = record.epoch
     if (record.terminal) {
       detach()
       return
@@ -346,7 +341,38 @@ export function createSubscription(
     const resolve = waiter
     waiter = undefined
     // The value itself, not next()'s promise for it: resolving with a promise costs two turns.
-    resolve?.({ value: take(), done: false })
+    resolve?.(takeOne())
+  }
+
+  /**
+   * Tells a gap: at once when nothing was yielded or queued yet, otherwise just before the next
+   * event queued is yielded. Without `onGap`, the subscription fails with `cursor_expired` after
+   * the events already queued. Returns whether the subscription goes on.
+   */
+  function signalGap(gap: GapInfo): boolean {
+    if (onGap === undefined) {
+      fail(
+        new RunstreamError(
+          'cursor_expired',
+          `Cursor "${gap.lastEventId}" of stream "${stream}" ${describeGap(gap)}. Events were lost for this subscriber: resubscribe without a cursor, or pass onGap to continue from what is held.`,
+          { details: { ...gap, stream } },
+        ),
+      )
+      return false
+    }
+    const pending = queue.length - queueHead
+    if (taken === 0 && pending === 0) tellGap(gap)
+    else gaps.push({ at: taken + pending, gap })
+    return !isDone()
+  }
+
+  function tellGap(gap: GapInfo): void {
+    try {
+      onGap?.(gap)
+    } catch (error) {
+      // A throwing onGap ends the subscription, after the events already queued.
+      fail(error)
+    }
   }
 
   function fail(error: unknown): void {
@@ -369,7 +395,7 @@ export function createSubscription(
     }
     const resolve = waiter
     waiter = undefined
-    resolve?.(queueHead < queue.length ? { value: take(), done: false } : subscription.next())
+    resolve?.(queueHead < queue.length ? takeOne() : subscription.next())
   }
 
   function close(): void {

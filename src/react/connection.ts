@@ -20,7 +20,11 @@ export interface ConnectionState {
    * opens again), or the fatal one that ended it.
    */
   readonly error: RunstreamError | undefined
-  /** The id of the last event delivered: where a reconnect resumes. */
+  /**
+   * The cursor after the last event delivered, qualified with the stream's epoch when the server
+   * told it (`"<epoch>.<id>"`): where a reconnect resumes, and what to pass as `lastEventId` to
+   * resume later.
+   */
   readonly lastEventId: string | undefined
 }
 
@@ -55,6 +59,8 @@ export type LiveConnectOptions = Required<
  */
 export interface EventFeed extends AsyncIterable<StreamEvent> {
   readonly readyState: ReadyState
+  /** The feed's cursor (a `connect()` subscription's), when it keeps one. */
+  readonly lastEventId?: string | undefined
   close(): void
 }
 
@@ -110,7 +116,7 @@ export function openView<S, O extends LiveOptions>(
     void (async () => {
       try {
         for await (const event of subscription) {
-          if (event.id) lastEventId = event.id
+          if (event.id) lastEventId = subscription.lastEventId ?? event.id
           view.add(event)
           schedule()
         }

@@ -9,6 +9,12 @@ export interface Connections {
   subscriber(): Redis
   /** Whether the subscriber connection exists and is up. */
   readonly subscriberReady: boolean
+  /**
+   * How many times the command connection became ready. A command sent while it was not ready
+   * waits in ioredis' offline queue, and is written only when it next becomes ready: if this did
+   * not change between sending and failing, the command never reached Redis.
+   */
+  readonly commandReadies: number
   /** Closes what the store opened; a client passed in by the caller stays open. */
   close(): Promise<void>
 }
@@ -59,6 +65,11 @@ export function openConnections(source: ConnectionSource): Connections {
   }
   let subscriber: Redis | undefined
   let closed = false
+  let commandReadies = 0
+  const onCommandReady = () => {
+    commandReadies++
+  }
+  command.on('ready', onCommandReady)
 
   return {
     command,
@@ -79,8 +90,12 @@ export function openConnections(source: ConnectionSource): Connections {
     get subscriberReady() {
       return subscriber?.status === 'ready'
     },
+    get commandReadies() {
+      return commandReadies
+    },
     async close() {
       closed = true
+      command.off('ready', onCommandReady)
       const closing: Promise<unknown>[] = []
       if (subscriber !== undefined) closing.push(end(subscriber))
       if (owned) closing.push(end(command))

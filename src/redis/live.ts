@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis'
-import type { EventRecord } from '../core/envelope.js'
 import { RunstreamError } from '../core/errors.js'
+import { formatCursor } from '../core/event-id.js'
 import type { StoreListener, Unlisten } from '../core/store.js'
-import { decodeMessage, type RawPage, type StreamKeys } from './scripts.js'
+import { decodeMessage, type LiveMessage, type RawPage, type StreamKeys } from './scripts.js'
 
 /**
  * Live delivery of one process: every stream its subscribers watch is one channel of the single
@@ -21,10 +21,18 @@ export interface LiveFanoutOptions {
   /** The subscriber connection, opened on first use. */
   subscriber(): Redis
   keys(stream: string): StreamKeys
-  /** The newest id of a stream, 0 when it has none. */
-  lastId(stream: string): Promise<number>
-  /** One page of the stream after `after`. */
-  readPage(stream: string, after: number, limit: number): Promise<RawPage>
+  /** The newest id of a stream (0 when it has none) and its epoch. */
+  head(stream: string): Promise<{ id: number; epoch: string | undefined }>
+  /**
+   * One page of the stream after `after` of incarnation `epoch`: from the start of the current
+   * incarnation when it is another one.
+   */
+  readPage(
+    stream: string,
+    after: number,
+    limit: number,
+    epoch: string | undefined,
+  ): Promise<RawPage>
   /** How long a registration may wait for Redis to come back before it is ended. */
   maxOutageMs: number
   /** How many live messages one stream may hold while it catches up from the store. */
@@ -47,25 +55,24 @@ interface Watch {
   readonly listeners: Set<StoreListener>
   /** The newest id delivered (or known when the watch started): the resume point. */
   lastId: number
+  /** The incarnation `lastId` belongs to; `undefined` while the stream has none. */
+  epoch: string | undefined
   state: WatchState
-  buffer: Message[]
+  buffer: LiveMessage[]
   bufferDropped: boolean
   ready: Promise<void>
-}
-
-interface Message {
-  id: number
-  record: EventRecord
 }
 
 const PAGE_SIZE = 1000
 const SYNC_RETRY_MS = 250
 
 /**
- * Creates the fanout. Each watched stream keeps the id of the last event it delivered, so that
- * when the subscriber connection comes back it resubscribes and reads what it missed from the
- * store: `listen` keeps its promise of every event once, in order, across reconnections, or ends
- * the registration with `error` when the store no longer holds what was missed.
+ * Creates the fanout. Each watched stream keeps the id of the last event it delivered and its
+ * epoch, so that when the subscriber connection comes back it resubscribes and reads what it
+ * missed from the store: `listen` keeps its promise of every event once, in order, across
+ * reconnections, or ends the registration with `error` when the store no longer holds what was
+ * missed. A stream that Redis started over (expired, or lost in a restart without its data) is
+ * delivered from the start of its new incarnation: the subscribers see its epoch change.
  */
 export function createLiveFanout(options: LiveFanoutOptions): LiveFanout {
   const watches = new Map<string, Watch>()
@@ -92,6 +99,7 @@ export function createLiveFanout(options: LiveFanoutOptions): LiveFanout {
           channel,
           listeners: new Set(),
           lastId: 0,
+          epoch: undefined,
           state: 'starting',
           buffer: [],
           bufferDropped: false,
@@ -144,9 +152,10 @@ export function createLiveFanout(options: LiveFanoutOptions): LiveFanout {
       await sub.subscribe(watch.channel)
       // Read after the subscription is active: an event either counts in this id or arrives.
       if (!isCurrent(watch, gen)) throw lostError(watch.stream)
-      const lastId = await options.lastId(watch.stream)
+      const head = await options.head(watch.stream)
       if (!isCurrent(watch, gen)) throw lostError(watch.stream)
-      watch.lastId = lastId
+      watch.lastId = head.id
+      watch.epoch = head.epoch
     } catch (error) {
       if (watches.get(watch.channel) === watch) {
         watches.delete(watch.channel)
@@ -174,17 +183,34 @@ export function createLiveFanout(options: LiveFanoutOptions): LiveFanout {
       hold(watch, decoded)
       return
     }
-    if (decoded.id <= watch.lastId) return
-    if (decoded.id !== watch.lastId + 1) {
-      // A hole in the ids: what is missing is in the store.
-      hold(watch, decoded)
-      void sync(watch)
+    if (follows(watch, decoded)) {
+      deliver(watch, decoded)
       return
     }
-    deliver(watch, decoded)
+    if (isStale(watch, decoded)) return
+    // A hole in the ids, or a new incarnation: what is missing is in the store.
+    hold(watch, decoded)
+    void sync(watch)
   }
 
-  function hold(watch: Watch, message: Message): void {
+  // Whether `message` is the next event of what the watch delivered.
+  // (A watch without an epoch follows a stream that has none yet, or that predates epochs.)
+  function follows(watch: Watch, message: LiveMessage): boolean {
+    return (
+      (message.epoch === watch.epoch || watch.epoch === undefined) &&
+      message.id === watch.lastId + 1
+    )
+  }
+
+  // Whether `message` was delivered already (same incarnation, not newer).
+  function isStale(watch: Watch, message: LiveMessage): boolean {
+    return (
+      (message.epoch === watch.epoch || watch.epoch === undefined || message.epoch === undefined) &&
+      message.id <= watch.lastId
+    )
+  }
+
+  function hold(watch: Watch, message: LiveMessage): void {
     if (watch.buffer.length >= options.maxBuffered) {
       // Everything held is in the store too: drop it and read it back from there.
       watch.buffer = []
@@ -194,8 +220,9 @@ export function createLiveFanout(options: LiveFanoutOptions): LiveFanout {
     watch.buffer.push(message)
   }
 
-  function deliver(watch: Watch, message: Message): void {
+  function deliver(watch: Watch, message: LiveMessage): void {
     watch.lastId = message.id
+    watch.epoch = message.epoch
     for (const listener of watch.listeners) {
       try {
         listener.event(message.record)
@@ -214,9 +241,8 @@ export function createLiveFanout(options: LiveFanoutOptions): LiveFanout {
       return false
     }
     for (const message of held) {
-      if (message.id <= watch.lastId) continue
-      if (message.id !== watch.lastId + 1) return false
-      deliver(watch, message)
+      if (follows(watch, message)) deliver(watch, message)
+      else if (!isStale(watch, message)) return false
     }
     return true
   }
@@ -230,7 +256,7 @@ export function createLiveFanout(options: LiveFanoutOptions): LiveFanout {
     for (;;) {
       let page: RawPage
       try {
-        page = await options.readPage(watch.stream, watch.lastId, PAGE_SIZE)
+        page = await options.readPage(watch.stream, watch.lastId, PAGE_SIZE, watch.epoch)
       } catch {
         if (!isCurrent(watch, gen)) return
         // The command connection may still be coming back; the outage timer bounds the retries.
@@ -240,18 +266,35 @@ export function createLiveFanout(options: LiveFanoutOptions): LiveFanout {
         continue
       }
       if (!isCurrent(watch, gen)) return
-      if (page.lastId < watch.lastId) {
+      if (page.epoch === undefined && page.lastId === 0) {
+        // The stream is gone (expired, deleted, or Redis restarted without its data): its next
+        // incarnation, if one begins, is delivered from its first event.
+        watch.lastId = 0
+        watch.epoch = undefined
+      } else if (page.epoch !== undefined && watch.epoch === undefined && watch.lastId > 0) {
+        // A stream written before epochs existed, which has one now: the same incarnation.
+        watch.epoch = page.epoch
+      } else if (page.epoch !== undefined && page.epoch !== watch.epoch) {
+        // A new incarnation: the page holds it from its oldest event.
+        watch.lastId = 0
+        watch.epoch = page.epoch
+      } else if (page.lastId < watch.lastId) {
+        // A stream written before epochs existed, started over: nothing tells its incarnations apart.
         fail(
           watch,
           new RunstreamError(
             'store_failed',
             `Stream "${watch.stream}" is no longer in Redis at event ${watch.lastId} (it expired, was deleted, or Redis restarted without its data). Subscribe again; the cursor will be reported as unknown.`,
-            { details: { stream: watch.stream, lastEventId: String(watch.lastId) } },
+            {
+              details: {
+                stream: watch.stream,
+                lastEventId: formatCursor(watch.epoch, String(watch.lastId)),
+              },
+            },
           ),
         )
         return
-      }
-      if (page.lastId > watch.lastId && page.firstId > watch.lastId + 1) {
+      } else if (page.lastId > watch.lastId && page.firstId > watch.lastId + 1) {
         fail(
           watch,
           new RunstreamError(
@@ -260,7 +303,7 @@ export function createLiveFanout(options: LiveFanoutOptions): LiveFanout {
             {
               details: {
                 stream: watch.stream,
-                lastEventId: String(watch.lastId),
+                lastEventId: formatCursor(watch.epoch, String(watch.lastId)),
                 firstId: String(page.firstId),
               },
             },
@@ -270,7 +313,7 @@ export function createLiveFanout(options: LiveFanoutOptions): LiveFanout {
       }
       for (const record of page.records) {
         const id = Number(record.envelope.id)
-        if (id > watch.lastId) deliver(watch, { id, record })
+        if (id > watch.lastId) deliver(watch, { id, epoch: page.epoch, record })
       }
       if (page.hasMore) continue
       if (drain(watch)) {
@@ -360,7 +403,7 @@ export function createLiveFanout(options: LiveFanoutOptions): LiveFanout {
               {
                 details: {
                   stream: watch.stream,
-                  lastEventId: String(watch.lastId),
+                  lastEventId: formatCursor(watch.epoch, String(watch.lastId)),
                   maxOutageMs: options.maxOutageMs,
                 },
               },

@@ -1,11 +1,6 @@
 import type { Redis, RedisOptions } from 'ioredis'
 import { describe, optionalFunction, positiveInteger } from '../core/check.js'
-import {
-  type DraftEvent,
-  type EventRecord,
-  parseEventId,
-  recordFromDraft,
-} from '../core/envelope.js'
+import { type DraftEvent, type EventRecord, recordFromDraft } from '../core/envelope.js'
 import { RunstreamError } from '../core/errors.js'
 import {
   type CancelListener,
@@ -19,6 +14,7 @@ import {
 } from '../core/store.js'
 import { openConnections } from './connection.js'
 import { createLiveFanout } from './live.js'
+import { createResolver } from './resolve.js'
 import { createRedisRuns } from './runs.js'
 import { APPEND_SCRIPT, decodePage, type RawPage, READ_SCRIPT, streamKeys } from './scripts.js'
 
@@ -58,8 +54,10 @@ export interface RedisStoreSettings {
   /**
    * How many of a stream's newest events are kept for replay. Redis trims approximately (whole
    * nodes of about 100 entries), so up to about 100 more may stay in memory, but reads apply the
-   * limit exactly: an older cursor is reported as a gap, never skipped silently.
-   * @defaultValue 10_000
+   * limit exactly: an older cursor is reported as a gap, never skipped silently. The default
+   * keeps a whole long agent run streamed token by token (the arithmetic, and what it costs in
+   * Redis memory, is in docs/reliability.md).
+   * @defaultValue 100_000
    */
   maxEventsPerStream?: number
   /**
@@ -76,14 +74,17 @@ export interface RedisStoreSettings {
   /**
    * How long live subscribers wait for Redis to come back after their connection is lost. Within
    * it, they resume with no gap and no duplicate; past it, they are ended with `store_failed` (an
-   * SSE client then reconnects with its `Last-Event-ID`).
+   * SSE client then reconnects with its `Last-Event-ID`). It is also how long an append whose
+   * reply was lost waits to find out whether Redis stored it, before it is reported as
+   * `store_unknown`.
    * @defaultValue 30_000
    */
   maxOutageMs?: number
   /**
    * How long one command may wait for its reply before it fails, on the connections the store
-   * opens. A command that timed out may still have run (an append that reported `store_failed`
-   * may then appear in the stream).
+   * opens. An append that timed out may still have run: the store then looks for it in the stream
+   * (up to `maxOutageMs`), and the append resolves with its id when it was stored, fails with
+   * `store_failed` when it was not, or with `store_unknown` when Redis did not answer in time.
    * @defaultValue 5_000
    */
   commandTimeoutMs?: number
@@ -159,9 +160,9 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
     where,
     'maxEventsPerStream',
     options.maxEventsPerStream,
-    10_000,
+    100_000,
     'events',
-    '10_000',
+    '100_000',
   )
   const finishedTtl = positiveInteger(
     where,
@@ -226,12 +227,13 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
   const live = createLiveFanout({
     subscriber: connections.subscriber,
     keys,
-    lastId,
+    head,
     readPage,
     maxOutageMs,
     maxBuffered: 10_000,
   })
   let closed = false
+  const resolver = createResolver({ command, maxOutageMs })
   const runs = createRedisRuns({
     command,
     subscriber: connections.subscriber,
@@ -250,6 +252,11 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
     append(draft) {
       if (closed) return Promise.reject(closedError())
       const k = keys(draft.stream)
+      const token = resolver.nextToken()
+      // Whether the command may reach Redis: written at once when the connection is ready, or
+      // later from ioredis' offline queue if it becomes ready before the command fails.
+      const wasReady = command.status === 'ready'
+      const readies = connections.commandReadies
       // Sent at once, before any await: commands leave in call order on one connection, which is
       // how appends keep the order they were called in.
       const sent = command.eval(
@@ -263,32 +270,43 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
         idleTtl,
         finishedTtl,
         k.channel,
+        token,
       )
       return sent.then(
-        (id) => {
+        (reply) => {
           // 0: the stream had finished, and the script stored nothing.
-          if (Number(id) === 0) throw finishedError(draft)
-          return recordFromDraft(String(id), draft)
+          if (!Array.isArray(reply)) throw finishedError(draft)
+          const [id, epoch] = reply as [unknown, unknown]
+          return recordFromDraft(String(id), draft, String(epoch))
         },
         (error: unknown) => {
-          throw storeError(`store event "${draft.type}" of stream "${draft.stream}"`, error, {
-            stream: draft.stream,
-          })
+          const never =
+            isReplyError(error) ||
+            (!wasReady && connections.commandReadies === readies && !isTimeout(error))
+          if (never) {
+            // Redis refused it, or it never left this process: it was not stored.
+            throw storeError(`store event "${draft.type}" of stream "${draft.stream}"`, error, {
+              stream: draft.stream,
+            })
+          }
+          // It may have run: find out, so that only the truth is reported, and a stored event
+          // still reaches the transports.
+          return resolver.resolve(draft, k, token, error)
         },
       )
     },
     async read(stream, readOptions) {
       if (closed) throw closedError()
       const checked = checkReadOptions('redisStore.read', readOptions)
-      const after = checked.lastEventId === undefined ? 0 : (parseEventId(checked.lastEventId) ?? 0)
       const limit = Math.min(checked.limit, MAX_PAGE)
-      const page = await readPage(stream, after, limit)
+      const page = await readPage(stream, checked.after, limit, checked.epoch)
       return {
         events: page.records,
         firstId: page.firstId > 0 ? String(page.firstId) : undefined,
         lastId: page.lastId > 0 ? String(page.lastId) : undefined,
         finished: page.finished,
         hasMore: page.hasMore,
+        epoch: page.epoch,
       }
     },
     listen(stream, listener) {
@@ -314,31 +332,47 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
       if (closed) return
       closed = true
       live.close()
+      resolver.close()
       runs.close()
       await connections.close()
     },
   }
   return store
 
-  async function readPage(stream: string, after: number, limit: number): Promise<RawPage> {
+  async function readPage(
+    stream: string,
+    after: number,
+    limit: number,
+    epoch: string | undefined,
+  ): Promise<RawPage> {
     const k = keys(stream)
     let reply: unknown
     try {
-      reply = await command.eval(READ_SCRIPT, 2, k.events, k.meta, after, limit, maxEvents)
+      reply = await command.eval(
+        READ_SCRIPT,
+        2,
+        k.events,
+        k.meta,
+        after,
+        limit,
+        maxEvents,
+        epoch ?? '',
+      )
     } catch (error) {
       throw storeError(`read stream "${stream}"`, error, { stream })
     }
     return decodePage(reply, limit)
   }
 
-  async function lastId(stream: string): Promise<number> {
-    let seq: string | null
+  async function head(stream: string): Promise<{ id: number; epoch: string | undefined }> {
+    let reply: (string | null)[]
     try {
-      seq = await command.hget(keys(stream).meta, 'seq')
+      reply = await command.hmget(keys(stream).meta, 'seq', 'ep')
     } catch (error) {
       throw storeError(`read stream "${stream}"`, error, { stream })
     }
-    return seq === null ? 0 : Number(seq)
+    const [seq, epoch] = reply
+    return { id: seq == null ? 0 : Number(seq), epoch: epoch ?? undefined }
   }
 }
 
@@ -355,6 +389,16 @@ function storeError(
   )
 }
 
+// Redis answered with an error: the command did not run (or, for a script, stopped before writing).
+function isReplyError(error: unknown): boolean {
+  return error instanceof Error && error.name === 'ReplyError'
+}
+
+function isTimeout(error: unknown): boolean {
+  return error instanceof Error && error.message === 'Command timed out'
+}
+
+// The error of an append Redis refused because the stream had finished.
 function finishedError(draft: DraftEvent): RunstreamError {
   return new RunstreamError(
     'stream_finished',

@@ -1,9 +1,10 @@
 import type { EventRecord } from '../core/envelope.js'
 import { isRunstreamError, RunstreamError } from '../core/errors.js'
+import { isEpoch } from '../core/event-id.js'
 import type { StreamManager } from '../core/manager.js'
 import type { RecordSubscription } from '../core/subscription.js'
 import { createFeed, type Feed } from './feed.js'
-import { doneFrame, gapFrame, openingFrame, recordFrame, recordText } from './frames.js'
+import { doneFrame, epochFrame, gapFrame, openingFrame, recordFrame, recordText } from './frames.js'
 import type { StreamPlan } from './prepare.js'
 import type { ResolvedSseOptions } from './settings.js'
 import type { ConnectionSink } from './sink.js'
@@ -33,6 +34,8 @@ export function openConnection(
   const { protocol } = options
   const sse = plan.format === 'sse'
   let subscription: RecordSubscription | undefined
+  // The epoch this client was last told: a record of another one is preceded by an epoch frame.
+  let announced: string | undefined
   // Whether the terminal event was sent: only then may the protocol's end (`[DONE]`) follow, as
   // a subscription also ends when the manager closes, which is no end of the stream.
   let sentTerminal = false
@@ -119,6 +122,12 @@ export function openConnection(
     let frame: Uint8Array
     try {
       frame = recordFrame(record, options.framing)
+      // (An epoch that is not one, written by a foreign producer to a shared store, is never
+      // framed: it could carry a line break.)
+      if (record.epoch !== announced && record.epoch !== undefined && isEpoch(record.epoch)) {
+        feed.send(epochFrame(record))
+        announced = record.epoch
+      }
     } catch (error) {
       // A record another producer stored with a type or id that cannot be framed (a line break
       // would inject frames) is skipped: ending the stream would end it again at every resume.

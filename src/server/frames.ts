@@ -1,4 +1,5 @@
 import type { EventRecord } from '../core/envelope.js'
+import { formatCursor } from '../core/event-id.js'
 import type { GapInfo } from '../core/subscription.js'
 import { encodeSse } from './encoder.js'
 import type { SseFraming, SseProtocol } from './options.js'
@@ -77,7 +78,19 @@ export function heartbeatFrame(): Uint8Array {
 }
 
 /**
- * The `runstream.gap` control event: the cursor is older than the store holds, or unknown to it.
+ * The epoch frame: an `id:` line alone, `id: <epoch>.<id before the record>`, sent before the first
+ * record of a connection and before the first record of a new incarnation. It dispatches no
+ * event: it sets the client's last event id to a cursor qualified with the stream's epoch, which
+ * the event ids that follow continue, so the client resumes in the right incarnation.
+ */
+export function epochFrame(record: EventRecord): Uint8Array {
+  const before = String(Number(record.envelope.id) - 1)
+  return encodeSse({ id: formatCursor(record.epoch, before) })
+}
+
+/**
+ * The `runstream.gap` control event: the cursor is older than the store holds, unknown to it, or
+ * of an earlier incarnation of the stream (`restarted`).
  * Its `data:` holds runstream's fields; for a protocol whose clients take every `data:` as one of
  * their events (`'ag-ui'`, `'ai-sdk'`), they ride on that protocol's error event, so an
  * unmodified client reports it rather than failing on an object it cannot read.

@@ -4,7 +4,7 @@
  * | code | status | when |
  * | --- | --- | --- |
  * | `invalid_request` | 400 | a query parameter has a wrong value (`format`, empty `events`, …) |
- * | `invalid_cursor` | 400 | `Last-Event-ID` / `lastEventId` is not a decimal event id |
+ * | `invalid_cursor` | 400 | `Last-Event-ID` / `lastEventId` is not a cursor (an event id, maybe after its epoch) |
  * | `unknown_event` | 400 | `events` names an event the catalog does not define |
  * | `invalid_stream_id` | 400 | the id in the path is too long or has characters outside the allowed set |
  * | `invalid_path` | 400 | the path has a dot segment (`.`, `..`, also as `%2e`) or a backslash |

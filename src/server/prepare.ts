@@ -1,5 +1,5 @@
-import { compareEventIds, parseEventId } from '../core/envelope.js'
 import { RunstreamError } from '../core/errors.js'
+import { parseCursor, parseEventId } from '../core/event-id.js'
 import type { StreamManager } from '../core/manager.js'
 import { corsHeaders } from './cors.js'
 import { type Refusal, refusal } from './http-errors.js'
@@ -124,11 +124,13 @@ export async function prepareStream(
     // Read even without a cursor: a store that cannot be read (Redis down) gets a 503 now,
     // rather than a 200 whose stream fails at once.
     const page = await manager.store.read(stream, { lastEventId: after, limit: 1 })
+    // (A cursor of another incarnation reads this one from its start: never empty.)
     finishedAtCursor =
       resuming &&
       page.finished &&
       page.events.length === 0 &&
-      (page.lastId === undefined || compareEventIds(after, page.lastId) >= 0)
+      (page.lastId === undefined ||
+        (parseCursor(after)?.id ?? 0) >= (parseEventId(page.lastId) ?? 0))
   } catch (error) {
     options.onError(
       new RunstreamError(
@@ -169,11 +171,11 @@ function parseQuery(
   // The header wins: EventSource sends it on reconnect while the URL keeps its first cursor.
   const header = incoming.header('last-event-id')?.trim()
   const cursor = header !== undefined && header !== '' ? header : (params.get('lastEventId') ?? '')
-  if (cursor !== '' && parseEventId(cursor) === undefined) {
+  if (cursor !== '' && parseCursor(cursor) === undefined) {
     return refusal(
       400,
       'invalid_cursor',
-      'Invalid Last-Event-ID: an event id is a decimal number such as "42". Send the id of the last event received.',
+      'Invalid Last-Event-ID: a cursor is a decimal event id such as "42", optionally after its epoch and a dot ("lz3kq9a1x0.42"). Send the last id received.',
       { lastEventId: cursor.slice(0, 40) },
     )
   }

@@ -169,7 +169,9 @@ describe.skipIf(chromiumPath === undefined)('the built client in Chromium', () =
     expect(errors.every((code) => code === 'network_error')).toBe(true)
     expect(streamRequests.length).toBeGreaterThanOrEqual(2)
     expect(streamRequests[0]).toBeUndefined()
-    expect(Number(streamRequests[1])).toBeGreaterThan(5)
+    // Its cursor: the last id it had, qualified with the stream's epoch (`<epoch>.<id>`).
+    expect(streamRequests[1]).toMatch(/^[a-z][0-9a-z]{9}\.\d+$/)
+    expect(Number(streamRequests[1]?.split('.')[1])).toBeGreaterThan(5)
     await page.close()
   }, 60_000)
 })

@@ -134,6 +134,7 @@ describe('parsing the byte stream', () => {
     const reader = createSseReader(
       {
         event: (data, event, id) => seen.push({ id, event, data }),
+        id: (id) => seen.push({ lastEventId: id }),
         retry: (ms) => seen.push({ retry: ms }),
         tooLarge: () => seen.push('too large'),
       },
@@ -141,5 +142,23 @@ describe('parsing the byte stream', () => {
     )
     reader.push(new TextEncoder().encode('retry: 250\nbogus: 1\nretry: soon\ndata: x\n\n'))
     expect(seen).toEqual([{ retry: 250 }, { id: undefined, event: undefined, data: 'x' }])
+  })
+
+  test('a frame with an id and no data dispatches no event but reports the id, as the standard says', () => {
+    const seen: unknown[] = []
+    const reader = createSseReader(
+      {
+        event: (data, event, id) => seen.push({ id, event, data }),
+        id: (id) => seen.push({ lastEventId: id }),
+        retry: () => undefined,
+        tooLarge: () => seen.push('too large'),
+      },
+      100,
+    )
+    // runstream's epoch frame, then an event; a frame with neither id nor data reports nothing.
+    reader.push(
+      new TextEncoder().encode('id: k3x9q2ab1c.41\n\nid: 42\nevent: e\ndata: x\n\nevent: y\n\n'),
+    )
+    expect(seen).toEqual([{ lastEventId: 'k3x9q2ab1c.41' }, { id: '42', event: 'e', data: 'x' }])
   })
 })

@@ -20,6 +20,7 @@ test('a line of an unknown field builds nothing: no Error, whatever the field', 
     const reader = createSseReader(
       {
         event: (data) => events.push(data),
+        id: () => undefined,
         retry: () => undefined,
         tooLarge: () => events.push('too large'),
       },

@@ -91,7 +91,7 @@ describe('subscribe options', () => {
 describe('memoryStore options', () => {
   it('refuses maxEventsPerStream: 2.5 instead of keeping 3', () => {
     expect(() => memoryStore({ maxEventsPerStream: 2.5 })).toThrow(
-      /`maxEventsPerStream` must be a positive whole number of events, such as 10_000; got 2.5/,
+      /`maxEventsPerStream` must be a positive whole number of events, such as 100_000; got 2.5/,
     )
   })
 

@@ -148,8 +148,11 @@ describe('the demo server', () => {
     expect(reconnects).toHaveLength(1)
     // It resumed after the last event it had received: the 20th, or one that arrived while
     // the drop was being asked for.
-    expect(reconnects[0]?.lastEventId).toBe(receivedAtReconnect)
-    expect(Number(reconnects[0]?.lastEventId)).toBeGreaterThanOrEqual(20)
+    // (The cursor is that id qualified with the stream's epoch: `<epoch>.<id>`.)
+    const [epoch, resumedAfter] = (reconnects[0]?.lastEventId ?? '').split('.')
+    expect(epoch).toMatch(/^[a-z][0-9a-z]{9}$/)
+    expect(resumedAfter).toBe(receivedAtReconnect)
+    expect(Number(resumedAfter)).toBeGreaterThanOrEqual(20)
     expect(ids).toEqual(ids.map((_, i) => String(i + 1)))
     expect(received).toEqual(ids)
     expect(ids.length).toBeGreaterThan(100)

@@ -36,7 +36,8 @@ it('examples/sse-node logs a reconnect when the connection drops, and misses not
   server.dropConnections()
   stream.emit('llm_chunk', { text: 'two ' })
   await watch.waitFor(/reconnect #1 in \d+ ms/, { stream: 'stderr' })
-  await watch.waitFor(/connected \(resuming after 1\)/, { stream: 'stderr' })
+  // The cursor: event 1, qualified with the stream's epoch.
+  await watch.waitFor(/connected \(resuming after [a-z][0-9a-z]{9}\.1\)/, { stream: 'stderr' })
   stream.emit('complete', { status: 'SUCCESS' })
   expect(await watch.exited).toBe(0)
   expect(watch.stdout()).toBe('one two \n[SUCCESS] after event 3\n')

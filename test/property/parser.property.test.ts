@@ -58,6 +58,7 @@ function withRunstream(chunks: Uint8Array[]): Seen {
   const reader = createSseReader(
     {
       event: (data, event, id) => seen.events.push({ data, event, id }),
+      id: () => undefined,
       retry: (ms) => seen.retries.push(ms),
       tooLarge: () => {
         throw new Error('no event here is too large')

@@ -36,6 +36,7 @@ function parse(chunks: readonly Uint8Array[]): EventSourceMessage[] {
   const reader = createSseReader(
     {
       event: (data, event, id) => messages.push({ data, event, id }),
+      id: () => undefined,
       retry: () => undefined,
       tooLarge: () => {
         throw new Error('no event here is too large')

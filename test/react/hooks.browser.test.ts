@@ -141,7 +141,8 @@ describe.skipIf(chromiumPath === undefined)('the React hooks in Chromium', () =>
     const seen = requests.get(streamPath('drop')) ?? []
     expect(seen.slice(0, 2)).toEqual([undefined, undefined])
     expect(seen.length).toBeGreaterThanOrEqual(4)
-    expect(seen.slice(2).every((id) => Number(id) > 0)).toBe(true)
+    // Each resume sent a cursor qualified with the stream's epoch (`<epoch>.<id>`).
+    expect(seen.slice(2).every((id) => /^[a-z][0-9a-z]{9}\.[1-9]\d*$/.test(id ?? ''))).toBe(true)
 
     await page.evaluate(() => (window as unknown as { runstream: PageApi }).runstream.unmount())
     await until(page, (r) => r.open === 0)
@@ -178,10 +179,12 @@ describe.skipIf(chromiumPath === undefined)('the React hooks in Chromium', () =>
     for (let i = 1; i <= 25; i++) stream.emit('llm_chunk', { text: String(i) })
     stream.emit('complete', { status: 'SUCCESS' })
     await until(page, (r) => r.streamState === 'closed')
+    // lastEventId is the cursor: the last id, qualified with the stream's epoch.
+    const { epoch } = await manager.store.read('workflow:bounded')
     expect(await read(page)).toMatchObject({
       ids: ['22', '23', '24', '25', '26'],
       last: '26',
-      lastEventId: '26',
+      lastEventId: `${epoch}.26`,
     })
     await page.close()
   })

@@ -76,10 +76,11 @@ export interface PrivateRedis {
 
 /**
  * Starts `redis-server` on a free port. With `persist`, it keeps an append-only file fsynced at
- * every write, so a restart keeps the streams (as a production Redis with AOF would).
+ * every write, so a restart keeps the streams (as a production Redis with AOF would); with
+ * `debug`, it accepts `DEBUG SLEEP` from 127.0.0.1.
  */
 export async function startPrivateRedis(
-  options: { persist?: boolean } = {},
+  options: { persist?: boolean; debug?: boolean } = {},
 ): Promise<PrivateRedis> {
   const port = await freePort()
   const dir = mkdtempSync(join(tmpdir(), 'runstream-redis-'))
@@ -95,6 +96,8 @@ export async function startPrivateRedis(
     ...(options.persist
       ? ['--appendonly', 'yes', '--appendfsync', 'always']
       : ['--appendonly', 'no']),
+    // DEBUG SLEEP, for a Redis that answers late (Redis 7 refuses DEBUG unless enabled).
+    ...(options.debug ? ['--enable-debug-command', 'local'] : []),
   ]
   let child: ChildProcess | undefined
 

@@ -38,18 +38,18 @@ function heldFanout(prefix: string, maxBuffered: number): HeldFanout {
   const fanout = createLiveFanout({
     subscriber: () => subscriber,
     keys,
-    async lastId(stream) {
-      const seq = await command.hget(keys(stream).meta, 'seq')
+    async head(stream) {
+      const [seq, epoch] = await command.hmget(keys(stream).meta, 'seq', 'ep')
       // Messages that arrive now are held, as on a slow network.
       holding = true
       await released
       holding = false
-      return Number(seq ?? 0)
+      return { id: Number(seq ?? 0), epoch: epoch ?? undefined }
     },
-    async readPage(stream, after, limit) {
+    async readPage(stream, after, limit, epoch) {
       const k = keys(stream)
       return decodePage(
-        await command.eval(READ_SCRIPT, 2, k.events, k.meta, after, limit, 1000),
+        await command.eval(READ_SCRIPT, 2, k.events, k.meta, after, limit, 1000, epoch ?? ''),
         limit,
       )
     },

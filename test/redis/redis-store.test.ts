@@ -142,6 +142,7 @@ describe('redisStore: live delivery', () => {
       60_000,
       60_000,
       `${prefix}nowhere`,
+      '0',
     )
     await producer.store.append(note('s', 3))
     await listener.waitFor(3)

@@ -93,18 +93,18 @@ describe('a long backlog', () => {
     expect(failure?.code).toBe('subscriber_overflow')
     const last = ids.at(-1) as number
     expect(ids).toEqual(range(1, last))
-    expect(failure?.details).toMatchObject({ lastEventId: String(last), firstId: '31' })
+    // The cursor to resume after, qualified with the stream's epoch.
+    const cursor = `${store.read('workflow:fast').epoch}.${last}`
+    expect(failure?.details).toMatchObject({ lastEventId: cursor, firstId: '31' })
     // Resuming where it says reports the gap instead of skipping silently.
     const gaps: GapInfo[] = []
     const resumed = manager.subscribe({
       stream: 'workflow:fast',
-      lastEventId: String(last),
+      lastEventId: cursor,
       onGap: (gap) => gaps.push(gap),
     })
     expect((await resumed.next()).value?.id).toBe('31')
-    expect(gaps).toEqual([
-      { reason: 'expired', lastEventId: String(last), firstId: '31', lastId: '50' },
-    ])
+    expect(gaps).toEqual([{ reason: 'expired', lastEventId: cursor, firstId: '31', lastId: '50' }])
     resumed.close()
   })
 

@@ -141,3 +141,107 @@ describe('chaos: the server process is killed mid-run, over and over', () => {
     }
   }, 60_000)
 })
+
+// The default retention (100 000 events per stream) against the run that broke the old one
+// (10 000): 20 000 events through 12 SIGKILLs with 20 clients, 4 of which read slowly, so that
+// they fall thousands of events behind and resume from far back after each kill. Every client must
+// end with every event, once, in order, and no client may be told its cursor expired.
+const LONG_EVENTS = 20_000
+const LONG_KILLS = 12
+const CLIENTS = 20
+const SLOW = 4
+
+describe('chaos: a long run with slow clients, at the default retention', () => {
+  it(`keeps ${CLIENTS} clients (${SLOW} slow) whole through ${LONG_EVENTS} events and ${LONG_KILLS} SIGKILLs`, async () => {
+    const port = await freePort()
+    let server = await startServer(port)
+    const store = redisStore({ url: REDIS_URL, prefix: PREFIX, onError: () => undefined })
+    const producerErrors: RunstreamError[] = []
+    const manager = createStreamManager({
+      catalog: executionCatalog,
+      store,
+      onError: (error) => producerErrors.push(error),
+    })
+    const id = `long_${Date.now().toString(36)}`
+    const producer = manager.stream(`workflow:${id}`)
+    let emitted = 0
+
+    const clients = range(1, CLIENTS).map((n) => {
+      const slow = n <= SLOW
+      const errors: RunstreamError[] = []
+      const subscription = connect(
+        `http://127.0.0.1:${port}/api/v0/executions/workflows/${id}/stream`,
+        {
+          catalog: executionCatalog,
+          idleTimeoutMs: 3000,
+          reconnect: { initialDelayMs: 20, maxDelayMs: 200, maxRetries: Number.POSITIVE_INFINITY },
+          onError: (error) => errors.push(error),
+        },
+      )
+      const client = {
+        slow,
+        errors,
+        subscription,
+        received: 0,
+        maxBehind: 0,
+        events: [] as number[],
+      }
+      const consumed = (async () => {
+        for await (const event of subscription) {
+          client.events.push(Number(event.id))
+          client.received++
+          // A slow reader: the server's buffer for it fills, it is ended as too slow, and it
+          // resumes from the store, further and further behind.
+          if (slow && client.received % 3 === 0) await pause(1)
+        }
+      })()
+      return { ...client, consumed, state: client }
+    })
+    const fastest = () => Math.max(...clients.map((c) => c.state.received))
+
+    try {
+      const emitting = (async () => {
+        for (let n = 1; n <= LONG_EVENTS; n += 100) {
+          await waitFor(() => n - fastest() <= AHEAD, {
+            timeoutMs: 60_000,
+            what: `a client to receive event ${n - AHEAD}`,
+          })
+          for (let m = n; m < n + 100 && m <= LONG_EVENTS; m++) {
+            producer.emit('llm_chunk', { text: `${m}` })
+            emitted = m
+          }
+          for (const c of clients)
+            c.state.maxBehind = Math.max(c.state.maxBehind, emitted - c.state.received)
+          await pause(20)
+        }
+        producer.emit('complete', { status: 'SUCCESS' })
+        await manager.flush()
+      })()
+      for (let k = 1; k <= LONG_KILLS; k++) {
+        const target = Math.floor((k * LONG_EVENTS) / (LONG_KILLS + 1))
+        await waitFor(() => fastest() >= target, {
+          timeoutMs: 60_000,
+          what: `${target} events before kill ${k}`,
+        })
+        await kill(server)
+        await pause(50 + 100 * (k % 3))
+        server = await startServer(port)
+      }
+      await emitting
+      await Promise.all(clients.map((c) => c.consumed))
+      expect(producerErrors).toEqual([])
+      for (const c of clients) {
+        expect(c.state.events).toEqual(range(1, LONG_EVENTS + 1))
+        expect(c.state.errors.filter((error) => error.code === 'cursor_expired')).toEqual([])
+      }
+      const slowest = Math.max(...clients.map((c) => c.state.maxBehind))
+      console.info(
+        `chaos (long): ${LONG_EVENTS + 1} events to ${CLIENTS} clients through ${LONG_KILLS} SIGKILLs; a slow client was up to ${slowest} events behind the producer; ${clients.reduce((sum, c) => sum + c.state.errors.length, 0)} client errors (${[...new Set(clients.flatMap((c) => c.state.errors.map((e) => e.code)))].join(', ')})`,
+      )
+    } finally {
+      for (const c of clients) c.subscription.close()
+      await manager.close()
+      await store.close()
+    }
+  }, 120_000)
+})

@@ -301,17 +301,28 @@ function expectNoServerErrors(child: Started): void {
 /** The first bytes of every stream: the default `retry` and the opening comment. */
 const OPENING = 'retry: 2000\n: ok\n\n'
 
-/** The exact frames of `events`, numbered from `firstId`, in payload framing (the default). */
+/**
+ * The exact frames of `events`, numbered from `firstId`, in payload framing (the default), after
+ * the epoch frame that precedes a response's first event (its epoch shown as `<epoch>`).
+ */
 function frames(events: readonly Emitted[], firstId: number): string {
-  return events
-    .map(
-      ({ type, data }, i) =>
-        `id: ${firstId + i}\nevent: ${type}\ndata: ${JSON.stringify(data)}\n\n`,
-    )
-    .join('')
+  return (
+    `id: <epoch>.${firstId - 1}\n\n` +
+    events
+      .map(
+        ({ type, data }, i) =>
+          `id: ${firstId + i}\nevent: ${type}\ndata: ${JSON.stringify(data)}\n\n`,
+      )
+      .join('')
+  )
 }
 
-/** The wire text with every envelope's `ts` (checked for its form) replaced by `<ts>`. */
+/**
+ * The wire text with every envelope's `ts` replaced by `<ts>` and every epoch of an epoch frame by
+ * `<epoch>` (both checked for their form).
+ */
 function withoutTimestamps(text: string): string {
-  return text.replace(/"ts":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"/g, '"ts":"<ts>"')
+  return text
+    .replace(/"ts":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"/g, '"ts":"<ts>"')
+    .replace(/^id: [a-z][0-9a-z]{9}\.(\d+)$/gm, 'id: <epoch>.$1')
 }

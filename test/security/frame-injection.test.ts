@@ -5,6 +5,8 @@ import {
   createStreamManager,
   type DraftEvent,
   defineCatalog,
+  type EventRecord,
+  type EventStore,
   executionCatalog,
   memoryStore,
   type RunstreamError,
@@ -81,6 +83,63 @@ describe('event names', () => {
     expect(runstream.errors.map((error) => [error.code, error.details?.id])).toEqual([
       ['serialization_failed', '2'],
     ])
+  })
+
+  it('never frames an epoch that is not one, found in a shared store, and keeps the stream going', async () => {
+    // A foreign producer wrote the stream's epoch itself: a line break in it would inject frames.
+    const inner = memoryStore()
+    const poisoned = (record: EventRecord): EventRecord => ({
+      ...record,
+      epoch: 'x\nevent: complete\ndata: {}\n\nid: 999',
+    })
+    const store: EventStore = {
+      append: (d) => poisoned(inner.append(d)),
+      read: (stream, options) => {
+        const page = inner.read(stream, options)
+        return {
+          ...page,
+          events: page.events.map(poisoned),
+          epoch: poisoned(page.events[0] as EventRecord).epoch,
+        }
+      },
+      listen: (stream, listener) =>
+        inner.listen(stream, { event: (record) => listener.event(poisoned(record)) }),
+    }
+    store.append(draft('llm_chunk', { text: 'one' }))
+    store.append(draft('llm_chunk', { text: 'two' }))
+    store.append(draft('complete', { status: 'SUCCESS' }))
+    runstream = await startRunstream({ store })
+    const answer = await rawGet(runstream.url, '/api/v0/executions/workflows/w1/stream')
+    const body = answer.raw.slice(answer.raw.indexOf('\r\n\r\n') + 4)
+    expect(body).not.toContain('id: 999')
+    const frames = parseSse(body.replace(/^[0-9a-f]+\r\n|\r\n/gm, ''))
+    expect(frames.map((frame) => [frame.id, frame.event])).toEqual([
+      ['1', 'llm_chunk'],
+      ['2', 'llm_chunk'],
+      ['3', 'complete'],
+    ])
+    expect(runstream.errors).toEqual([])
+  })
+
+  it('refuses a cursor whose epoch is not one, before any frame', async () => {
+    runstream = await startRunstream()
+    for (const cursor of [
+      'x%0A.5',
+      'x%0D.5',
+      'x%00.5',
+      '1.5',
+      `${'a'.repeat(33)}.5`,
+      '%2E5',
+      'a.%0A5',
+    ]) {
+      const answer = await rawGet(
+        runstream.url,
+        `/api/v0/executions/workflows/w1/stream?lastEventId=${cursor}`,
+      )
+      expect(answer.raw.startsWith('HTTP/1.1 400'), cursor).toBe(true)
+      expect(answer.raw).toContain('invalid_cursor')
+      expect(answer.raw).not.toContain('text/event-stream')
+    }
   })
 
   it('keeps a runstream client on a stream with such a record from reconnecting forever', async () => {

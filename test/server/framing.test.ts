@@ -29,6 +29,19 @@ const textCatalog = defineCatalog(
 )
 
 const OPENING = 'retry: 2000\n: ok\n\n'
+
+/**
+ * The epoch frame a stream's first event follows on a connection: its id alone, the cursor before
+ * that event qualified with the stream's epoch (docs/wire-format.md#the-epoch-frame).
+ */
+async function epochFrame(
+  manager: { store: { read(stream: string): unknown } },
+  stream: string,
+  before = 0,
+): Promise<string> {
+  const { epoch } = (await manager.store.read(stream)) as { epoch: string }
+  return `id: ${epoch}.${before}\n\n`
+}
 const URL_OF = (id: string) => `http://localhost/api/v0/executions/agents/${id}/stream`
 
 /** Opens a Fetch handler stream and returns a reader of its body. */
@@ -53,8 +66,9 @@ describe("framing: 'payload' (the default)", () => {
     const body = await openFetch(manager, 'p1')
     manager.stream('agent:p1').emit('note', { text: 'a\nb "q" é' })
     manager.stream('agent:p1').emit('complete', { status: 'SUCCESS' })
+    const epoch = await epochFrame(manager, 'agent:p1')
     expect(await body.end()).toBe(
-      `${OPENING}id: 1\nevent: note\ndata: {"text":"a\\nb \\"q\\" é"}\n\nid: 2\nevent: complete\ndata: {"status":"SUCCESS"}\n\n`,
+      `${OPENING}${epoch}id: 1\nevent: note\ndata: {"text":"a\\nb \\"q\\" é"}\n\nid: 2\nevent: complete\ndata: {"status":"SUCCESS"}\n\n`,
     )
   })
 
@@ -65,8 +79,10 @@ describe("framing: 'payload' (the default)", () => {
     for (const text of ['Hel', 'a\nb', 'c\r\nd\re', '', '\n', ' x', '42', 'true', 'null', '"x"'])
       stream.emit('llm_chunk', text)
     stream.emit('complete', { status: 'SUCCESS' })
+    const epoch = await epochFrame(manager, 'agent:p2')
     expect(await body.end()).toBe(
       OPENING +
+        epoch +
         'id: 1\nevent: llm_chunk\ndata: Hel\n\n' +
         'id: 2\nevent: llm_chunk\ndata: a\ndata: b\n\n' +
         'id: 3\nevent: llm_chunk\ndata: c\ndata: d\ndata: e\n\n' +
@@ -85,8 +101,9 @@ describe("framing: 'payload' (the default)", () => {
     const manager = createStreamManager({ catalog: textCatalog })
     const body = await openFetch(manager, 'p3')
     manager.stream('agent:p3').emit('tick')
-    expect(await body.until((t) => t.length > OPENING.length)).toBe(
-      `${OPENING}id: 1\nevent: tick\ndata:\n\n`,
+    const epoch = await epochFrame(manager, 'agent:p3')
+    expect(await body.until((t) => t.includes('event: tick\ndata:\n\n'))).toBe(
+      `${OPENING}${epoch}id: 1\nevent: tick\ndata:\n\n`,
     )
   })
 
@@ -102,11 +119,17 @@ describe("framing: 'payload' (the default)", () => {
     const envelope = await openFetch(execution, 'b', 'envelope', { 'last-event-id': '41' })
     manager.stream('agent:b').emit('llm_chunk', 'Hel')
     execution.stream('agent:b').emit('llm_chunk', { text: 'Hel' })
-    const frameOf = async (body: typeof raw) =>
-      (await body.until((t) => t.endsWith('\n\n') && t.length > OPENING.length)).slice(
-        OPENING.length,
-      )
+    // Each connection starts with one epoch frame (19 bytes here, once per connection, not per
+    // event): the event's frame follows it.
+    const epoch = await epochFrame(execution, 'agent:b', 41)
+    const frameOf = async (body: typeof raw) => {
+      const text = await body.until((t) => t.includes('event: llm_chunk') && t.endsWith('\n\n'))
+      const rest = text.slice(OPENING.length)
+      expect(rest).toMatch(/^id: [a-z][0-9a-z]{9}\.41\n\n/)
+      return rest.slice(rest.indexOf('\n\n') + 2)
+    }
     const bytes = async (body: typeof raw) => Buffer.byteLength(await frameOf(body))
+    expect(Buffer.byteLength(epoch)).toBe(19)
     // compozy's raw-text llm_chunk, and the execution catalog's { text } object.
     expect(await frameOf(raw)).toBe('id: 42\nevent: llm_chunk\ndata: Hel\n\n')
     expect(await bytes(raw)).toBe(35)
@@ -134,7 +157,8 @@ describe('control events are the same in both framings', () => {
       handler.close()
       const text = await body.end()
       const gap =
-        'event: runstream.gap\ndata: {"reason":"unknown","after":"9","firstId":"1","lastId":"1"}\n\n'
+        'event: runstream.gap\ndata: {"reason":"unknown","after":"9","firstId":"1","lastId":"1"}\n\n' +
+        (await epochFrame(manager, 'agent:c'))
       const error =
         'event: runstream.error\ndata: {"code":"aborted","message":"The server is closing this stream. Reconnect with Last-Event-ID to resume."}\n\n'
       expect(text.startsWith(`retry: 1500\n: ok\n\n${gap}id: 1\nevent: llm_chunk\n`)).toBe(true)
@@ -171,7 +195,7 @@ describe('every SSE writer takes framing', () => {
       (await createSseResponse(manager, request(), 'run:1')).body,
     ).end()
     expect(payload).toBe(
-      `${OPENING}id: 1\nevent: llm_chunk\ndata: tok\n\nid: 2\nevent: complete\ndata: {"status":"SUCCESS"}\n\n`,
+      `${OPENING}${await epochFrame(manager, 'run:1')}id: 1\nevent: llm_chunk\ndata: tok\n\nid: 2\nevent: complete\ndata: {"status":"SUCCESS"}\n\n`,
     )
     const envelope = await readBody(
       (await createSseResponse(manager, request(), 'run:1', { framing: 'envelope' })).body,

@@ -95,9 +95,9 @@ describe('interop with curl -N', () => {
     await waitFor(() => output.includes('"streamed"'), 5000, 'curl to print the live event')
     producer.emit('complete', { status: 'SUCCESS' })
     expect(await exited).toBe(0)
-    const { events } = await manager.store.read('task:curl')
+    const { events, epoch } = await manager.store.read('task:curl')
     expect(output).toBe(
-      `retry: 50\n: ok\n\n${events
+      `retry: 50\n: ok\n\nid: ${epoch}.0\n\n${events
         .map(
           (r) =>
             `id: ${r.envelope.id}\nevent: ${r.envelope.type}\ndata: ${JSON.stringify(r.envelope.data)}\n\n`,

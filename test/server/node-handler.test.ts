@@ -35,13 +35,19 @@ async function serve(options: HandlerOptions = {}, storeOptions = {}) {
  * compare a replay with what is held; the exact bytes themselves are spelled out below.
  */
 async function framesOf(manager: StreamManager, stream: string, after?: string): Promise<string> {
-  const { events } = await manager.store.read(stream, { lastEventId: after })
-  return events
-    .map(
-      (r) =>
-        `id: ${r.envelope.id}\nevent: ${r.envelope.type}\ndata: ${JSON.stringify(r.envelope.data)}\n\n`,
-    )
-    .join('')
+  const { events, epoch } = await manager.store.read(stream, { lastEventId: after })
+  // A connection's first event follows the epoch frame: the cursor before it, qualified.
+  const first = events[0]
+  const epochFrame = first === undefined ? '' : `id: ${epoch}.${Number(first.envelope.id) - 1}\n\n`
+  return (
+    epochFrame +
+    events
+      .map(
+        (r) =>
+          `id: ${r.envelope.id}\nevent: ${r.envelope.type}\ndata: ${JSON.stringify(r.envelope.data)}\n\n`,
+      )
+      .join('')
+  )
 }
 
 function emitChunks(manager: StreamManager, stream: string, texts: string[]): void {
@@ -73,8 +79,11 @@ describe('createNodeHandler: streaming', () => {
     stream.emit('workflow_start', { workflow_id: 'wf', execution_id: 'w1' })
     stream.emit('llm_chunk', { text: 'line\nbreak "quoted" é' })
     stream.emit('complete', { status: 'SUCCESS' })
+    const { epoch } = await manager.store.read('workflow:w1')
     expect(await response.end()).toBe(
       OPENING +
+        // The epoch frame: the cursor before the first event, qualified with the stream's epoch.
+        `id: ${epoch}.0\n\n` +
         'id: 1\nevent: workflow_start\ndata: {"workflow_id":"wf","execution_id":"w1"}\n\n' +
         'id: 2\nevent: llm_chunk\ndata: {"text":"line\\nbreak \\"quoted\\" é"}\n\n' +
         'id: 3\nevent: complete\ndata: {"status":"SUCCESS"}\n\n',
@@ -89,10 +98,11 @@ describe('createNodeHandler: streaming', () => {
     stream.emit('llm_chunk', { text: 'a\nb' })
     stream.emit('complete', { status: 'SUCCESS' })
     const text = await response.end()
-    const { events } = await manager.store.read('workflow:w1')
+    const { events, epoch } = await manager.store.read('workflow:w1')
     const [chunk, complete] = events.map((r) => r.envelope)
     expect(text).toBe(
       OPENING +
+        `id: ${epoch}.0\n\n` +
         `id: 1\nevent: llm_chunk\ndata: {"id":"1","type":"llm_chunk","stream":"workflow:w1","ts":"${chunk?.ts}","data":{"text":"a\\nb"}}\n\n` +
         `id: 2\nevent: complete\ndata: {"id":"2","type":"complete","stream":"workflow:w1","ts":"${complete?.ts}","data":{"status":"SUCCESS"}}\n\n`,
     )
@@ -286,7 +296,7 @@ describe('createNodeHandler: filters and text mode', () => {
 })
 
 describe('createNodeHandler: refusals before the stream', () => {
-  it.each(['abc', '-1', '01', '1.5', '99999999999999999'])(
+  it.each(['abc', '-1', '01', '1.5', '99999999999999999', 'a..5', 'a.05', `${'a'.repeat(33)}.5`])(
     'answers 400 invalid_cursor to the cursor %j',
     async (cursor) => {
       const { open } = await serve()

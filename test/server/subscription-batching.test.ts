@@ -11,7 +11,7 @@ describe('subscription.takeQueued', () => {
     const first = await subscription.next()
     expect(first.value?.id).toBe('1')
     expect(subscription.takeQueued().map((e) => e.id)).toEqual(['2', '3', '4', '5'])
-    expect(subscription.lastEventId).toBe('5')
+    expect(subscription.lastEventId).toBe(`${(await manager.store.read('agent:b')).epoch}.5`)
     expect(subscription.takeQueued()).toEqual([])
     producer.emit('llm_chunk', { text: 'live' })
     expect((await subscription.next()).value?.id).toBe('6')

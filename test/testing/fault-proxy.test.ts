@@ -87,7 +87,11 @@ describe('createFaultProxy', () => {
     })
     const consumed = collect(subscription)
     producer.emit('llm_chunk', { text: 'before' })
-    await eventually(() => subscription.lastEventId === '1', 'the first event')
+    // (The cursor is qualified with the stream's epoch: `<epoch>.1`.)
+    await eventually(
+      () => /^[a-z][0-9a-z]{9}\.1$/.test(subscription.lastEventId ?? ''),
+      'the first event',
+    )
     proxy.stall()
     producer.emit('llm_chunk', { text: 'during' })
     await eventually(

@@ -14,6 +14,12 @@ export interface StoreHarness {
   store: EventStore
   /** Releases the store and anything else the harness started. Called once per check. */
   close(): Promise<void>
+  /**
+   * Makes the store forget one stream, as its expiry would (or a restart that loses its data),
+   * so that the next append starts it over. Optional: the checks that need it are skipped
+   * without it.
+   */
+  forget?(stream: string): Promise<void> | void
 }
 
 /**
@@ -62,7 +68,7 @@ export function storeContract(create: StoreFactory): ContractCheck[] {
     async run() {
       const harness = await create({ maxEventsPerStream })
       try {
-        await body(context(harness.store))
+        await body(context(harness))
       } finally {
         await harness.close()
       }
@@ -250,6 +256,104 @@ export function storeContract(create: StoreFactory): ContractCheck[] {
       assert.equal(first.value?.id, '1')
     }),
 
+    check('gives every event of an incarnation its epoch, on append, read and live', async (c) => {
+      const stream = freshStream()
+      const live = take(c.manager.subscribeRecords({ stream }), 2)
+      c.manager.stream(stream).emit('note', { text: 'x', n: 1 })
+      c.manager.stream(stream).emit('note', { text: 'x', n: 2 })
+      await c.manager.flush()
+      const read = await c.store.read(stream)
+      assert.match(String(read.epoch), /^[A-Za-z][0-9A-Za-z]{0,31}$/)
+      assert.deepEqual(
+        read.events.map((record) => record.epoch),
+        [read.epoch, read.epoch],
+      )
+      const received = await within(live, WAIT_MS, 'live events')
+      assert.deepEqual(
+        received.map((record) => record.epoch),
+        [read.epoch, read.epoch],
+      )
+      assert.equal((await c.store.read(freshStream())).epoch, undefined)
+    }),
+
+    check('reads a cursor of another epoch from the start, reported as restarted', async (c) => {
+      const stream = freshStream()
+      for (let n = 1; n <= 5; n++) c.manager.stream(stream).emit('note', { text: 'x', n })
+      await c.manager.flush()
+      const page = await c.store.read(stream, { lastEventId: 'zz0ther.3' })
+      assert.deepEqual(ids(page.events), range(1, 5))
+      const epoch = String(page.epoch)
+      assert.deepEqual(
+        ids((await c.store.read(stream, { lastEventId: `${epoch}.3` })).events),
+        [4, 5],
+      )
+      const gaps: GapInfo[] = []
+      const sub = c.manager.subscribe({
+        stream,
+        lastEventId: 'zz0ther.3',
+        onGap: (gap) => gaps.push(gap),
+      })
+      const first = await within(sub.next(), WAIT_MS, 'first event after the gap')
+      sub.close()
+      assert.deepEqual(gaps, [
+        { reason: 'restarted', lastEventId: 'zz0ther.3', firstId: '1', lastId: '5' },
+      ])
+      assert.equal(first.value?.id, '1')
+    }),
+
+    check(
+      'starts a forgotten stream over at id 1 in a new epoch, and tells its followers',
+      async (c) => {
+        if (c.forget === undefined) return
+        const stream = freshStream()
+        const gaps: GapInfo[] = []
+        const live = c.manager.subscribe({ stream, onGap: (gap) => gaps.push(gap) })
+        for (let n = 1; n <= 3; n++) c.manager.stream(stream).emit('note', { text: 'x', n })
+        await c.manager.flush()
+        const before = await c.store.read(stream)
+        const seen: number[] = []
+        for (let i = 0; i < 3; i++) {
+          const next = await within(live.next(), WAIT_MS, 'events of the first incarnation')
+          seen.push((next.value?.data as { n: number } | undefined)?.n ?? 0)
+        }
+        const cursor = live.lastEventId as string
+        await c.forget(stream)
+        for (let n = 101; n <= 102; n++) c.manager.stream(stream).emit('note', { text: 'x', n })
+        c.manager.stream(stream).emit('done', { ok: true })
+        await c.manager.flush()
+        const after = await c.store.read(stream)
+        assert.deepEqual(ids(after.events), [1, 2, 3])
+        assert.notEqual(after.epoch, before.epoch)
+        // The live follower: told once, just before the first event of the new incarnation.
+        await within(
+          (async () => {
+            for await (const event of live) {
+              if (event.type === 'note') seen.push((event.data as { n: number }).n)
+            }
+          })(),
+          WAIT_MS,
+          'the new incarnation, live',
+        )
+        assert.deepEqual(seen, [1, 2, 3, 101, 102])
+        assert.equal(gaps.length, 1)
+        assert.equal(gaps[0]?.reason, 'restarted')
+        // A follower resuming at its cursor of the first incarnation: told, then given it all.
+        const resumedGaps: GapInfo[] = []
+        const resumed: string[] = []
+        for await (const event of c.manager.subscribe({
+          stream,
+          lastEventId: cursor,
+          onGap: (gap) => resumedGaps.push(gap),
+        })) {
+          resumed.push(event.id)
+        }
+        assert.deepEqual(resumed, ['1', '2', '3'])
+        assert.deepEqual(resumedGaps, [
+          { reason: 'restarted', lastEventId: cursor, firstId: '1', lastId: '3' },
+        ])
+      },
+    ),
+
     check('refuses a malformed cursor', async (c) => {
       assert.throws(
         () => c.manager.subscribe({ stream: freshStream(), lastEventId: '1e3' }),
@@ -280,15 +384,19 @@ export function storeContract(create: StoreFactory): ContractCheck[] {
 
 interface Context {
   readonly store: EventStore
+  /** The harness's `forget`, when it has one. */
+  readonly forget: ((stream: string) => Promise<void> | void) | undefined
   readonly manager: ReturnType<typeof managerOn>['manager']
   readonly errors: RunstreamError[]
   /** Another manager (another producer) on the same store. */
   secondManager(): ReturnType<typeof managerOn>
 }
 
-function context(store: EventStore): Context {
+function context(harness: StoreHarness): Context {
+  const { store } = harness
   const first = managerOn(store)
-  return { store, ...first, secondManager: () => managerOn(store) }
+  const forget = harness.forget?.bind(harness)
+  return { store, forget, ...first, secondManager: () => managerOn(store) }
 }
 
 // A manager on a store it does not own: the harness closes the store, not the manager.
