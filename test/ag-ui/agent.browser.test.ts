@@ -111,7 +111,12 @@ describe.skipIf(chromiumPath === undefined)('RunstreamAgent in Chromium', () => 
     for await (const event of manager.subscribe({ stream: 'agent:browser' }))
       stored.push(event.data)
     expect(events).toEqual(stored)
-    expect(requests).toEqual(['POST /api/agent', 'GET /api/agent/runs/browser/stream after 5'])
+    // It resumed after event 5, with the cursor qualified by the stream's epoch.
+    const { epoch } = await manager.store.read('agent:browser')
+    expect(requests).toEqual([
+      'POST /api/agent',
+      `GET /api/agent/runs/browser/stream after ${epoch}.5`,
+    ])
     await page.close()
   })
 })

@@ -64,9 +64,11 @@ describe('RunstreamAgent on Redis', () => {
     for await (const event of producer.manager.subscribe({ stream: 'agent:switch' }))
       stored.push(event.data)
     expect(seen).toEqual(stored)
+    // It resumed after event 5, with the cursor qualified by the stream's epoch, on process 2.
+    const { epoch } = await producer.manager.store.read('agent:switch')
     expect(recorder.requests).toEqual([
       'POST /api/agent',
-      'GET /api/agent/runs/switch/stream after 5',
+      `GET /api/agent/runs/switch/stream after ${epoch}.5`,
     ])
   })
 })

@@ -68,7 +68,8 @@ describe(`ResumableChatTransport (ai@${AI_MAJOR})`, () => {
     expect(recorder.requests[0]).toBe('POST /api/chat')
     expect(recorder.requests.slice(1)).toHaveLength(3)
     for (const request of recorder.requests.slice(1)) {
-      expect(request).toMatch(/^GET \/api\/chat\/drops\/stream after \d+$/)
+      // After its cursor: the last id, qualified with the stream's epoch.
+      expect(request).toMatch(/^GET \/api\/chat\/drops\/stream after [a-z][0-9a-z]{9}\.\d+$/)
     }
     expect(
       chunks

@@ -129,7 +129,8 @@ describe.skipIf(chromiumPath === undefined)(
       expect(pageErrors).toEqual([])
       expect(requests[0]).toBe('GET /api/chat/chat-1/stream')
       expect(requests[1]).toBe('POST /api/chat')
-      expect(requests[2]).toMatch(/^GET \/api\/chat\/chat-1\/stream after \d+$/)
+      // After its cursor: the last id, qualified with the stream's epoch.
+      expect(requests[2]).toMatch(/^GET \/api\/chat\/chat-1\/stream after [a-z][0-9a-z]{9}\.\d+$/)
       expect(requests[3]).toBe('GET /api/chat/chat-1/stream')
       await page.close()
     })

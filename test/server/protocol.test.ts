@@ -36,12 +36,16 @@ function managerWith(id: string, finish: boolean) {
 
 describe('protocol', () => {
   it("'ai-sdk': its header, the event frames unchanged, and data: [DONE] after the terminal event", async () => {
-    const handler = createFetchHandler(managerWith('d', true), { protocol: 'ai-sdk' })
+    const manager = managerWith('d', true)
+    const handler = createFetchHandler(manager, { protocol: 'ai-sdk' })
     const response = await handler(new Request(URL_OF('d')))
     expect(response.headers.get('x-vercel-ai-ui-message-stream')).toBe('v1')
     expect(response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8')
+    // The epoch frame (an id alone) dispatches nothing in the AI SDK's reader either.
+    const { epoch } = await manager.store.read('agent:d')
     expect(await readBody(response.body).end()).toBe(
       'retry: 2000\n: ok\n\n' +
+        `id: ${epoch}.0\n\n` +
         'id: 1\nevent: text-delta\ndata: {"type":"text-delta","delta":"Hel"}\n\n' +
         'id: 2\nevent: finish\ndata: {"type":"finish"}\n\n' +
         'data: [DONE]\n\n',
@@ -79,14 +83,16 @@ describe('protocol', () => {
   ] as const)(
     '%s: a runstream.gap holds the protocol error event and the gap',
     async (protocol, data) => {
-      const handler = createFetchHandler(managerWith('g', false), { protocol })
+      const manager = managerWith('g', false)
+      const handler = createFetchHandler(manager, { protocol })
       const body = readBody(
         (await handler(new Request(URL_OF('g'), { headers: { 'last-event-id': '9' } }))).body,
       )
       cleanups.push(() => body.cancel())
       const text = await body.until((t) => t.includes('"delta":"Hel"'))
+      const { epoch } = await manager.store.read('agent:g')
       expect(text.slice(0, text.indexOf('id: 1\n'))).toBe(
-        `retry: 2000\n: ok\n\nevent: runstream.gap\ndata: ${data}\n\n`,
+        `retry: 2000\n: ok\n\nevent: runstream.gap\ndata: ${data}\n\nid: ${epoch}.0\n\n`,
       )
     },
   )

@@ -96,7 +96,7 @@ describe('POST starts a run: one process', () => {
   it('survives two server-side drops: every event once, in order, through GETs at the Location, the body sent once, the run never cancelled', async () => {
     const gates = [gate(), gate()]
     let started: RunStart<Catalog> | undefined
-    const { server, requests, errors } = await serve({
+    const { server, manager, requests, errors } = await serve({
       start: async (run) => {
         started = run
         const { stream } = run
@@ -141,10 +141,12 @@ describe('POST starts a run: one process', () => {
     )
     expect(events.at(-1)?.type).toBe('complete')
     const streamPath = `/api/v0/executions/workflows/${run.id}/stream`
+    // Each resume sends the last id received, qualified with the stream's epoch.
+    const { epoch } = await manager.store.read(`workflow:${run.id}`)
     expect(requests.map(({ method, url, lastEventId }) => [method, url, lastEventId])).toEqual([
       ['POST', '/api/v0/executions/workflows', undefined],
-      ['GET', streamPath, '11'],
-      ['GET', streamPath, '21'],
+      ['GET', streamPath, `${epoch}.11`],
+      ['GET', streamPath, `${epoch}.21`],
     ])
     expect(requests.filter((r) => r.body > 0)).toHaveLength(1)
     expect(run.input).toEqual({ prompt: 'Plan a trip' })
