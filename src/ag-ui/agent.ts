@@ -2,6 +2,7 @@ import type { AgentSubscriber, RunAgentResult } from '@ag-ui/client'
 import { AbstractAgent, type AgentConfig, type RunAgentParameters } from '@ag-ui/client'
 import type { BaseEvent, Message, RunAgentInput, State } from '@ag-ui/core'
 import { Observable } from 'rxjs'
+import { canceled } from '../client/canceled.js'
 import { connect } from '../client/connect.js'
 import type { ClientEvent } from '../client/events.js'
 import type { ErrorInfo, FetchLike, ReconnectInfo } from '../client/options.js'
@@ -157,8 +158,7 @@ export class RunstreamAgent extends AbstractAgent {
         headers: this.headers,
       },
     )
-    await response.body?.cancel()
-    return response.status === 202
+    return canceled(response)
   }
 
   /** The run's events, from its `POST` to its terminal event, through every drop. */

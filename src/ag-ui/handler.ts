@@ -75,6 +75,10 @@ export interface AgUiHandlerOptions
  * | `GET {mount}/threads/{threadId}/stream` | the thread's running run from its start (after `Last-Event-ID`), or 204 when it has none |
  * | `POST {mount}/runs/{runId}/cancel`, `POST {mount}/threads/{threadId}/cancel` | cancels the run (202), from any process |
  *
+ * `authorize` is asked about the run's stream (`agent:<runId>`) and, on the thread routes, first
+ * about the thread's pointer stream (`agent-thread:<threadId>`), before anything is looked up: a
+ * caller who may not see a thread cannot learn whether it has a run.
+ *
  * The stream is AG-UI's own SSE: each `data:` is an AG-UI event, `type` included, with runstream's
  * `id:` and `event:` lines, which `HttpAgent` ignores. A drop, a server shutting down or events the
  * store no longer holds are never a `data:` `HttpAgent` cannot read: they come as a `RUN_ERROR`
@@ -158,6 +162,12 @@ export function createAgUiHandler(
           : pipeline.serve(incoming, stream)
       }
       case 'thread': {
+        const denied = await routes.authorizeConversation(
+          incoming,
+          threads.pointer(route.id),
+          route.action === 'cancel' ? 'cancel' : 'watch',
+        )
+        if (denied !== undefined) return denied
         const stream = await threads.get(route.id)
         if (route.action === 'cancel') {
           return stream === undefined

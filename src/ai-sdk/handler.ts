@@ -97,6 +97,10 @@ export interface ChatHandlerOptions<UI_MESSAGE extends UIMessage = UIMessage>
  * | `GET {api}/{chatId}/stream?runId={runId}` | that reply after `Last-Event-ID`, finished or not; 204 at its end |
  * | `POST {api}/{chatId}/cancel` | cancels the chat's running reply (202), from any process |
  *
+ * `authorize` is asked about the run's stream (`chat:<runId>`) and, on the routes that name only
+ * the chat, first about the chat's pointer stream (`chat-run:<chatId>`), before anything is looked
+ * up: a caller who may not see a chat cannot learn whether it has a reply running.
+ *
  * The stream is the AI SDK's: each `data:` is a UI message chunk, with runstream's `id:` and
  * `event:` lines, `x-vercel-ai-ui-message-stream: v1`, and `data: [DONE]` after the terminal
  * chunk. A drop, a server shutting down or chunks the store no longer holds come as an `error`
@@ -176,6 +180,12 @@ export function createChatHandler<UI_MESSAGE extends UIMessage = UIMessage>(
       case 'start':
         return start(incoming)
       case 'cancel': {
+        const denied = await routes.authorizeConversation(
+          incoming,
+          chats.pointer(route.chatId),
+          'cancel',
+        )
+        if (denied !== undefined) return denied
         const stream = await chats.get(route.chatId)
         return stream === undefined
           ? routes.refuse(
@@ -192,6 +202,12 @@ export function createChatHandler<UI_MESSAGE extends UIMessage = UIMessage>(
           }
           return pipeline.serve(incoming, `chat:${runId}`)
         }
+        const denied = await routes.authorizeConversation(
+          incoming,
+          chats.pointer(route.chatId),
+          'watch',
+        )
+        if (denied !== undefined) return denied
         const stream = await chats.get(route.chatId)
         const location =
           stream === undefined ? undefined : streamPath(route.chatId, stream.slice('chat:'.length))

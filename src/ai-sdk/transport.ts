@@ -1,4 +1,5 @@
 import type { ChatRequestOptions, ChatTransport, UIMessage, UIMessageChunk } from 'ai'
+import { canceled } from '../client/canceled.js'
 import { connect, type StreamSubscription } from '../client/connect.js'
 import type { ClientEvent } from '../client/events.js'
 import type { HeadersOption } from '../client/http.js'
@@ -176,8 +177,7 @@ export class ResumableChatTransport<UI_MESSAGE extends UIMessage = UIMessage>
       method: 'POST',
       headers,
     })
-    await response.body?.cancel()
-    return response.status === 202
+    return canceled(response)
   }
 
   private follow(

@@ -6,6 +6,8 @@ import type { EventStore } from '../core/store.js'
  * that every process sharing it agrees: a page reloaded on another replica finds the run.
  */
 export interface ActiveRuns {
+  /** The name of `key`'s pointer stream, `<prefix>:<key>`: what `authorize` is asked about. */
+  pointer(key: string): string
   /** Records that `key`'s run is now the stream `stream`. */
   set(key: string, stream: string): Promise<void>
   /** The stream of `key`'s last run, or `undefined` when it had none (or it expired). */
@@ -24,6 +26,7 @@ export interface ActiveRuns {
 export function activeRuns(store: EventStore, prefix: string): ActiveRuns {
   const name = (key: string) => `${prefix}:${key}`
   return {
+    pointer: name,
     async set(key, stream) {
       const pointer = name(key)
       const ts = new Date().toISOString()

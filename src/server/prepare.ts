@@ -1,6 +1,7 @@
 import { RunstreamError } from '../core/errors.js'
 import { parseCursor, parseEventId } from '../core/event-id.js'
 import type { StreamManager } from '../core/manager.js'
+import { checkAuthorized } from './authorize.js'
 import { corsHeaders } from './cors.js'
 import { type Refusal, refusal } from './http-errors.js'
 import type { IncomingRequest } from './incoming.js'
@@ -87,19 +88,9 @@ export async function prepareStream(
     )
   }
 
-  if (options.authorize !== undefined) {
-    let verdict: boolean | Response
-    try {
-      verdict = await options.authorize(incoming.toRequest(), stream)
-    } catch (error) {
-      options.onError(hookFailure('authorize', stream, error))
-      return refuse(internalError())
-    }
-    if (verdict instanceof Response) return { kind: 'response', response: verdict }
-    if (verdict !== true) {
-      return refuse(refusal(403, 'forbidden', `You may not watch stream "${stream}".`))
-    }
-  }
+  const denied = await checkAuthorized(options, incoming, stream, 'watch')
+  if (denied instanceof Response) return { kind: 'response', response: denied }
+  if (denied !== undefined) return refuse(denied)
 
   const query = parseQuery(incoming, kind, manager)
   if ('status' in query) return refuse(query)

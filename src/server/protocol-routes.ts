@@ -1,5 +1,6 @@
 import { RunstreamError } from '../core/errors.js'
 import type { StreamManager } from '../core/manager.js'
+import { checkAuthorized } from './authorize.js'
 import { corsHeaders, isOriginAllowed, preflightHeaders } from './cors.js'
 import { noRoute } from './dispatch.js'
 import { type Refusal, refusal } from './http-errors.js'
@@ -24,6 +25,17 @@ export interface ProtocolRoutes {
    * `undefined` when the request has `method`; otherwise the answer: a CORS preflight, or a 405.
    */
   checkMethod(incoming: IncomingRequest, method: 'GET' | 'POST'): Answer | undefined
+  /**
+   * Asks `authorize` about a conversation (an AI SDK chat, an AG-UI thread) before anything is
+   * looked up for it, with the name of its pointer stream (`chat-run:<chatId>`,
+   * `agent-thread:<threadId>`): `undefined` when allowed, otherwise the answer. So a caller who
+   * may not see a conversation cannot learn from a 204 or a 404 whether it has a run.
+   */
+  authorizeConversation(
+    incoming: IncomingRequest,
+    pointer: string,
+    action: 'watch' | 'cancel',
+  ): Promise<Answer | undefined>
   /**
    * The stream of a conversation's active run (`stream`, from its pointer), served with
    * `location`: 204 when it has none, or when it has finished and the request has no cursor
@@ -95,6 +107,13 @@ export function protocolRoutes(
           allow: cors === undefined ? method : `${method}, OPTIONS`,
         }),
       )
+    },
+    async authorizeConversation(incoming, pointer, action) {
+      const denied = await checkAuthorized(options, incoming, pointer, action)
+      if (denied === undefined) return undefined
+      return denied instanceof Response
+        ? { kind: 'response', response: denied }
+        : routes.refuse(incoming, denied)
     },
     async active(incoming, stream, location) {
       const cursor = incoming.header('last-event-id')?.trim()

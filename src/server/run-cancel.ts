@@ -1,5 +1,6 @@
 import { isRunstreamError, RunstreamError } from '../core/errors.js'
 import type { StreamManager } from '../core/manager.js'
+import { checkAuthorized } from './authorize.js'
 import { corsHeaders } from './cors.js'
 import { type Refusal, refusal } from './http-errors.js'
 import type { IncomingRequest } from './incoming.js'
@@ -25,25 +26,9 @@ export async function answerRunCancel(
   const cors = corsHeaders(options.cors, incoming.header('origin'))
   const refuseWith = (r: Refusal): Answer =>
     refuse(cors === undefined ? r : { ...r, headers: { ...r.headers, ...cors } })
-  if (options.authorize !== undefined) {
-    let verdict: boolean | Response
-    try {
-      verdict = await options.authorize(incoming.toRequest(), stream)
-    } catch (error) {
-      options.onError(
-        new RunstreamError(
-          'handler_failed',
-          `The authorize hook threw for cancelling run "${stream}": ${error instanceof Error ? error.message : String(error)}. The client got a 500; fix the hook.`,
-          { cause: error, details: { hook: 'authorize', stream } },
-        ),
-      )
-      return refuseWith(refusal(500, 'internal_error', 'The server failed to handle this request.'))
-    }
-    if (verdict instanceof Response) return { kind: 'response', response: verdict }
-    if (verdict !== true) {
-      return refuseWith(refusal(403, 'forbidden', `You may not cancel run "${stream}".`))
-    }
-  }
+  const denied = await checkAuthorized(options, incoming, stream, 'cancel')
+  if (denied instanceof Response) return { kind: 'response', response: denied }
+  if (denied !== undefined) return refuseWith(denied)
   let outcome: Awaited<ReturnType<StreamManager['cancelRun']>>
   try {
     outcome = await manager.cancelRun(stream, CANCEL_ROUTE_REASON)

@@ -2,6 +2,7 @@ import { isRunstreamError, RunstreamError } from '../core/errors.js'
 import type { Run, StreamManager } from '../core/manager.js'
 import { freshRunId, isRunId } from '../core/runs.js'
 import type { Unlisten } from '../core/store.js'
+import { checkAuthorized } from './authorize.js'
 import { corsHeadersWithLocation } from './cors.js'
 import { type Refusal, refusal } from './http-errors.js'
 import type { IncomingRequest } from './incoming.js'
@@ -72,21 +73,9 @@ export async function answerRunStart(
   }
 
   async function begin(): Promise<Answer> {
-    if (options.authorize !== undefined) {
-      let verdict: boolean | Response
-      try {
-        verdict = await options.authorize(incoming.toRequest(), name)
-      } catch (error) {
-        options.onError(
-          hookFailure('authorize', name, error, 'The client got a 500; fix the hook.'),
-        )
-        return refuseWith(internalError())
-      }
-      if (verdict instanceof Response) return { kind: 'response', response: verdict }
-      if (verdict !== true) {
-        return refuseWith(refusal(403, 'forbidden', `You may not start run "${name}".`))
-      }
-    }
+    const denied = await checkAuthorized(options, incoming, name, 'start')
+    if (denied instanceof Response) return { kind: 'response', response: denied }
+    if (denied !== undefined) return refuseWith(denied)
     const input = spec.input ?? (await readJson(incoming, spec.runs.maxBodyBytes))
     if ('status' in input) return refuseWith(input)
     if ('gone' in input) return { kind: 'gone' }

@@ -127,6 +127,26 @@ describe('RunstreamAgent', () => {
     expect(recorder.requests.at(-1)).toBe('GET /api/agent/runs/same-page-run/stream')
   })
 
+  it("cancels its thread's run on the server with cancelRun, from any agent", async () => {
+    const served = await agentServer(async function* (_input, { signal }) {
+      yield { type: 'TEXT_MESSAGE_START', messageId: 'a1', role: 'assistant' } as BaseEvent
+      await new Promise((resolve) => signal.addEventListener('abort', resolve))
+    })
+    cleanups.push(() => served.close())
+    const agent = new RunstreamAgent({ url: served.url, threadId: 'cancel-me', reconnect: FAST })
+    const seen: string[] = []
+    const running = agent.runAgent(
+      { runId: 'cancel-run' },
+      { onEvent: ({ event }) => void seen.push(event.type) },
+    )
+    await waitFor(() => seen.includes('TEXT_MESSAGE_START'), 5000, 'the first event')
+    const other = new RunstreamAgent({ url: served.url, threadId: 'cancel-me' })
+    expect(await other.cancelRun()).toBe(true)
+    await running
+    expect(seen.at(-1)).toBe('RUN_ERROR')
+    expect(await other.cancelRun()).toBe(false)
+  })
+
   it('clones with its server, headers and options', () => {
     const agent = new RunstreamAgent({ url: 'http://localhost/api/agent', headers: { a: 'b' } })
     const copy = agent.clone()

@@ -1,4 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
+import { agUiCatalog, createAgUiHandler } from '../../src/ag-ui.js'
+import { createStreamManager } from '../../src/index.js'
 import { readBody } from '../helpers/http.js'
 import { agentServer, httpAgent, textEvents } from './helpers.js'
 
@@ -106,6 +108,38 @@ describe('createAgUiHandler', () => {
     expect(replay.text).toContain('event: RUN_FINISHED')
     expect((await fetch(`${origin}/api/agent/threads/thread-2/stream`)).status).toBe(204)
     expect((await fetch(`${origin}/api/agent/threads/nothing/stream`)).status).toBe(204)
+  })
+
+  it('writes the same bytes through its Fetch form as through toNodeHandler', async () => {
+    const { url } = await helloServer()
+    const viaNode = await readBody(
+      (
+        await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: runInput('node'),
+        })
+      ).body,
+    ).end()
+    const manager = createStreamManager({ catalog: agUiCatalog })
+    const handler = createAgUiHandler(manager, {
+      run: async function* () {
+        yield* textEvents('a1', HELLO)
+      },
+      retryMs: 1,
+    })
+    cleanups.push(() => manager.close())
+    const response = await handler(
+      new Request('http://localhost/api/agent', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: runInput('node'),
+      }),
+    )
+    expect(response.headers.get('location')).toBe('/api/agent/runs/node/stream')
+    // Two stores, two epochs: the epoch frames differ by their epoch alone.
+    const epochless = (text: string) => text.replace(/^id: [a-z][a-z0-9]*\.0$/m, 'id: <epoch>.0')
+    expect(epochless(await readBody(response.body).end())).toBe(epochless(viaNode))
   })
 
   it('refuses a body that is no RunAgentInput with 400, a run that exists with 409', async () => {
