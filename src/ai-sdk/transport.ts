@@ -78,6 +78,8 @@ export class ResumableChatTransport<UI_MESSAGE extends UIMessage = UIMessage>
   /** The chat route. */
   readonly api: string
   private readonly options: ResumableChatTransportOptions
+  /** The replies this transport follows now, so that {@link close} can release them. */
+  private readonly open = new Set<StreamSubscription>()
 
   /** @param options - the chat route and how to reach it */
   constructor(options: ResumableChatTransportOptions = {}) {
@@ -180,6 +182,16 @@ export class ResumableChatTransport<UI_MESSAGE extends UIMessage = UIMessage>
     return canceled(response)
   }
 
+  /**
+   * Stops following every reply this transport follows now and releases their connections; the
+   * replies keep running on the server, and a later `reconnectToStream` attaches to them again.
+   * AI SDK 7 calls it from `Chat.dispose()`; the transport stays usable afterwards.
+   */
+  close(): void {
+    for (const subscription of [...this.open]) subscription.close()
+    this.open.clear()
+  }
+
   private follow(
     url: string,
     extra: ChatRequestOptions['headers'],
@@ -188,7 +200,7 @@ export class ResumableChatTransport<UI_MESSAGE extends UIMessage = UIMessage>
     onOpen?: () => void,
   ): StreamSubscription {
     const { fetch, reconnect, idleTimeoutMs, onError, onReconnect, headers } = this.options
-    return connect(absolute(url), {
+    const subscription = connect(absolute(url), {
       ...request,
       headers: async () => {
         const merged = new Headers(typeof headers === 'function' ? await headers() : headers)
@@ -205,6 +217,10 @@ export class ResumableChatTransport<UI_MESSAGE extends UIMessage = UIMessage>
       ...(onOpen === undefined ? {} : { onOpen }),
       terminal: (event: ClientEvent<undefined>) => TERMINAL.has(event.type),
     })
+    // Ended replies are forgotten here, so the set holds only the ones still followed.
+    for (const followed of this.open) if (followed.readyState === 'closed') this.open.delete(followed)
+    this.open.add(subscription)
+    return subscription
   }
 }
 

@@ -98,6 +98,23 @@ describe(`ResumableChatTransport (ai@${AI_MAJOR})`, () => {
     expect(await reloaded.reconnectToStream({ chatId: 'never-used' })).toBeNull()
   })
 
+  it('close() releases the replies it follows without stopping them (Chat.dispose in ai@7)', async () => {
+    const { gate, run, text } = gatedReply()
+    const served = await chatServer(run)
+    cleanups.push(() => served.close())
+    const transport = new ResumableChatTransport({ api: served.api, reconnect: FAST })
+    const stream = await transport.sendMessages(sendOptions('dispose'))
+    const reader = stream.getReader()
+    expect((await reader.read()).done).toBe(false)
+    transport.close()
+    // The followed reply ends for its reader, while the run goes on on the server.
+    for (;;) if ((await reader.read()).done) break
+    const attached = await transport.reconnectToStream({ chatId: 'dispose' })
+    expect(attached).not.toBeNull()
+    for (const part of [1, 2, 3]) gate.open(part)
+    expect(textOf(await lastMessage(attached as ReadableStream))).toBe(text)
+  })
+
   it("cancels the run when useChat's stop aborts the request, and errors the stream as fetch does", async () => {
     const served = await chatServer(async function* (_request, { signal }) {
       yield { type: 'start' }
