@@ -218,7 +218,8 @@ export class ResumableChatTransport<UI_MESSAGE extends UIMessage = UIMessage>
       terminal: (event: ClientEvent<undefined>) => TERMINAL.has(event.type),
     })
     // Ended replies are forgotten here, so the set holds only the ones still followed.
-    for (const followed of this.open) if (followed.readyState === 'closed') this.open.delete(followed)
+    for (const followed of this.open)
+      if (followed.readyState === 'closed') this.open.delete(followed)
     this.open.add(subscription)
     return subscription
   }
