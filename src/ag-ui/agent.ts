@@ -9,6 +9,14 @@ import type { ErrorInfo, FetchLike, ReconnectInfo } from '../client/options.js'
 import type { ReconnectPolicy } from '../client/policy.js'
 import type { RunstreamError } from '../core/errors.js'
 
+/**
+ * The Observable of events `AbstractAgent.run` returns, as `@ag-ui/client` names it. Written this
+ * way, not as `Observable<BaseEvent>` from `rxjs`, because `@ag-ui/client` pins its own `rxjs`: a
+ * project whose `rxjs` is another 7.x has two copies, and a type from ours would not match the
+ * base class's.
+ */
+type AgentEvents = ReturnType<AbstractAgent['run']>
+
 /** Options of {@link RunstreamAgent}: AG-UI's `AgentConfig` plus where and how to reach the server. */
 export interface RunstreamAgentConfig extends AgentConfig {
   /**
@@ -162,7 +170,7 @@ export class RunstreamAgent extends AbstractAgent {
   }
 
   /** The run's events, from its `POST` to its terminal event, through every drop. */
-  override run(input: RunAgentInput): Observable<BaseEvent> {
+  override run(input: RunAgentInput): AgentEvents {
     const position: Position = {
       threadId: input.threadId,
       url: undefined,
@@ -177,7 +185,7 @@ export class RunstreamAgent extends AbstractAgent {
   }
 
   /** The thread's running run, resumed or replayed (see the class). */
-  protected override connect(input: RunAgentInput): Observable<BaseEvent> {
+  protected override connect(input: RunAgentInput): AgentEvents {
     const known = this.followed
     if (known !== undefined && known.threadId === input.threadId && known.url !== undefined) {
       return this.follow(known.url, known, { headers: this.headers })
@@ -208,10 +216,12 @@ export class RunstreamAgent extends AbstractAgent {
     url: string,
     position: Position,
     request: { method?: string; body?: string; headers: Record<string, string> },
-  ): Observable<BaseEvent> {
+  ): AgentEvents {
     const signal = this.abortController.signal
     const { fetch, reconnect, idleTimeoutMs, onError, onReconnect } = this.followOptions
-    return new Observable<BaseEvent>((subscriber) => {
+    // Any rxjs 7 Observable works at run time (the client only pipes it): the cast is to the
+    // client's copy of the same class.
+    const events = new Observable<BaseEvent>((subscriber) => {
       const stop = new AbortController()
       const onAbort = () => stop.abort()
       signal.addEventListener('abort', onAbort, { once: true })
@@ -267,6 +277,7 @@ export class RunstreamAgent extends AbstractAgent {
         subscription.close()
       }
     })
+    return events as unknown as AgentEvents
   }
 }
 
