@@ -40,6 +40,8 @@ export async function prepareInstall(
     ...Object.entries(manifest.dependencies ?? {}).map(([name, range]) => `${name}@${range}`),
     ...Object.entries(manifest.peerDependencies ?? {}).map(([name, range]) => `${name}@${range}`),
     ...(specs.some((spec) => spec.startsWith('@types/node@')) ? [] : [typesNode]),
+    // React ships no types of its own: a React project installs them, as runstream/react's does.
+    `@types/react@${manifest.devDependencies?.['@types/react'] ?? '*'}`,
   ]
   const stamp = join(dir, '.installed')
   const key = JSON.stringify(wanted)

@@ -105,6 +105,80 @@ export { watch, subscription }
 `,
   },
   {
+    specifier: 'runstream/fold',
+    environments: ['web', 'node'],
+    names: ['foldRun', 'initialRunState'],
+    body: `
+const state = foldRun(initialRunState, {
+  type: 'workflow_start',
+  data: { workflow_id: 'wf', execution_id: 'exec_1' },
+})
+const status: string = state.status
+// @ts-expect-error: a run state has no such field
+state.nope
+export { status }
+`,
+  },
+  {
+    specifier: 'runstream/react',
+    environments: ['web'],
+    names: ['useRun', 'useStream', 'RunstreamProvider'],
+    body: `
+function RunView(): string {
+  const { run, readyState } = useRun('workflow', 'exec_1')
+  const { events } = useStream('/api/v0/executions/workflows/exec_1/stream')
+  // @ts-expect-error: useRun takes an execution kind
+  useRun('nope', 'exec_1')
+  return \`\${run.status} \${readyState} \${events.length}\`
+}
+export { RunView, RunstreamProvider }
+`,
+  },
+  {
+    specifier: 'runstream/ag-ui',
+    environments: ['web', 'node'],
+    names: ['createAgUiHandler', 'agUiCatalog', 'RunstreamAgent', 'createStreamManager'],
+    body: `
+const manager = createStreamManager({ catalog: agUiCatalog })
+const handler = createAgUiHandler(manager, {
+  async *run(input) {
+    yield { type: 'RUN_STARTED', threadId: input.threadId, runId: input.runId }
+    yield { type: 'RUN_FINISHED', threadId: input.threadId, runId: input.runId }
+  },
+})
+const answer: Promise<Response> = handler(new Request('http://localhost/agent'))
+const agent = new RunstreamAgent({ url: 'http://localhost/agent' })
+// @ts-expect-error: the agent's url is a string
+new RunstreamAgent({ url: 42 })
+export { answer, agent }
+`,
+  },
+  {
+    specifier: 'runstream/ai-sdk',
+    environments: ['web', 'node'],
+    names: [
+      'createChatHandler',
+      'uiMessageCatalog',
+      'ResumableChatTransport',
+      'createStreamManager',
+    ],
+    body: `
+const manager = createStreamManager({ catalog: uiMessageCatalog })
+const handler = createChatHandler(manager, {
+  async *run() {
+    yield { type: 'start' }
+    yield { type: 'finish' }
+  },
+})
+const answer: Promise<Response> = handler(new Request('http://localhost/api/chat'))
+const transport = new ResumableChatTransport({ api: '/api/chat' })
+transport.close()
+// @ts-expect-error: api is a string
+new ResumableChatTransport({ api: 42 })
+export { answer, transport }
+`,
+  },
+  {
     specifier: 'runstream/node',
     environments: ['node'],
     names: ['createNodeHandler', 'stdoutTransport', 'createStreamManager', 'executionCatalog'],
