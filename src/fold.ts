@@ -16,4 +16,5 @@ export {
   type RunState,
   type RunUsage,
   type ToolCall,
+  type ToolResult,
 } from './fold/run.js'

@@ -40,7 +40,10 @@ export const EVENT_DESCRIPTIONS: Readonly<Record<string, string>> = {
   task_status: 'A task changed state.',
   llm_chunk:
     'One delta of LLM text. Concatenate the `text` of successive chunks to get the output; `format=text` on agent and task routes does this on the server.',
-  tool_call: 'An agent called a tool with these arguments.',
+  tool_call:
+    'An agent called a tool with these arguments. `call_id`, when given, is what its `tool_result` names.',
+  tool_result:
+    'A tool call ended: its `output`, or the `error` that ended it, and how long it took. `call_id` names the call; without it, the result belongs to the earliest unfinished call of `tool_name`.',
   structured_delta: 'A partial structured output (a JSON value that grows as the LLM writes it).',
   complete:
     'Terminal. The execution finished; `status` says how (`SUCCESS`, or a failure such as `FAILED`). Nothing follows it on the stream.',

@@ -35,7 +35,8 @@ export const usageSchema = /* @__PURE__ */ z.object({
  * | `agent_status` | `{ status }` |
  * | `task_status` | `{ status }` |
  * | `llm_chunk` | `{ text }`: one LLM text delta |
- * | `tool_call` | `{ tool_name, args }` |
+ * | `tool_call` | `{ tool_name, args, call_id? }` |
+ * | `tool_result` | `{ tool_name, call_id?, output?, error?, duration_ms? }`: how a call ended |
  * | `structured_delta` | `{ partial }`: a partial structured output |
  * | `complete` | `{ status, result?, output?, usage?, duration_ms? }` |
  * | `error` | `{ status, error: { message, code?, details? } }` |
@@ -60,7 +61,18 @@ export const executionCatalog = /* @__PURE__ */ defineCatalog(
     agent_status: z.object({ status: executionStatus }),
     task_status: z.object({ status: executionStatus }),
     llm_chunk: z.object({ text: z.string() }),
-    tool_call: z.object({ tool_name: z.string(), args: z.record(z.string(), z.unknown()) }),
+    tool_call: z.object({
+      tool_name: z.string(),
+      args: z.record(z.string(), z.unknown()),
+      call_id: z.optional(z.string()),
+    }),
+    tool_result: z.object({
+      tool_name: z.string(),
+      call_id: z.optional(z.string()),
+      output: z.optional(z.unknown()),
+      error: z.optional(z.object({ message: z.string(), code: z.optional(z.string()) })),
+      duration_ms: z.optional(z.number().check(z.nonnegative())),
+    }),
     structured_delta: z.object({ partial: z.unknown() }),
     complete: z.object({
       status: executionStatus,

@@ -16,10 +16,24 @@ export type RunUsage = NonNullable<EventData<Execution, 'complete'>['usage']>
 /** What an `error` event says went wrong: `{ message, code?, details? }`. */
 export type RunError = EventData<Execution, 'error'>['error']
 
-/** One tool call of the run: a `tool_call` event's `{ tool_name, args }`, and the event's `id`. */
+/** How a tool call ended: a `tool_result` event's payload. */
+export type ToolResult = EventData<Execution, 'tool_result'>
+
+/**
+ * One tool call of the run: a `tool_call` event's `{ tool_name, args, call_id? }`, the event's
+ * `id`, and, once its `tool_result` arrived, how it ended.
+ */
 export type ToolCall = EventData<Execution, 'tool_call'> & {
   /** The id of the `tool_call` event (its position when the server sent no id): a stable list key. */
   readonly id: string
+  /** `running` until its `tool_result`; then `failed` when the result has an `error`, else `done`. */
+  readonly status: 'running' | 'done' | 'failed'
+  /** The `tool_result`'s `output`. */
+  readonly output?: unknown
+  /** The `tool_result`'s `error`. */
+  readonly error?: ToolResult['error']
+  /** The `tool_result`'s `duration_ms`. */
+  readonly durationMs?: number | undefined
 }
 
 /**
@@ -47,7 +61,7 @@ export interface RunState {
   readonly taskStatus: ExecutionStatus | undefined
   /** The text streamed so far: every `llm_chunk`'s `text`, in order. */
   readonly text: string
-  /** Every `tool_call`, in order. */
+  /** Every `tool_call`, in order, each with its result once its `tool_result` arrived. */
   readonly toolCalls: readonly ToolCall[]
   /** The last `structured_delta`'s `partial`: the structured output so far. */
   readonly partial: unknown
@@ -155,9 +169,11 @@ export function foldRun(state: RunState, event: FoldableEvent): RunState {
         ...state,
         toolCalls: [
           ...state.toolCalls,
-          { ...known.data, id: event.id || String(state.toolCalls.length) },
+          { ...known.data, id: event.id || String(state.toolCalls.length), status: 'running' },
         ],
       }
+    case 'tool_result':
+      return withResult(state, known.data)
     case 'structured_delta':
       return { ...state, partial: known.data.partial }
     case 'complete': {
@@ -183,3 +199,27 @@ export function foldRun(state: RunState, event: FoldableEvent): RunState {
 // status is the run's own rather than that of one step of a workflow.
 const ownStream = (event: FoldableEvent, prefix: string): boolean =>
   event.stream?.startsWith(prefix) === true
+
+/**
+ * The state with `result` applied to its call: the running call with the result's `call_id`,
+ * or, when the result names none, the earliest running call of the same tool. A result that
+ * matches no call leaves the state as it is.
+ */
+function withResult(state: RunState, result: ToolResult): RunState {
+  const calls = state.toolCalls
+  const index = calls.findIndex((call) =>
+    result.call_id === undefined
+      ? call.status === 'running' && call.tool_name === result.tool_name
+      : call.call_id === result.call_id,
+  )
+  const call = calls[index]
+  if (call === undefined) return state
+  const ended: ToolCall = {
+    ...call,
+    status: result.error === undefined ? 'done' : 'failed',
+    output: result.output,
+    error: result.error,
+    durationMs: result.duration_ms,
+  }
+  return { ...state, toolCalls: calls.map((each, i) => (i === index ? ended : each)) }
+}

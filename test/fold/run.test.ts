@@ -104,9 +104,67 @@ describe('foldRun', () => {
       { type: 'tool_call', data: { tool_name: 'fetch', args: {} } },
     )
     expect(state.toolCalls).toEqual([
-      { id: '4', tool_name: 'search', args: { q: 'sse' } },
-      { id: '1', tool_name: 'fetch', args: {} },
+      { id: '4', tool_name: 'search', args: { q: 'sse' }, status: 'running' },
+      { id: '1', tool_name: 'fetch', args: {}, status: 'running' },
     ])
+  })
+
+  test('tool_result ends the call it names by call_id, whatever the order', () => {
+    const state = fold(
+      initialRunState,
+      ev(1, 'tool_call', { tool_name: 'search', args: { q: 'a' }, call_id: 'c1' }),
+      ev(2, 'tool_call', { tool_name: 'search', args: { q: 'b' }, call_id: 'c2' }),
+      ev(3, 'tool_result', { tool_name: 'search', call_id: 'c2', output: ['b1'], duration_ms: 12 }),
+      ev(4, 'tool_result', {
+        tool_name: 'search',
+        call_id: 'c1',
+        error: { message: 'timed out', code: 'timeout' },
+      }),
+    )
+    expect(state.toolCalls).toEqual([
+      {
+        id: '1',
+        tool_name: 'search',
+        args: { q: 'a' },
+        call_id: 'c1',
+        status: 'failed',
+        output: undefined,
+        error: { message: 'timed out', code: 'timeout' },
+        durationMs: undefined,
+      },
+      {
+        id: '2',
+        tool_name: 'search',
+        args: { q: 'b' },
+        call_id: 'c2',
+        status: 'done',
+        output: ['b1'],
+        error: undefined,
+        durationMs: 12,
+      },
+    ])
+  })
+
+  test('a tool_result without call_id ends the earliest running call of its tool', () => {
+    const state = fold(
+      initialRunState,
+      ev(1, 'tool_call', { tool_name: 'fetch', args: { n: 1 } }),
+      ev(2, 'tool_call', { tool_name: 'search', args: {} }),
+      ev(3, 'tool_call', { tool_name: 'fetch', args: { n: 2 } }),
+      ev(4, 'tool_result', { tool_name: 'fetch', output: 'one' }),
+      ev(5, 'tool_result', { tool_name: 'fetch', output: 'two' }),
+    )
+    expect(state.toolCalls.map((call) => [call.id, call.status, call.output])).toEqual([
+      ['1', 'done', 'one'],
+      ['2', 'running', undefined],
+      ['3', 'done', 'two'],
+    ])
+  })
+
+  test('a tool_result that matches no running call changes nothing', () => {
+    const before = fold(initialRunState, ev(1, 'tool_call', { tool_name: 'a', args: {} }))
+    expect(foldRun(before, ev(2, 'tool_result', { tool_name: 'b', output: 1 }))).toBe(before)
+    expect(foldRun(before, ev(3, 'tool_result', { tool_name: 'a', call_id: 'x' }))).toBe(before)
   })
 
   test('structured_delta keeps the latest partial output', () => {

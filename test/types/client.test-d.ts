@@ -27,6 +27,8 @@ describe('client types flow from the catalog', () => {
         | 'task_status'
         | 'llm_chunk'
         | 'tool_call'
+        | 'tool_result'
+        | 'tool_result'
         | 'structured_delta'
         | 'complete'
         | 'error'

@@ -19,6 +19,7 @@ describe('the React hooks and the fold take their types from the catalog', () =>
       | 'task_status'
       | 'llm_chunk'
       | 'tool_call'
+      | 'tool_result'
       | 'structured_delta'
       | 'complete'
       | 'error'
@@ -52,8 +53,8 @@ describe('the React hooks and the fold take their types from the catalog', () =>
     const merged = mergeCatalogs(executionCatalog, orchestrationCatalog)
     const { last } = useStream('/s', { catalog: merged })
     if (last) expectTypeOf(foldRun(initialRunState, last)).toEqualTypeOf<RunState>()
-    expectTypeOf<ToolCall>().toEqualTypeOf<
-      { tool_name: string; args: Record<string, unknown> } & { readonly id: string }
-    >()
+    expectTypeOf<ToolCall['status']>().toEqualTypeOf<'running' | 'done' | 'failed'>()
+    expectTypeOf<ToolCall['call_id']>().toEqualTypeOf<string | undefined>()
+    expectTypeOf<ToolCall['args']>().toEqualTypeOf<Record<string, unknown>>()
   })
 })
