@@ -13,8 +13,13 @@ function RunView({ id }: { id: string }) {
       <p id="output">{run.text}</p>
       <ul id="tools">
         {run.toolCalls.map((call) => (
-          <li key={call.id}>
-            {call.tool_name}({JSON.stringify(call.args)})
+          <li key={call.id} data-status={call.status}>
+            {call.tool_name}({JSON.stringify(call.args)}){' '}
+            {call.status === 'running'
+              ? '…'
+              : call.status === 'done'
+                ? '✓'
+                : `✗ ${call.error?.message}`}
           </li>
         ))}
       </ul>

@@ -44,6 +44,13 @@ export function summarize(event: StreamEvent): string {
       return typeof data.text === 'string' ? JSON.stringify(data.text) : oneLine(data)
     case 'tool_call':
       return `${String(data.tool_name)}(${argsText(data.args)})`
+    case 'tool_result': {
+      const error = data.error as { message?: unknown } | undefined
+      const took = typeof data.duration_ms === 'number' ? ` in ${data.duration_ms} ms` : ''
+      return error === undefined
+        ? `${String(data.tool_name)} ✓ ${oneLine(data.output)}${took}`
+        : `${String(data.tool_name)} ✗ ${String(error.message)}${took}`
+    }
     case 'workflow_status':
     case 'agent_status':
     case 'task_status':
@@ -81,7 +88,7 @@ function colorType(event: StreamEvent, p: Paint): (text: string) => string {
   if (event.type === 'error') return p.red
   if (event.type === 'complete') return isFailure(event) ? p.red : p.green
   if (event.type === 'llm_chunk' || event.type === 'thought') return p.cyan
-  if (event.type === 'tool_call') return p.magenta
+  if (event.type === 'tool_call' || event.type === 'tool_result') return p.magenta
   if (event.type.endsWith('_status')) return p.blue
   return p.bold
 }

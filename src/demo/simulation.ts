@@ -63,6 +63,7 @@ export async function runSimulation(options: SimulationOptions): Promise<RunOutc
   const started = Date.now()
   const usage = { prompt_tokens: 0, completion_tokens: 0 }
   let taskCount = 0
+  let toolCount = 0
   let current: RunningTask | undefined
 
   try {
@@ -146,8 +147,13 @@ export async function runSimulation(options: SimulationOptions): Promise<RunOutc
     // Half the text, then a tool that never answers.
     const words = task.text.split(' ')
     await speak(stream, words.slice(0, Math.ceil(words.length / 2)).join(' '), undefined)
-    callTool(stream, FAILURE.tool)
+    const call = callTool(stream, FAILURE.tool)
+    const started = Date.now()
     await pause(2500)
+    endTool(stream, call, {
+      error: { message: FAILURE.message, code: FAILURE.code },
+      duration_ms: Date.now() - started,
+    })
     workflow.emit('thought', { text: FAILURE.thought })
     workflow.emit('task_completed', { task_id: stream.id, success: false, output: FAILURE.message })
     stream.handle.emit('task_status', { status: 'FAILED' })
@@ -177,8 +183,10 @@ export async function runSimulation(options: SimulationOptions): Promise<RunOutc
     const toolAt = tool === undefined ? -1 : Math.floor(chunks.length / 2)
     for (const [index, piece] of chunks.entries()) {
       if (index === toolAt && tool !== undefined) {
-        callTool(task, tool)
+        const call = callTool(task, tool)
+        const started = Date.now()
         await pause(900)
+        endTool(task, call, { output: `${tool.name} returned`, duration_ms: Date.now() - started })
       }
       // The workflow stream carries everything; the task's own stream only its part.
       workflow.emit('llm_chunk', { text: piece })
@@ -188,10 +196,24 @@ export async function runSimulation(options: SimulationOptions): Promise<RunOutc
     }
   }
 
-  function callTool(task: RunningTask, tool: ScriptedTool): void {
-    const data = { tool_name: tool.name, args: { ...tool.args } }
+  /** Emits a tool call on the workflow's and the task's streams; returns the call to end. */
+  function callTool(task: RunningTask, tool: ScriptedTool) {
+    toolCount += 1
+    const data = { tool_name: tool.name, args: { ...tool.args }, call_id: `call_${toolCount}` }
     workflow.emit('tool_call', data)
     task.handle.emit('tool_call', data)
+    return data
+  }
+
+  /** Emits how a tool call ended, on the same two streams. */
+  function endTool(
+    task: RunningTask,
+    call: { tool_name: string; call_id: string },
+    end: { output?: string; error?: { message: string; code: string }; duration_ms: number },
+  ): void {
+    const data = { tool_name: call.tool_name, call_id: call.call_id, ...end }
+    workflow.emit('tool_result', data)
+    task.handle.emit('tool_result', data)
   }
 
   function chunk(text: string): string[] {

@@ -60,6 +60,13 @@ describe('the simulated orchestration', () => {
     })
     expect(names.filter((t) => t === 'task_started')).toHaveLength(FIRST_ROUND.length + 2)
     expect(names.filter((t) => t === 'tool_call')).toHaveLength(3)
+    // Every call ends with a result naming its call_id.
+    const ids = (type: string) =>
+      workflow
+        .filter((r) => r.envelope.type === type)
+        .map((r) => (r.envelope.data as { call_id?: string }).call_id)
+    expect(ids('tool_result')).toEqual(ids('tool_call'))
+    expect(new Set(ids('tool_call')).size).toBe(3)
     expect(names.filter((t) => t === 'llm_chunk').length).toBeGreaterThan(100)
     const reflections = workflow
       .filter((r) => r.envelope.type === 'reflection')
@@ -136,6 +143,11 @@ describe("the page's view of a run", () => {
     expect(view.tasks.map((t) => t.tools.map((tool) => tool.name))).toEqual(
       scripted.map((t) => (t.tool === undefined ? [] : [t.tool.name])),
     )
+    expect(view.tasks.flatMap((t) => t.tools.map((tool) => tool.state))).toEqual([
+      'done',
+      'done',
+      'done',
+    ])
     expect(view.tasks.map((t) => t.added)).toEqual([false, false, false, true, false])
     expect(view.reflections.map((r) => r.done)).toEqual([false, true])
     expect(view.answer).toBe(FINAL_TASK.output)
@@ -150,6 +162,8 @@ describe("the page's view of a run", () => {
     expect(view.status).toBe('failed')
     expect(view.failure).toBe(FAILURE.message)
     expect(view.tasks.at(-1)?.state).toBe('failed')
-    expect(view.tasks.at(-1)?.tools.map((t) => t.name)).toEqual([FAILURE.tool.name])
+    expect(view.tasks.at(-1)?.tools.map((t) => [t.name, t.state])).toEqual([
+      [FAILURE.tool.name, 'failed'],
+    ])
   })
 })

@@ -106,7 +106,7 @@ function taskItem(doc: Document, task: TaskView, view: RunView, page: PageState)
         'div',
         { class: 'chips' },
         task.tools.map((tool) =>
-          el(doc, 'span', { class: 'chip', title: tool.summary }, [tool.name]),
+          el(doc, 'span', { class: `chip ${tool.state}`, title: tool.summary }, [tool.name]),
         ),
       ),
     )
@@ -141,7 +141,7 @@ function renderLive(doc: Document, view: RunView, page: PageState): void {
   if (atBottom) text.scrollTop = text.scrollHeight
   tools.replaceChildren(
     ...(task?.tools ?? []).map((tool) =>
-      el(doc, 'div', { class: 'tool' }, [
+      el(doc, 'div', { class: `tool ${tool.state}` }, [
         el(doc, 'span', { class: 'tool-name' }, [tool.name]),
         el(doc, 'code', {}, [tool.summary]),
       ]),

@@ -12,6 +12,10 @@ export interface ToolView {
   readonly name: string
   /** The arguments, as short `key=value` text. */
   readonly summary: string
+  /** The call's id, which its `tool_result` names. */
+  readonly callId: string | undefined
+  /** `running` until its `tool_result`, then `done` or `failed`. */
+  state: 'running' | 'done' | 'failed'
 }
 
 /** One task of the run. */
@@ -124,7 +128,17 @@ export function applyEvent(view: RunView, event: ClientEvent<DemoCatalog>): void
       activeTask(view)?.tools.push({
         name: event.data.tool_name,
         summary: summarizeArgs(event.data.args),
+        callId: event.data.call_id,
+        state: 'running',
       })
+      break
+    }
+    case 'tool_result': {
+      const { call_id, error } = event.data
+      const tool = view.tasks
+        .flatMap((task) => task.tools)
+        .find((each) => each.callId !== undefined && each.callId === call_id)
+      if (tool !== undefined) tool.state = error === undefined ? 'done' : 'failed'
       break
     }
     case 'task_completed': {
