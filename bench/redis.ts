@@ -264,8 +264,8 @@ async function measureMemory(url: string, prefix: string, admin: Redis, text: st
   for (let n = 1; n <= 10_000; n++) handle.emit('tick', { n, text })
   await manager.flush()
   const bytes =
-    Number(await admin.memory('USAGE', `${prefix}memory:events`, 'SAMPLES', 0)) +
-    Number(await admin.memory('USAGE', `${prefix}memory:meta`, 'SAMPLES', 0))
+    Number(await admin.memory('USAGE', `${prefix}{memory}:events`, 'SAMPLES', 0)) +
+    Number(await admin.memory('USAGE', `${prefix}{memory}:meta`, 'SAMPLES', 0))
   await manager.close()
   await store.close()
   return Math.round(bytes / 10_000)

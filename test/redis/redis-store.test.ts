@@ -70,7 +70,7 @@ describe('redisStore: retention and expiry', () => {
     expect(read.events.map((record) => Number(record.envelope.id))).toEqual(range(291, 300))
     expect((await store.read('s', { lastEventId: '5' })).events[0]?.envelope.id).toBe('291')
     // Redis drops whole nodes of 100 entries: fewer than the retention plus one node remain.
-    const held = await inspect.xlen(`${prefix}s:events`)
+    const held = await inspect.xlen(`${prefix}{s}:events`)
     expect(held).toBeGreaterThanOrEqual(10)
     expect(held).toBeLessThanOrEqual(110)
   })
@@ -78,14 +78,14 @@ describe('redisStore: retention and expiry', () => {
   it('keeps an open stream for idleTtlMs and a finished one for finishedTtlMs', async () => {
     const { store, prefix } = open({ idleTtlMs: 600_000, finishedTtlMs: 30_000 })
     await store.append(note('s', 1))
-    for (const key of [`${prefix}s:events`, `${prefix}s:meta`]) {
+    for (const key of [`${prefix}{s}:events`, `${prefix}{s}:meta`]) {
       const ttl = await inspect.pttl(key)
       expect(ttl).toBeGreaterThan(590_000)
       expect(ttl).toBeLessThanOrEqual(600_000)
     }
     await store.append(note('s', 2, true))
     expect((await store.read('s')).finished).toBe(true)
-    for (const key of [`${prefix}s:events`, `${prefix}s:meta`]) {
+    for (const key of [`${prefix}{s}:events`, `${prefix}{s}:meta`]) {
       const ttl = await inspect.pttl(key)
       expect(ttl).toBeGreaterThan(20_000)
       expect(ttl).toBeLessThanOrEqual(30_000)
@@ -134,14 +134,15 @@ describe('redisStore: live delivery', () => {
     await inspect.eval(
       APPEND_SCRIPT,
       2,
-      `${prefix}s:events`,
-      `${prefix}s:meta`,
-      draft.body,
-      '0',
+      `${prefix}{s}:events`,
+      `${prefix}{s}:meta`,
       1000,
       60_000,
       60_000,
       `${prefix}nowhere`,
+      'PUBLISH',
+      draft.body,
+      '0',
       '0',
     )
     await producer.store.append(note('s', 3))
@@ -157,8 +158,8 @@ describe('redisStore: live delivery', () => {
       ['a', 'b', 'c'].flatMap((stream) => listeners.map((l) => store.listen(stream, l))),
     )
     expect(store.watching).toBe(3)
-    const counts = await inspect.pubsub('NUMSUB', `${prefix}a`, `${prefix}b`, `${prefix}c`)
-    expect(counts).toEqual([`${prefix}a`, 1, `${prefix}b`, 1, `${prefix}c`, 1])
+    const counts = await inspect.pubsub('NUMSUB', `${prefix}{a}`, `${prefix}{b}`, `${prefix}{c}`)
+    expect(counts).toEqual([`${prefix}{a}`, 1, `${prefix}{b}`, 1, `${prefix}{c}`, 1])
     await store.append(note('b', 1))
     for (const listener of listeners) await listener.waitFor(1)
 
@@ -166,7 +167,7 @@ describe('redisStore: live delivery', () => {
     expect(store.watching).toBe(0)
     await waitUntil(
       async () => {
-        const after = await inspect.pubsub('NUMSUB', `${prefix}a`, `${prefix}b`, `${prefix}c`)
+        const after = await inspect.pubsub('NUMSUB', `${prefix}{a}`, `${prefix}{b}`, `${prefix}{c}`)
         return after[1] === 0 && after[3] === 0 && after[5] === 0
       },
       2000,
