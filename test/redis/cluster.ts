@@ -23,8 +23,11 @@ export interface TestCluster {
   nodeOf(key: string): Promise<number>
   /** Stops node `index` with SIGKILL (no save), and waits until it is gone. */
   stopNode(index: number): Promise<void>
-  /** Starts node `index` again on its port, with its nodes.conf, and waits until it answers. */
-  startNode(index: number): Promise<void>
+  /**
+   * Starts node `index` again on its port, with its nodes.conf, and waits until it answers. With
+   * `wipe`, its data files go first: it comes back empty, as a node without persistence would.
+   */
+  startNode(index: number, options?: { wipe?: boolean }): Promise<void>
   /** Waits until every node reports `cluster_state:ok`. */
   waitHealthy(timeoutMs?: number): Promise<void>
   /** Stops every node and removes their files. */
@@ -109,8 +112,13 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
       child.kill('SIGKILL')
       await exited
     },
-    async startNode(i) {
+    async startNode(i, startOptions = {}) {
       if (children[i] !== undefined) return
+      if (startOptions.wipe) {
+        for (const file of ['appendonlydir', 'dump.rdb']) {
+          rmSync(join(dir, `node-${i}`, file), { recursive: true, force: true })
+        }
+      }
       children[i] = spawn('redis-server', argsOf(i), { stdio: 'ignore' })
       await until(() => ping(ports[i] as number), 10_000, `node ${ports[i]} to answer PING`)
     },
