@@ -83,6 +83,21 @@ export interface Comparison {
   base: Rate
   /** `ours / base` of each pair of rounds: median, lowest and highest. */
   ratio: Rate
+  /**
+   * CPU time per event, in µs (median of the rounds), of Redis (every node of a cluster) and of
+   * the producer process: CPU time, unlike events/s, hardly moves with the load of the machine.
+   */
+  cpuPerEvent: {
+    ours: { redis: number; producer: number }
+    base: { redis: number; producer: number }
+  }
+}
+
+/** One round: events/s, and CPU µs per event of Redis and of this process. */
+interface Round {
+  rate: number
+  redisCpu: number
+  producerCpu: number
 }
 
 /** What {@link run} returns. */
@@ -252,8 +267,12 @@ async function measureEmit(
     await store.client.ping()
     await raw.ping()
     let round = 0
-    const ours = () => emitRound(manager, [`emit-${round}`], events, text)
-    const base = () => rawRound(raw, `${prefix}raw-${round}`, `emit-${round}`, events, text)
+    const ours = () =>
+      timed([raw], events, () => emitRound(manager, [`emit-${round}`], events, text))
+    const base = () =>
+      timed([raw], events, () =>
+        rawRound(raw, `${prefix}raw-${round}`, `emit-${round}`, events, text),
+      )
     // A warm-up of each, not counted.
     await ours()
     await base()
@@ -292,11 +311,19 @@ async function measureCluster(
       : redisStore({ url, prefix, onError: fail, maxEventsPerStream: 100_000 })
   const onCluster = createStreamManager({ catalog, store: open('cluster'), onError: fail })
   const onSingle = createStreamManager({ catalog, store: open('single'), onError: fail })
+  let cleanup = () => {}
   try {
     let round = 0
     const names = () => Array.from({ length: streams }, (_, i) => `cluster-${round}-${i}`)
-    const ours = () => emitRound(onCluster, names(), events, text)
-    const base = () => emitRound(onSingle, names(), events, text)
+    const nodes = cluster.ports.map(
+      (port) => new Redis(port, '127.0.0.1', { maxRetriesPerRequest: 0 }),
+    )
+    const single = new Redis(url, { maxRetriesPerRequest: 0 })
+    cleanup = () => {
+      for (const node of [...nodes, single]) node.disconnect()
+    }
+    const ours = () => timed(nodes, events, () => emitRound(onCluster, names(), events, text))
+    const base = () => timed([single], events, () => emitRound(onSingle, names(), events, text))
     await ours()
     await base()
     const comparison = await compare(rounds, events, async (first) => {
@@ -312,6 +339,7 @@ async function measureCluster(
   } finally {
     await onCluster.close()
     await onSingle.close()
+    cleanup()
     await cluster.dispose()
   }
 }
@@ -320,23 +348,63 @@ async function measureCluster(
 async function compare(
   rounds: number,
   events: number,
-  pair: (oursFirst: boolean) => Promise<[number, number]>,
+  pair: (oursFirst: boolean) => Promise<[Round, Round]>,
 ): Promise<Comparison> {
   const ours: number[] = []
   const base: number[] = []
   const ratios: number[] = []
+  const cpu = { ours: [] as Round[], base: [] as Round[] }
   for (let i = 0; i < rounds; i++) {
     const [a, b] = await pair(i % 2 === 0)
-    ours.push(a)
-    base.push(b)
-    ratios.push(a / b)
+    ours.push(a.rate)
+    base.push(b.rate)
+    ratios.push(a.rate / b.rate)
+    cpu.ours.push(a)
+    cpu.base.push(b)
   }
+  const perEvent = (list: Round[]) => ({
+    redis: round(median(list.map((r) => r.redisCpu))),
+    producer: round(median(list.map((r) => r.producerCpu))),
+  })
   const rate = (values: number[], digits = 0): Rate => ({
     median: round(median(values), digits),
     min: round(Math.min(...values), digits),
     max: round(Math.max(...values), digits),
   })
-  return { events, rounds, ours: rate(ours), base: rate(base), ratio: rate(ratios, 3) }
+  return {
+    events,
+    rounds,
+    ours: rate(ours),
+    base: rate(base),
+    ratio: rate(ratios, 3),
+    cpuPerEvent: { ours: perEvent(cpu.ours), base: perEvent(cpu.base) },
+  }
+}
+
+/** Seconds of CPU Redis has used (`INFO cpu`), summed over `nodes`. */
+async function redisCpu(nodes: Redis[]): Promise<number> {
+  let total = 0
+  for (const node of nodes) {
+    const info = await node.info('cpu')
+    for (const field of ['used_cpu_user', 'used_cpu_sys']) {
+      total += Number(new RegExp(`${field}:([\\d.]+)`).exec(info)?.[1] ?? 0)
+    }
+  }
+  return total
+}
+
+/** Runs one round of `events` events, with the CPU Redis (`nodes`) and this process spent. */
+async function timed(nodes: Redis[], events: number, body: () => Promise<number>): Promise<Round> {
+  const redisBefore = await redisCpu(nodes)
+  const before = process.cpuUsage()
+  const rate = await body()
+  const used = process.cpuUsage(before)
+  const redisUsed = (await redisCpu(nodes)) - redisBefore
+  return {
+    rate,
+    redisCpu: (redisUsed * 1e6) / events,
+    producerCpu: (used.user + used.system) / events,
+  }
 }
 
 /** Emits `events` events round-robin over `streams`, and returns events/s once all are stored. */
@@ -525,6 +593,9 @@ function printSummary(result: RedisBenchResult): void {
   console.log(
     `  ratio: ${emit.ratio.median} (${emit.ratio.min} – ${emit.ratio.max}); goal ≥ 0.9: ${result.goals.emitRatio ? 'met' : 'MISSED'}`,
   )
+  const cpu = (c: Comparison) =>
+    `CPU µs per event, Redis / producer: ours ${c.cpuPerEvent.ours.redis} / ${c.cpuPerEvent.ours.producer}, base ${c.cpuPerEvent.base.redis} / ${c.cpuPerEvent.base.producer}`
+  console.log(`  ${cpu(emit)}`)
   if (cluster !== null) {
     console.log(
       `cluster of ${cluster.nodes} nodes, one producer over ${cluster.streams} streams (median of ${cluster.rounds} rounds):`,
@@ -532,6 +603,7 @@ function printSummary(result: RedisBenchResult): void {
     console.log(`  cluster: ${rate(cluster.ours)}`)
     console.log(`  one Redis: ${rate(cluster.base)}`)
     console.log(`  ratio: ${cluster.ratio.median} (${cluster.ratio.min} – ${cluster.ratio.max})`)
+    console.log(`  ${cpu(cluster)}`)
     const l = cluster.latency
     console.log(`  emit → delivery via sharded pub/sub: p50 ${l.p50} p99 ${l.p99} max ${l.max} ms`)
   }

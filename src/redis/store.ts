@@ -135,7 +135,7 @@ export interface RedisStore extends EventStore {
   read(stream: string, options?: ReadOptions): Promise<ReadResult>
   listen(stream: string, listener: StoreListener): Promise<Unlisten>
   /**
-   * Claims a new run's stream: a key `<prefix><stream>:run` with the idle TTL (`idleTtlMs`),
+   * Claims a new run's stream: a key `<prefix>{<stream>}:run` with the idle TTL (`idleTtlMs`),
    * set unless it or the stream exists, atomically across processes.
    */
   createRun(stream: string): Promise<boolean>
