@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis'
+import { Cluster, Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import {
   createStreamManager,
@@ -124,6 +124,22 @@ describe('redisStore on a Redis Cluster', () => {
     await producing.flush()
     await Promise.all(followers.map((f) => f.done))
     for (const f of followers) expect(f.seen).toEqual(range(1, 200))
+  })
+
+  it('takes a Cluster of the caller only when it never resends a command, and leaves it open', async () => {
+    const nodes = cluster.ports.map((port) => ({ host: '127.0.0.1', port }))
+    const careless = new Cluster(nodes, { lazyConnect: true })
+    cleanup.push(() => careless.disconnect())
+    expect(() => redisStore({ cluster: careless })).toThrow(/retryDelayOnFailover: 0/)
+    const owned = new Cluster(nodes, {
+      retryDelayOnFailover: 0,
+      redisOptions: { maxRetriesPerRequest: 0, autoResendUnfulfilledCommands: false },
+    })
+    cleanup.push(() => owned.disconnect())
+    const store = redisStore({ cluster: owned, prefix: uniquePrefix('owned') })
+    expect((await store.append(note('s', 1))).envelope.id).toBe('1')
+    await store.close()
+    expect(await owned.ping()).toBe('PONG')
   })
 
   it('claims and cancels runs: the claim sits with its stream, the cancel reaches every store', async () => {
