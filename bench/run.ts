@@ -83,7 +83,7 @@ const CASES: readonly CaseSpec[] = [
   {
     name: 'redis',
     full: {},
-    quick: { events: 5000, seconds: 1 },
+    quick: { events: 5000, seconds: 1, rounds: 2 },
     sections: (r) => [redisSection(r)],
   },
   {

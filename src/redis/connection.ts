@@ -1,12 +1,28 @@
-import { Redis, type RedisOptions } from 'ioredis'
+import { Cluster, type ClusterNode, type ClusterOptions, Redis, type RedisOptions } from 'ioredis'
 import { RunstreamError } from '../core/errors.js'
 
-/** The two connections of one store: commands, and a shared subscriber opened on first use. */
+/** What runs the store's commands: one Redis, or a Redis Cluster. */
+export type RedisCommands = Redis | Cluster
+
+/**
+ * The connections of one store: commands, and a shared subscriber opened on first use (with a
+ * cluster, one subscriber per node that holds watched streams, and one for cancellations).
+ */
 export interface Connections {
   /** Runs every command (appends, reads). */
-  readonly command: Redis
-  /** The one subscriber connection of the store, opened on the first call. */
-  subscriber(): Redis
+  readonly command: RedisCommands
+  /** Whether the commands go to a Redis Cluster (sharded pub/sub, one subscriber per node). */
+  readonly cluster: boolean
+  /**
+   * The subscriber of plain (not sharded) pub/sub, opened on the first call: the one of the
+   * store, or with a cluster a cluster-wide one (cancellations).
+   */
+  subscriber(): RedisCommands
+  /**
+   * The subscriber connection to one cluster node (`host:port`), for sharded pub/sub, opened on
+   * the first call for that node.
+   */
+  nodeSubscriber(node: string): Redis
   /** Whether the subscriber connection exists and is up. */
   readonly subscriberReady: boolean
   /**
@@ -23,6 +39,8 @@ export interface Connections {
 export interface ConnectionSource {
   url?: string | undefined
   client?: Redis | undefined
+  /** A cluster the caller owns, or the startup nodes of one the store opens. */
+  cluster?: Cluster | readonly (string | ClusterNode)[] | undefined
   redisOptions?: RedisOptions | undefined
   commandTimeoutMs: number
   report(error: RunstreamError): void
@@ -46,14 +64,36 @@ export function openConnections(source: ConnectionSource): Connections {
     commandTimeout: source.commandTimeoutMs,
     retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 5), 1000),
   }
-  const owned = source.client === undefined
-  let command: Redis
-  if (source.client !== undefined) {
+  let command: RedisCommands
+  let owned = true
+  if (source.cluster !== undefined) {
+    if (source.cluster instanceof Cluster) {
+      command = source.cluster
+      owned = false
+      checkClusterOptions(command.options)
+    } else {
+      command = new Cluster(source.cluster.map(startupNode), {
+        // A command whose connection closed may have run: never resend it (at most once).
+        retryDelayOnFailover: 0,
+        enableOfflineQueue: true,
+        redisOptions: {
+          maxRetriesPerRequest: 0,
+          autoResendUnfulfilledCommands: false,
+          connectTimeout: 5000,
+          commandTimeout: source.commandTimeoutMs,
+          connectionName: 'runstream',
+          ...source.redisOptions,
+        },
+      })
+      watchHealth(command, 'command', report)
+    }
+  } else if (source.client !== undefined) {
     command = source.client
+    owned = false
   } else {
     if (typeof source.url !== 'string' || source.url === '') {
       throw new TypeError(
-        'redisStore: pass `url` (such as "redis://127.0.0.1:6379") or `client` (an ioredis instance).',
+        'redisStore: pass `url` (such as "redis://127.0.0.1:6379"), `client` (an ioredis instance) or `cluster` (an ioredis Cluster, or its startup nodes).',
       )
     }
     command = new Redis(source.url, {
@@ -63,7 +103,8 @@ export function openConnections(source: ConnectionSource): Connections {
     })
     watchHealth(command, 'command', report)
   }
-  let subscriber: Redis | undefined
+  let subscriber: RedisCommands | undefined
+  const nodeSubscribers = new Map<string, Redis>()
   let closed = false
   let commandReadies = 0
   const onCommandReady = () => {
@@ -73,19 +114,43 @@ export function openConnections(source: ConnectionSource): Connections {
 
   return {
     command,
+    cluster: command instanceof Cluster,
     subscriber() {
       if (subscriber === undefined) {
         // Our settings win over the caller's here: the subscriber's behaviour on outages is part
         // of the store's promise (resubscribe and fill the gap itself).
-        subscriber = command.duplicate({
+        const opened =
+          command instanceof Cluster
+            ? command.duplicate()
+            : command.duplicate({
+                ...ours,
+                connectionName: 'runstream:subscriber',
+                autoResubscribe: false,
+                lazyConnect: false,
+              })
+        watchHealth(opened, 'subscriber', report)
+        subscriber = opened
+      }
+      return subscriber
+    },
+    nodeSubscriber(node) {
+      let opened = nodeSubscribers.get(node)
+      if (opened === undefined) {
+        const colon = node.lastIndexOf(':')
+        const nodeOptions = command instanceof Cluster ? command.options.redisOptions : undefined
+        opened = new Redis({
+          ...nodeOptions,
           ...ours,
+          host: node.slice(0, colon),
+          port: Number(node.slice(colon + 1)),
           connectionName: 'runstream:subscriber',
           autoResubscribe: false,
           lazyConnect: false,
         })
-        watchHealth(subscriber, 'subscriber', report)
+        watchHealth(opened, 'subscriber', report)
+        nodeSubscribers.set(node, opened)
       }
-      return subscriber
+      return opened
     },
     get subscriberReady() {
       return subscriber?.status === 'ready'
@@ -98,6 +163,7 @@ export function openConnections(source: ConnectionSource): Connections {
       command.off('ready', onCommandReady)
       const closing: Promise<unknown>[] = []
       if (subscriber !== undefined) closing.push(end(subscriber))
+      for (const opened of nodeSubscribers.values()) closing.push(end(opened))
       if (owned) closing.push(end(command))
       await Promise.allSettled(closing)
     },
@@ -113,8 +179,28 @@ export function openConnections(source: ConnectionSource): Connections {
   }
 }
 
+/**
+ * Refuses a cluster whose settings could store an append twice: ioredis resends a command whose
+ * connection closed after `retryDelayOnFailover`, and its node connections resend unanswered
+ * commands when they reconnect.
+ */
+function checkClusterOptions(options: ClusterOptions): void {
+  const node = options.redisOptions ?? {}
+  if ((options.retryDelayOnFailover ?? 100) > 0 || node.autoResendUnfulfilledCommands !== false) {
+    throw new TypeError(
+      'redisStore: the ioredis Cluster passed as `cluster` may send an append twice after a connection loss. Create it with `{ retryDelayOnFailover: 0, redisOptions: { maxRetriesPerRequest: 0, autoResendUnfulfilledCommands: false } }`, or pass its startup nodes (`cluster: ["redis://host:port", …]`) and let the store open it.',
+    )
+  }
+}
+
+function startupNode(node: string | ClusterNode): ClusterNode {
+  if (typeof node !== 'string') return node
+  const url = new URL(node)
+  return { host: url.hostname, port: Number(url.port || 6379) }
+}
+
 /** Closes a connection after the replies it waits for (QUIT), and resolves once it is closed. */
-async function end(connection: Redis): Promise<void> {
+async function end(connection: RedisCommands): Promise<void> {
   const { status } = connection
   if (status === 'end') return
   if (status === 'reconnecting' || status === 'close') {
@@ -147,7 +233,7 @@ async function end(connection: Redis): Promise<void> {
  * prints each failed attempt.
  */
 function watchHealth(
-  connection: Redis,
+  connection: RedisCommands,
   role: 'command' | 'subscriber',
   report: (error: RunstreamError) => void,
 ): void {

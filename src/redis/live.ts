@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis'
 import { RunstreamError } from '../core/errors.js'
 import { formatCursor } from '../core/event-id.js'
 import type { StoreListener, Unlisten } from '../core/store.js'
-import { decodeMessage, type LiveMessage, type RawPage, type StreamKeys } from './scripts.js'
+import { decodeMessages, type LiveMessage, type RawPage, type StreamKeys } from './scripts.js'
 
 /**
  * Live delivery of one process: every stream its subscribers watch is one channel of the single
@@ -37,6 +37,8 @@ export interface LiveFanoutOptions {
   maxOutageMs: number
   /** How many live messages one stream may hold while it catches up from the store. */
   maxBuffered: number
+  /** Sharded pub/sub (`SSUBSCRIBE`, Redis 7), for a subscriber connected to a cluster node. */
+  sharded?: boolean
 }
 
 /**
@@ -81,6 +83,11 @@ export function createLiveFanout(options: LiveFanoutOptions): LiveFanout {
   let generation = 0
   let outageTimer: ReturnType<typeof setTimeout> | undefined
   let closed = false
+  const sharded = options.sharded === true
+  const subscribe = (sub: Redis, ...channels: string[]) =>
+    sharded ? sub.ssubscribe(...channels) : sub.subscribe(...channels)
+  const unsubscribe = (sub: Redis, channel: string) =>
+    sharded ? sub.sunsubscribe(channel) : sub.unsubscribe(channel)
 
   return {
     get size() {
@@ -126,7 +133,7 @@ export function createLiveFanout(options: LiveFanoutOptions): LiveFanout {
         registered.listeners.delete(listener)
         if (registered.listeners.size > 0 || watches.get(channel) !== registered) return
         watches.delete(channel)
-        connection?.unsubscribe(channel).catch(noop)
+        if (connection !== undefined) unsubscribe(connection, channel).catch(noop)
       }
     },
     close() {
@@ -140,7 +147,7 @@ export function createLiveFanout(options: LiveFanoutOptions): LiveFanout {
     if (connection !== undefined) return connection
     const sub = options.subscriber()
     connection = sub
-    sub.on('message', onMessage)
+    sub.on(sharded ? 'smessage' : 'message', onMessage)
     sub.on('close', onDown)
     sub.on('ready', onUp)
     return sub
@@ -149,7 +156,7 @@ export function createLiveFanout(options: LiveFanoutOptions): LiveFanout {
   async function start(watch: Watch, sub: Redis): Promise<void> {
     const gen = generation
     try {
-      await sub.subscribe(watch.channel)
+      await subscribe(sub, watch.channel)
       // Read after the subscription is active: an event either counts in this id or arrives.
       if (!isCurrent(watch, gen)) throw lostError(watch.stream)
       const head = await options.head(watch.stream)
@@ -159,7 +166,7 @@ export function createLiveFanout(options: LiveFanoutOptions): LiveFanout {
     } catch (error) {
       if (watches.get(watch.channel) === watch) {
         watches.delete(watch.channel)
-        sub.unsubscribe(watch.channel).catch(noop)
+        unsubscribe(sub, watch.channel).catch(noop)
       }
       watch.listeners.clear()
       throw isStoreError(error)
@@ -177,19 +184,26 @@ export function createLiveFanout(options: LiveFanoutOptions): LiveFanout {
   function onMessage(channel: string, message: string): void {
     const watch = watches.get(channel)
     if (watch === undefined || watch.state === 'down') return
-    const decoded = decodeMessage(message)
-    if (decoded === undefined) return
+    const decoded = decodeMessages(message)
+    if (decoded === undefined) {
+      // Not a message of this version: what it held is in the store, and the next one tells.
+      return
+    }
+    for (const one of decoded) receive(watch, one)
+  }
+
+  function receive(watch: Watch, message: LiveMessage): void {
     if (watch.state !== 'live') {
-      hold(watch, decoded)
+      hold(watch, message)
       return
     }
-    if (follows(watch, decoded)) {
-      deliver(watch, decoded)
+    if (follows(watch, message)) {
+      deliver(watch, message)
       return
     }
-    if (isStale(watch, decoded)) return
+    if (isStale(watch, message)) return
     // A hole in the ids, or a new incarnation: what is missing is in the store.
-    hold(watch, decoded)
+    hold(watch, message)
     void sync(watch)
   }
 
@@ -349,7 +363,7 @@ export function createLiveFanout(options: LiveFanoutOptions): LiveFanout {
     // Held from now on: what arrives once subscribed follows what the store returns.
     for (const watch of down) watch.state = 'syncing'
     try {
-      await sub.subscribe(...down.map((watch) => watch.channel))
+      await subscribe(sub, ...down.map((watch) => watch.channel))
     } catch {
       if (gen !== generation) return
       // Subscribing failed on a live connection: start over with a fresh one.
@@ -365,7 +379,7 @@ export function createLiveFanout(options: LiveFanoutOptions): LiveFanout {
   function fail(watch: Watch, error: RunstreamError): void {
     if (watches.get(watch.channel) === watch) {
       watches.delete(watch.channel)
-      if (connection?.status === 'ready') connection.unsubscribe(watch.channel).catch(noop)
+      if (connection?.status === 'ready') unsubscribe(connection, watch.channel).catch(noop)
     }
     const listeners = [...watch.listeners]
     watch.listeners.clear()

@@ -1,6 +1,6 @@
-import type { Redis } from 'ioredis'
 import { type DraftEvent, type EventRecord, recordFromDraft } from '../core/envelope.js'
 import { RunstreamError } from '../core/errors.js'
+import type { RedisCommands } from './connection.js'
 import { decodeResolution, RESOLVE_SCRIPT, type StreamKeys } from './scripts.js'
 
 /**
@@ -24,7 +24,7 @@ export interface Resolver {
 
 /** What the resolver needs from its store. */
 export interface ResolverOptions {
-  readonly command: Redis
+  readonly command: RedisCommands
   /** How long an append may wait for its answer, from its failure. */
   readonly maxOutageMs: number
 }

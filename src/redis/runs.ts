@@ -1,6 +1,6 @@
-import type { Redis } from 'ioredis'
 import type { RunstreamError } from '../core/errors.js'
 import type { CancelListener, ReadResult, RunState, Unlisten } from '../core/store.js'
+import type { RedisCommands } from './connection.js'
 
 /** The run support of the Redis store: claims in Redis, cancellations over pub/sub. */
 export interface RedisRuns {
@@ -14,9 +14,12 @@ export interface RedisRuns {
 
 /** What the run support needs from its store. */
 export interface RedisRunsOptions {
-  readonly command: Redis
-  /** The store's shared subscriber connection, opened on first use. */
-  subscriber(): Redis
+  readonly command: RedisCommands
+  /**
+   * The store's shared subscriber connection (with a cluster, a cluster-wide one: the cancel
+   * channel is plain pub/sub, which every node relays), opened on first use.
+   */
+  subscriber(): RedisCommands
   readonly prefix: string
   /** The key of a stream's stream hash (`…:meta`), whose existence means the stream exists. */
   metaKey(stream: string): string
@@ -54,15 +57,18 @@ return 1
 
 /**
  * The key of a run's claim. Its suffix ends in a letter no other key of a stream ends in (`:events`,
- * `:meta`), so no two streams can share a key whatever their names.
+ * `:meta`), so no two streams can share a key whatever their names, and its hash tag is the
+ * stream's, so that one script may read both in a cluster.
  */
 export function claimKey(prefix: string, stream: string): string {
-  return `${prefix}${stream}:run`
+  return `${prefix}{${stream}}:run`
 }
 
 /**
  * The channel of cancellations, one per prefix. Its name holds a control character (0x1F), which
- * no stream name may hold, so it is never a stream's channel (`<prefix><stream>`).
+ * no stream name may hold, so it is never a stream's channel (`<prefix>{<stream>}`). In a cluster it
+ * is plain pub/sub, which every node relays: cancellations are rare, and every producer hears
+ * them whatever node it is connected to.
  */
 export function cancelChannel(prefix: string): string {
   return `${prefix}\u001fcancel`
@@ -80,7 +86,7 @@ export function createRedisRuns(options: RedisRunsOptions): RedisRuns {
   const { command, prefix, ttlMs } = options
   const channel = cancelChannel(prefix)
   const listeners = new Set<CancelListener>()
-  let connection: Redis | undefined
+  let connection: RedisCommands | undefined
   let subscribed: Promise<unknown> | undefined
 
   return {

@@ -12,14 +12,18 @@ export interface StreamKeys {
 }
 
 /**
- * Names the keys of `stream`. The suffixes differ in their last letter, so no two streams can
- * share a key whatever their names.
+ * Names the keys of `stream`: `<prefix>{<stream>}:events`, `…:meta`, and the channel
+ * `<prefix>{<stream>}`. The braces are a Redis Cluster hash tag: every key and the (sharded)
+ * channel of one stream hash to one slot, so one node holds them and one script may touch them
+ * all. The suffixes differ in their last letter, so no two streams can share a key whatever their
+ * names.
  */
 export function streamKeys(prefix: string, stream: string): StreamKeys {
+  const tagged = `${prefix}{${stream}}`
   return {
-    events: `${prefix}${stream}:events`,
-    meta: `${prefix}${stream}:meta`,
-    channel: `${prefix}${stream}`,
+    events: `${tagged}:events`,
+    meta: `${tagged}:meta`,
+    channel: tagged,
   }
 }
 
@@ -41,33 +45,52 @@ if string.byte(ep, 1) < 97 then ep = 'z' .. ep end
 redis.call('HSET', KEYS[2], 'ep', ep)
 `
 
+/** How many ARGV come before the events in {@link APPEND_SCRIPT}. */
+export const APPEND_HEAD = 5
+
 /**
- * Appends one event: gives it the next id, adds it to the stream (trimmed approximately to the
- * retention), refreshes the expiry of both keys and publishes it, all in one atomic step, so the
- * id is the same in every process and a subscriber never sees an event the store does not hold.
+ * Appends a batch of events of one stream, in their order: gives them the next ids, adds them to
+ * the stream (trimmed approximately to the retention), refreshes the expiry of both keys and
+ * publishes them in one message, all in one atomic step, so the ids are the same in every process
+ * and a subscriber never sees an event the store does not hold. A batch touches the keys of one
+ * stream only, which one hash tag puts on one Redis Cluster node.
  *
  * The first append of a stream (its hash is new: never written, expired, or lost with a Redis
  * restarted empty) starts an incarnation: it clears what an older one left under the key and
  * gives the stream a fresh epoch, in the same step.
  *
  * A finished stream (its hash has `fin`) refuses the append: nothing is stored or published, and
- * the script returns 0, so that a second producer cannot add events after the terminal one.
+ * the script returns 0, so that a second producer cannot add events after the terminal one. A
+ * terminal event inside the batch is stored, and the events after it are refused the same way.
  *
- * KEYS: events, meta. ARGV: body, terminal ("0"/"1"), retention, idle TTL ms, finished TTL ms,
- * channel, token (the appender's, stored as field `o` so that an append whose reply was lost can
- * be found, see {@link RESOLVE_SCRIPT}). Returns `{id, epoch}`, or 0 when refused. The published
- * message is the terminal flag, the epoch, then the envelope JSON.
+ * KEYS: events, meta. ARGV: retention, idle TTL ms, finished TTL ms, channel, publish command
+ * (`PUBLISH`, or `SPUBLISH` in a cluster), then three per event: body, terminal ("0"/"1"), token
+ * (the appender's, stored as field `o` so that an append whose reply was lost can be found, see
+ * {@link RESOLVE_SCRIPT}). Returns `{firstId, stored, epoch}` (the events after the `stored`
+ * first ones were refused), or 0 when the stream had finished. The published message holds one
+ * line per event (see {@link decodeMessages}).
  */
 export const APPEND_SCRIPT = `
 if redis.call('HEXISTS', KEYS[2], 'fin') == 1 then
   -- The stream is finished: nothing may follow its terminal event.
   return 0
 end
-local seq = redis.call('HINCRBY', KEYS[2], 'seq', 1)
+local count = (#ARGV - ${APPEND_HEAD}) / 3
+local stored = count
+local terminal = false
+for i = 1, count do
+  if ARGV[${APPEND_HEAD} + i * 3 - 1] == '1' then
+    stored = i
+    terminal = true
+    break
+  end
+end
+local seq = redis.call('HINCRBY', KEYS[2], 'seq', stored)
+local first = seq - stored + 1
 local ep = false
-if seq == 1 then
+if first == 1 then
   -- A new sequence (or one whose hash expired first): an older stream left under the key would
-  -- refuse the id, so it goes.
+  -- refuse the ids, so it goes.
   redis.call('DEL', KEYS[1])
 else
   ep = redis.call('HGET', KEYS[2], 'ep')
@@ -76,17 +99,22 @@ if not ep then
   -- A new incarnation, or a stream written before epochs existed.
 ${NEW_EPOCH}
 end
-local id = string.format('%d', seq)
-redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[3], id .. '-0', 'b', ARGV[1], 't', ARGV[2], 'o', ARGV[7])
-local ttl = ARGV[4]
-if ARGV[2] == '1' then
+local lines = {}
+for i = 1, stored do
+  local at = ${APPEND_HEAD} + i * 3 - 2
+  local id = string.format('%d', first + i - 1)
+  redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], id .. '-0', 'b', ARGV[at], 't', ARGV[at + 1], 'o', ARGV[at + 2])
+  lines[i] = ARGV[at + 1] .. ep .. '{"id":"' .. id .. '",' .. ARGV[at]
+end
+local ttl = ARGV[2]
+if terminal then
   redis.call('HSET', KEYS[2], 'fin', '1')
-  ttl = ARGV[5]
+  ttl = ARGV[3]
 end
 redis.call('PEXPIRE', KEYS[1], ttl)
 redis.call('PEXPIRE', KEYS[2], ttl)
-redis.call('PUBLISH', ARGV[6], ARGV[2] .. ep .. '{"id":"' .. id .. '",' .. ARGV[1])
-return {seq, ep}
+redis.call(ARGV[5], ARGV[4], table.concat(lines, '\\n'))
+return {first, stored, ep}
 `
 
 /**
@@ -229,10 +257,26 @@ export interface LiveMessage {
 }
 
 /**
- * Decodes a published message (terminal flag, epoch, then envelope JSON) into its id, epoch and
- * record. The epoch is what comes before the JSON's `{`: it never contains one.
+ * Decodes a published message: one line per event (a line break never occurs in envelope JSON),
+ * each the terminal flag, the epoch, then the envelope JSON. Returns `undefined` when any line
+ * is not one: the subscriber then reads the stream instead.
  */
-export function decodeMessage(message: string): LiveMessage | undefined {
+export function decodeMessages(message: string): LiveMessage[] | undefined {
+  const decoded: LiveMessage[] = []
+  let from = 0
+  while (from < message.length) {
+    let to = message.indexOf('\n', from)
+    if (to === -1) to = message.length
+    const one = decodeLine(message.slice(from, to))
+    if (one === undefined) return undefined
+    decoded.push(one)
+    from = to + 1
+  }
+  return decoded.length > 0 ? decoded : undefined
+}
+
+// The epoch is what comes before the JSON's `{`: it never contains one.
+function decodeLine(message: string): LiveMessage | undefined {
   const flag = message.charCodeAt(0)
   if (flag !== 0x30 && flag !== 0x31) return undefined
   const brace = message.indexOf('{', 1)

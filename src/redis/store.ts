@@ -1,6 +1,6 @@
-import type { Redis, RedisOptions } from 'ioredis'
+import { Cluster, type ClusterNode, type Redis, type RedisOptions } from 'ioredis'
 import { describe, optionalFunction, positiveInteger } from '../core/check.js'
-import { type DraftEvent, type EventRecord, recordFromDraft } from '../core/envelope.js'
+import type { DraftEvent, EventRecord } from '../core/envelope.js'
 import { RunstreamError } from '../core/errors.js'
 import {
   type CancelListener,
@@ -12,11 +12,13 @@ import {
   type StoreListener,
   type Unlisten,
 } from '../core/store.js'
+import { createAppender } from './appender.js'
 import { openConnections } from './connection.js'
 import { createLiveFanout } from './live.js'
 import { createResolver } from './resolve.js'
 import { createRedisRuns } from './runs.js'
-import { APPEND_SCRIPT, decodePage, type RawPage, READ_SCRIPT, streamKeys } from './scripts.js'
+import { decodePage, type RawPage, READ_SCRIPT, streamKeys } from './scripts.js'
+import { createShardedFanout } from './shards.js'
 
 /** Connect by URL: the store opens and closes its own connections. */
 export interface RedisUrlSource {
@@ -29,6 +31,7 @@ export interface RedisUrlSource {
    */
   redisOptions?: RedisOptions
   client?: never
+  cluster?: never
 }
 
 /**
@@ -40,14 +43,39 @@ export interface RedisClientSource {
   client: Redis
   url?: never
   redisOptions?: never
+  cluster?: never
+}
+
+/**
+ * Use a Redis Cluster (Redis 7 or later). Each stream's keys share a hash tag, so one node holds a
+ * stream and each append is one script on that node; live delivery uses sharded pub/sub
+ * (`SSUBSCRIBE`), one subscriber connection per node that holds watched streams.
+ */
+export interface RedisClusterSource {
+  /**
+   * The cluster's startup nodes (`["redis://10.0.0.1:6379", …]` or `{ host, port }`), which the
+   * store connects to and closes; or an ioredis `Cluster` you own, created with
+   * `{ retryDelayOnFailover: 0, redisOptions: { maxRetriesPerRequest: 0,
+   * autoResendUnfulfilledCommands: false } }` (others are refused: they may store an append
+   * twice), which stays open when the store closes.
+   */
+  cluster: Cluster | readonly (string | ClusterNode)[]
+  /**
+   * Extra ioredis options for every node connection (password, TLS, …), when the store opens the
+   * cluster from its startup nodes.
+   */
+  redisOptions?: RedisOptions
+  url?: never
+  client?: never
 }
 
 /** Settings of {@link redisStore}. */
 export interface RedisStoreSettings {
   /**
    * Prefix of every key and channel the store uses. Stream `workflow:exec_42` lives in
-   * `runstream:workflow:exec_42:events` and `…:meta`, and is published on
-   * `runstream:workflow:exec_42`.
+   * `runstream:{workflow:exec_42}:events` and `…:meta`, and is published on
+   * `runstream:{workflow:exec_42}` (the braces are a Redis Cluster hash tag: they keep a stream on
+   * one node). With a cluster, it must not hold `{` or `}`.
    * @defaultValue `"runstream:"`
    */
   prefix?: string
@@ -98,7 +126,8 @@ export interface RedisStoreSettings {
 }
 
 /** Options of {@link redisStore}: where Redis is, and the store's settings. */
-export type RedisStoreOptions = (RedisUrlSource | RedisClientSource) & RedisStoreSettings
+export type RedisStoreOptions = (RedisUrlSource | RedisClientSource | RedisClusterSource) &
+  RedisStoreSettings
 
 /** The Redis {@link EventStore}: every operation is a promise. */
 export interface RedisStore extends EventStore {
@@ -106,7 +135,7 @@ export interface RedisStore extends EventStore {
   read(stream: string, options?: ReadOptions): Promise<ReadResult>
   listen(stream: string, listener: StoreListener): Promise<Unlisten>
   /**
-   * Claims a new run's stream: a key `<prefix><stream>:run` with the idle TTL (`idleTtlMs`),
+   * Claims a new run's stream: a key `<prefix>{<stream>}:run` with the idle TTL (`idleTtlMs`),
    * set unless it or the stream exists, atomically across processes.
    */
   createRun(stream: string): Promise<boolean>
@@ -118,8 +147,8 @@ export interface RedisStore extends EventStore {
   onCancel(listener: CancelListener): Promise<Unlisten>
   /** Ends live registrations and closes the connections the store opened. */
   close(): Promise<void>
-  /** The connection that runs the store's commands (for health checks). */
-  readonly client: Redis
+  /** The connection that runs the store's commands (for health checks): a Redis or a Cluster. */
+  readonly client: Redis | Cluster
   /** How many streams this process is subscribed to now. */
   readonly watching: number
 }
@@ -147,7 +176,7 @@ export interface RedisStore extends EventStore {
  */
 export function redisStore(options: RedisStoreOptions): RedisStore {
   if (options === null || typeof options !== 'object') {
-    throw new TypeError('redisStore: pass { url } or { client }.')
+    throw new TypeError('redisStore: pass { url }, { client } or { cluster }.')
   }
   const where = 'redisStore'
   const prefix = options.prefix ?? 'runstream:'
@@ -215,25 +244,55 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
       `redisStore: \`redisOptions\` must be an ioredis options object; got ${describe(options.redisOptions)}.`,
     )
   }
+  if (
+    options.cluster !== undefined &&
+    (typeof options.cluster !== 'object' ||
+      options.cluster === null ||
+      (!Array.isArray(options.cluster) &&
+        typeof (options.cluster as Partial<Cluster>).duplicate !== 'function'))
+  ) {
+    throw new TypeError(
+      `redisStore: \`cluster\` must be an ioredis Cluster or its startup nodes (["redis://127.0.0.1:7000", …]); got ${describe(options.cluster)}.`,
+    )
+  }
+  if (options.cluster !== undefined && /[{}]/.test(prefix)) {
+    throw new TypeError(
+      `redisStore: with a cluster, \`prefix\` must not hold "{" or "}" (the store puts each stream name in a hash tag); got ${JSON.stringify(prefix)}.`,
+    )
+  }
   const connections = openConnections({
     url: options.url,
     client: options.client,
+    cluster: options.cluster,
     redisOptions: options.redisOptions,
     commandTimeoutMs,
     report: onError,
   })
   const { command } = connections
   const keys = (stream: string) => streamKeys(prefix, stream)
-  const live = createLiveFanout({
-    subscriber: connections.subscriber,
-    keys,
-    head,
-    readPage,
-    maxOutageMs,
-    maxBuffered: 10_000,
-  })
+  const fanoutOptions = { keys, head, readPage, maxOutageMs, maxBuffered: 10_000 }
+  const live =
+    command instanceof Cluster
+      ? createShardedFanout({
+          ...fanoutOptions,
+          cluster: command,
+          nodeSubscriber: connections.nodeSubscriber,
+        })
+      : createLiveFanout({ ...fanoutOptions, subscriber: () => connections.subscriber() as Redis })
   let closed = false
   const resolver = createResolver({ command, maxOutageMs })
+  const appender = createAppender({
+    command,
+    keys,
+    resolver,
+    publish: connections.cluster ? 'SPUBLISH' : 'PUBLISH',
+    maxEvents,
+    idleTtlMs: idleTtl,
+    finishedTtlMs: finishedTtl,
+    commandReadies: () => connections.commandReadies,
+    commandReady: () => command.status === 'ready',
+    fail: (what, error, stream) => storeError(what, error, { stream }),
+  })
   const runs = createRedisRuns({
     command,
     subscriber: connections.subscriber,
@@ -251,49 +310,7 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
     },
     append(draft) {
       if (closed) return Promise.reject(closedError())
-      const k = keys(draft.stream)
-      const token = resolver.nextToken()
-      // Whether the command may reach Redis: written at once when the connection is ready, or
-      // later from ioredis' offline queue if it becomes ready before the command fails.
-      const wasReady = command.status === 'ready'
-      const readies = connections.commandReadies
-      // Sent at once, before any await: commands leave in call order on one connection, which is
-      // how appends keep the order they were called in.
-      const sent = command.eval(
-        APPEND_SCRIPT,
-        2,
-        k.events,
-        k.meta,
-        draft.body,
-        draft.terminal ? '1' : '0',
-        maxEvents,
-        idleTtl,
-        finishedTtl,
-        k.channel,
-        token,
-      )
-      return sent.then(
-        (reply) => {
-          // 0: the stream had finished, and the script stored nothing.
-          if (!Array.isArray(reply)) throw finishedError(draft)
-          const [id, epoch] = reply as [unknown, unknown]
-          return recordFromDraft(String(id), draft, String(epoch))
-        },
-        (error: unknown) => {
-          const never =
-            isReplyError(error) ||
-            (!wasReady && connections.commandReadies === readies && !isTimeout(error))
-          if (never) {
-            // Redis refused it, or it never left this process: it was not stored.
-            throw storeError(`store event "${draft.type}" of stream "${draft.stream}"`, error, {
-              stream: draft.stream,
-            })
-          }
-          // It may have run: find out, so that only the truth is reported, and a stored event
-          // still reaches the transports.
-          return resolver.resolve(draft, k, token, error)
-        },
-      )
+      return appender.append(draft)
     },
     async read(stream, readOptions) {
       if (closed) throw closedError()
@@ -331,6 +348,8 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
     async close() {
       if (closed) return
       closed = true
+      // What was appended before closing still goes, ahead of the connections' QUIT.
+      appender.flush()
       live.close()
       resolver.close()
       runs.close()
@@ -386,24 +405,6 @@ function storeError(
     'store_failed',
     `Redis could not ${what}: ${reason}. Check that Redis is reachable; runstream reconnects by itself.`,
     { cause: error, details },
-  )
-}
-
-// Redis answered with an error: the command did not run (or, for a script, stopped before writing).
-function isReplyError(error: unknown): boolean {
-  return error instanceof Error && error.name === 'ReplyError'
-}
-
-function isTimeout(error: unknown): boolean {
-  return error instanceof Error && error.message === 'Command timed out'
-}
-
-// The error of an append Redis refused because the stream had finished.
-function finishedError(draft: DraftEvent): RunstreamError {
-  return new RunstreamError(
-    'stream_finished',
-    `Stream "${draft.stream}" already received its terminal event in Redis; "${draft.type}" was not stored. Emit terminal events last, from one producer.`,
-    { details: { stream: draft.stream, eventType: draft.type } },
   )
 }
 

@@ -10,7 +10,7 @@ storeContract('redis', ({ maxEventsPerStream }) => {
     store,
     close: dispose,
     async forget(stream) {
-      await store.client.del(`${prefix}${stream}:events`, `${prefix}${stream}:meta`)
+      await store.client.del(`${prefix}{${stream}}:events`, `${prefix}{${stream}}:meta`)
     },
   }
 })

@@ -70,7 +70,7 @@ describe('redisStore: retention and expiry', () => {
     expect(read.events.map((record) => Number(record.envelope.id))).toEqual(range(291, 300))
     expect((await store.read('s', { lastEventId: '5' })).events[0]?.envelope.id).toBe('291')
     // Redis drops whole nodes of 100 entries: fewer than the retention plus one node remain.
-    const held = await inspect.xlen(`${prefix}s:events`)
+    const held = await inspect.xlen(`${prefix}{s}:events`)
     expect(held).toBeGreaterThanOrEqual(10)
     expect(held).toBeLessThanOrEqual(110)
   })
@@ -78,14 +78,14 @@ describe('redisStore: retention and expiry', () => {
   it('keeps an open stream for idleTtlMs and a finished one for finishedTtlMs', async () => {
     const { store, prefix } = open({ idleTtlMs: 600_000, finishedTtlMs: 30_000 })
     await store.append(note('s', 1))
-    for (const key of [`${prefix}s:events`, `${prefix}s:meta`]) {
+    for (const key of [`${prefix}{s}:events`, `${prefix}{s}:meta`]) {
       const ttl = await inspect.pttl(key)
       expect(ttl).toBeGreaterThan(590_000)
       expect(ttl).toBeLessThanOrEqual(600_000)
     }
     await store.append(note('s', 2, true))
     expect((await store.read('s')).finished).toBe(true)
-    for (const key of [`${prefix}s:events`, `${prefix}s:meta`]) {
+    for (const key of [`${prefix}{s}:events`, `${prefix}{s}:meta`]) {
       const ttl = await inspect.pttl(key)
       expect(ttl).toBeGreaterThan(20_000)
       expect(ttl).toBeLessThanOrEqual(30_000)
@@ -134,14 +134,15 @@ describe('redisStore: live delivery', () => {
     await inspect.eval(
       APPEND_SCRIPT,
       2,
-      `${prefix}s:events`,
-      `${prefix}s:meta`,
-      draft.body,
-      '0',
+      `${prefix}{s}:events`,
+      `${prefix}{s}:meta`,
       1000,
       60_000,
       60_000,
       `${prefix}nowhere`,
+      'PUBLISH',
+      draft.body,
+      '0',
       '0',
     )
     await producer.store.append(note('s', 3))
@@ -157,8 +158,8 @@ describe('redisStore: live delivery', () => {
       ['a', 'b', 'c'].flatMap((stream) => listeners.map((l) => store.listen(stream, l))),
     )
     expect(store.watching).toBe(3)
-    const counts = await inspect.pubsub('NUMSUB', `${prefix}a`, `${prefix}b`, `${prefix}c`)
-    expect(counts).toEqual([`${prefix}a`, 1, `${prefix}b`, 1, `${prefix}c`, 1])
+    const counts = await inspect.pubsub('NUMSUB', `${prefix}{a}`, `${prefix}{b}`, `${prefix}{c}`)
+    expect(counts).toEqual([`${prefix}{a}`, 1, `${prefix}{b}`, 1, `${prefix}{c}`, 1])
     await store.append(note('b', 1))
     for (const listener of listeners) await listener.waitFor(1)
 
@@ -166,7 +167,7 @@ describe('redisStore: live delivery', () => {
     expect(store.watching).toBe(0)
     await waitUntil(
       async () => {
-        const after = await inspect.pubsub('NUMSUB', `${prefix}a`, `${prefix}b`, `${prefix}c`)
+        const after = await inspect.pubsub('NUMSUB', `${prefix}{a}`, `${prefix}{b}`, `${prefix}{c}`)
         return after[1] === 0 && after[3] === 0 && after[5] === 0
       },
       2000,
@@ -235,3 +236,60 @@ describe('redisStore: misuse and closing', () => {
 })
 
 afterAll(() => inspect.disconnect())
+
+describe('redisStore: appends batched per stream', () => {
+  it('sends the appends of one turn as one message per 100 events, each stream in its order', async () => {
+    const { store, prefix } = open()
+    const watch = inspect.duplicate()
+    try {
+      const messages: string[] = []
+      watch.on('message', (_channel: string, message: string) => messages.push(message))
+      await watch.subscribe(`${prefix}{a}`)
+      // 250 events of stream a and 30 of stream b, interleaved, in one turn of the event loop.
+      const pending = range(1, 250).flatMap((n) => [
+        store.append(note('a', n)),
+        ...(n <= 30 ? [store.append(note('b', n))] : []),
+      ])
+      const records = await Promise.all(pending)
+      const ids = (stream: string) =>
+        records
+          .filter((record) => record.envelope.stream === stream)
+          .map((record) => [Number(record.envelope.id), (record.envelope.data as { n: number }).n])
+      expect(ids('a')).toEqual(range(1, 250).map((n) => [n, n]))
+      expect(ids('b')).toEqual(range(1, 30).map((n) => [n, n]))
+      await waitUntil(() => messages.length === 3, 5000, 'the 3 messages of stream a')
+      expect(messages.map((message) => message.split('\n').length)).toEqual([100, 100, 50])
+      expect((await store.read('a', { limit: 1000 })).events.map((r) => r.json)).toEqual(
+        records.filter((r) => r.envelope.stream === 'a').map((r) => r.json),
+      )
+    } finally {
+      watch.disconnect()
+    }
+  })
+
+  it('stores a terminal event of a batch and refuses the events after it', async () => {
+    const { store } = open()
+    const results = await Promise.allSettled([
+      store.append(note('s', 1)),
+      store.append(note('s', 2, true)),
+      store.append(note('s', 3)),
+    ])
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected'])
+    expect((results[2] as PromiseRejectedResult).reason).toMatchObject({ code: 'stream_finished' })
+    const read = await store.read('s')
+    expect(read.finished).toBe(true)
+    expect(read.events.map((r) => Number(r.envelope.id))).toEqual([1, 2])
+  })
+
+  it('reports every event of a batch Redis refused as store_failed, and stores none', async () => {
+    const { store, prefix } = open()
+    // The stream's hash is not a hash: the script stops at its first command.
+    await inspect.set(`${prefix}{s}:meta`, 'not a hash')
+    const results = await Promise.allSettled(range(1, 5).map((n) => store.append(note('s', n))))
+    expect(results.map((r) => r.status)).toEqual(range(1, 5).map(() => 'rejected'))
+    for (const r of results) {
+      expect((r as PromiseRejectedResult).reason).toMatchObject({ code: 'store_failed' })
+    }
+    expect(await inspect.exists(`${prefix}{s}:events`)).toBe(0)
+  })
+})

@@ -127,7 +127,7 @@ describe('a stream Redis forgot while it was written', () => {
     const inspect = inspector(server.url)
     cleanup.push(() => inspect.disconnect())
     await waitUntil(
-      async () => (await inspect.exists(`restart:s:meta`)) === 0,
+      async () => (await inspect.exists(`restart:{s}:meta`)) === 0,
       5000,
       'the stream to expire',
     )

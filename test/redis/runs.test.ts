@@ -71,7 +71,7 @@ describe('runs across processes on one Redis', () => {
     // While it runs, the claim lives with a TTL.
     const running = await keysWithTtl(prefix)
     expect([...running.keys()].sort()).toEqual(
-      [`workflow:${id}:events`, `workflow:${id}:meta`, `workflow:${id}:run`].map(
+      [`{workflow:${id}}:events`, `{workflow:${id}}:meta`, `{workflow:${id}}:run`].map(
         (key) => `${prefix}${key}`,
       ),
     )
@@ -110,7 +110,7 @@ describe('runs across processes on one Redis', () => {
 
     await producer.next('done')
     // Nothing without a TTL; the claim went with the run.
-    await waitUntil(async () => !(await keysWithTtl(prefix)).has(`${prefix}workflow:${id}:run`))
+    await waitUntil(async () => !(await keysWithTtl(prefix)).has(`${prefix}{workflow:${id}}:run`))
     const left = await keysWithTtl(prefix)
     expect(left.size).toBe(2)
     for (const [key, ttl] of left) expect(ttl, key).toBeGreaterThan(0)

@@ -1,0 +1,232 @@
+import { Cluster, Redis } from 'ioredis'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import {
+  createStreamManager,
+  type GapInfo,
+  type RunstreamError,
+  type StreamManager,
+  type Subscription,
+} from '../../src/index.js'
+import { type RedisStore, type RedisStoreSettings, redisStore } from '../../src/redis.js'
+import { storeContract } from '../contract/store.js'
+import { contractCatalog } from '../contract/transport.js'
+import { startCluster, type TestCluster } from './cluster.js'
+import { note, range } from './drafts.js'
+import { uniquePrefix, waitUntil } from './helpers.js'
+
+// The Redis store on a real Redis Cluster of three redis-server nodes (masters, no replicas) that
+// this file starts on free ports and stops by pid. Nodes keep an append-only file fsynced at every
+// write, so a node restarted in place keeps its streams (one test wipes it first).
+let cluster: TestCluster
+beforeAll(async () => {
+  cluster = await startCluster({ nodes: 3, persist: true })
+}, 60_000)
+afterAll(async () => {
+  await cluster?.dispose()
+})
+
+const cleanup: (() => Promise<void> | void)[] = []
+afterEach(async () => {
+  for (const step of cleanup.splice(0).reverse()) await step()
+})
+
+type Manager = StreamManager<typeof contractCatalog>
+
+function openStore(prefix: string, settings: RedisStoreSettings = {}): RedisStore {
+  const store = redisStore({ cluster: cluster.urls, prefix, onError: () => {}, ...settings })
+  cleanup.push(() => store.close())
+  return store
+}
+
+function node(port: number): Redis {
+  const redis = new Redis(port, '127.0.0.1', { maxRetriesPerRequest: 0 })
+  cleanup.push(() => redis.disconnect())
+  return redis
+}
+
+/** A follower of `stream`: the `n` of each note and each gap it was told of, until it ends. */
+function follow(manager: Manager, stream: string) {
+  const seen: (number | GapInfo)[] = []
+  const subscription: Subscription = manager.subscribe({
+    stream,
+    maxQueuedEvents: 10_000,
+    onGap: (gap) => seen.push(gap),
+  })
+  cleanup.push(() => subscription.close())
+  const done = (async () => {
+    for await (const event of subscription) {
+      if (event.type === 'note') seen.push((event.data as { n: number }).n)
+    }
+  })()
+  return { seen, done, count: () => seen.filter((x) => typeof x === 'number').length }
+}
+
+function emit(manager: Manager, stream: string, from: number, to: number): void {
+  for (let n = from; n <= to; n++) manager.stream(stream).emit('note', { text: 'x', n })
+}
+
+// Every check of the store contract, each store under a prefix of its own.
+storeContract('redis cluster', ({ maxEventsPerStream }) => {
+  const prefix = uniquePrefix('cluster')
+  const store = redisStore({ cluster: cluster.urls, prefix, maxEventsPerStream, onError: () => {} })
+  return {
+    store,
+    close: () => store.close(),
+    async forget(stream) {
+      await store.client.del(`${prefix}{${stream}}:events`, `${prefix}{${stream}}:meta`)
+    },
+  }
+})
+
+describe('redisStore on a Redis Cluster', () => {
+  it('spreads streams over the nodes, with the keys of each stream on one node', async () => {
+    const prefix = uniquePrefix('spread')
+    const store = openStore(prefix)
+    const streams = range(1, 30).map((i) => `s${i}`)
+    await Promise.all(streams.map((stream) => store.append(note(stream, 1))))
+    const used = new Set<number>()
+    for (const stream of streams) {
+      const at = await cluster.nodeOf(`${prefix}{${stream}}`)
+      used.add(at)
+      const keys = [`${prefix}{${stream}}:events`, `${prefix}{${stream}}:meta`]
+      expect(await node(cluster.ports[at] as number).exists(...keys)).toBe(2)
+    }
+    expect(used.size).toBe(3)
+  })
+
+  it('delivers live through sharded pub/sub to another store, every event in order', async () => {
+    const prefix = uniquePrefix('live')
+    const producing: Manager = createStreamManager({
+      catalog: contractCatalog,
+      store: openStore(prefix),
+    })
+    const watcherStore = openStore(prefix)
+    const watching: Manager = createStreamManager({ catalog: contractCatalog, store: watcherStore })
+    const streams = range(1, 9).map((i) => `live-${i}`)
+    const followers = streams.map((stream) => follow(watching, stream))
+    await waitUntil(() => watcherStore.watching === streams.length, 10_000, 'the watches')
+    // Each follower is a shard-channel subscriber on the node of its stream, none a plain one.
+    const nodes = new Set<number>()
+    for (const stream of streams) {
+      const at = await cluster.nodeOf(`${prefix}{${stream}}`)
+      nodes.add(at)
+      const redis = node(cluster.ports[at] as number)
+      const channel = `${prefix}{${stream}}`
+      expect(await redis.call('PUBSUB', 'SHARDNUMSUB', channel)).toEqual([channel, 1])
+      expect(await redis.pubsub('NUMSUB', channel)).toEqual([channel, 0])
+    }
+    expect(nodes.size).toBe(3)
+    for (let round = 0; round < 4; round++) {
+      for (const stream of streams) emit(producing, stream, round * 50 + 1, round * 50 + 50)
+      await producing.flush()
+    }
+    for (const stream of streams) producing.stream(stream).emit('done', { ok: true })
+    await producing.flush()
+    await Promise.all(followers.map((f) => f.done))
+    for (const f of followers) expect(f.seen).toEqual(range(1, 200))
+  })
+
+  it('takes a Cluster of the caller only when it never resends a command, and leaves it open', async () => {
+    const nodes = cluster.ports.map((port) => ({ host: '127.0.0.1', port }))
+    const careless = new Cluster(nodes, { lazyConnect: true })
+    cleanup.push(() => careless.disconnect())
+    expect(() => redisStore({ cluster: careless })).toThrow(/retryDelayOnFailover: 0/)
+    const owned = new Cluster(nodes, {
+      retryDelayOnFailover: 0,
+      redisOptions: { maxRetriesPerRequest: 0, autoResendUnfulfilledCommands: false },
+    })
+    cleanup.push(() => owned.disconnect())
+    const store = redisStore({ cluster: owned, prefix: uniquePrefix('owned') })
+    expect((await store.append(note('s', 1))).envelope.id).toBe('1')
+    await store.close()
+    expect(await owned.ping()).toBe('PONG')
+  })
+
+  it('claims and cancels runs: the claim sits with its stream, the cancel reaches every store', async () => {
+    const prefix = uniquePrefix('runs')
+    const producer = openStore(prefix)
+    const other = openStore(prefix)
+    const heard: [string, string][] = []
+    await producer.onCancel((stream, reason) => heard.push([stream, reason]))
+    const streams = range(1, 6).map((i) => `run-${i}`)
+    for (const stream of streams) expect(await producer.createRun(stream)).toBe(true)
+    expect(await other.createRun('run-1')).toBe(false)
+    for (const stream of streams) {
+      const at = await cluster.nodeOf(`${prefix}{${stream}}`)
+      expect(await node(cluster.ports[at] as number).exists(`${prefix}{${stream}}:run`)).toBe(1)
+      expect(await other.cancelRun(stream, 'stop')).toBe('running')
+    }
+    expect(await other.cancelRun('never-claimed', 'stop')).toBe('unknown')
+    await waitUntil(() => heard.length === streams.length, 10_000, 'every cancellation')
+    // Published on different nodes, they reach the subscriber's node in any order.
+    expect([...heard].sort()).toEqual(streams.map((stream) => [stream, 'stop']))
+  })
+
+  it.each([
+    ['with its data', false],
+    ['empty', true],
+  ])(
+    'keeps a follower whole when the node holding its stream restarts %s, and reports each emit that was not stored',
+    async (_, wipe) => {
+      const prefix = uniquePrefix('restart')
+      const errors: RunstreamError[] = []
+      const settings = { maxOutageMs: 15_000, commandTimeoutMs: 2000 }
+      const producing: Manager = createStreamManager({
+        catalog: contractCatalog,
+        store: openStore(prefix, settings),
+        onError: (error) => errors.push(error),
+      })
+      const watching: Manager = createStreamManager({
+        catalog: contractCatalog,
+        store: openStore(prefix, settings),
+      })
+      const stream = 'restarted'
+      const at = await cluster.nodeOf(`${prefix}{${stream}}`)
+      const f = follow(watching, stream)
+      emit(producing, stream, 1, 50)
+      await producing.flush()
+      await waitUntil(() => f.count() === 50, 10_000, 'the first 50 events')
+
+      await cluster.stopNode(at)
+      // Emitted while the node is down: each is stored (and delivered) or reported.
+      emit(producing, stream, 51, 60)
+      await cluster.startNode(at, { wipe })
+      await cluster.waitHealthy()
+      await producing.flush()
+      emit(producing, stream, 101, 130)
+      await producing.flush()
+      producing.stream(stream).emit('done', { ok: true })
+      await producing.flush()
+      await f.done
+
+      const delivered = f.seen.filter((x): x is number => typeof x === 'number')
+      const gaps = f.seen.filter((x) => typeof x !== 'number')
+      const failed = errors.filter((e) => e.code === 'store_failed').length
+      const unknown = errors.filter((e) => e.code === 'store_unknown').length
+      expect(errors.every((e) => e.code === 'store_failed' || e.code === 'store_unknown')).toBe(
+        true,
+      )
+      // Every emit is delivered or reported (an unknown one may be either).
+      const between = delivered.filter((n) => n >= 51 && n <= 60).length
+      expect(between + failed).toBeLessThanOrEqual(10)
+      expect(between + failed + unknown).toBeGreaterThanOrEqual(10)
+      // In order, once each; what was emitted while the node was up all arrived.
+      expect(delivered).toEqual([...new Set(delivered)].sort((a, b) => a - b))
+      expect(delivered.filter((n) => n <= 50)).toEqual(range(1, 50))
+      expect(delivered.filter((n) => n > 100)).toEqual(range(101, 130))
+      if (wipe) {
+        // Its events are gone with the node's data: the follower is told, before the new ones.
+        expect(gaps).toEqual([expect.objectContaining({ reason: 'restarted' })])
+        expect(f.seen.indexOf(gaps[0] as GapInfo)).toBeLessThan(f.seen.indexOf(101))
+      } else {
+        expect(gaps).toEqual([])
+        // What the node holds is what the follower saw.
+        const held = (await watching.store.read(stream, { limit: 1000 })).events
+          .filter((r) => r.envelope.type === 'note')
+          .map((r) => (r.envelope.data as { n: number }).n)
+        expect(delivered).toEqual(held)
+      }
+    },
+    60_000,
+  )
+})

@@ -1,0 +1,210 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { Redis } from 'ioredis'
+import { keySlot } from '../../src/redis/slot.js'
+import { waitFor } from '../helpers/wait.js'
+
+const run = promisify(execFile)
+
+/**
+ * A Redis Cluster of `redis-server` processes on 127.0.0.1, started by a test (or the bench) and
+ * stopped by it, by pid: only `redis-server` and `redis-cli` need to be installed.
+ */
+export interface TestCluster {
+  /** The nodes' client ports, in the order they were created. */
+  readonly ports: readonly number[]
+  /** `redis://127.0.0.1:<port>` of each node: the startup nodes to give the store. */
+  readonly urls: readonly string[]
+  /** Which node (index into `ports`) serves the slot of `key`, as the cluster says now. */
+  nodeOf(key: string): Promise<number>
+  /** Stops node `index` with SIGKILL (no save), and waits until it is gone. */
+  stopNode(index: number): Promise<void>
+  /**
+   * Starts node `index` again on its port, with its nodes.conf, and waits until it answers. With
+   * `wipe`, its data files go first: it comes back empty, as a node without persistence would.
+   */
+  startNode(index: number, options?: { wipe?: boolean }): Promise<void>
+  /** Waits until every node reports `cluster_state:ok`. */
+  waitHealthy(timeoutMs?: number): Promise<void>
+  /** Stops every node and removes their files. */
+  dispose(): Promise<void>
+}
+
+/** Options of {@link startCluster}. */
+export interface ClusterOptions {
+  /** Nodes (masters, no replicas). @defaultValue 3 */
+  nodes?: number
+  /** Keep an append-only file fsynced at every write, so a restarted node keeps its streams. */
+  persist?: boolean
+}
+
+/**
+ * Starts a cluster of `nodes` masters on free ports (client port and bus port each), joins them
+ * with `redis-cli --cluster create`, and waits until it is healthy. Nodes are started with
+ * `cluster-require-full-coverage no`, so the others keep serving while one is down.
+ */
+export async function startCluster(options: ClusterOptions = {}): Promise<TestCluster> {
+  const count = options.nodes ?? 3
+  const dir = mkdtempSync(join(tmpdir(), 'runstream-cluster-'))
+  const ports: number[] = []
+  const busPorts: number[] = []
+  for (let i = 0; i < count; i++) {
+    ports.push(await freePort(ports, busPorts))
+    busPorts.push(await freePort(ports, busPorts))
+  }
+  const children: (ChildProcess | undefined)[] = ports.map(() => undefined)
+  const argsOf = (i: number) => {
+    const nodeDir = join(dir, `node-${i}`)
+    mkdirSync(nodeDir, { recursive: true })
+    return [
+      '--port',
+      String(ports[i]),
+      '--cluster-port',
+      String(busPorts[i]),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      nodeDir,
+      '--cluster-enabled',
+      'yes',
+      '--cluster-config-file',
+      'nodes.conf',
+      '--cluster-node-timeout',
+      '3000',
+      '--cluster-require-full-coverage',
+      'no',
+      '--save',
+      '',
+      ...(options.persist
+        ? ['--appendonly', 'yes', '--appendfsync', 'always']
+        : ['--appendonly', 'no']),
+    ]
+  }
+  const cluster: TestCluster = {
+    ports,
+    urls: ports.map((port) => `redis://127.0.0.1:${port}`),
+    async nodeOf(key) {
+      const slot = keySlot(key)
+      const redis = new Redis(ports[0] as number, '127.0.0.1', { maxRetriesPerRequest: 0 })
+      try {
+        const ranges = (await redis.call('CLUSTER', 'SLOTS')) as [
+          number,
+          number,
+          [string, number],
+        ][]
+        for (const [from, to, [, port]] of ranges) {
+          if (slot >= from && slot <= to) return ports.indexOf(port)
+        }
+        throw new Error(`no node serves slot ${slot}`)
+      } finally {
+        redis.disconnect()
+      }
+    },
+    async stopNode(i) {
+      const child = children[i]
+      children[i] = undefined
+      if (child === undefined || child.exitCode !== null) return
+      const exited = new Promise((resolve) => child.once('exit', resolve))
+      child.kill('SIGKILL')
+      await exited
+    },
+    async startNode(i, startOptions = {}) {
+      if (children[i] !== undefined) return
+      if (startOptions.wipe) {
+        for (const file of ['appendonlydir', 'dump.rdb']) {
+          rmSync(join(dir, `node-${i}`, file), { recursive: true, force: true })
+        }
+      }
+      children[i] = spawn('redis-server', argsOf(i), { stdio: 'ignore' })
+      await until(() => ping(ports[i] as number), 10_000, `node ${ports[i]} to answer PING`)
+    },
+    async waitHealthy(timeoutMs = 20_000) {
+      await until(
+        async () => {
+          for (const port of ports) {
+            if (!(await clusterOk(port))) return false
+          }
+          return true
+        },
+        timeoutMs,
+        'every cluster node to report cluster_state:ok',
+      )
+    },
+    async dispose() {
+      for (let i = 0; i < count; i++) await cluster.stopNode(i)
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+  try {
+    for (let i = 0; i < count; i++) await cluster.startNode(i)
+    await run('redis-cli', [
+      '--cluster',
+      'create',
+      ...ports.map((port) => `127.0.0.1:${port}`),
+      '--cluster-replicas',
+      '0',
+      '--cluster-yes',
+    ])
+    await cluster.waitHealthy()
+  } catch (error) {
+    await cluster.dispose()
+    throw error
+  }
+  return cluster
+}
+
+async function clusterOk(port: number): Promise<boolean> {
+  const redis = new Redis(port, '127.0.0.1', {
+    maxRetriesPerRequest: 0,
+    lazyConnect: true,
+    retryStrategy: () => null,
+  })
+  redis.on('error', () => {})
+  try {
+    await redis.connect()
+    const info = String(await redis.call('CLUSTER', 'INFO'))
+    return info.includes('cluster_state:ok')
+  } catch {
+    return false
+  } finally {
+    redis.disconnect()
+  }
+}
+
+async function ping(port: number): Promise<boolean> {
+  const redis = new Redis(port, '127.0.0.1', {
+    maxRetriesPerRequest: 0,
+    lazyConnect: true,
+    retryStrategy: () => null,
+  })
+  redis.on('error', () => {})
+  try {
+    await redis.connect()
+    return (await redis.ping()) === 'PONG'
+  } catch {
+    return false
+  } finally {
+    redis.disconnect()
+  }
+}
+
+function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  return waitFor(check, { timeoutMs, what, intervalMs: 50 })
+}
+
+// A free port on 127.0.0.1, other than those taken already (each node needs a client port and a
+// cluster bus port).
+async function freePort(...taken: number[][]): Promise<number> {
+  for (;;) {
+    const probe = createServer()
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
+    const address = probe.address()
+    await new Promise<void>((resolve) => probe.close(() => resolve()))
+    const port = typeof address === 'object' && address !== null ? address.port : 0
+    if (port > 0 && !taken.some((list) => list.includes(port))) return port
+  }
+}
