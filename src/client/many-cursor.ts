@@ -71,7 +71,7 @@ export function createManyCursor(streams: readonly string[], initial?: string): 
     const positions = parseCompositeCursor(initial, streams.length)
     if (positions === undefined) {
       throw new TypeError(
-        `subscribeMany: lastEventId must be a composite cursor of the ${streams.length} stream(s) given, in their order (a subscription's lastEventId), such as "12,,~".`,
+        `subscribeMany: lastEventId must be a subscription's lastEventId, for the same ${streams.length} streams in the same order.`,
       )
     }
     positions.forEach((position, i) => {

@@ -121,13 +121,12 @@ export function subscribeMany<C extends AnyCatalog | undefined = undefined>(
 
 function checked(streams: readonly string[]): readonly string[] {
   if (
-    !Array.isArray(streams) ||
-    streams.length === 0 ||
-    streams.some((name) => typeof name !== 'string' || name === '') ||
+    !streams.length ||
+    streams.some((name) => typeof name !== 'string' || !name) ||
     new Set(streams).size !== streams.length
   ) {
     throw new TypeError(
-      'subscribeMany: streams must be a non-empty list of distinct stream names such as ["task:t1", "task:t2"]; call close() to follow none.',
+      'subscribeMany: streams must be distinct names such as ["task:t1", "task:t2"]; call close() to follow none.',
     )
   }
   return [...streams]
