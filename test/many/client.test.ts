@@ -4,7 +4,7 @@ import { createStreamManager, executionCatalog, type StreamManager } from '../..
 import { createNodeHandler, type NodeHandler } from '../../src/node.js'
 import { createFaultProxy, type FaultProxy } from '../../src/testing.js'
 import { startServer, type TestServer } from '../helpers/http.js'
-import { pause, waitFor } from '../helpers/wait.js'
+import { waitFor } from '../helpers/wait.js'
 
 // subscribeMany against the real Node handler, through a TCP proxy that drops every connection.
 
