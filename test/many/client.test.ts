@@ -181,4 +181,30 @@ describe('subscribeMany', () => {
     expect(() => subscribeMany(s.base, ['task:r1', 'task:r1'])).toThrow(/distinct/)
     expect(() => subscribeMany(s.base, [])).toThrow(TypeError)
   })
+
+  it('takes a gap in one stream as that stream starting over, the others keeping their place', async () => {
+    const s = await setup()
+    for (let i = 1; i <= 3; i++) {
+      s.manager.stream('task:g').emit('llm_chunk', { text: `g${i}` })
+      s.manager.stream('task:h').emit('llm_chunk', { text: `h${i}` })
+    }
+    s.manager.stream('task:g').emit('complete', { status: 'SUCCESS' })
+    s.manager.stream('task:h').emit('complete', { status: 'SUCCESS' })
+    await s.manager.flush()
+    const errors: RunstreamError[] = []
+    // task:g resumes in an incarnation the store does not have, past its last id: it restarted.
+    const subscription = subscribeMany(s.base, ['task:g', 'task:h'], {
+      lastEventId: 'zzzzzzzzzz.9,2',
+      onError: (error) => errors.push(error),
+    })
+    const events: ManyEvent[] = []
+    for await (const event of subscription) events.push(event)
+    expect(events.map((event) => `${event.stream}#${event.id}`).sort()).toEqual(
+      ['task:g#1', 'task:g#2', 'task:g#3', 'task:g#4', 'task:h#3', 'task:h#4'].sort(),
+    )
+    expect(errors.map((error) => [error.code, error.details?.stream])).toEqual([
+      ['cursor_expired', 'task:g'],
+    ])
+    expect(subscription.cursor('task:g')).toBe('~')
+  })
 })
