@@ -2,6 +2,7 @@ import type { EventRecord } from '../core/envelope.js'
 import { isRunstreamError, RunstreamError } from '../core/errors.js'
 import { isEpoch } from '../core/event-id.js'
 import type { StreamManager } from '../core/manager.js'
+import type { RecordSubscription } from '../core/subscription.js'
 import { createFeed, type Feed } from './feed.js'
 import { follow } from './follow.js'
 import { doneFrame, epochFrame, gapFrame, openingFrame, recordFrame, recordText } from './frames.js'
@@ -39,16 +40,16 @@ export function openConnection(
   // a subscription also ends when the manager closes, which is no end of the stream.
   let sentTerminal = false
 
-  let stop: (() => void) | undefined
+  let subscription: RecordSubscription | undefined
   const feed = createFeed(sink, {
     heartbeat: options.heartbeat,
     maxQueuedBytes: options.maxQueuedBytes,
     sse,
     protocol,
     onStop() {
-      const current = stop
-      stop = undefined
-      current?.()
+      const current = subscription
+      subscription = undefined
+      void current?.return?.()
     },
     onOverflow(queuedBytes) {
       options.onError(
@@ -63,7 +64,7 @@ export function openConnection(
   })
 
   if (sse) feed.send(openingFrame(options.retryMs))
-  stop = follow(manager, feed, stream, plan.lastEventId, {
+  const followed = follow(manager, feed, stream, plan.lastEventId, {
     send,
     // Text mode has no control events: the text goes on from the oldest event held.
     gap: sse ? (gap) => feed.send(gapFrame(gap, protocol)) : () => undefined,
@@ -71,8 +72,8 @@ export function openConnection(
     done: () => feed.end(undefined, sentTerminal && sse ? doneFrame(protocol) : undefined),
     fail,
   })
-  // Stopped while it subscribed (the subscription failed at once): nothing left to stop.
-  if (feed.state() !== 'open') stop = undefined
+  // Unless it stopped while it subscribed (the subscription failed at once).
+  if (feed.state() === 'open') subscription = followed
   return feed
 
   function send(record: EventRecord): void {

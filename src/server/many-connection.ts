@@ -3,6 +3,7 @@ import type { EventRecord } from '../core/envelope.js'
 import { isRunstreamError, RunstreamError } from '../core/errors.js'
 import { formatCursor, isEpoch } from '../core/event-id.js'
 import type { StreamManager } from '../core/manager.js'
+import type { RecordSubscription } from '../core/subscription.js'
 import type { Connection } from './connection.js'
 import { encodeSse } from './encoder.js'
 import { createFeed } from './feed.js'
@@ -30,9 +31,9 @@ export function openManyConnection(
   const { streams, filter } = plan
   const { protocol } = options
   const positions = [...plan.positions]
-  // Per stream: the epoch its client was last told, and the function that stops following it.
+  // Per stream: the epoch its client was last told, and its subscription.
   const announced: (string | undefined)[] = []
-  const stops: ((() => void) | undefined)[] = []
+  const subscriptions: (RecordSubscription | undefined)[] = []
   let following = 0
 
   const feed = createFeed(sink, {
@@ -41,10 +42,10 @@ export function openManyConnection(
     sse: true,
     protocol,
     onStop() {
-      for (let i = 0; i < stops.length; i++) {
-        const stop = stops[i]
-        stops[i] = undefined
-        stop?.()
+      for (let i = 0; i < subscriptions.length; i++) {
+        const subscription = subscriptions[i]
+        subscriptions[i] = undefined
+        void subscription?.return?.()
       }
     },
     onOverflow(queuedBytes) {
@@ -64,7 +65,7 @@ export function openManyConnection(
     if (positions[i] === FINISHED_POSITION) continue
     following++
     const stream = streams[i] as string
-    const stop = follow(manager, feed, stream, positions[i] || undefined, {
+    const subscription = follow(manager, feed, stream, positions[i] || undefined, {
       send: (record) => send(i, record),
       gap: (gap) => feed.send(gapFrame(gap, protocol, stream)),
       done() {
@@ -74,7 +75,7 @@ export function openManyConnection(
       },
       fail: (error) => fail(stream, error),
     })
-    if (feed.state() === 'open') stops[i] = stop
+    if (feed.state() === 'open') subscriptions[i] = subscription
   }
   return feed
 
