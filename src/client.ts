@@ -16,6 +16,12 @@ export type {
   StreamEvent,
 } from './client/events.js'
 export type { HeadersOption } from './client/http.js'
+export {
+  type ManyEvent,
+  type ManySubscription,
+  type SubscribeManyOptions,
+  subscribeMany,
+} from './client/many.js'
 export type { ConnectOptions, ErrorInfo, FetchLike, ReconnectInfo } from './client/options.js'
 export { MAX_SERVER_DELAY_MS, type ReconnectPolicy } from './client/policy.js'
 export {

@@ -1,6 +1,7 @@
 /**
  * runstream/react: React hooks over runstream/client. `useStream` follows any event stream,
- * `useRun` folds a workflow, agent or task run into what a run view shows. React 19 is an
+ * `useRun` folds a workflow, agent or task run into what a run view shows, `useStreams` follows
+ * several streams over one connection. React 19 is an
  * optional peer dependency: only this entry imports it.
  *
  * The hooks are correct under React's rules: a connection opens after commit (never during a
@@ -16,4 +17,10 @@ export {
   type RunstreamProviderProps,
 } from './react/provider.js'
 export { type RunView, type UseRunOptions, useRun } from './react/use-run.js'
-export { type StreamState, type UseStreamOptions, useStream } from './react/use-stream.js'
+export {
+  type StreamState,
+  type UseStreamOptions,
+  type UseStreamsOptions,
+  useStream,
+  useStreams,
+} from './react/use-stream.js'

@@ -56,6 +56,7 @@ export function openApiDocument(version: string): JsonSchema {
   for (const route of KINDS) {
     paths[`/api/v0/executions/${route.plural}/{id}/stream`] = { get: operation(route) }
   }
+  paths['/api/v0/streams'] = { get: manyOperation('get'), post: manyOperation('post') }
   for (const route of KINDS) {
     paths[`/api/v0/executions/${route.plural}`] = { post: startOperation(route) }
     paths[`/api/v0/executions/${route.plural}/{id}/cancel`] = { post: cancelOperation(route) }
@@ -167,6 +168,90 @@ function operation(route: (typeof KINDS)[number]): JsonSchema {
       '503': { $ref: '#/components/responses/Unavailable' },
     },
   }
+}
+
+function manyOperation(method: 'get' | 'post'): JsonSchema {
+  const cursor: JsonSchema = {
+    name: 'Last-Event-ID',
+    in: 'header',
+    required: false,
+    description:
+      'The composite cursor: one position per listed stream, in the order of the list, comma-separated; a position is empty (from the start), a cursor (`42` or `<epoch>.42`), or `~` (finished, not read again). Each event frame sends the composite after it as its `id:`, so `EventSource` sends it back. A wrong count of positions is a 400 `invalid_cursor`.',
+    schema: { type: 'string' },
+    example: '12,,lz3kq9a1x0.7,~',
+  }
+  const parameters: JsonSchema[] =
+    method === 'get'
+      ? [
+          {
+            name: 'stream',
+            in: 'query',
+            required: true,
+            description:
+              "The streams to follow, as their envelopes name them (`workflow:<id>`, `agent:<id>`, `task:<id>`): the parameter repeats, or holds several names separated by commas. 1 to the handler's `maxStreamsPerConnection` (32 by default) distinct names; more is a 400 `too_many_streams`.",
+            style: 'form',
+            explode: true,
+            schema: { type: 'array', minItems: 1, items: { type: 'string' } },
+            example: ['task:t1', 'task:t2'],
+          },
+          { $ref: '#/components/parameters/Events' },
+          cursor,
+        ]
+      : [{ $ref: '#/components/parameters/Events' }, cursor]
+  const operation: JsonSchema = {
+    operationId: method === 'get' ? 'streamMany' : 'streamManyPost',
+    tags: ['streams'],
+    summary:
+      method === 'get'
+        ? 'Watch several streams on one connection'
+        : 'Watch several streams on one connection, the list in a JSON body',
+    description:
+      'One server-sent event stream for every listed stream: each is replayed after its own position, then followed live. Every event frame is the envelope (its `stream` says which stream), with the composite cursor after it as `id:`. A stream ends at its terminal event; the response ends once every stream has. `authorize` is asked for every stream; one refusal refuses the request.',
+    parameters,
+    responses: {
+      '200': {
+        description: 'The event stream of every listed stream.',
+        content: {
+          'text/event-stream': {
+            schema: {
+              type: 'string',
+              description:
+                'An SSE stream: `retry:` and `: ok`, then per stream an `id:`-only epoch frame (the composite with that stream qualified by its epoch) and its events as `id: <composite>`, `event: <type>`, `data: <Envelope JSON>`; `runstream.gap` carries a `stream` member.',
+            },
+          },
+        },
+      },
+      '204': { description: 'Every position is finished: nothing will ever follow.' },
+      '400': { $ref: '#/components/responses/BadRequest' },
+      '401': { $ref: '#/components/responses/Unauthorized' },
+      '403': { $ref: '#/components/responses/Forbidden' },
+      '404': { $ref: '#/components/responses/NotFound' },
+      '500': { $ref: '#/components/responses/InternalError' },
+      '503': { $ref: '#/components/responses/Unavailable' },
+    },
+  }
+  if (method === 'post') {
+    operation.requestBody = {
+      required: true,
+      content: {
+        'application/json': {
+          schema: {
+            type: 'object',
+            properties: {
+              streams: { type: 'array', minItems: 1, items: { type: 'string' } },
+              lastEventId: {
+                type: 'string',
+                description: 'The composite cursor, when no `Last-Event-ID` header is sent.',
+              },
+            },
+            required: ['streams'],
+          },
+          example: { streams: ['task:t1', 'task:t2'] },
+        },
+      },
+    }
+  }
+  return operation
 }
 
 function startOperation(route: (typeof KINDS)[number]): JsonSchema {

@@ -15,6 +15,7 @@ import { createWatchdog } from './watchdog.js'
 /** How one attempt (one request and its response) ended. */
 export type Outcome =
   | { kind: 'end' }
+  | { kind: 'restart' }
   | { kind: 'fatal'; error: RunstreamError }
   | {
       kind: 'retry'
@@ -222,6 +223,9 @@ export function startAttempt(request: AttemptRequest, hooks: AttemptHooks): Atte
 
 /** The outcome of a finished stream (terminal event, 204, `[DONE]`) or a closed subscription. */
 export const END: Outcome = { kind: 'end' }
+
+/** The outcome of an attempt cut to start again at once (a new stream list): no failure. */
+export const RESTART: Outcome = { kind: 'restart' }
 
 /** A retryable failure. */
 export const retry = (error: RunstreamError, healthy: boolean, retryAfterMs?: number): Outcome => ({

@@ -1,7 +1,7 @@
 import type { AnyCatalog } from '../core/catalog.js'
 import type { RunstreamError } from '../core/errors.js'
-import { type Attempt, type AttemptHooks, startAttempt } from './attempt.js'
-import { createCursor } from './cursor.js'
+import { type Attempt, type AttemptHooks, RESTART, startAttempt } from './attempt.js'
+import { type Cursor, createCursor } from './cursor.js'
 import { createDelivery } from './deliver.js'
 import type {
   ClientEvent,
@@ -11,7 +11,12 @@ import type {
   StreamEvent,
 } from './events.js'
 import { createListeners, safely } from './listeners.js'
-import { type ConnectOptions, type ReconnectInfo, resolveConnectOptions } from './options.js'
+import {
+  type ConnectOptions,
+  type ReconnectInfo,
+  type ResolvedOptions,
+  resolveConnectOptions,
+} from './options.js'
 import { createEventQueue } from './queue.js'
 import { createReconnectLoop } from './reconnect.js'
 
@@ -68,12 +73,59 @@ export function connect<C extends AnyCatalog | undefined = undefined>(
   options: ConnectOptions<C> = {},
 ): StreamSubscription<C> {
   const target = absoluteUrl(url)
-  const shownUrl = target.origin + target.pathname
   const resolved = resolveConnectOptions(options as ConnectOptions<AnyCatalog>)
-  const { policy, method } = resolved
+  const { method, body } = resolved
+  return subscribe(target, options as ConnectOptions<AnyCatalog>, resolved, {
+    cursor: createCursor(options.lastEventId || undefined),
+    // Reconnects are GETs, to the Location when there is one: a body is never sent twice.
+    request: (first, resumeUrl) =>
+      first ? [target.href, method, body] : [resumeUrl ?? target.href, 'GET', undefined],
+    resumable: (resumeUrl, lastEventId) =>
+      method === 'GET' || resumeUrl !== undefined || lastEventId !== undefined,
+  }) as unknown as StreamSubscription<C>
+}
+
+/**
+ * What differs between a subscription to one stream ({@link connect}) and to several on one
+ * connection (`subscribeMany`).
+ */
+export interface SubscriptionPlan {
+  /** The cursor the attempts send and the replay check. */
+  readonly cursor: Cursor
+  /** The URL, method and body of an attempt. */
+  request(
+    first: boolean,
+    resumeUrl: string | undefined,
+  ): [url: string, method: string, body: NonNullable<RequestInit['body']> | undefined]
+  /** Whether a reconnect can resume. */
+  resumable(resumeUrl: string | undefined, lastEventId: string | undefined): boolean
+  /**
+   * Many streams: whether an event that ends its stream ends them all (else the connection goes
+   * on for the others), and the SSE `id:` is the composite cursor, not the event's own.
+   */
+  readonly ends?: (event: StreamEvent) => boolean
+}
+
+/** A subscription that can also be restarted: a new attempt at once, for a new stream list. */
+export interface RestartableSubscription extends StreamSubscription<AnyCatalog> {
+  restart(): void
+}
+
+/**
+ * The subscription behind {@link connect} and `subscribeMany`: its reconnect loop, attempts,
+ * delivery, queue and handlers, with what differs in `plan`.
+ */
+export function subscribe(
+  target: URL,
+  options: ConnectOptions<AnyCatalog>,
+  resolved: ResolvedOptions,
+  plan: SubscriptionPlan,
+): RestartableSubscription {
+  const shownUrl = target.origin + target.pathname
+  const { policy } = resolved
   const { onError, onOpen, onReconnect, signal } = options
   const then = policy.maxRetries > 0 ? 'reconnecting.' : 'not retried (reconnect: false).'
-  const cursor = createCursor(options.lastEventId || undefined)
+  const { cursor, ends } = plan
   const listeners = createListeners()
   const queue = createEventQueue<StreamEvent>(resolved.maxQueuedEvents, close)
   // Until a `for await` loop starts, events wait for it in the queue, unless on() handlers
@@ -85,6 +137,8 @@ export function connect<C extends AnyCatalog | undefined = undefined>(
   // Where reconnects go: the Location or Content-Location of the last response, if any.
   let resumeUrl: string | undefined
   let current: Attempt | undefined
+  // Set by restart(): the attempt it cut ends as a restart, not as a failure.
+  let restarting = false
 
   const hooks: AttemptHooks = {
     closed: () => closed,
@@ -102,7 +156,7 @@ export function connect<C extends AnyCatalog | undefined = undefined>(
       catalog: options.catalog,
       strict: options.strict,
       stream: options.stream,
-      isTerminal: resolved.isTerminal,
+      isTerminal: ends ? (event) => resolved.isTerminal(event) && ends(event) : resolved.isTerminal,
       cursor,
       then,
       report: (error) => report(error, false),
@@ -120,14 +174,22 @@ export function connect<C extends AnyCatalog | undefined = undefined>(
     room: () => (queue.full && (iterating || listeners.size === 0) ? queue.drained() : undefined),
   }
 
+  if (ends) {
+    // The id of a many-stream frame is the composite cursor: the event's own is in its envelope.
+    const message = hooks.message
+    hooks.message = (data, name) => message(data, name, undefined)
+  }
+
   const loop = createReconnectLoop(policy, shownUrl, {
     attempt(first) {
       readyState = 'connecting'
+      restarting = false
+      const [url, method, body] = plan.request(first, resumeUrl)
       current = startAttempt(
         {
-          url: first ? target.href : (resumeUrl ?? target.href),
-          method: first ? method : 'GET',
-          body: first ? resolved.body : undefined,
+          url,
+          method,
+          body,
           headers: options.headers,
           fetch: options.fetch,
           cursor,
@@ -139,7 +201,7 @@ export function connect<C extends AnyCatalog | undefined = undefined>(
         },
         hooks,
       )
-      return current.outcome
+      return current.outcome.then((outcome) => (restarting ? RESTART : outcome))
     },
     closed: () => closed,
     finish,
@@ -149,8 +211,7 @@ export function connect<C extends AnyCatalog | undefined = undefined>(
       if (onReconnect) safely(onReconnect, info)
     },
     // A POST cannot be sent again: a reconnect needs a Location to GET, or ids to resume after.
-    resumable: () =>
-      method === 'GET' || resumeUrl !== undefined || cursor.lastEventId !== undefined,
+    resumable: () => plan.resumable(resumeUrl, cursor.lastEventId),
     lastEventId: () => cursor.lastEventId,
     serverRetryMs: () => serverRetryMs,
   })
@@ -161,7 +222,7 @@ export function connect<C extends AnyCatalog | undefined = undefined>(
     void loop.run()
   }
 
-  const subscription: StreamSubscription<AnyCatalog> = {
+  const subscription: RestartableSubscription = {
     get readyState() {
       return readyState
     },
@@ -175,6 +236,12 @@ export function connect<C extends AnyCatalog | undefined = undefined>(
       return off
     },
     close,
+    restart() {
+      if (closed) return
+      restarting = true
+      current?.cancel()
+      loop.wake()
+    },
     [Symbol.asyncIterator]() {
       if (iterating) throw new TypeError('connect: iterate once; use on() for more consumers.')
       iterating = true
@@ -182,7 +249,7 @@ export function connect<C extends AnyCatalog | undefined = undefined>(
       return queue.iterator as AsyncIterator<ClientEvent<AnyCatalog>>
     },
   }
-  return subscription as unknown as StreamSubscription<C>
+  return subscription
 
   function close(): void {
     finish()
@@ -214,7 +281,8 @@ export function connect<C extends AnyCatalog | undefined = undefined>(
   }
 }
 
-function absoluteUrl(url: string | URL): URL {
+/** `url` resolved against the page in a browser; a `TypeError` that says why when it is not a URL. */
+export function absoluteUrl(url: string | URL): URL {
   try {
     return new URL(url, (globalThis as { location?: { href?: string } }).location?.href)
   } catch {

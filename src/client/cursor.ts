@@ -16,8 +16,11 @@ export interface Cursor {
    * @param stream - the stream the event belongs to, when known (envelope framing says it)
    */
   take(id: string, stream: string | undefined): boolean
-  /** The ids that follow start lower (a gap, a stream the server started over): accept them. */
-  reset(): void
+  /**
+   * The ids that follow start lower (a gap, a stream the server started over): accept them. On a
+   * many-stream connection, `stream` says which stream's ids; one stream's cursor resets whole.
+   */
+  reset(stream?: string): void
   /**
    * A frame with an id and no data: the id becomes the cursor. runstream's epoch frame
    * (`<epoch>.<id>`) tells the epoch that the plain ids that follow belong to.

@@ -47,9 +47,11 @@ export function createDelivery(
   return (data, name, id) => {
     if (isControl(name, id)) {
       if (name === 'runstream.gap') {
-        // The ids that follow restart lower than the cursor; accept them.
-        cursor.reset()
-        options.gap(gapError(data))
+        const error = gapError(data)
+        // The ids that follow (of its stream, on a many-stream connection) restart lower than
+        // the cursor; accept them.
+        cursor.reset(error.details?.stream as string | undefined)
+        options.gap(error)
       } else if (name === 'runstream.error') {
         return retry(serverStreamError(data, options.then), true)
       }

@@ -52,6 +52,7 @@ export function createReconnectLoop(
       first = false
       if (hooks.closed()) return
       if (outcome.kind === 'end') return hooks.finish()
+      if (outcome.kind === 'restart') continue
       const error = outcome.error
       // Without reconnects (`reconnect: false`) a failure is fatal as itself.
       if (outcome.kind === 'fatal' || policy.maxRetries === 0) return hooks.finish(error)

@@ -1,6 +1,19 @@
-import { type ClientEvent, type ConnectOptions, connect } from '../client.js'
+import {
+  type ClientEvent,
+  type ConnectOptions,
+  connect,
+  type ManyEvent,
+  type SubscribeManyOptions,
+  subscribeMany,
+} from '../client.js'
 import type { AnyCatalog } from '../core/catalog.js'
-import { type ConnectionState, openView } from './connection.js'
+import {
+  type ConnectionState,
+  type EventFeed,
+  type LiveConnectOptions,
+  type LiveOptions,
+  openView,
+} from './connection.js'
 import { keyOf } from './key.js'
 import { useConnection } from './use-connection.js'
 
@@ -67,26 +80,78 @@ export function useStream<C extends AnyCatalog | undefined = undefined>(
   url: string | URL | null | undefined,
   options: UseStreamOptions<C> = {},
 ): StreamState<ClientEvent<C>> {
+  const key = url == null ? undefined : keyOf('stream', String(url), options)
+  return useEvents('useStream', key, options, (live, latest) =>
+    connect(url as string | URL, { ...(latest as ConnectOptions), ...live }),
+  ) as StreamState<ClientEvent<C>>
+}
+
+/** Options of {@link useStreams}: those of `subscribeMany()`, without `signal`, plus `maxEvents`. */
+export interface UseStreamsOptions<C extends AnyCatalog | undefined = undefined>
+  extends Omit<SubscribeManyOptions<C>, 'signal'> {
+  /** See {@link UseStreamOptions.maxEvents}: the latest events of all the streams together. @defaultValue 1000 */
+  maxEvents?: number
+}
+
+/**
+ * Watches several streams over ONE connection (`subscribeMany`) from a React component: the
+ * events of all of them, interleaved as they arrive, each with its `stream`; `lastEventId` is the
+ * composite cursor. It re-renders at most once a frame, and ends once every stream has finished.
+ * Components that pass the same base URL, list and options share the connection. A new list
+ * opens a new connection, which replays the listed streams from their start into a fresh view.
+ * `streams` `null`, `undefined` or empty opens none.
+ *
+ * @param baseUrl - the server's routes: origin and `basePath` (`/api/v0` in a page)
+ * @param streams - the streams' names, `<kind>:<id>`
+ * @example
+ * ```tsx
+ * import { executionCatalog } from 'runstream'
+ * import { useStreams } from 'runstream/react'
+ *
+ * export function Tasks({ ids }: { ids: string[] }) {
+ *   const { events } = useStreams('/api/v0', ids.map((id) => `task:${id}`), {
+ *     catalog: executionCatalog,
+ *   })
+ *   return <p>{events.filter((event) => event.type === 'complete').length} done</p>
+ * }
+ * ```
+ * @see docs/react.md
+ */
+export function useStreams<C extends AnyCatalog | undefined = undefined>(
+  baseUrl: string | URL,
+  streams: readonly string[] | null | undefined,
+  options: UseStreamsOptions<C> = {},
+): StreamState<ManyEvent<C>> {
+  const key = streams?.length ? keyOf('streams', String(baseUrl), streams, options) : undefined
+  return useEvents('useStreams', key, options, (live, latest) =>
+    subscribeMany(baseUrl, streams as string[], { ...(latest as SubscribeManyOptions), ...live }),
+  ) as StreamState<ManyEvent<C>>
+}
+
+// The hooks that keep the latest events, whatever feed they come from.
+function useEvents<O extends LiveOptions & { maxEvents?: number; lastEventId?: string }>(
+  hook: string,
+  key: string | undefined,
+  options: O,
+  start: (live: LiveConnectOptions, latest: O) => EventFeed,
+): StreamState<unknown> {
   const max = options.maxEvents ?? DEFAULT_MAX_EVENTS
   if (!Number.isSafeInteger(max) || max < 1) {
     throw new TypeError(
-      `useStream: maxEvents must be a positive integer (got ${String(options.maxEvents)}); leave it out for ${DEFAULT_MAX_EVENTS}.`,
+      `${hook}: maxEvents must be a positive integer (got ${String(options.maxEvents)}); leave it out for ${DEFAULT_MAX_EVENTS}.`,
     )
   }
-  const key = url == null ? undefined : keyOf('stream', String(url), options)
-  const state = useConnection(
+  return useConnection(
     key,
     options,
     () =>
       openView(
-        (live, { maxEvents: _, ...latest }) =>
-          connect(url as string | URL, { ...(latest as ConnectOptions), ...live }),
+        (live, { maxEvents: _, ...latest }) => start(live, latest as O),
         () => eventsView(max),
         options.lastEventId,
       ),
     key === undefined ? IDLE : CONNECTING,
   )
-  return state as StreamState<ClientEvent<C>>
 }
 
 // Keeps the latest `max` events, trimming in bulk (at 2 × max) rather than shifting per event,

@@ -4,6 +4,7 @@ import { isEpoch } from '../core/event-id.js'
 import type { StreamManager } from '../core/manager.js'
 import type { RecordSubscription } from '../core/subscription.js'
 import { createFeed, type Feed } from './feed.js'
+import { follow } from './follow.js'
 import { doneFrame, epochFrame, gapFrame, openingFrame, recordFrame, recordText } from './frames.js'
 import type { StreamPlan } from './prepare.js'
 import type { ResolvedSseOptions } from './settings.js'
@@ -33,13 +34,13 @@ export function openConnection(
   const { stream, filter } = plan
   const { protocol } = options
   const sse = plan.format === 'sse'
-  let subscription: RecordSubscription | undefined
   // The epoch this client was last told: a record of another one is preceded by an epoch frame.
   let announced: string | undefined
   // Whether the terminal event was sent: only then may the protocol's end (`[DONE]`) follow, as
   // a subscription also ends when the manager closes, which is no end of the stream.
   let sentTerminal = false
 
+  let subscription: RecordSubscription | undefined
   const feed = createFeed(sink, {
     heartbeat: options.heartbeat,
     maxQueuedBytes: options.maxQueuedBytes,
@@ -63,54 +64,17 @@ export function openConnection(
   })
 
   if (sse) feed.send(openingFrame(options.retryMs))
-  try {
-    subscription = manager.subscribeRecords({
-      stream,
-      lastEventId: plan.lastEventId,
-      // Text mode has no control events: the text goes on from the oldest event held.
-      onGap: sse ? (gap) => feed.send(gapFrame(gap, protocol)) : () => undefined,
-    })
-  } catch (error) {
-    fail(error)
-    return feed
-  }
-  void pump(subscription)
+  const followed = follow(manager, feed, stream, plan.lastEventId, {
+    send,
+    // Text mode has no control events: the text goes on from the oldest event held.
+    gap: sse ? (gap) => feed.send(gapFrame(gap, protocol)) : () => undefined,
+    // The terminal event was sent (or the feed stopped): end after it.
+    done: () => feed.end(undefined, sentTerminal && sse ? doneFrame(protocol) : undefined),
+    fail,
+  })
+  // Unless it stopped while it subscribed (the subscription failed at once).
+  if (feed.state() === 'open') subscription = followed
   return feed
-
-  async function pump(records: RecordSubscription): Promise<void> {
-    try {
-      for (;;) {
-        const first = await records.next()
-        if (first.done === true || feed.state() !== 'open') break
-        if (!(await deliver(first.value))) return
-        // The rest of a burst is taken in this turn: one await per burst, not per event.
-        for (const record of records.takeQueued()) {
-          // Awaits only when the buffer is full: an await per event is what a burst must not cost.
-          if (feed.full() || feed.state() !== 'open') {
-            if (!(await deliver(record))) return
-          } else {
-            send(record)
-          }
-        }
-      }
-      // The terminal event was sent (or the feed stopped): end after it.
-      feed.end(undefined, sentTerminal && sse ? doneFrame(protocol) : undefined)
-    } catch (error) {
-      fail(error)
-    }
-  }
-
-  /**
-   * Sends one record once there is room. A full buffer pauses the pump: a replay waits for the
-   * client, and live events wait in the subscription (bounded in count) while the feed's
-   * heartbeat watches the bytes. Returns whether the feed is still open.
-   */
-  async function deliver(record: EventRecord): Promise<boolean> {
-    while (feed.full() && feed.state() === 'open') await feed.waitForRoom()
-    if (feed.state() !== 'open') return false
-    send(record)
-    return true
-  }
 
   function send(record: EventRecord): void {
     if (filter !== undefined && !record.terminal && !filter.has(record.envelope.type)) return

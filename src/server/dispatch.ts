@@ -25,6 +25,7 @@ export type Dispatch =
   | { readonly kind: 'stream'; readonly match: RouteMatch }
   | { readonly kind: 'start-run'; readonly execution: ExecutionKind }
   | { readonly kind: 'cancel-run'; readonly match: RouteMatch }
+  | { readonly kind: 'streams' }
   | { readonly kind: 'preflight'; readonly headers: Record<string, string> }
   | { readonly kind: 'refuse'; readonly refusal: Refusal }
   | { readonly kind: 'no-route' }
@@ -62,6 +63,7 @@ export function dispatch(
       ),
     }
   }
+  if (pathname === `${basePath}${STREAMS_PATH}`) return dispatchStreams(incoming, options)
   if (runMatch !== undefined) {
     if (!isRefusal(runMatch)) return dispatchRun(incoming, runMatch, options)
     const headers = corsHeaders(options.cors, incoming.header('origin'))
@@ -110,6 +112,42 @@ export function noRoute(incoming: IncomingRequest, options: ResolvedSseOptions):
     undefined,
     corsHeaders(options.cors, incoming.header('origin')),
   )
+}
+
+/** The path of the many-stream route under the base path. */
+export const STREAMS_PATH = '/streams'
+
+/** Routes a request to the many-stream route: `GET`, `POST` (the list in a JSON body), or a preflight. */
+function dispatchStreams(incoming: IncomingRequest, options: ResolvedSseOptions): Dispatch {
+  const { cors } = options
+  const origin = incoming.header('origin')
+  if (incoming.method === 'OPTIONS' && cors !== undefined) {
+    if (!isOriginAllowed(cors, origin)) {
+      return {
+        kind: 'refuse',
+        refusal: refusal(403, 'forbidden', 'This origin may not read the streams.', undefined, {
+          vary: 'Origin',
+        }),
+      }
+    }
+    return { kind: 'preflight', headers: preflightHeaders(cors, origin, 'GET, POST, OPTIONS') }
+  }
+  if (incoming.method !== 'GET' && incoming.method !== 'POST') {
+    return {
+      kind: 'refuse',
+      refusal: refusal(
+        405,
+        'method_not_allowed',
+        'Several streams are read with GET (the list in the query) or POST (the list in a JSON body).',
+        undefined,
+        {
+          allow: cors === undefined ? 'GET, POST' : 'GET, POST, OPTIONS',
+          ...corsHeaders(cors, origin),
+        },
+      ),
+    }
+  }
+  return { kind: 'streams' }
 }
 
 const NO_RUN_ROUTES: RunRoutes = { start: false, cancel: false }

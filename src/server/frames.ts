@@ -90,13 +90,19 @@ export function epochFrame(record: EventRecord): Uint8Array {
 
 /**
  * The `runstream.gap` control event: the cursor is older than the store holds, unknown to it, or
- * of an earlier incarnation of the stream (`restarted`).
+ * of an earlier incarnation of the stream (`restarted`). On a many-stream connection, `stream`
+ * says which of its streams the gap is in.
  * Its `data:` holds runstream's fields; for a protocol whose clients take every `data:` as one of
  * their events (`'ag-ui'`, `'ai-sdk'`), they ride on that protocol's error event, so an
  * unmodified client reports it rather than failing on an object it cannot read.
  */
-export function gapFrame(gap: GapInfo, protocol: SseProtocol = 'runstream'): Uint8Array {
+export function gapFrame(
+  gap: GapInfo,
+  protocol: SseProtocol = 'runstream',
+  stream?: string,
+): Uint8Array {
   const fields = {
+    ...(stream === undefined ? undefined : { stream }),
     reason: gap.reason,
     after: gap.lastEventId,
     firstId: gap.firstId ?? null,

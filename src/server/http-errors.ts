@@ -8,7 +8,8 @@
  * | `unknown_event` | 400 | `events` names an event the catalog does not define |
  * | `invalid_stream_id` | 400 | the id in the path is too long or has characters outside the allowed set |
  * | `invalid_path` | 400 | the path has a dot segment (`.`, `..`, also as `%2e`) or a backslash |
- * | `invalid_body` | 400 | the body of a request that starts a run is not JSON |
+ * | `invalid_body` | 400 | the body of a request that starts a run, or lists streams, is not the JSON expected |
+ * | `too_many_streams` | 400 | a request to `{basePath}/streams` lists more than `maxStreamsPerConnection` streams |
  * | `unauthorized` | 401 | returned by your `authorize` hook through {@link jsonError} |
  * | `forbidden` | 403 | `authorize` returned `false` |
  * | `not_found` | 404 | no route matches the path |
@@ -30,6 +31,7 @@ export type HttpErrorCode =
   | 'invalid_stream_id'
   | 'invalid_path'
   | 'invalid_body'
+  | 'too_many_streams'
   | 'unauthorized'
   | 'forbidden'
   | 'not_found'

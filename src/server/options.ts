@@ -250,6 +250,14 @@ export interface HandlerOptions<C extends AnyCatalog = AnyCatalog>
    * @defaultValue true when `start` is given, false otherwise
    */
   cancelRoute?: boolean
+  /**
+   * The most streams one request to the many-stream route (`GET` or `POST {basePath}/streams`)
+   * may list. Past it, the request gets a `400` JSON error `too_many_streams`, before any hook
+   * runs. Each listed stream costs a subscription and a store read, but no connection slot: the
+   * whole list counts once against `maxConnections`.
+   * @defaultValue 32
+   */
+  maxStreamsPerConnection?: number
 }
 
 /** Options of a handler's `respond`. */

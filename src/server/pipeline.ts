@@ -5,9 +5,10 @@ import { dispatch, noRoute } from './dispatch.js'
 import { type Refusal, refusal } from './http-errors.js'
 import type { IncomingRequest } from './incoming.js'
 import { createLimiter } from './limits.js'
+import { type ManyPreparation, prepareStreams } from './many-request.js'
 import { type Preparation, prepareStream } from './prepare.js'
 import { createRegistry, type HandlerStats, type Registry } from './registry.js'
-import { type ExecutionKind, streamRoutePath } from './routes.js'
+import { streamRoutePath } from './routes.js'
 import { answerRunCancel } from './run-cancel.js'
 import { answerRunStart, type RunStartSpec } from './run-start.js'
 import type { ResolvedHandlerOptions, ResolvedSseOptions } from './settings.js'
@@ -51,7 +52,14 @@ export function createHandlerPipeline(
     route: (incoming) => guard(options, () => route(incoming)),
     serve: (incoming, stream, location) =>
       guard(options, () =>
-        answerStream(manager, options, registry, incoming, stream, undefined, location),
+        answerStream(
+          options,
+          registry,
+          incoming,
+          () => prepareStream(manager, incoming, stream, undefined, options),
+          manager,
+          location,
+        ),
       ),
     startRun: (incoming, spec) =>
       guard(options, () =>
@@ -72,12 +80,19 @@ export function createHandlerPipeline(
         return { kind: 'empty', headers: routed.headers }
       case 'stream':
         return answerStream(
-          manager,
           options,
           registry,
           incoming,
-          routed.match.stream,
-          routed.match.kind,
+          () => prepareStream(manager, incoming, routed.match.stream, routed.match.kind, options),
+          manager,
+        )
+      case 'streams':
+        return answerStream(
+          options,
+          registry,
+          incoming,
+          () => prepareStreams(manager, incoming, options),
+          manager,
         )
       case 'start-run': {
         const kind = routed.execution
@@ -111,7 +126,14 @@ export function serveStream(
   location?: string,
 ): Promise<Answer> {
   return guard(options, () =>
-    answerStream(manager, options, undefined, incoming, stream, undefined, location),
+    answerStream(
+      options,
+      undefined,
+      incoming,
+      () => prepareStream(manager, incoming, stream, undefined, options),
+      manager,
+      location,
+    ),
   )
 }
 
@@ -142,13 +164,17 @@ export async function guard(
   }
 }
 
+/**
+ * The flow of every stream answer, for one stream or many: the shutdown check, a place among the
+ * open streams (taken before the hooks run), the preparation `prepare` makes, the checks after
+ * its awaits, then the stream.
+ */
 async function answerStream(
-  manager: StreamManager,
   options: ResolvedSseOptions,
   registry: Registry | undefined,
   incoming: IncomingRequest,
-  stream: string,
-  kind: ExecutionKind | undefined,
+  prepare: () => Promise<Preparation | ManyPreparation>,
+  manager: StreamManager,
   location?: string,
 ): Promise<Answer> {
   // A function, so the checks after the awaits are not narrowed away: close() may come meanwhile.
@@ -159,18 +185,18 @@ async function answerStream(
   if (admitted !== undefined && 'status' in admitted) {
     return refuse(withCors(admitted, incoming, options))
   }
-  let prepared: Preparation
+  let prepared: Preparation | ManyPreparation
   try {
-    prepared = await prepareStream(manager, incoming, stream, kind, options)
+    prepared = await prepare()
   } catch (error) {
     admitted?.release()
     throw error
   }
   // The client may have left, or the server begun to shut down, while the hooks and the store
   // were consulted.
-  const gone = incoming.gone()
+  const gone = prepared.kind === 'gone' || incoming.gone()
   if (prepared.kind !== 'stream' || gone || closed()) admitted?.release()
-  if (gone) return { kind: 'gone' }
+  if (gone || prepared.kind === 'gone') return { kind: 'gone' }
   switch (prepared.kind) {
     case 'refuse':
       return refuse(prepared.refusal)

@@ -95,33 +95,58 @@ export async function prepareStream(
   const query = parseQuery(incoming, kind, manager)
   if ('status' in query) return refuse(query)
 
+  const checked = await checkStream(manager, incoming, stream, query.lastEventId, options)
+  if (checked !== 'live') {
+    return checked === 'finished' ? { kind: 'empty', headers: { ...cors } } : refuse(checked)
+  }
+
+  const base = query.format === 'text' ? TEXT_HEADERS : sseHeaders(options.protocol)
+  return {
+    kind: 'stream',
+    plan: { stream, lastEventId: query.lastEventId, format: query.format, filter: query.filter },
+    headers: cors === undefined ? { ...base } : { ...base, ...cors },
+  }
+}
+
+/**
+ * The checks of one stream after `authorize`, shared by the single- and many-stream routes:
+ * `streamExists`, then one read of the store. `'live'`: stream it; `'finished'`: the cursor is at
+ * the end of a finished stream (nothing will ever follow it); or why not (a 404, a 500, a 503 when
+ * the store cannot be read), without CORS headers.
+ */
+export async function checkStream(
+  manager: StreamManager,
+  incoming: IncomingRequest,
+  stream: string,
+  after: string | undefined,
+  options: ResolvedSseOptions,
+): Promise<'live' | 'finished' | Refusal> {
   if (options.streamExists !== undefined) {
     let exists: boolean
     try {
       exists = await options.streamExists(stream, incoming.toRequest())
     } catch (error) {
       options.onError(hookFailure('streamExists', stream, error))
-      return refuse(internalError())
+      return internalError()
     }
     if (exists !== true) {
-      return refuse(refusal(404, 'stream_not_found', `Stream "${stream}" does not exist.`))
+      return refusal(404, 'stream_not_found', `Stream "${stream}" does not exist.`)
     }
   }
-
-  const after = query.lastEventId
   const resuming = after !== undefined && after !== '0'
-  let finishedAtCursor: boolean
   try {
     // Read even without a cursor: a store that cannot be read (Redis down) gets a 503 now,
     // rather than a 200 whose stream fails at once.
     const page = await manager.store.read(stream, { lastEventId: after, limit: 1 })
     // (A cursor of another incarnation reads this one from its start: never empty.)
-    finishedAtCursor =
+    const finishedAtCursor =
       resuming &&
       page.finished &&
       page.events.length === 0 &&
       (page.lastId === undefined ||
         (parseCursor(after)?.id ?? 0) >= (parseEventId(page.lastId) ?? 0))
+    // The spec's "stop reconnecting": nothing will ever follow this cursor.
+    return finishedAtCursor ? 'finished' : 'live'
   } catch (error) {
     options.onError(
       new RunstreamError(
@@ -130,21 +155,22 @@ export async function prepareStream(
         { cause: error, details: { stream } },
       ),
     )
-    return refuse(
-      refusal(503, 'store_failed', 'The event store is unavailable. Retry later.', undefined, {
-        'retry-after': '5',
-      }),
-    )
+    return refusal(503, 'store_failed', 'The event store is unavailable. Retry later.', undefined, {
+      'retry-after': '5',
+    })
   }
-  // The spec's "stop reconnecting": nothing will ever follow this cursor.
-  if (finishedAtCursor) return { kind: 'empty', headers: { ...cors } }
+}
 
-  const base = query.format === 'text' ? TEXT_HEADERS : sseHeaders(options.protocol)
-  return {
-    kind: 'stream',
-    plan: { stream, lastEventId: after, format: query.format, filter: query.filter },
-    headers: cors === undefined ? { ...base } : { ...base, ...cors },
-  }
+/**
+ * The cursor a request resumes after: its `Last-Event-ID` header, else its `lastEventId` query
+ * parameter; `''` when it has neither. The header wins: `EventSource` sends it on reconnect while
+ * the URL keeps its first cursor.
+ */
+export function requestCursor(incoming: IncomingRequest): string {
+  const header = incoming.header('last-event-id')?.trim()
+  return header !== undefined && header !== ''
+    ? header
+    : (incoming.url.searchParams.get('lastEventId') ?? '')
 }
 
 interface Query {
@@ -158,10 +184,7 @@ function parseQuery(
   kind: ExecutionKind | undefined,
   manager: StreamManager,
 ): Query | Refusal {
-  const params = incoming.url.searchParams
-  // The header wins: EventSource sends it on reconnect while the URL keeps its first cursor.
-  const header = incoming.header('last-event-id')?.trim()
-  const cursor = header !== undefined && header !== '' ? header : (params.get('lastEventId') ?? '')
+  const cursor = requestCursor(incoming)
   if (cursor !== '' && parseCursor(cursor) === undefined) {
     return refusal(
       400,
@@ -171,6 +194,20 @@ function parseQuery(
     )
   }
 
+  const filter = parseFilter(incoming.url.searchParams, kind, manager)
+  if ('status' in filter) return filter
+  return { lastEventId: cursor === '' ? undefined : cursor, ...filter }
+}
+
+/**
+ * The `format` and `events` query parameters: text or SSE, and which event types to send.
+ * `kind` `undefined` is a custom route (text allowed); `'many'` the many-stream route (SSE only).
+ */
+export function parseFilter(
+  params: URLSearchParams,
+  kind: ExecutionKind | 'many' | undefined,
+  manager: StreamManager,
+): Omit<Query, 'lastEventId'> | Refusal {
   const formatParam = params.get('format')
   if (formatParam !== null && formatParam !== 'text' && formatParam !== 'sse') {
     return refusal(400, 'invalid_request', 'Invalid format: use "text" or leave it out.', {
@@ -178,6 +215,13 @@ function parseQuery(
     })
   }
   const format = formatParam === 'text' ? 'text' : 'sse'
+  if (format === 'text' && kind === 'many') {
+    return refusal(
+      400,
+      'invalid_request',
+      'format=text is served on a single agent or task stream: several streams interleave.',
+    )
+  }
   if (format === 'text' && kind === 'workflow') {
     return refusal(
       400,
@@ -222,7 +266,7 @@ function parseQuery(
       )
     }
   }
-  return { lastEventId: cursor === '' ? undefined : cursor, format, filter }
+  return { format, filter }
 }
 
 function internalError(): Refusal {

@@ -71,6 +71,19 @@ export function matchRoute(pathname: string, basePath: string): RouteMatch | Ref
   return { kind, id, stream: `${kind}:${id}` }
 }
 
+/**
+ * Reads a stream's name as the routes spell it, `<kind>:<id>` (`task:t1`, the envelope's
+ * `stream`), with the same rules for the id as a path: `undefined` when it is not one.
+ */
+export function parseStreamName(name: string): RouteMatch | undefined {
+  const colon = name.indexOf(':')
+  const kind = name.slice(0, colon)
+  const id = name.slice(colon + 1)
+  if (colon <= 0 || (kind !== 'workflow' && kind !== 'agent' && kind !== 'task')) return undefined
+  if (id.length > MAX_ID_LENGTH || !ID_PATTERN.test(id) || id.includes('..')) return undefined
+  return { kind, id, stream: name }
+}
+
 /** A request path matched to a run route: start a run of a kind, or cancel one. */
 export type RunRouteMatch =
   | { readonly action: 'start'; readonly kind: ExecutionKind }

@@ -45,7 +45,12 @@ export interface ResolvedHandlerOptions extends ResolvedSseOptions {
   /** Whether `POST …/:id/cancel` is served. */
   readonly cancelRoute: boolean
   readonly runs: ResolvedRunOptions
+  /** The most streams one request to `{basePath}/streams` may list. */
+  readonly maxStreamsPerConnection: number
 }
+
+/** The default of `maxStreamsPerConnection`. */
+export const DEFAULT_MAX_STREAMS_PER_CONNECTION = 32
 
 /** The default of `maxConnections`: what a small server holds (see the option's TSDoc). */
 export const DEFAULT_MAX_CONNECTIONS = 10_000
@@ -124,6 +129,11 @@ export function resolveHandlerOptions(
     start,
     cancelRoute,
     runs: resolveRunOptions(where, given),
+    maxStreamsPerConnection: positiveInteger(
+      where,
+      'maxStreamsPerConnection',
+      given.maxStreamsPerConnection ?? DEFAULT_MAX_STREAMS_PER_CONNECTION,
+    ),
   }
 }
 

@@ -4,6 +4,8 @@ import { corsHeaders } from './cors.js'
 import { type Refusal, refusal } from './http-errors.js'
 import type { IncomingRequest } from './incoming.js'
 import type { Slot } from './limits.js'
+import { openManyConnection } from './many-connection.js'
+import type { ManyPlan } from './many-request.js'
 import type { StreamPlan } from './prepare.js'
 import type { Registry } from './registry.js'
 import type { ResolvedSseOptions } from './settings.js'
@@ -52,7 +54,7 @@ export function streamAnswer(
   manager: StreamManager,
   options: ResolvedSseOptions,
   registry: Registry | undefined,
-  plan: StreamPlan,
+  plan: StreamPlan | ManyPlan,
   headers: Record<string, string>,
   slot: Slot | undefined,
   onRelease?: () => void,
@@ -83,7 +85,7 @@ function startStream<S extends ConnectionSink>(
   manager: StreamManager,
   options: ResolvedSseOptions,
   registry: Registry | undefined,
-  plan: StreamPlan,
+  plan: StreamPlan | ManyPlan,
   slot: Slot | undefined,
   makeSink: (release: () => void) => S,
   signal: AbortSignal | undefined,
@@ -96,7 +98,8 @@ function startStream<S extends ConnectionSink>(
   // a property store of its own in builds that keep names (tsx, esbuild's keepNames).
   // The connection is still unset when the sink is done while it opens: it is released then.
   const sink = makeSink(() => connection?.release())
-  connection = openConnection(manager, plan, sink, options, () => {
+  const open = 'streams' in plan ? openManyConnection : openConnection
+  connection = open(manager, plan as StreamPlan & ManyPlan, sink, options, () => {
     released = true
     if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort)
     slot?.release()

@@ -155,6 +155,7 @@ describe.skipIf(chromiumPath === undefined)('the built client in Chromium', () =
       'connect',
       'createStreamClient',
       'readText',
+      'subscribeMany',
     ])
     expect(events).toEqual([
       ...Array.from({ length: EVENTS }, (_, i) => [

@@ -40,6 +40,7 @@ describe('generated docs', () => {
       '/api/v0/executions/workflows/{id}/stream',
       '/api/v0/executions/agents/{id}/stream',
       '/api/v0/executions/tasks/{id}/stream',
+      '/api/v0/streams',
       '/api/v0/executions/workflows',
       '/api/v0/executions/workflows/{id}/cancel',
       '/api/v0/executions/agents',

@@ -1,4 +1,3 @@
-import { createServer, type Server, Socket } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { connect } from '../../src/client.js'
 import { executionCatalog } from '../../src/index.js'
@@ -6,7 +5,14 @@ import { redisStore } from '../../src/redis.js'
 import { pause, waitFor } from '../helpers/wait.js'
 import { range } from './drafts.js'
 import { deleteKeys, SHARED_REDIS_URL, startPrivateRedis, uniquePrefix } from './helpers.js'
-import { eventsOf, type Fixture, openSse, type SseMessage, startFixture } from './processes.js'
+import {
+  eventsOf,
+  type Fixture,
+  openSse,
+  roundRobin,
+  type SseMessage,
+  startFixture,
+} from './processes.js'
 
 // Two web processes (the Node SSE handler over a Redis store) and one producer process share
 // Redis, as workers and web servers behind a load balancer would. Every child is stopped after
@@ -196,46 +202,3 @@ describe('Redis fan-out across processes', { timeout: 60_000 }, () => {
     expect(stored).toBeLessThan(done.emitted)
   })
 })
-
-interface Balancer {
-  readonly port: number
-  /** Connections sent to each backend. */
-  readonly connections: [number, number]
-  cutAll(): void
-  close(): Promise<void>
-}
-
-/** A TCP load balancer on 127.0.0.1: each new connection goes to the next backend in turn. */
-async function roundRobin(ports: [number, number]): Promise<Balancer> {
-  const open = new Set<Socket>()
-  const connections: [number, number] = [0, 0]
-  let turn = 0
-  const server: Server = createServer((client) => {
-    const index = turn++ % 2 === 0 ? 0 : 1
-    connections[index]++
-    const upstream = new Socket()
-    upstream.connect(ports[index], '127.0.0.1')
-    for (const socket of [client, upstream]) {
-      open.add(socket)
-      socket.on('close', () => open.delete(socket))
-      socket.on('error', () => undefined)
-    }
-    client.pipe(upstream)
-    upstream.pipe(client)
-    client.on('close', () => upstream.destroy())
-    upstream.on('close', () => client.destroy())
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const address = server.address()
-  return {
-    port: typeof address === 'object' && address !== null ? address.port : 0,
-    connections,
-    cutAll() {
-      for (const socket of open) socket.destroy()
-    },
-    async close() {
-      for (const socket of open) socket.destroy()
-      await new Promise<void>((resolve) => server.close(() => resolve()))
-    },
-  }
-}

@@ -1,5 +1,6 @@
 import { type ChildProcess, fork } from 'node:child_process'
 import http from 'node:http'
+import { createServer, type Server, Socket } from 'node:net'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createParser } from 'eventsource-parser'
@@ -182,4 +183,48 @@ export function openSse(port: number, path: string, lastEventId?: string): SseRe
 /** The event messages (those with an id) of a list, without control events and comments. */
 export function eventsOf(messages: readonly SseMessage[]): SseMessage[] {
   return messages.filter((message) => message.id !== undefined && message.id !== '')
+}
+
+/** A TCP load balancer in front of two web processes. */
+export interface Balancer {
+  readonly port: number
+  /** Connections sent to each backend. */
+  readonly connections: [number, number]
+  cutAll(): void
+  close(): Promise<void>
+}
+
+/** A TCP load balancer on 127.0.0.1: each new connection goes to the next backend in turn. */
+export async function roundRobin(ports: [number, number]): Promise<Balancer> {
+  const open = new Set<Socket>()
+  const connections: [number, number] = [0, 0]
+  let turn = 0
+  const server: Server = createServer((client) => {
+    const index = turn++ % 2 === 0 ? 0 : 1
+    connections[index]++
+    const upstream = new Socket()
+    upstream.connect(ports[index], '127.0.0.1')
+    for (const socket of [client, upstream]) {
+      open.add(socket)
+      socket.on('close', () => open.delete(socket))
+      socket.on('error', () => undefined)
+    }
+    client.pipe(upstream)
+    upstream.pipe(client)
+    client.on('close', () => upstream.destroy())
+    upstream.on('close', () => client.destroy())
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const address = server.address()
+  return {
+    port: typeof address === 'object' && address !== null ? address.port : 0,
+    connections,
+    cutAll() {
+      for (const socket of open) socket.destroy()
+    },
+    async close() {
+      for (const socket of open) socket.destroy()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    },
+  }
 }

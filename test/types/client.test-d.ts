@@ -1,5 +1,5 @@
 import { describe, expectTypeOf, test } from 'vitest'
-import { connect, createStreamClient, type StreamEvent } from '../../src/client.js'
+import { connect, createStreamClient, type StreamEvent, subscribeMany } from '../../src/client.js'
 import { executionCatalog } from '../../src/index.js'
 
 describe('client types flow from the catalog', () => {
@@ -47,5 +47,21 @@ describe('client types flow from the catalog', () => {
       expectTypeOf(event.data).toBeUnknown()
     })
     expectTypeOf(subscription.readyState).toEqualTypeOf<'connecting' | 'open' | 'closed'>()
+  })
+
+  test('subscribeMany yields typed events that always say their stream', async () => {
+    const tasks = subscribeMany('http://x/api/v0', ['task:a', 'task:b'], {
+      catalog: executionCatalog,
+    })
+    for await (const event of tasks) {
+      expectTypeOf(event.stream).toBeString()
+      expectTypeOf(event.ts).toBeString()
+      if (event.type === 'llm_chunk') expectTypeOf(event.data).toEqualTypeOf<{ text: string }>()
+    }
+    expectTypeOf(tasks.lastEventId).toBeString()
+    expectTypeOf(tasks.cursor('task:a')).toEqualTypeOf<string | undefined>()
+    tasks.update(['task:a'])
+    // @ts-expect-error the many-stream request is the client's to make
+    subscribeMany('http://x/api/v0', ['task:a'], { method: 'POST' })
   })
 })

@@ -2,7 +2,7 @@ import { describe, expectTypeOf, test } from 'vitest'
 import type { ReadyState, RunstreamError } from '../../src/client.js'
 import { foldRun, initialRunState, type RunState, type ToolCall } from '../../src/fold.js'
 import { executionCatalog, mergeCatalogs, orchestrationCatalog } from '../../src/index.js'
-import { useRun, useStream } from '../../src/react.js'
+import { useRun, useStream, useStreams } from '../../src/react.js'
 
 describe('the React hooks and the fold take their types from the catalog', () => {
   test('useStream types its events from the catalog given', () => {
@@ -56,5 +56,17 @@ describe('the React hooks and the fold take their types from the catalog', () =>
     expectTypeOf<ToolCall['status']>().toEqualTypeOf<'running' | 'done' | 'failed'>()
     expectTypeOf<ToolCall['call_id']>().toEqualTypeOf<string | undefined>()
     expectTypeOf<ToolCall['args']>().toEqualTypeOf<Record<string, unknown>>()
+  })
+
+  test('useStreams types its events from the catalog, each with its stream', () => {
+    const { events, lastEventId } = useStreams('/api/v0', ['task:a'], {
+      catalog: executionCatalog,
+    })
+    const first = events[0]
+    if (first?.type === 'llm_chunk') expectTypeOf(first.data).toEqualTypeOf<{ text: string }>()
+    expectTypeOf(first?.stream).toEqualTypeOf<string | undefined>()
+    expectTypeOf(lastEventId).toEqualTypeOf<string | undefined>()
+    // @ts-expect-error the hook owns the connection's life
+    useStreams('/api/v0', ['task:a'], { signal: new AbortController().signal })
   })
 })

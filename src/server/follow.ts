@@ -1,0 +1,75 @@
+import type { EventRecord } from '../core/envelope.js'
+import type { StreamManager } from '../core/manager.js'
+import type { GapInfo, RecordSubscription } from '../core/subscription.js'
+import type { Feed } from './feed.js'
+
+/** Where {@link follow} puts what it reads. */
+export interface FollowTarget {
+  /** Writes one record, once the feed has room. */
+  send(record: EventRecord): void
+  /** The store reports a gap before the records that follow it. */
+  gap(gap: GapInfo): void
+  /** The subscription ended: after the terminal event, or because the feed stopped. */
+  done(): void
+  /** The subscription failed. */
+  fail(error: unknown): void
+}
+
+/**
+ * Follows one stream into a feed: the replay after `lastEventId`, then live records, read no
+ * faster than the client takes them. The single-stream connection follows one stream; the
+ * many-stream connection follows each of its streams into one feed. Returns the subscription, to
+ * `return()` when the feed stops, or `undefined` when it failed at once (`target.fail` was told).
+ * The pump is a module function, not a closure: a connection holds nothing more for it.
+ */
+export function follow(
+  manager: StreamManager,
+  feed: Feed,
+  stream: string,
+  lastEventId: string | undefined,
+  target: FollowTarget,
+): RecordSubscription | undefined {
+  let subscription: RecordSubscription
+  try {
+    subscription = manager.subscribeRecords({ stream, lastEventId, onGap: target.gap })
+  } catch (error) {
+    target.fail(error)
+    return undefined
+  }
+  void pump(subscription, feed, target)
+  return subscription
+}
+
+async function pump(records: RecordSubscription, feed: Feed, target: FollowTarget): Promise<void> {
+  try {
+    for (;;) {
+      const first = await records.next()
+      if (first.done === true || feed.state() !== 'open') break
+      if (!(await deliver(first.value, feed, target))) return
+      // The rest of a burst is taken in this turn: one await per burst, not per event.
+      for (const record of records.takeQueued()) {
+        // Awaits only when the buffer is full: an await per event is what a burst must not cost.
+        if (feed.full() || feed.state() !== 'open') {
+          if (!(await deliver(record, feed, target))) return
+        } else {
+          target.send(record)
+        }
+      }
+    }
+    target.done()
+  } catch (error) {
+    target.fail(error)
+  }
+}
+
+/**
+ * Sends one record once there is room. A full buffer pauses the pump: a replay waits for the
+ * client, and live events wait in the subscription (bounded in count) while the feed's heartbeat
+ * watches the bytes. Returns whether the feed is still open.
+ */
+async function deliver(record: EventRecord, feed: Feed, target: FollowTarget): Promise<boolean> {
+  while (feed.full() && feed.state() === 'open') await feed.waitForRoom()
+  if (feed.state() !== 'open') return false
+  target.send(record)
+  return true
+}
