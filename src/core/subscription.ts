@@ -2,7 +2,7 @@ import type { Envelope, EventRecord } from './envelope.js'
 import { RunstreamError } from './errors.js'
 import { compareEventIds, parseCursor } from './event-id.js'
 import { cursorOf, describeGap, detectGap, type GapInfo, lostSince } from './gap.js'
-import type { LiveSink } from './hub.js'
+import type { LiveBurst, LiveSink } from './hub.js'
 import type { SubscribeOptions, SubscriptionOf, SubscriptionSetup } from './subscription-types.js'
 
 export type { GapInfo } from './gap.js'
@@ -16,6 +16,20 @@ export type {
 } from './subscription-types.js'
 
 type State = 'replaying' | 'live' | 'done'
+
+/**
+ * The internal method of a record subscription that the SSE connection pumps with: it resolves
+ * with every record queued (waiting for one when none is), in a burst that is, whenever the
+ * subscriber's queue held nothing else, the very array the hub handed to every subscriber (so
+ * its frames are joined once for all of them), or with an empty array once the subscription is
+ * done. It rejects as `next()` does. Not public API: a symbol, not a name.
+ */
+export const NEXT_BURST: unique symbol = Symbol('runstream.subscription.nextBurst')
+
+/** A subscription as the SSE connection uses it. */
+export interface BurstSubscription {
+  [NEXT_BURST](): Promise<readonly EventRecord[]>
+}
 
 /**
  * Creates one subscriber: it joins the hub first, then replays from the store, then drains what
@@ -53,15 +67,20 @@ export function createSubscription(
   let taken = 0
   const queue: EventRecord[] = []
   let queueHead = 0
+  // A live burst held whole, queued after `queue` (only ever while `queue` is empty): shared with
+  // the other subscribers until it is taken, copied into `queue` when anything else is needed.
+  // `sharedCount` of its records are this subscriber's (the hub appends before it hands over).
+  let shared: LiveBurst | undefined
+  let sharedCount = 0
   // Live events that arrived while replaying. Bounded: past maxQueue they are dropped and the
   // store is read once more, since it holds them too.
   let early: EventRecord[] = []
   let earlyDropped = false
   let failure: unknown
   // The consumer waiting in next(): once woken, it gets whatever next() says then.
-  let waiter:
-    | ((result: IteratorResult<Yielded> | Promise<IteratorResult<Yielded>>) => void)
-    | undefined
+  let waiter: ((result: never) => void) | undefined
+  // Whether the waiter came from NEXT_BURST (wants a burst) or from next() (wants one event).
+  let waiterWantsBurst = false
   // The replay, waiting for the subscriber to take enough of its queue for the next page.
   let replayWaiter: (() => void) | undefined
   const pageLimit = Math.max(1, Math.min(pageSize, maxQueue))
@@ -70,7 +89,7 @@ export function createSubscription(
   let finished = false
 
   const sink: LiveSink = {
-    push(record) {
+    push(record, burst) {
       if (isDone()) return
       if (state === 'replaying') {
         if (early.length >= maxQueue) {
@@ -79,6 +98,23 @@ export function createSubscription(
         } else {
           early.push(record)
         }
+        return
+      }
+      if (shared === burst && sharedCount < maxQueue) {
+        // The burst held grew by this event: nothing to copy, and no one waits.
+        sharedCount++
+        tailId = record.envelope.id
+        tailEpoch = record.epoch
+        if (record.terminal) detach()
+        return
+      }
+      if (startsShared(record, burst)) {
+        shared = burst
+        sharedCount = 1
+        tailId = record.envelope.id
+        tailEpoch = record.epoch
+        if (record.terminal) detach()
+        else wake()
         return
       }
       enqueue(record)
@@ -101,12 +137,15 @@ export function createSubscription(
 
   // `lastEventId` is a data property kept equal to the variable, not a getter: an object literal
   // with a getter of its own is kept in V8's slow dictionary mode, a cost paid per subscriber.
-  const subscription: SubscriptionOf<Yielded> & { lastEventId: string | undefined } = {
+  const subscription: SubscriptionOf<Yielded> & {
+    lastEventId: string | undefined
+  } & BurstSubscription = {
     lastEventId: cursorOf(lastEpoch, lastId),
     [Symbol.asyncIterator]: returnThis,
     // Not async functions: an idle subscriber then waits on one promise and one callback, with no
     // suspended function (and its own promises) kept alive behind them, per subscriber.
     next() {
+      unshare()
       // Not after the whole replay: the replay waits for this consumer to take its pages.
       if (queueHead < queue.length) return Promise.resolve(takeOne())
       if (failure !== undefined) {
@@ -121,15 +160,18 @@ export function createSubscription(
       }
       // Woken by an event, a failure or the end: the answer is whatever next() says then.
       return new Promise((resolve) => {
-        waiter = resolve
+        waiter = resolve as (result: never) => void
+        waiterWantsBurst = false
       })
     },
+    [NEXT_BURST]: nextBurst,
     return() {
       close()
       return Promise.resolve(DONE)
     },
     close,
     takeQueued() {
+      unshare()
       const batch: Yielded[] = []
       // Stops before an event that follows a gap: `next()` tells the gap, once the consumer has
       // handled the events before it.
@@ -144,6 +186,84 @@ export function createSubscription(
   if (signal?.aborted) close()
   if (!isDone()) void start()
   return subscription
+
+  function nextBurst(): Promise<readonly EventRecord[]> {
+    if (shared !== undefined || queueHead < queue.length) return Promise.resolve(takeBurst())
+    if (failure !== undefined || isDone()) {
+      return (subscription.next() as Promise<IteratorResult<EventRecord>>).then((result) =>
+        result.done === true ? NO_RECORDS : [result.value, ...takeBurst()],
+      )
+    }
+    // Woken with nothing: what is taken is taken once the waker's turn is over, so a burst the
+    // hub is still filling is taken whole.
+    return new Promise<unknown>((resolve) => {
+      waiter = resolve as (result: never) => void
+      waiterWantsBurst = true
+    }).then(nextBurst)
+  }
+
+  // Takes every queued record: the shared burst itself when it is all there is. Records only.
+  function takeBurst(): readonly EventRecord[] {
+    const burst = shared
+    if (
+      burst === undefined ||
+      sharedCount !== burst.records.length ||
+      queueHead < queue.length ||
+      gaps.length > 0
+    ) {
+      return subscription.takeQueued() as EventRecord[]
+    }
+    // What is taken must not grow: the hub starts another burst for the next event.
+    burst.sealed = true
+    shared = undefined
+    const records = burst.records
+    const last = records[records.length - 1] as EventRecord
+    taken += records.length
+    lastId = last.envelope.id
+    lastEpoch = last.epoch
+    if (last.terminal) {
+      finished = true
+      close()
+    }
+    publishCursor()
+    return records
+  }
+
+  // Whether a live event that starts a burst can be held as that burst: nothing else waits, and
+  // the event is new. The hub keeps what it appends after it new too (see LiveBurst).
+  function startsShared(record: EventRecord, burst: LiveBurst): boolean {
+    return (
+      shared === undefined &&
+      !burst.sealed &&
+      burst.records.length === 1 &&
+      queueHead === queue.length &&
+      gaps.length === 0 &&
+      !restarts(record) &&
+      (tailId === undefined || compareEventIds(record.envelope.id, tailId) > 0)
+    )
+  }
+
+  // Copies the held burst into the queue, for whatever takes or counts events one by one.
+  function unshare(): void {
+    const burst = shared
+    if (burst === undefined) return
+    shared = undefined
+    for (let i = 0; i < sharedCount; i++) queue.push(burst.records[i] as EventRecord)
+    sharedCount = 0
+  }
+
+  // Tells the consumer waiting that something is queued (or that the subscription ended).
+  function wake(): void {
+    const resolve = waiter as ((result: unknown) => void) | undefined
+    if (resolve === undefined) return
+    waiter = undefined
+    if (waiterWantsBurst) resolve(undefined)
+    else {
+      unshare()
+      // The value itself, not next()'s promise for it: resolving with a promise costs two turns.
+      resolve(takeOne())
+    }
+  }
 
   // Takes the head of the queue and says so in `lastEventId`; only called when it is not empty.
   function takeOne(): IteratorYieldResult<Yielded> {
@@ -302,6 +422,7 @@ export function createSubscription(
 
   function enqueue(record: EventRecord): void {
     if (isDone()) return
+    unshare()
     if (restarts(record)) {
       // The store started the stream over while this subscriber followed it: its ids begin
       // again, and none of them is a duplicate of what came before.
@@ -338,10 +459,7 @@ export function createSubscription(
       detach()
       return
     }
-    const resolve = waiter
-    waiter = undefined
-    // The value itself, not next()'s promise for it: resolving with a promise costs two turns.
-    resolve?.(takeOne())
+    wake()
   }
 
   /**
@@ -393,9 +511,10 @@ export function createSubscription(
       joined = false
       hub.leave(sink)
     }
-    const resolve = waiter
+    const resolve = waiter as ((result: unknown) => void) | undefined
+    if (resolve === undefined) return
     waiter = undefined
-    resolve?.(queueHead < queue.length ? takeOne() : subscription.next())
+    resolve(waiterWantsBurst ? undefined : subscription.next())
   }
 
   function close(): void {
@@ -404,6 +523,8 @@ export function createSubscription(
       // Closing drops what was queued but not taken.
       queue.length = 0
       queueHead = 0
+      shared = undefined
+      sharedCount = 0
     }
     detach()
   }
@@ -422,3 +543,4 @@ function returnThis<T>(this: T): T {
 }
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true })
+const NO_RECORDS: readonly EventRecord[] = Object.freeze([])

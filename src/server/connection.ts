@@ -2,9 +2,21 @@ import type { EventRecord } from '../core/envelope.js'
 import { isRunstreamError, RunstreamError } from '../core/errors.js'
 import { isEpoch } from '../core/event-id.js'
 import type { StreamManager } from '../core/manager.js'
-import type { RecordSubscription } from '../core/subscription.js'
+import {
+  type BurstSubscription,
+  NEXT_BURST,
+  type RecordSubscription,
+} from '../core/subscription.js'
 import { createFeed, type Feed } from './feed.js'
-import { doneFrame, epochFrame, gapFrame, openingFrame, recordFrame, recordText } from './frames.js'
+import {
+  burstFrame,
+  doneFrame,
+  epochFrame,
+  gapFrame,
+  openingFrame,
+  recordFrame,
+  recordText,
+} from './frames.js'
 import type { StreamPlan } from './prepare.js'
 import type { ResolvedSseOptions } from './settings.js'
 import type { ConnectionSink } from './sink.js'
@@ -78,13 +90,14 @@ export function openConnection(
   return feed
 
   async function pump(records: RecordSubscription): Promise<void> {
+    const source = records as RecordSubscription & BurstSubscription
     try {
       for (;;) {
-        const first = await records.next()
-        if (first.done === true || feed.state() !== 'open') break
-        if (!(await deliver(first.value))) return
-        // The rest of a burst is taken in this turn: one await per burst, not per event.
-        for (const record of records.takeQueued()) {
+        // Every record queued, in one await: one await per burst, not per event.
+        const burst = await source[NEXT_BURST]()
+        if (burst.length === 0 || feed.state() !== 'open') break
+        if (sendShared(burst)) continue
+        for (const record of burst) {
           // Awaits only when the buffer is full: an await per event is what a burst must not cost.
           if (feed.full() || feed.state() !== 'open') {
             if (!(await deliver(record))) return
@@ -109,6 +122,24 @@ export function openConnection(
     while (feed.full() && feed.state() === 'open') await feed.waitForRoom()
     if (feed.state() !== 'open') return false
     send(record)
+    return true
+  }
+
+  /**
+   * Sends a burst as one block of bytes, the same block as every other connection at the same
+   * place in the stream with the same framing: when this connection sees every event (no
+   * filter), speaks SSE, was told the burst's epoch already, and has room for all of it. Returns
+   * whether it did; if not, the records go one by one.
+   */
+  function sendShared(burst: readonly EventRecord[]): boolean {
+    if (!sse || filter !== undefined || burst.length < 2) return false
+    const epoch = (burst[0] as EventRecord).epoch
+    if (epoch !== announced && epoch !== undefined && isEpoch(epoch)) return false
+    const room = options.maxQueuedBytes - feed.bufferedBytes()
+    const bytes = room > 0 ? burstFrame(burst, options.framing, room) : undefined
+    if (bytes === undefined) return false
+    if ((burst[burst.length - 1] as EventRecord).terminal) sentTerminal = true
+    feed.send(bytes)
     return true
   }
 

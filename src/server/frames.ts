@@ -48,6 +48,62 @@ function payloadFrame(record: EventRecord): Uint8Array {
   return frame
 }
 
+// The joined frames of a burst, per framing, keyed by the burst's array: a live burst is one
+// array shared by every subscriber that took it whole, so its frames are joined once for all.
+// `null`: the burst cannot be sent as one block (mixed epochs, or a record that cannot be framed).
+const envelopeBursts = new WeakMap<readonly EventRecord[], Uint8Array | null>()
+const payloadBursts = new WeakMap<readonly EventRecord[], Uint8Array | null>()
+
+/**
+ * The frames of `records` in `framing`, joined into one buffer, produced once per burst and
+ * framing; `undefined` when the records are of more than one epoch (an epoch frame would go
+ * between them), when one cannot be framed, or when together they exceed `maxBytes` (the caller
+ * then sends them one by one, minding its bound).
+ */
+export function burstFrame(
+  records: readonly EventRecord[],
+  framing: SseFraming,
+  maxBytes: number,
+): Uint8Array | undefined {
+  const cache = framing === 'payload' ? payloadBursts : envelopeBursts
+  let joined = cache.get(records)
+  if (joined === undefined) {
+    joined = joinFrames(records, framing, maxBytes)
+    // Too large for this caller is not too large for every one: only a definite answer is kept.
+    if (joined !== undefined) cache.set(records, joined)
+  }
+  return joined === undefined || joined === null || joined.length > maxBytes ? undefined : joined
+}
+
+function joinFrames(
+  records: readonly EventRecord[],
+  framing: SseFraming,
+  maxBytes: number,
+): Uint8Array | null | undefined {
+  const epoch = (records[0] as EventRecord).epoch
+  const frames: Uint8Array[] = []
+  let size = 0
+  for (const record of records) {
+    if (record.epoch !== epoch) return null
+    let frame: Uint8Array
+    try {
+      frame = recordFrame(record, framing)
+    } catch {
+      return null
+    }
+    size += frame.length
+    if (size > maxBytes) return undefined
+    frames.push(frame)
+  }
+  const joined = new Uint8Array(size)
+  let offset = 0
+  for (const frame of frames) {
+    joined.set(frame, offset)
+    offset += frame.length
+  }
+  return joined
+}
+
 /**
  * The text-mode bytes of a record: the text of an `llm_chunk` (its `text`, or the payload itself
  * when it is a string), and nothing for any other event.
