@@ -4,11 +4,44 @@ import type { GapInfo } from '../core/subscription.js'
 import { encodeSse } from './encoder.js'
 import type { SseFraming, SseProtocol } from './options.js'
 
-// Each record is encoded once per framing for all its subscribers: the records are shared, so are
-// the bytes. Weak keys, so a frame lives exactly as long as its record.
-const envelopeFrames = new WeakMap<EventRecord, Uint8Array>()
-const payloadFrames = new WeakMap<EventRecord, Uint8Array>()
-const textChunks = new WeakMap<EventRecord, Uint8Array>()
+/**
+ * A small cache of the bytes of recent records, one slot per id modulo its size: the subscribers
+ * of a record frame it within moments of each other, so it is encoded once for all of them, and
+ * what the cache holds is bounded. (Keeping each frame as long as its record, as a WeakMap did,
+ * doubled what every stored event holds, and its thousands of entries and buffers were work for
+ * every garbage collection: the latency tail.)
+ */
+interface FrameCache {
+  readonly records: (EventRecord | undefined)[]
+  readonly bytes: (Uint8Array | undefined)[]
+}
+
+const CACHE_SLOTS = 4096
+
+function frameCache(): FrameCache {
+  return {
+    records: new Array<EventRecord | undefined>(CACHE_SLOTS).fill(undefined),
+    bytes: new Array<Uint8Array | undefined>(CACHE_SLOTS).fill(undefined),
+  }
+}
+
+function cached(
+  cache: FrameCache,
+  record: EventRecord,
+  make: (record: EventRecord) => Uint8Array,
+): Uint8Array {
+  // Ids are decimal integers; a foreign one that is not still gets a slot, just not a spread one.
+  const slot = (Number(record.envelope.id) | 0) & (CACHE_SLOTS - 1)
+  if (cache.records[slot] === record) return cache.bytes[slot] as Uint8Array
+  const bytes = make(record)
+  cache.records[slot] = record
+  cache.bytes[slot] = bytes
+  return bytes
+}
+
+const envelopeFrames = /* @__PURE__ */ frameCache()
+const payloadFrames = /* @__PURE__ */ frameCache()
+const textChunks = /* @__PURE__ */ frameCache()
 const utf8 = /* @__PURE__ */ new TextEncoder()
 const EMPTY = /* @__PURE__ */ new Uint8Array(0)
 
@@ -23,13 +56,12 @@ export function recordFrame(record: EventRecord, framing: SseFraming): Uint8Arra
 
 /** `id: <id>\nevent: <type>\ndata: <envelope JSON>\n\n`. */
 function envelopeFrame(record: EventRecord): Uint8Array {
-  let frame = envelopeFrames.get(record)
-  if (frame === undefined) {
-    const { id, type } = record.envelope
-    frame = encodeSse({ id, event: type, data: record.json })
-    envelopeFrames.set(record, frame)
-  }
-  return frame
+  return cached(envelopeFrames, record, encodeEnvelope)
+}
+
+function encodeEnvelope(record: EventRecord): Uint8Array {
+  const { id, type } = record.envelope
+  return encodeSse({ id, event: type, data: record.json })
 }
 
 /**
@@ -38,14 +70,13 @@ function envelopeFrame(record: EventRecord): Uint8Array {
  * left out (`undefined`) is one empty `data:` line, so that `EventSource` still dispatches it.
  */
 function payloadFrame(record: EventRecord): Uint8Array {
-  let frame = payloadFrames.get(record)
-  if (frame === undefined) {
-    const { id, type, data } = record.envelope
-    const payload = typeof data === 'string' ? data : (JSON.stringify(data) ?? '')
-    frame = encodeSse({ id, event: type, data: payload })
-    payloadFrames.set(record, frame)
-  }
-  return frame
+  return cached(payloadFrames, record, encodePayload)
+}
+
+function encodePayload(record: EventRecord): Uint8Array {
+  const { id, type, data } = record.envelope
+  const payload = typeof data === 'string' ? data : (JSON.stringify(data) ?? '')
+  return encodeSse({ id, event: type, data: payload })
 }
 
 // The joined frames of a burst, per framing, keyed by the burst's array: a live burst is one
@@ -109,15 +140,15 @@ function joinFrames(
  * when it is a string), and nothing for any other event.
  */
 export function recordText(record: EventRecord): Uint8Array {
-  let chunk = textChunks.get(record)
-  if (chunk === undefined) {
-    const data = record.envelope.data as { text?: unknown } | string | undefined
-    const text = typeof data === 'string' ? data : data?.text
-    chunk =
-      record.envelope.type === 'llm_chunk' && typeof text === 'string' ? utf8.encode(text) : EMPTY
-    textChunks.set(record, chunk)
-  }
-  return chunk
+  return cached(textChunks, record, encodeText)
+}
+
+function encodeText(record: EventRecord): Uint8Array {
+  const data = record.envelope.data as { text?: unknown } | string | undefined
+  const text = typeof data === 'string' ? data : data?.text
+  return record.envelope.type === 'llm_chunk' && typeof text === 'string'
+    ? utf8.encode(text)
+    : EMPTY
 }
 
 /** The first bytes of every stream: the reconnection delay and a comment, so it visibly starts. */
