@@ -31,6 +31,12 @@ export interface LiveBurst {
    * whole (what was taken must not change). The hub then starts another for the next event.
    */
   sealed: boolean
+  /**
+   * How many subscribers hold it whole (each counts itself in, and out when it stops holding it
+   * before it is sealed or leaves): while every subscriber does, an event appended to it is
+   * news to no one, and the hub calls none of them.
+   */
+  holders: number
 }
 
 /** A subscriber as a hub sees it. */
@@ -57,10 +63,13 @@ export function createHub(store: EventStore, stream: string, onEmpty: () => void
       if (current === undefined || current.sealed || !follows(current.records, record)) {
         if (current === undefined) queueMicrotask(endBurst)
         else current.sealed = true
-        current = { records: [record], sealed: false }
+        current = { records: [record], sealed: false, holders: 0 }
         burst = current
       } else {
         current.records.push(record)
+        // Everyone holds this burst: it grew for all of them at once. (A terminal event is still
+        // told: it ends each subscription.)
+        if (current.holders >= sinks.size && !record.terminal) return
       }
       for (const sink of sinks) sink.push(record, current)
     },

@@ -69,9 +69,11 @@ export function createSubscription(
   let queueHead = 0
   // A live burst held whole, queued after `queue` (only ever while `queue` is empty): shared with
   // the other subscribers until it is taken, copied into `queue` when anything else is needed.
-  // `sharedCount` of its records are this subscriber's (the hub appends before it hands over).
+  // Every record the hub appends to it is this subscriber's, so nothing is done per event: the
+  // tail, the count and the bound are worked out from the burst when it is taken or copied.
   let shared: LiveBurst | undefined
-  let sharedCount = 0
+  // Whether this subscriber is counted in `shared.holders` (the hub skips holders).
+  let counted = false
   // Live events that arrived while replaying. Bounded: past maxQueue they are dropped and the
   // store is read once more, since it holds them too.
   let early: EventRecord[] = []
@@ -100,19 +102,15 @@ export function createSubscription(
         }
         return
       }
-      if (shared === burst && sharedCount < maxQueue) {
+      if (shared === burst) {
         // The burst held grew by this event: nothing to copy, and no one waits.
-        sharedCount++
-        tailId = record.envelope.id
-        tailEpoch = record.epoch
         if (record.terminal) detach()
         return
       }
       if (startsShared(record, burst)) {
         shared = burst
-        sharedCount = 1
-        tailId = record.envelope.id
-        tailEpoch = record.epoch
+        burst.holders++
+        counted = true
         if (record.terminal) detach()
         else wake()
         return
@@ -207,7 +205,7 @@ export function createSubscription(
     const burst = shared
     if (
       burst === undefined ||
-      sharedCount !== burst.records.length ||
+      burst.records.length > maxQueue ||
       queueHead < queue.length ||
       gaps.length > 0
     ) {
@@ -215,9 +213,12 @@ export function createSubscription(
     }
     // What is taken must not grow: the hub starts another burst for the next event.
     burst.sealed = true
+    uncount()
     shared = undefined
     const records = burst.records
     const last = records[records.length - 1] as EventRecord
+    tailId = last.envelope.id
+    tailEpoch = last.epoch
     taken += records.length
     lastId = last.envelope.id
     lastEpoch = last.epoch
@@ -243,13 +244,27 @@ export function createSubscription(
     )
   }
 
-  // Copies the held burst into the queue, for whatever takes or counts events one by one.
+  // Copies the held burst into the queue, for whatever takes or counts events one by one. Past
+  // maxQueuedEvents, the subscriber is ended as too slow, as if the events had come one by one.
   function unshare(): void {
     const burst = shared
     if (burst === undefined) return
+    uncount()
     shared = undefined
-    for (let i = 0; i < sharedCount; i++) queue.push(burst.records[i] as EventRecord)
-    sharedCount = 0
+    const records = burst.records
+    const count = Math.min(records.length, maxQueue)
+    for (let i = 0; i < count; i++) queue.push(records[i] as EventRecord)
+    const last = records[count - 1] as EventRecord
+    tailId = last.envelope.id
+    tailEpoch = last.epoch
+    if (records.length > maxQueue) overflow()
+  }
+
+  // This subscriber no longer holds its burst as the hub counts it.
+  function uncount(): void {
+    if (!counted) return
+    counted = false
+    if (shared !== undefined) shared.holders--
   }
 
   // Tells the consumer waiting that something is queued (or that the subscription ended).
@@ -412,7 +427,25 @@ export function createSubscription(
 
   // The cursor after the last queued event (or the given cursor): where the next read starts.
   function tailCursor(): string | undefined {
+    const burst = shared
+    if (burst !== undefined) {
+      // Holding a burst: its last event is the tail.
+      const last = burst.records[burst.records.length - 1] as EventRecord
+      return cursorOf(last.epoch, last.envelope.id)
+    }
     return cursorOf(tailEpoch, tailId)
+  }
+
+  // Ends the subscriber as too slow: it fell more than maxQueue events behind.
+  function overflow(): void {
+    const tail = tailCursor()
+    fail(
+      new RunstreamError(
+        'subscriber_overflow',
+        `Subscriber of stream "${stream}" fell more than ${maxQueue} events behind (maxQueuedEvents) and was ended. Resubscribe with lastEventId: "${tail ?? '0'}" to resume from the store.`,
+        { details: { stream, lastEventId: tail, maxQueuedEvents: maxQueue } },
+      ),
+    )
   }
 
   // Whether `record` belongs to another incarnation of the stream than the last one queued.
@@ -423,6 +456,7 @@ export function createSubscription(
   function enqueue(record: EventRecord): void {
     if (isDone()) return
     unshare()
+    if (isDone()) return
     if (restarts(record)) {
       // The store started the stream over while this subscriber followed it: its ids begin
       // again, and none of them is a duplicate of what came before.
@@ -442,14 +476,7 @@ export function createSubscription(
       return
     }
     if (queue.length - queueHead >= maxQueue) {
-      const tail = tailCursor()
-      fail(
-        new RunstreamError(
-          'subscriber_overflow',
-          `Subscriber of stream "${stream}" fell more than ${maxQueue} events behind (maxQueuedEvents) and was ended. Resubscribe with lastEventId: "${tail ?? '0'}" to resume from the store.`,
-          { details: { stream, lastEventId: tail, maxQueuedEvents: maxQueue } },
-        ),
-      )
+      overflow()
       return
     }
     queue.push(record)
@@ -507,6 +534,8 @@ export function createSubscription(
     replayWaiter = undefined
     resume?.()
     signal?.removeEventListener('abort', close)
+    // No longer counted among the burst's holders: the hub tells every event to what it keeps.
+    uncount()
     if (joined) {
       joined = false
       hub.leave(sink)
@@ -523,8 +552,8 @@ export function createSubscription(
       // Closing drops what was queued but not taken.
       queue.length = 0
       queueHead = 0
+      uncount()
       shared = undefined
-      sharedCount = 0
     }
     detach()
   }

@@ -82,6 +82,34 @@ describe('a live burst shared by its subscribers', () => {
     expect(seenB).toEqual([2, 3, 4, 5])
   })
 
+  it('still tells every event to a subscriber that holds nothing after a holder leaves mid-turn', async () => {
+    const manager = createStreamManager({ catalog: executionCatalog })
+    const producer = manager.stream('agent:l')
+    producer.emit('llm_chunk', { text: '0' })
+    const a = manager.subscribeRecords({ stream: 'agent:l' })
+    // B leaves event 1 queued: it cannot hold the next burst whole, the others do.
+    const b = manager.subscribeRecords({ stream: 'agent:l' })
+    const c = manager.subscribeRecords({ stream: 'agent:l' })
+    await burstOf(a)
+    await burstOf(c)
+    await new Promise((resolve) => setImmediate(resolve))
+    producer.emit('llm_chunk', { text: '1' })
+    // A holder leaves in the middle of the turn: the hub must not count it any more.
+    a.close()
+    producer.emit('llm_chunk', { text: '2' })
+    producer.emit('complete', { status: 'SUCCESS' })
+    const drain = async (subscription: unknown) => {
+      const seen: number[] = []
+      for (;;) {
+        const burst = await burstOf(subscription)
+        if (burst.length === 0) return seen
+        seen.push(...ids(burst))
+      }
+    }
+    expect(await drain(b)).toEqual([1, 2, 3, 4])
+    expect(await drain(c)).toEqual([2, 3, 4])
+  })
+
   it('lets a subscriber that joins mid-burst replay the start and go on live, without duplicates', async () => {
     const manager = createStreamManager({ catalog: executionCatalog })
     const producer = manager.stream('agent:j')
