@@ -153,8 +153,15 @@ function encodeText(record: EventRecord): Uint8Array {
 
 /** The first bytes of every stream: the reconnection delay and a comment, so it visibly starts. */
 export function openingFrame(retryMs: number): Uint8Array {
-  return encodeSse({ retry: retryMs, comment: 'ok' })
+  if (retryMs !== openingRetry) {
+    opening = encodeSse({ retry: retryMs, comment: 'ok' })
+    openingRetry = retryMs
+  }
+  return opening
 }
+
+let openingRetry = -1
+let opening: Uint8Array = EMPTY
 
 let heartbeat: Uint8Array | undefined
 
@@ -171,9 +178,18 @@ export function heartbeatFrame(): Uint8Array {
  * the event ids that follow continue, so the client resumes in the right incarnation.
  */
 export function epochFrame(record: EventRecord): Uint8Array {
+  // The connections that start together frame the same record: the same bytes, so that a sink
+  // joining them with the burst that follows finds the very same chunks for every connection.
+  if (record === lastEpochRecord) return lastEpochFrame
   const before = String(Number(record.envelope.id) - 1)
-  return encodeSse({ id: formatCursor(record.epoch, before) })
+  const frame = encodeSse({ id: formatCursor(record.epoch, before) })
+  lastEpochRecord = record
+  lastEpochFrame = frame
+  return frame
 }
+
+let lastEpochRecord: EventRecord | undefined
+let lastEpochFrame: Uint8Array = EMPTY
 
 /**
  * The `runstream.gap` control event: the cursor is older than the store holds, unknown to it, or
