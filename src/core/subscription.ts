@@ -19,16 +19,18 @@ type State = 'replaying' | 'live' | 'done'
 
 /**
  * The internal method of a record subscription that the SSE connection pumps with: it resolves
- * with every record queued (waiting for one when none is), in a burst that is, whenever the
- * subscriber's queue held nothing else, the very array the hub handed to every subscriber (so
- * its frames are joined once for all of them), or with an empty array once the subscription is
- * done. It rejects as `next()` does. Not public API: a symbol, not a name.
+ * with every record queued, in a burst that is, whenever the subscriber's queue held nothing
+ * else, the very array the hub filled for every subscriber (so its frames are joined once for all
+ * of them), or with an empty array once the subscription is done. It rejects as `next()` does.
+ * When nothing is queued it waits, and resolves with `undefined` once something is: the caller
+ * calls again, after the turn that queued it, so that it takes the turn's whole burst. Not public
+ * API: a symbol, not a name.
  */
 export const NEXT_BURST: unique symbol = Symbol('runstream.subscription.nextBurst')
 
 /** A subscription as the SSE connection uses it. */
 export interface BurstSubscription {
-  [NEXT_BURST](): Promise<readonly EventRecord[]>
+  [NEXT_BURST](): Promise<readonly EventRecord[] | undefined>
 }
 
 /**
@@ -185,19 +187,19 @@ export function createSubscription(
   if (!isDone()) void start()
   return subscription
 
-  function nextBurst(): Promise<readonly EventRecord[]> {
+  function nextBurst(): Promise<readonly EventRecord[] | undefined> {
     if (shared !== undefined || queueHead < queue.length) return Promise.resolve(takeBurst())
     if (failure !== undefined || isDone()) {
       return (subscription.next() as Promise<IteratorResult<EventRecord>>).then((result) =>
         result.done === true ? NO_RECORDS : [result.value, ...takeBurst()],
       )
     }
-    // Woken with nothing: what is taken is taken once the waker's turn is over, so a burst the
-    // hub is still filling is taken whole.
-    return new Promise<unknown>((resolve) => {
+    // Woken with nothing: the caller takes once the waker's turn is over, so a burst the hub is
+    // still filling is taken whole. (No promise chained here: one less per idle connection.)
+    return new Promise<undefined>((resolve) => {
       waiter = resolve as (result: never) => void
       waiterWantsBurst = true
-    }).then(nextBurst)
+    })
   }
 
   // Takes every queued record: the shared burst itself when it is all there is. Records only.

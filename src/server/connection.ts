@@ -93,8 +93,9 @@ export function openConnection(
     const source = records as RecordSubscription & BurstSubscription
     try {
       for (;;) {
-        // Every record queued, in one await: one await per burst, not per event.
-        const burst = await source[NEXT_BURST]()
+        // Every record queued, in one await per burst, not per event (two when it had to wait).
+        const burst = (await source[NEXT_BURST]()) ?? (await source[NEXT_BURST]())
+        if (burst === undefined) continue
         if (burst.length === 0 || feed.state() !== 'open') break
         if (sendShared(burst)) continue
         for (const record of burst) {

@@ -17,8 +17,12 @@ afterEach(async () => {
 
 const streamPath = (id: string, query = '') => `/api/v0/executions/agents/${id}/stream${query}`
 
-function burstOf(subscription: unknown): Promise<readonly EventRecord[]> {
-  return (subscription as BurstSubscription)[NEXT_BURST]()
+async function burstOf(subscription: unknown): Promise<readonly EventRecord[]> {
+  const source = subscription as BurstSubscription
+  for (;;) {
+    const burst = await source[NEXT_BURST]()
+    if (burst !== undefined) return burst
+  }
 }
 
 const ids = (records: readonly EventRecord[]) => records.map((r) => Number(r.envelope.id))
