@@ -109,7 +109,17 @@ export function createSubscription(
         if (record.terminal) detach()
         return
       }
-      if (startsShared(record, burst)) {
+      // An event that starts a burst, when nothing else waits and it is new: held as that burst.
+      // The hub keeps what it appends after it new too (see LiveBurst).
+      if (
+        shared === undefined &&
+        !burst.sealed &&
+        burst.records.length === 1 &&
+        queueHead === queue.length &&
+        gaps.length === 0 &&
+        !restarts(record) &&
+        (tailId === undefined || compareEventIds(record.envelope.id, tailId) > 0)
+      ) {
         shared = burst
         burst.holders++
         counted = true
@@ -187,11 +197,46 @@ export function createSubscription(
   if (!isDone()) void start()
   return subscription
 
+  // Every function declared in here is one more object per subscriber: the burst path keeps to
+  // few of them.
   function nextBurst(): Promise<readonly EventRecord[] | undefined> {
-    if (shared !== undefined || queueHead < queue.length) return Promise.resolve(takeBurst())
+    const burst = shared
+    if (
+      burst !== undefined &&
+      queueHead === queue.length &&
+      gaps.length === 0 &&
+      burst.records.length <= maxQueue
+    ) {
+      // The burst held is all there is: taken as it is, shared. It must not grow any more: the
+      // hub starts another for the next event.
+      burst.sealed = true
+      if (counted) {
+        counted = false
+        burst.holders--
+      }
+      shared = undefined
+      const records = burst.records
+      const last = records[records.length - 1] as EventRecord
+      tailId = last.envelope.id
+      tailEpoch = last.epoch
+      taken += records.length
+      lastId = last.envelope.id
+      lastEpoch = last.epoch
+      if (last.terminal) {
+        finished = true
+        close()
+      }
+      publishCursor()
+      return Promise.resolve(records)
+    }
+    if (burst !== undefined || queueHead < queue.length) {
+      return Promise.resolve(subscription.takeQueued() as EventRecord[])
+    }
     if (failure !== undefined || isDone()) {
       return (subscription.next() as Promise<IteratorResult<EventRecord>>).then((result) =>
-        result.done === true ? NO_RECORDS : [result.value, ...takeBurst()],
+        result.done === true
+          ? NO_RECORDS
+          : [result.value, ...(subscription.takeQueued() as EventRecord[])],
       )
     }
     // Woken with nothing: the caller takes once the waker's turn is over, so a burst the hub is
@@ -202,56 +247,15 @@ export function createSubscription(
     })
   }
 
-  // Takes every queued record: the shared burst itself when it is all there is. Records only.
-  function takeBurst(): readonly EventRecord[] {
-    const burst = shared
-    if (
-      burst === undefined ||
-      burst.records.length > maxQueue ||
-      queueHead < queue.length ||
-      gaps.length > 0
-    ) {
-      return subscription.takeQueued() as EventRecord[]
-    }
-    // What is taken must not grow: the hub starts another burst for the next event.
-    burst.sealed = true
-    uncount()
-    shared = undefined
-    const records = burst.records
-    const last = records[records.length - 1] as EventRecord
-    tailId = last.envelope.id
-    tailEpoch = last.epoch
-    taken += records.length
-    lastId = last.envelope.id
-    lastEpoch = last.epoch
-    if (last.terminal) {
-      finished = true
-      close()
-    }
-    publishCursor()
-    return records
-  }
-
-  // Whether a live event that starts a burst can be held as that burst: nothing else waits, and
-  // the event is new. The hub keeps what it appends after it new too (see LiveBurst).
-  function startsShared(record: EventRecord, burst: LiveBurst): boolean {
-    return (
-      shared === undefined &&
-      !burst.sealed &&
-      burst.records.length === 1 &&
-      queueHead === queue.length &&
-      gaps.length === 0 &&
-      !restarts(record) &&
-      (tailId === undefined || compareEventIds(record.envelope.id, tailId) > 0)
-    )
-  }
-
   // Copies the held burst into the queue, for whatever takes or counts events one by one. Past
   // maxQueuedEvents, the subscriber is ended as too slow, as if the events had come one by one.
   function unshare(): void {
     const burst = shared
     if (burst === undefined) return
-    uncount()
+    if (counted) {
+      counted = false
+      burst.holders--
+    }
     shared = undefined
     const records = burst.records
     const count = Math.min(records.length, maxQueue)
@@ -259,14 +263,7 @@ export function createSubscription(
     const last = records[count - 1] as EventRecord
     tailId = last.envelope.id
     tailEpoch = last.epoch
-    if (records.length > maxQueue) overflow()
-  }
-
-  // This subscriber no longer holds its burst as the hub counts it.
-  function uncount(): void {
-    if (!counted) return
-    counted = false
-    if (shared !== undefined) shared.holders--
+    if (records.length > maxQueue) fail(overflowError(stream, maxQueue, tailCursor()))
   }
 
   // Tells the consumer waiting that something is queued (or that the subscription ended).
@@ -438,18 +435,6 @@ export function createSubscription(
     return cursorOf(tailEpoch, tailId)
   }
 
-  // Ends the subscriber as too slow: it fell more than maxQueue events behind.
-  function overflow(): void {
-    const tail = tailCursor()
-    fail(
-      new RunstreamError(
-        'subscriber_overflow',
-        `Subscriber of stream "${stream}" fell more than ${maxQueue} events behind (maxQueuedEvents) and was ended. Resubscribe with lastEventId: "${tail ?? '0'}" to resume from the store.`,
-        { details: { stream, lastEventId: tail, maxQueuedEvents: maxQueue } },
-      ),
-    )
-  }
-
   // Whether `record` belongs to another incarnation of the stream than the last one queued.
   function restarts(record: EventRecord): boolean {
     return record.epoch !== undefined && tailEpoch !== undefined && record.epoch !== tailEpoch
@@ -478,7 +463,7 @@ export function createSubscription(
       return
     }
     if (queue.length - queueHead >= maxQueue) {
-      overflow()
+      fail(overflowError(stream, maxQueue, tailCursor()))
       return
     }
     queue.push(record)
@@ -537,7 +522,10 @@ export function createSubscription(
     resume?.()
     signal?.removeEventListener('abort', close)
     // No longer counted among the burst's holders: the hub tells every event to what it keeps.
-    uncount()
+    if (counted) {
+      counted = false
+      ;(shared as LiveBurst).holders--
+    }
     if (joined) {
       joined = false
       hub.leave(sink)
@@ -554,7 +542,10 @@ export function createSubscription(
       // Closing drops what was queued but not taken.
       queue.length = 0
       queueHead = 0
-      uncount()
+      if (counted) {
+        counted = false
+        ;(shared as LiveBurst).holders--
+      }
       shared = undefined
     }
     detach()
@@ -575,3 +566,13 @@ function returnThis<T>(this: T): T {
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true })
 const NO_RECORDS: readonly EventRecord[] = Object.freeze([])
+
+// The error of a subscriber that fell more than `maxQueue` events behind. At module level: a
+// function declared inside the subscription would be one more object per subscriber.
+function overflowError(stream: string, maxQueue: number, tail: string | undefined): RunstreamError {
+  return new RunstreamError(
+    'subscriber_overflow',
+    `Subscriber of stream "${stream}" fell more than ${maxQueue} events behind (maxQueuedEvents) and was ended. Resubscribe with lastEventId: "${tail ?? '0'}" to resume from the store.`,
+    { details: { stream, lastEventId: tail, maxQueuedEvents: maxQueue } },
+  )
+}

@@ -97,7 +97,24 @@ export function openConnection(
         const burst = (await source[NEXT_BURST]()) ?? (await source[NEXT_BURST]())
         if (burst === undefined) continue
         if (burst.length === 0 || feed.state() !== 'open') break
-        if (sendShared(burst)) continue
+        // The burst as one block of bytes, the same block as every other connection at the same
+        // place in the stream with the same framing: when this connection sees every event (no
+        // filter), speaks SSE, was told the burst's epoch already, and has room for all of it.
+        // (Inline: a function of its own would be one more object per connection.)
+        if (sse && filter === undefined && burst.length > 1) {
+          const epoch = (burst[0] as EventRecord).epoch
+          const room = options.maxQueuedBytes - feed.bufferedBytes()
+          const bytes =
+            (epoch === announced || epoch === undefined || !isEpoch(epoch)) && room > 0
+              ? burstFrame(burst, options.framing, room)
+              : undefined
+          if (bytes !== undefined) {
+            if ((burst[burst.length - 1] as EventRecord).terminal) sentTerminal = true
+            feed.send(bytes)
+            continue
+          }
+        }
+        // Otherwise one by one, minding the bound.
         for (const record of burst) {
           // Awaits only when the buffer is full: an await per event is what a burst must not cost.
           if (feed.full() || feed.state() !== 'open') {
@@ -123,24 +140,6 @@ export function openConnection(
     while (feed.full() && feed.state() === 'open') await feed.waitForRoom()
     if (feed.state() !== 'open') return false
     send(record)
-    return true
-  }
-
-  /**
-   * Sends a burst as one block of bytes, the same block as every other connection at the same
-   * place in the stream with the same framing: when this connection sees every event (no
-   * filter), speaks SSE, was told the burst's epoch already, and has room for all of it. Returns
-   * whether it did; if not, the records go one by one.
-   */
-  function sendShared(burst: readonly EventRecord[]): boolean {
-    if (!sse || filter !== undefined || burst.length < 2) return false
-    const epoch = (burst[0] as EventRecord).epoch
-    if (epoch !== announced && epoch !== undefined && isEpoch(epoch)) return false
-    const room = options.maxQueuedBytes - feed.bufferedBytes()
-    const bytes = room > 0 ? burstFrame(burst, options.framing, room) : undefined
-    if (bytes === undefined) return false
-    if ((burst[burst.length - 1] as EventRecord).terminal) sentTerminal = true
-    feed.send(bytes)
     return true
   }
 
