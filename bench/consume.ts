@@ -93,10 +93,14 @@ export async function run(options: ConsumeOptions = {}): Promise<ConsumeResult> 
     { shape: 'envelope ~250 B', events, textBytes: 140 },
     { shape: 'envelope ~4 KB', events: Math.max(1, Math.floor(events / 10)), textBytes: 3950 },
     { shape: 'token delta ~25 B', events, textBytes: 25 },
+    // Payload framing (`data:` holds the payload alone, as the AI SDK and AG-UI routes send it):
+    // the issue's goals for consuming are on these two.
+    { shape: 'payload ~250 B', events, textBytes: 140, payload: true },
+    { shape: 'payload token delta ~25 B', events, textBytes: 25, payload: true },
   ]
   const results: ShapeResult[] = []
-  for (const { shape, events: count, textBytes } of shapes) {
-    const bytes = buildStream(count, textBytes)
+  for (const { shape, events: count, textBytes, payload } of shapes) {
+    const bytes = buildStream(count, textBytes, payload === true)
     const chunks = split(bytes, chunkBytes)
     const best = Object.fromEntries(CONTENDERS.map((c) => [c, 0])) as Record<Contender, number>
     // One untimed round each to warm the JIT, then timed rounds, interleaved so that noise on
@@ -176,6 +180,7 @@ const CONSUMERS: Record<Contender, (chunks: Uint8Array[]) => Promise<number>> = 
     const subscription = connect('http://bench.invalid/stream', {
       catalog: executionCatalog,
       fetch: async () => sseResponse(chunks),
+      stream: 'agent:bench',
       reconnect: false,
     })
     for await (const event of subscription) {
@@ -193,6 +198,7 @@ const CONSUMERS: Record<Contender, (chunks: Uint8Array[]) => Promise<number>> = 
       const subscription = connect('http://bench.invalid/stream', {
         catalog: executionCatalog,
         fetch: async () => sseResponse(chunks),
+        stream: 'agent:bench',
         reconnect: false,
         onError: reject,
       })
@@ -212,6 +218,7 @@ const CONSUMERS: Record<Contender, (chunks: Uint8Array[]) => Promise<number>> = 
     let sink: unknown
     const subscription = connect('http://bench.invalid/stream', {
       fetch: async () => sseResponse(chunks),
+      stream: 'agent:bench',
       reconnect: false,
     })
     for await (const event of subscription) {
@@ -296,7 +303,7 @@ function streamOf(chunks: Uint8Array[]): ReadableStream<Uint8Array> {
 }
 
 /** The SSE bytes of `count` events as runstream's server writes them; the last one is terminal. */
-function buildStream(count: number, textBytes: number): Uint8Array {
+function buildStream(count: number, textBytes: number, payload = false): Uint8Array {
   const parts: string[] = ['retry: 2000\n: ok\n\n']
   const filler = 'lorem ipsum dolor sit amet '.repeat(Math.ceil(textBytes / 27) + 1)
   for (let id = 1; id <= count; id++) {
@@ -306,7 +313,7 @@ function buildStream(count: number, textBytes: number): Uint8Array {
     // A new timestamp per event, as a live stream has.
     const ts = new Date(T0 + id).toISOString()
     const json = JSON.stringify({ id: String(id), type, stream: 'agent:bench', ts, data })
-    parts.push(`id: ${id}\nevent: ${type}\ndata: ${json}\n\n`)
+    parts.push(`id: ${id}\nevent: ${type}\ndata: ${payload ? JSON.stringify(data) : json}\n\n`)
   }
   return new TextEncoder().encode(parts.join(''))
 }

@@ -13,7 +13,7 @@
  */
 import type { LatencyServer } from './lib/latency-server.js'
 import { isMain, next, numberArgument, processGroup, runMain } from './lib/processes.js'
-import { type Distribution, distribution, round } from './lib/stats.js'
+import { type Distribution, distribution, median, round } from './lib/stats.js'
 
 /** Options of {@link run}. */
 export interface LatencyOptions {
@@ -44,8 +44,12 @@ export interface LatencyResult {
   latency: Record<LatencyServer, Distribution>
   /** runstream's p99 over raw's: the goal is at most 1.5. */
   p99Ratio: number
+  /** Each round's runstream p99 over the same round's raw p99 (the rounds alternate). */
+  roundP99Ratios: number[]
+  /** The median of `roundP99Ratios`: what the goal (≤ 1.3) is judged on. */
+  p99RatioMedian: number
   p50Ratio: number
-  goals: { p99Within1_5xRaw: boolean }
+  goals: { p99Within1_3xRaw: boolean }
 }
 
 const VARIANTS: readonly LatencyServer[] = ['raw', 'runstream']
@@ -66,18 +70,23 @@ export async function run(options: LatencyOptions = {}): Promise<LatencyResult> 
   const latency = {} as Record<LatencyServer, Distribution>
   for (const variant of VARIANTS) latency[variant] = distribution(all[variant].flat())
   const p99Ratio = latency.runstream.p99 / latency.raw.p99
+  const roundP99s = {
+    raw: all.raw.map((samples) => distribution(samples).p99),
+    runstream: all.runstream.map((samples) => distribution(samples).p99),
+  }
+  const roundP99Ratios = roundP99s.runstream.map((p99, i) => round(p99 / (roundP99s.raw[i] ?? NaN)))
+  const p99RatioMedian = median(roundP99Ratios)
   const result: LatencyResult = {
     rate,
     seconds,
     rounds,
-    roundP99s: {
-      raw: all.raw.map((samples) => distribution(samples).p99),
-      runstream: all.runstream.map((samples) => distribution(samples).p99),
-    },
+    roundP99s,
+    roundP99Ratios,
+    p99RatioMedian,
     latency,
     p99Ratio: round(p99Ratio),
     p50Ratio: round(latency.runstream.p50 / latency.raw.p50),
-    goals: { p99Within1_5xRaw: p99Ratio <= 1.5 },
+    goals: { p99Within1_3xRaw: p99RatioMedian <= 1.3 },
   }
   if (options.print ?? true) print(result)
   return result
@@ -131,7 +140,7 @@ function print(result: LatencyResult): void {
     )
   }
   console.log(
-    `runstream p99 ÷ raw p99: ${result.p99Ratio}× (goal ≤ 1.5×: ${result.goals.p99Within1_5xRaw ? 'met' : 'MISSED'})`,
+    `runstream p99 ÷ raw p99, median of rounds: ${result.p99RatioMedian}× (rounds ${result.roundP99Ratios.join(', ')}; pooled ${result.p99Ratio}×; goal ≤ 1.3×: ${result.goals.p99Within1_3xRaw ? 'met' : 'MISSED'})`,
   )
 }
 

@@ -2,7 +2,7 @@ import type { Envelope, EventRecord } from './envelope.js'
 import { RunstreamError } from './errors.js'
 import { compareEventIds, parseCursor } from './event-id.js'
 import { cursorOf, describeGap, detectGap, type GapInfo, lostSince } from './gap.js'
-import type { LiveSink } from './hub.js'
+import type { LiveBurst, LiveSink } from './hub.js'
 import type { SubscribeOptions, SubscriptionOf, SubscriptionSetup } from './subscription-types.js'
 
 export type { GapInfo } from './gap.js'
@@ -16,6 +16,22 @@ export type {
 } from './subscription-types.js'
 
 type State = 'replaying' | 'live' | 'done'
+
+/**
+ * The internal method of a record subscription that the SSE connection pumps with: it resolves
+ * with every record queued, in a burst that is, whenever the subscriber's queue held nothing
+ * else, the very array the hub filled for every subscriber (so its frames are joined once for all
+ * of them), or with an empty array once the subscription is done. It rejects as `next()` does.
+ * When nothing is queued it waits, and resolves with `undefined` once something is: the caller
+ * calls again, after the turn that queued it, so that it takes the turn's whole burst. Not public
+ * API: a symbol, not a name.
+ */
+export const NEXT_BURST: unique symbol = Symbol('runstream.subscription.nextBurst')
+
+/** A subscription as the SSE connection uses it. */
+export interface BurstSubscription {
+  [NEXT_BURST](): Promise<readonly EventRecord[] | undefined>
+}
 
 /**
  * Creates one subscriber: it joins the hub first, then replays from the store, then drains what
@@ -53,15 +69,22 @@ export function createSubscription(
   let taken = 0
   const queue: EventRecord[] = []
   let queueHead = 0
+  // A live burst held whole, queued after `queue` (only ever while `queue` is empty): shared with
+  // the other subscribers until it is taken, copied into `queue` when anything else is needed.
+  // Every record the hub appends to it is this subscriber's, so nothing is done per event: the
+  // tail, the count and the bound are worked out from the burst when it is taken or copied.
+  let shared: LiveBurst | undefined
+  // Whether this subscriber is counted in `shared.holders` (the hub skips holders).
+  let counted = false
   // Live events that arrived while replaying. Bounded: past maxQueue they are dropped and the
   // store is read once more, since it holds them too.
   let early: EventRecord[] = []
   let earlyDropped = false
   let failure: unknown
   // The consumer waiting in next(): once woken, it gets whatever next() says then.
-  let waiter:
-    | ((result: IteratorResult<Yielded> | Promise<IteratorResult<Yielded>>) => void)
-    | undefined
+  let waiter: ((result: never) => void) | undefined
+  // Whether the waiter came from NEXT_BURST (wants a burst) or from next() (wants one event).
+  let waiterWantsBurst = false
   // The replay, waiting for the subscriber to take enough of its queue for the next page.
   let replayWaiter: (() => void) | undefined
   const pageLimit = Math.max(1, Math.min(pageSize, maxQueue))
@@ -70,7 +93,7 @@ export function createSubscription(
   let finished = false
 
   const sink: LiveSink = {
-    push(record) {
+    push(record, burst) {
       if (isDone()) return
       if (state === 'replaying') {
         if (early.length >= maxQueue) {
@@ -79,6 +102,29 @@ export function createSubscription(
         } else {
           early.push(record)
         }
+        return
+      }
+      if (shared === burst) {
+        // The burst held grew by this event: nothing to copy, and no one waits.
+        if (record.terminal) detach()
+        return
+      }
+      // An event that starts a burst, when nothing else waits and it is new: held as that burst.
+      // The hub keeps what it appends after it new too (see LiveBurst).
+      if (
+        shared === undefined &&
+        !burst.sealed &&
+        burst.records.length === 1 &&
+        queueHead === queue.length &&
+        gaps.length === 0 &&
+        !restarts(record) &&
+        (tailId === undefined || compareEventIds(record.envelope.id, tailId) > 0)
+      ) {
+        shared = burst
+        burst.holders++
+        counted = true
+        if (record.terminal) detach()
+        else wake()
         return
       }
       enqueue(record)
@@ -101,12 +147,15 @@ export function createSubscription(
 
   // `lastEventId` is a data property kept equal to the variable, not a getter: an object literal
   // with a getter of its own is kept in V8's slow dictionary mode, a cost paid per subscriber.
-  const subscription: SubscriptionOf<Yielded> & { lastEventId: string | undefined } = {
+  const subscription: SubscriptionOf<Yielded> & {
+    lastEventId: string | undefined
+  } & BurstSubscription = {
     lastEventId: cursorOf(lastEpoch, lastId),
     [Symbol.asyncIterator]: returnThis,
     // Not async functions: an idle subscriber then waits on one promise and one callback, with no
     // suspended function (and its own promises) kept alive behind them, per subscriber.
     next() {
+      unshare()
       // Not after the whole replay: the replay waits for this consumer to take its pages.
       if (queueHead < queue.length) return Promise.resolve(takeOne())
       if (failure !== undefined) {
@@ -121,15 +170,18 @@ export function createSubscription(
       }
       // Woken by an event, a failure or the end: the answer is whatever next() says then.
       return new Promise((resolve) => {
-        waiter = resolve
+        waiter = resolve as (result: never) => void
+        waiterWantsBurst = false
       })
     },
+    [NEXT_BURST]: nextBurst,
     return() {
       close()
       return Promise.resolve(DONE)
     },
     close,
     takeQueued() {
+      unshare()
       const batch: Yielded[] = []
       // Stops before an event that follows a gap: `next()` tells the gap, once the consumer has
       // handled the events before it.
@@ -144,6 +196,88 @@ export function createSubscription(
   if (signal?.aborted) close()
   if (!isDone()) void start()
   return subscription
+
+  // Every function declared in here is one more object per subscriber: the burst path keeps to
+  // few of them.
+  function nextBurst(): Promise<readonly EventRecord[] | undefined> {
+    const burst = shared
+    if (
+      burst !== undefined &&
+      queueHead === queue.length &&
+      gaps.length === 0 &&
+      burst.records.length <= maxQueue
+    ) {
+      // The burst held is all there is: taken as it is, shared. It must not grow any more: the
+      // hub starts another for the next event.
+      burst.sealed = true
+      if (counted) {
+        counted = false
+        burst.holders--
+      }
+      shared = undefined
+      const records = burst.records
+      const last = records[records.length - 1] as EventRecord
+      tailId = last.envelope.id
+      tailEpoch = last.epoch
+      taken += records.length
+      lastId = last.envelope.id
+      lastEpoch = last.epoch
+      if (last.terminal) {
+        finished = true
+        close()
+      }
+      publishCursor()
+      return Promise.resolve(records)
+    }
+    if (burst !== undefined || queueHead < queue.length) {
+      return Promise.resolve(subscription.takeQueued() as EventRecord[])
+    }
+    if (failure !== undefined || isDone()) {
+      return (subscription.next() as Promise<IteratorResult<EventRecord>>).then((result) =>
+        result.done === true
+          ? NO_RECORDS
+          : [result.value, ...(subscription.takeQueued() as EventRecord[])],
+      )
+    }
+    // Woken with nothing: the caller takes once the waker's turn is over, so a burst the hub is
+    // still filling is taken whole. (No promise chained here: one less per idle connection.)
+    return new Promise<undefined>((resolve) => {
+      waiter = resolve as (result: never) => void
+      waiterWantsBurst = true
+    })
+  }
+
+  // Copies the held burst into the queue, for whatever takes or counts events one by one. Past
+  // maxQueuedEvents, the subscriber is ended as too slow, as if the events had come one by one.
+  function unshare(): void {
+    const burst = shared
+    if (burst === undefined) return
+    if (counted) {
+      counted = false
+      burst.holders--
+    }
+    shared = undefined
+    const records = burst.records
+    const count = Math.min(records.length, maxQueue)
+    for (let i = 0; i < count; i++) queue.push(records[i] as EventRecord)
+    const last = records[count - 1] as EventRecord
+    tailId = last.envelope.id
+    tailEpoch = last.epoch
+    if (records.length > maxQueue) fail(overflowError(stream, maxQueue, tailCursor()))
+  }
+
+  // Tells the consumer waiting that something is queued (or that the subscription ended).
+  function wake(): void {
+    const resolve = waiter as ((result: unknown) => void) | undefined
+    if (resolve === undefined) return
+    waiter = undefined
+    if (waiterWantsBurst) resolve(undefined)
+    else {
+      unshare()
+      // The value itself, not next()'s promise for it: resolving with a promise costs two turns.
+      resolve(takeOne())
+    }
+  }
 
   // Takes the head of the queue and says so in `lastEventId`; only called when it is not empty.
   function takeOne(): IteratorYieldResult<Yielded> {
@@ -292,6 +426,12 @@ export function createSubscription(
 
   // The cursor after the last queued event (or the given cursor): where the next read starts.
   function tailCursor(): string | undefined {
+    const burst = shared
+    if (burst !== undefined) {
+      // Holding a burst: its last event is the tail.
+      const last = burst.records[burst.records.length - 1] as EventRecord
+      return cursorOf(last.epoch, last.envelope.id)
+    }
     return cursorOf(tailEpoch, tailId)
   }
 
@@ -301,6 +441,8 @@ export function createSubscription(
   }
 
   function enqueue(record: EventRecord): void {
+    if (isDone()) return
+    unshare()
     if (isDone()) return
     if (restarts(record)) {
       // The store started the stream over while this subscriber followed it: its ids begin
@@ -321,14 +463,7 @@ export function createSubscription(
       return
     }
     if (queue.length - queueHead >= maxQueue) {
-      const tail = tailCursor()
-      fail(
-        new RunstreamError(
-          'subscriber_overflow',
-          `Subscriber of stream "${stream}" fell more than ${maxQueue} events behind (maxQueuedEvents) and was ended. Resubscribe with lastEventId: "${tail ?? '0'}" to resume from the store.`,
-          { details: { stream, lastEventId: tail, maxQueuedEvents: maxQueue } },
-        ),
-      )
+      fail(overflowError(stream, maxQueue, tailCursor()))
       return
     }
     queue.push(record)
@@ -338,10 +473,7 @@ export function createSubscription(
       detach()
       return
     }
-    const resolve = waiter
-    waiter = undefined
-    // The value itself, not next()'s promise for it: resolving with a promise costs two turns.
-    resolve?.(takeOne())
+    wake()
   }
 
   /**
@@ -389,13 +521,19 @@ export function createSubscription(
     replayWaiter = undefined
     resume?.()
     signal?.removeEventListener('abort', close)
+    // No longer counted among the burst's holders: the hub tells every event to what it keeps.
+    if (counted) {
+      counted = false
+      ;(shared as LiveBurst).holders--
+    }
     if (joined) {
       joined = false
       hub.leave(sink)
     }
-    const resolve = waiter
+    const resolve = waiter as ((result: unknown) => void) | undefined
+    if (resolve === undefined) return
     waiter = undefined
-    resolve?.(queueHead < queue.length ? takeOne() : subscription.next())
+    resolve(waiterWantsBurst ? undefined : subscription.next())
   }
 
   function close(): void {
@@ -404,6 +542,11 @@ export function createSubscription(
       // Closing drops what was queued but not taken.
       queue.length = 0
       queueHead = 0
+      if (counted) {
+        counted = false
+        ;(shared as LiveBurst).holders--
+      }
+      shared = undefined
     }
     detach()
   }
@@ -422,3 +565,14 @@ function returnThis<T>(this: T): T {
 }
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true })
+const NO_RECORDS: readonly EventRecord[] = Object.freeze([])
+
+// The error of a subscriber that fell more than `maxQueue` events behind. At module level: a
+// function declared inside the subscription would be one more object per subscriber.
+function overflowError(stream: string, maxQueue: number, tail: string | undefined): RunstreamError {
+  return new RunstreamError(
+    'subscriber_overflow',
+    `Subscriber of stream "${stream}" fell more than ${maxQueue} events behind (maxQueuedEvents) and was ended. Resubscribe with lastEventId: "${tail ?? '0'}" to resume from the store.`,
+    { details: { stream, lastEventId: tail, maxQueuedEvents: maxQueue } },
+  )
+}

@@ -5,7 +5,15 @@ import type { StreamManager } from '../core/manager.js'
 import type { RecordSubscription } from '../core/subscription.js'
 import { createFeed, type Feed } from './feed.js'
 import { follow } from './follow.js'
-import { doneFrame, epochFrame, gapFrame, openingFrame, recordFrame, recordText } from './frames.js'
+import {
+  burstFrame,
+  doneFrame,
+  epochFrame,
+  gapFrame,
+  openingFrame,
+  recordFrame,
+  recordText,
+} from './frames.js'
 import type { StreamPlan } from './prepare.js'
 import type { ResolvedSseOptions } from './settings.js'
 import type { ConnectionSink } from './sink.js'
@@ -66,6 +74,24 @@ export function openConnection(
   if (sse) feed.send(openingFrame(options.retryMs))
   const followed = follow(manager, feed, stream, plan.lastEventId, {
     send,
+    // A burst as one block of bytes, the same block as every other connection at the same place
+    // in the stream with the same framing: when this connection sees every event (no filter),
+    // speaks SSE, was told the burst's epoch already, and has room for all of it.
+    burst:
+      sse && filter === undefined
+        ? (burst) => {
+            const epoch = (burst[0] as EventRecord).epoch
+            const room = options.maxQueuedBytes - feed.bufferedBytes()
+            const bytes =
+              (epoch === announced || epoch === undefined || !isEpoch(epoch)) && room > 0
+                ? burstFrame(burst, options.framing, room)
+                : undefined
+            if (bytes === undefined) return false
+            if ((burst[burst.length - 1] as EventRecord).terminal) sentTerminal = true
+            feed.send(bytes)
+            return true
+          }
+        : undefined,
     // Text mode has no control events: the text goes on from the oldest event held.
     gap: sse ? (gap) => feed.send(gapFrame(gap, protocol)) : () => undefined,
     // The terminal event was sent (or the feed stopped): end after it.

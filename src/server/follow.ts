@@ -1,12 +1,22 @@
 import type { EventRecord } from '../core/envelope.js'
 import type { StreamManager } from '../core/manager.js'
-import type { GapInfo, RecordSubscription } from '../core/subscription.js'
+import {
+  type BurstSubscription,
+  type GapInfo,
+  NEXT_BURST,
+  type RecordSubscription,
+} from '../core/subscription.js'
 import type { Feed } from './feed.js'
 
 /** Where {@link follow} puts what it reads. */
 export interface FollowTarget {
   /** Writes one record, once the feed has room. */
   send(record: EventRecord): void
+  /**
+   * Writes a whole live burst at once (bytes shared with every connection at the same place),
+   * or returns `false` to have it sent record by record. Absent: always record by record.
+   */
+  readonly burst?: ((records: readonly EventRecord[]) => boolean) | undefined
   /** The store reports a gap before the records that follow it. */
   gap(gap: GapInfo): void
   /** The subscription ended: after the terminal event, or because the feed stopped. */
@@ -41,13 +51,15 @@ export function follow(
 }
 
 async function pump(records: RecordSubscription, feed: Feed, target: FollowTarget): Promise<void> {
+  const source = records as RecordSubscription & BurstSubscription
   try {
     for (;;) {
-      const first = await records.next()
-      if (first.done === true || feed.state() !== 'open') break
-      if (!(await deliver(first.value, feed, target))) return
-      // The rest of a burst is taken in this turn: one await per burst, not per event.
-      for (const record of records.takeQueued()) {
+      // Every record queued, in one await per burst, not per event (two when it had to wait).
+      const burst = (await source[NEXT_BURST]()) ?? (await source[NEXT_BURST]())
+      if (burst === undefined) continue
+      if (burst.length === 0 || feed.state() !== 'open') break
+      if (burst.length > 1 && target.burst?.(burst) === true) continue
+      for (const record of burst) {
         // Awaits only when the buffer is full: an await per event is what a burst must not cost.
         if (feed.full() || feed.state() !== 'open') {
           if (!(await deliver(record, feed, target))) return

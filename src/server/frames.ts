@@ -4,11 +4,44 @@ import type { GapInfo } from '../core/subscription.js'
 import { encodeSse } from './encoder.js'
 import type { SseFraming, SseProtocol } from './options.js'
 
-// Each record is encoded once per framing for all its subscribers: the records are shared, so are
-// the bytes. Weak keys, so a frame lives exactly as long as its record.
-const envelopeFrames = new WeakMap<EventRecord, Uint8Array>()
-const payloadFrames = new WeakMap<EventRecord, Uint8Array>()
-const textChunks = new WeakMap<EventRecord, Uint8Array>()
+/**
+ * A small cache of the bytes of recent records, one slot per id modulo its size: the subscribers
+ * of a record frame it within moments of each other, so it is encoded once for all of them, and
+ * what the cache holds is bounded. (Keeping each frame as long as its record, as a WeakMap did,
+ * doubled what every stored event holds, and its thousands of entries and buffers were work for
+ * every garbage collection: the latency tail.)
+ */
+interface FrameCache {
+  readonly records: (EventRecord | undefined)[]
+  readonly bytes: (Uint8Array | undefined)[]
+}
+
+const CACHE_SLOTS = 4096
+
+function frameCache(): FrameCache {
+  return {
+    records: new Array<EventRecord | undefined>(CACHE_SLOTS).fill(undefined),
+    bytes: new Array<Uint8Array | undefined>(CACHE_SLOTS).fill(undefined),
+  }
+}
+
+function cached(
+  cache: FrameCache,
+  record: EventRecord,
+  make: (record: EventRecord) => Uint8Array,
+): Uint8Array {
+  // Ids are decimal integers; a foreign one that is not still gets a slot, just not a spread one.
+  const slot = (Number(record.envelope.id) | 0) & (CACHE_SLOTS - 1)
+  if (cache.records[slot] === record) return cache.bytes[slot] as Uint8Array
+  const bytes = make(record)
+  cache.records[slot] = record
+  cache.bytes[slot] = bytes
+  return bytes
+}
+
+const envelopeFrames = /* @__PURE__ */ frameCache()
+const payloadFrames = /* @__PURE__ */ frameCache()
+const textChunks = /* @__PURE__ */ frameCache()
 const utf8 = /* @__PURE__ */ new TextEncoder()
 const EMPTY = /* @__PURE__ */ new Uint8Array(0)
 
@@ -23,13 +56,12 @@ export function recordFrame(record: EventRecord, framing: SseFraming): Uint8Arra
 
 /** `id: <id>\nevent: <type>\ndata: <envelope JSON>\n\n`. */
 function envelopeFrame(record: EventRecord): Uint8Array {
-  let frame = envelopeFrames.get(record)
-  if (frame === undefined) {
-    const { id, type } = record.envelope
-    frame = encodeSse({ id, event: type, data: record.json })
-    envelopeFrames.set(record, frame)
-  }
-  return frame
+  return cached(envelopeFrames, record, encodeEnvelope)
+}
+
+function encodeEnvelope(record: EventRecord): Uint8Array {
+  const { id, type } = record.envelope
+  return encodeSse({ id, event: type, data: record.json })
 }
 
 /**
@@ -38,14 +70,69 @@ function envelopeFrame(record: EventRecord): Uint8Array {
  * left out (`undefined`) is one empty `data:` line, so that `EventSource` still dispatches it.
  */
 function payloadFrame(record: EventRecord): Uint8Array {
-  let frame = payloadFrames.get(record)
-  if (frame === undefined) {
-    const { id, type, data } = record.envelope
-    const payload = typeof data === 'string' ? data : (JSON.stringify(data) ?? '')
-    frame = encodeSse({ id, event: type, data: payload })
-    payloadFrames.set(record, frame)
+  return cached(payloadFrames, record, encodePayload)
+}
+
+function encodePayload(record: EventRecord): Uint8Array {
+  const { id, type, data } = record.envelope
+  const payload = typeof data === 'string' ? data : (JSON.stringify(data) ?? '')
+  return encodeSse({ id, event: type, data: payload })
+}
+
+// The joined frames of a burst, per framing, keyed by the burst's array: a live burst is one
+// array shared by every subscriber that took it whole, so its frames are joined once for all.
+// `null`: the burst cannot be sent as one block (mixed epochs, or a record that cannot be framed).
+const envelopeBursts = new WeakMap<readonly EventRecord[], Uint8Array | null>()
+const payloadBursts = new WeakMap<readonly EventRecord[], Uint8Array | null>()
+
+/**
+ * The frames of `records` in `framing`, joined into one buffer, produced once per burst and
+ * framing; `undefined` when the records are of more than one epoch (an epoch frame would go
+ * between them), when one cannot be framed, or when together they exceed `maxBytes` (the caller
+ * then sends them one by one, minding its bound).
+ */
+export function burstFrame(
+  records: readonly EventRecord[],
+  framing: SseFraming,
+  maxBytes: number,
+): Uint8Array | undefined {
+  const cache = framing === 'payload' ? payloadBursts : envelopeBursts
+  let joined = cache.get(records)
+  if (joined === undefined) {
+    joined = joinFrames(records, framing, maxBytes)
+    // Too large for this caller is not too large for every one: only a definite answer is kept.
+    if (joined !== undefined) cache.set(records, joined)
   }
-  return frame
+  return joined === undefined || joined === null || joined.length > maxBytes ? undefined : joined
+}
+
+function joinFrames(
+  records: readonly EventRecord[],
+  framing: SseFraming,
+  maxBytes: number,
+): Uint8Array | null | undefined {
+  const epoch = (records[0] as EventRecord).epoch
+  const frames: Uint8Array[] = []
+  let size = 0
+  for (const record of records) {
+    if (record.epoch !== epoch) return null
+    let frame: Uint8Array
+    try {
+      frame = recordFrame(record, framing)
+    } catch {
+      return null
+    }
+    size += frame.length
+    if (size > maxBytes) return undefined
+    frames.push(frame)
+  }
+  const joined = new Uint8Array(size)
+  let offset = 0
+  for (const frame of frames) {
+    joined.set(frame, offset)
+    offset += frame.length
+  }
+  return joined
 }
 
 /**
@@ -53,21 +140,28 @@ function payloadFrame(record: EventRecord): Uint8Array {
  * when it is a string), and nothing for any other event.
  */
 export function recordText(record: EventRecord): Uint8Array {
-  let chunk = textChunks.get(record)
-  if (chunk === undefined) {
-    const data = record.envelope.data as { text?: unknown } | string | undefined
-    const text = typeof data === 'string' ? data : data?.text
-    chunk =
-      record.envelope.type === 'llm_chunk' && typeof text === 'string' ? utf8.encode(text) : EMPTY
-    textChunks.set(record, chunk)
-  }
-  return chunk
+  return cached(textChunks, record, encodeText)
+}
+
+function encodeText(record: EventRecord): Uint8Array {
+  const data = record.envelope.data as { text?: unknown } | string | undefined
+  const text = typeof data === 'string' ? data : data?.text
+  return record.envelope.type === 'llm_chunk' && typeof text === 'string'
+    ? utf8.encode(text)
+    : EMPTY
 }
 
 /** The first bytes of every stream: the reconnection delay and a comment, so it visibly starts. */
 export function openingFrame(retryMs: number): Uint8Array {
-  return encodeSse({ retry: retryMs, comment: 'ok' })
+  if (retryMs !== openingRetry) {
+    opening = encodeSse({ retry: retryMs, comment: 'ok' })
+    openingRetry = retryMs
+  }
+  return opening
 }
+
+let openingRetry = -1
+let opening: Uint8Array = EMPTY
 
 let heartbeat: Uint8Array | undefined
 
@@ -84,9 +178,18 @@ export function heartbeatFrame(): Uint8Array {
  * the event ids that follow continue, so the client resumes in the right incarnation.
  */
 export function epochFrame(record: EventRecord): Uint8Array {
+  // The connections that start together frame the same record: the same bytes, so that a sink
+  // joining them with the burst that follows finds the very same chunks for every connection.
+  if (record === lastEpochRecord) return lastEpochFrame
   const before = String(Number(record.envelope.id) - 1)
-  return encodeSse({ id: formatCursor(record.epoch, before) })
+  const frame = encodeSse({ id: formatCursor(record.epoch, before) })
+  lastEpochRecord = record
+  lastEpochFrame = frame
+  return frame
 }
+
+let lastEpochRecord: EventRecord | undefined
+let lastEpochFrame: Uint8Array = EMPTY
 
 /**
  * The `runstream.gap` control event: the cursor is older than the store holds, unknown to it, or
