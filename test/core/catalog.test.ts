@@ -26,7 +26,18 @@ const executionSamples = {
   agent_status: { status: 'WAITING' },
   task_status: { status: 'PAUSED' },
   llm_chunk: { text: 'Hel\nlo 🚀' },
-  tool_call: { tool_name: 'search', args: { q: 'sse', limit: 3, nested: { ok: true } } },
+  tool_call: {
+    tool_name: 'search',
+    args: { q: 'sse', limit: 3, nested: { ok: true } },
+    call_id: 'call_1',
+  },
+  tool_result: {
+    tool_name: 'search',
+    call_id: 'call_1',
+    output: { hits: ['a'] },
+    error: { message: 'partial', code: 'partial' },
+    duration_ms: 12.5,
+  },
   structured_delta: { partial: { title: 'Dra', tags: ['a'] } },
   complete: {
     status: 'SUCCESS',
@@ -138,7 +149,7 @@ describe('defineCatalog', () => {
 
   it('merges catalogs and refuses a name defined twice', () => {
     const merged = mergeCatalogs(executionCatalog, orchestrationCatalog)
-    expect(merged.names).toHaveLength(13)
+    expect(merged.names).toHaveLength(14)
     expect(merged.terminal).toEqual(['complete', 'error'])
     expect(() => mergeCatalogs(executionCatalog, executionCatalog)).toThrow(/defined in both/)
   })
