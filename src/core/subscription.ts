@@ -1,5 +1,5 @@
 import type { Envelope, EventRecord } from './envelope.js'
-import { RunstreamError } from './errors.js'
+import { isRunstreamError, RunstreamError } from './errors.js'
 import { compareEventIds, parseCursor } from './event-id.js'
 import { cursorOf, describeGap, detectGap, type GapInfo, lostSince } from './gap.js'
 import type { LiveSink } from './hub.js'
@@ -25,7 +25,7 @@ export function createSubscription(
   setup: SubscriptionSetup,
   options: SubscribeOptions,
 ): SubscriptionOf<EventRecord | Envelope> {
-  const { store, hub, pageSize, envelopes, owners } = setup
+  const { store, hub, pageSize, envelopes, owners, metrics } = setup
   const maxQueue = setup.maxQueuedEvents
   const { stream, signal, onGap } = options
   const cursor = options.lastEventId
@@ -350,6 +350,7 @@ export function createSubscription(
    * the events already queued. Returns whether the subscription goes on.
    */
   function signalGap(gap: GapInfo): boolean {
+    metrics?.gap(stream, gap)
     if (onGap === undefined) {
       fail(
         new RunstreamError(
@@ -377,6 +378,7 @@ export function createSubscription(
 
   function fail(error: unknown): void {
     if (isDone()) return
+    if (isRunstreamError(error, 'subscriber_overflow')) metrics?.cutOff(stream, 'events')
     failure = error
     detach()
   }

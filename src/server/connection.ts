@@ -2,6 +2,7 @@ import type { EventRecord } from '../core/envelope.js'
 import { isRunstreamError, RunstreamError } from '../core/errors.js'
 import { isEpoch } from '../core/event-id.js'
 import type { StreamManager } from '../core/manager.js'
+import { metricsOf } from '../core/metrics.js'
 import type { RecordSubscription } from '../core/subscription.js'
 import { createFeed, type Feed } from './feed.js'
 import { doneFrame, epochFrame, gapFrame, openingFrame, recordFrame, recordText } from './frames.js'
@@ -39,6 +40,11 @@ export function openConnection(
   // Whether the terminal event was sent: only then may the protocol's end (`[DONE]`) follow, as
   // a subscription also ends when the manager closes, which is no end of the stream.
   let sentTerminal = false
+  const metrics = metricsOf(manager)
+  // Events emitted before this are replays, whose lag is not sampled.
+  const openedAt = Date.now()
+  // Events written in the current burst, counted once at its end.
+  let sent = 0
 
   const feed = createFeed(sink, {
     heartbeat: options.heartbeat,
@@ -51,6 +57,7 @@ export function openConnection(
       void current?.return?.()
     },
     onOverflow(queuedBytes) {
+      metrics.cutOff(stream, 'bytes')
       options.onError(
         new RunstreamError(
           'subscriber_overflow',
@@ -82,16 +89,17 @@ export function openConnection(
       for (;;) {
         const first = await records.next()
         if (first.done === true || feed.state() !== 'open') break
-        if (!(await deliver(first.value))) return
+        if (!(await deliver(first.value))) return tally(first.value)
         // The rest of a burst is taken in this turn: one await per burst, not per event.
         for (const record of records.takeQueued()) {
           // Awaits only when the buffer is full: an await per event is what a burst must not cost.
           if (feed.full() || feed.state() !== 'open') {
-            if (!(await deliver(record))) return
+            if (!(await deliver(record))) return tally(first.value)
           } else {
             send(record)
           }
         }
+        tally(first.value)
       }
       // The terminal event was sent (or the feed stopped): end after it.
       feed.end(undefined, sentTerminal && sse ? doneFrame(protocol) : undefined)
@@ -112,10 +120,22 @@ export function openConnection(
     return true
   }
 
+  // Counts the burst whose oldest event is `oldest`: once per burst, not per event.
+  function tally(oldest: EventRecord): void {
+    if (sent === 0) return
+    const count = sent
+    sent = 0
+    metrics.delivered(stream, count, oldest, openedAt)
+  }
+
   function send(record: EventRecord): void {
-    if (filter !== undefined && !record.terminal && !filter.has(record.envelope.type)) return
+    if (filter !== undefined && !record.terminal && !filter.has(record.envelope.type)) {
+      metrics.filtered()
+      return
+    }
     if (record.terminal) sentTerminal = true
     if (!sse) {
+      sent++
       feed.send(recordText(record))
       return
     }
@@ -138,8 +158,10 @@ export function openConnection(
           { cause: error, details: { stream, id: record.envelope.id.slice(0, 20) } },
         ),
       )
+      metrics.dropped(stream, 1, 'unframeable')
       return
     }
+    sent++
     feed.send(frame)
   }
 

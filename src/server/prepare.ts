@@ -1,6 +1,7 @@
 import { RunstreamError } from '../core/errors.js'
 import { parseCursor, parseEventId } from '../core/event-id.js'
 import type { StreamManager } from '../core/manager.js'
+import { metricsOf } from '../core/metrics.js'
 import { checkAuthorized } from './authorize.js'
 import { corsHeaders } from './cors.js'
 import { type Refusal, refusal } from './http-errors.js'
@@ -123,6 +124,7 @@ export async function prepareStream(
       (page.lastId === undefined ||
         (parseCursor(after)?.id ?? 0) >= (parseEventId(page.lastId) ?? 0))
   } catch (error) {
+    metricsOf(manager).storeFailed('read', error)
     options.onError(
       new RunstreamError(
         'store_failed',

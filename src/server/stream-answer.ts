@@ -1,4 +1,5 @@
 import type { StreamManager } from '../core/manager.js'
+import { metricsOf } from '../core/metrics.js'
 import { type Connection, openConnection } from './connection.js'
 import { corsHeaders } from './cors.js'
 import { type Refusal, refusal } from './http-errors.js'
@@ -96,8 +97,10 @@ function startStream<S extends ConnectionSink>(
   // a property store of its own in builds that keep names (tsx, esbuild's keepNames).
   // The connection is still unset when the sink is done while it opens: it is released then.
   const sink = makeSink(() => connection?.release())
+  metricsOf(manager).connectionOpened(plan.stream, plan.lastEventId)
   connection = openConnection(manager, plan, sink, options, () => {
     released = true
+    metricsOf(manager).connectionClosed(plan.stream)
     if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort)
     slot?.release()
     // Still unset when released while it opens: it was never added then.
