@@ -2,8 +2,7 @@ import type { MetricsRecorder } from './metrics.js'
 import type { EventStore, ReadResult, StoreListener, Unlisten } from './store.js'
 
 /**
- * The store as a manager's hubs and subscriptions see it: the same store, whose reads count
- * replayed events (only subscriptions read through it, to catch up) and whose failed reads and
+ * The store as a manager's hubs and subscriptions see it: the same store, whose failed reads and
  * live registrations count as store failures. Appends do not go through it: the manager counts
  * those where it learns their outcome.
  */
@@ -18,20 +17,11 @@ export function countingStore(store: EventStore, metrics: MetricsRecorder): Even
         metrics.storeFailed('read', error)
         throw error
       }
-      if (!isPromise(result)) {
-        metrics.replayed(stream, result.events.length)
-        return result
-      }
-      return result.then(
-        (page) => {
-          metrics.replayed(stream, page.events.length)
-          return page
-        },
-        (error: unknown) => {
-          metrics.storeFailed('read', error)
-          throw error
-        },
-      )
+      if (!isPromise(result)) return result
+      return result.catch((error: unknown) => {
+        metrics.storeFailed('read', error)
+        throw error
+      })
     },
     listen(stream, listener) {
       // One wrapper per stream followed (the hub's single registration), not per subscriber.

@@ -88,6 +88,6 @@ export interface SubscriptionSetup {
   readonly envelopes: boolean
   /** The manager's set of open subscriptions: the subscription leaves it when it ends. */
   readonly owners?: Set<Closable> | undefined
-  /** Where gaps and slow-subscriber cut-offs are counted. */
-  readonly metrics?: Pick<MetricsRecorder, 'gap' | 'cutOff'> | undefined
+  /** Where replays, gaps and slow-subscriber cut-offs are counted. */
+  readonly metrics?: Pick<MetricsRecorder, 'replayed' | 'gap' | 'cutOff'> | undefined
 }

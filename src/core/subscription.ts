@@ -252,6 +252,7 @@ export function createSubscription(
             },
           )
         }
+        metrics?.replayed(stream, page.events.length)
         for (const record of page.events) enqueue(record)
         if (isDone()) return
         if (!page.hasMore) {
