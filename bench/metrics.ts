@@ -1,0 +1,215 @@
+/**
+ * What the metrics cost on the fan-out path: C clients on loopback watch one stream through the
+ * Node handler while E events are emitted in bursts of B, with no observer attached (the
+ * counters are always on) and with an observer on every hook. One process, so that
+ * `valgrind --tool=callgrind` counts every instruction of a run (client side included, the same
+ * in every mode): those counts do not depend on the machine's load, unlike times.
+ *
+ * Run: `npx tsx bench/metrics.ts [--clients 200] [--events 1000] [--burst 100] [--rounds 5]`
+ * compares the modes in child processes (CPU time per 1000 deliveries, median of rounds).
+ * One mode alone, for callgrind: `valgrind --tool=callgrind node --single-threaded --import tsx
+ * bench/metrics.ts --mode off` (or `hooks`). `RUNSTREAM_SRC=/path/to/src` measures another
+ * checkout's source (the one before metrics, for instance) with the same driver.
+ */
+import { execFile } from 'node:child_process'
+import http from 'node:http'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { isMain, numberArgument, runMain } from './lib/processes.js'
+import { median, round } from './lib/stats.js'
+
+/** With no observer (the counters alone), or with a hook on everything. */
+export type MetricsMode = 'off' | 'hooks'
+
+/** Options of {@link run}. */
+export interface MetricsBenchOptions {
+  clients?: number
+  events?: number
+  burst?: number
+  rounds?: number
+  print?: boolean
+}
+
+/** What one mode measured, median of the rounds. */
+export interface ModeResult {
+  mode: MetricsMode
+  /** Process CPU (user + system) per 1000 deliveries, in ms: server and clients. */
+  cpuMsPer1000: number
+  /** Deliveries per second of wall time. */
+  deliveriesPerSecond: number
+}
+
+/** What {@link run} returns. */
+export interface MetricsBenchResult {
+  case: 'metrics'
+  clients: number
+  events: number
+  burst: number
+  rounds: number
+  results: ModeResult[]
+  /** CPU with every hook over CPU with none: the cost of observing. */
+  hooksOverOff: number
+}
+
+const SELF = fileURLToPath(import.meta.url)
+
+/** Runs each mode `rounds` times, interleaved, in fresh processes. */
+export async function run(options: MetricsBenchOptions = {}): Promise<MetricsBenchResult> {
+  const clients = options.clients ?? 200
+  const events = options.events ?? 1000
+  const burst = options.burst ?? 100
+  const rounds = options.rounds ?? 5
+  const modes: MetricsMode[] = ['off', 'hooks']
+  const samples = new Map<MetricsMode, { cpuMs: number; wallMs: number }[]>(
+    modes.map((mode) => [mode, []]),
+  )
+  for (let r = 0; r < rounds; r++) {
+    for (const mode of modes) {
+      samples.get(mode)?.push(await child(mode, clients, events, burst))
+    }
+  }
+  const deliveries = clients * events
+  const results = modes.map((mode) => {
+    const runs = samples.get(mode) ?? []
+    return {
+      mode,
+      cpuMsPer1000: round(median(runs.map((s) => (s.cpuMs * 1000) / deliveries)), 3),
+      deliveriesPerSecond: Math.round(median(runs.map((s) => deliveries / (s.wallMs / 1000)))),
+    }
+  })
+  const [off, hooks] = results as [ModeResult, ModeResult]
+  const result: MetricsBenchResult = {
+    case: 'metrics',
+    clients,
+    events,
+    burst,
+    rounds,
+    results,
+    hooksOverOff: round(hooks.cpuMsPer1000 / off.cpuMsPer1000, 3),
+  }
+  if (options.print !== false) {
+    console.log(`metrics: ${clients} clients × ${events} events, bursts of ${burst}`)
+    for (const r of results) {
+      console.log(
+        `  ${r.mode.padEnd(6)} ${r.cpuMsPer1000} ms CPU / 1000 deliveries, ${r.deliveriesPerSecond} deliveries/s`,
+      )
+    }
+    console.log(`  hooks / off: ${result.hooksOverOff}`)
+  }
+  return result
+}
+
+function child(
+  mode: MetricsMode,
+  clients: number,
+  events: number,
+  burst: number,
+): Promise<{ cpuMs: number; wallMs: number }> {
+  const args = [
+    '--import',
+    'tsx',
+    SELF,
+    '--mode',
+    mode,
+    '--clients',
+    String(clients),
+    '--events',
+    String(events),
+    '--burst',
+    String(burst),
+  ]
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, args, { timeout: 120_000 }, (error, stdout) => {
+      if (error) reject(error)
+      else resolve(JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}'))
+    })
+  })
+}
+
+/** One run of one mode in this process; prints `{ cpuMs, wallMs }` as its last line. */
+async function once(mode: MetricsMode, clients: number, events: number, burst: number) {
+  const src = process.env.RUNSTREAM_SRC ?? fileURLToPath(new URL('../src/', import.meta.url))
+  const core = (await import(
+    pathToFileURL(`${src}/index.ts`).href
+  )) as typeof import('../src/index.js')
+  const node = (await import(
+    pathToFileURL(`${src}/node.ts`).href
+  )) as typeof import('../src/node.js')
+  const manager = core.createStreamManager({ catalog: core.executionCatalog })
+  let hookCalls = 0
+  if (mode === 'hooks') {
+    const count = () => {
+      hookCalls++
+    }
+    // The observe() of a checkout without metrics does not exist: then nothing is observed.
+    manager.observe?.({
+      onEmit: count,
+      onConnect: count,
+      onDisconnect: count,
+      onDeliver: count,
+      onReplay: count,
+      onLag: count,
+    })
+  }
+  const handler = node.createNodeHandler(manager, { heartbeatMs: 600_000, framing: 'envelope' })
+  const server = http.createServer((req, res) => void handler(req, res))
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  const path = '/api/v0/executions/workflows/bench/stream'
+  let finished = 0
+  let connected = 0
+  const done = new Promise<void>((resolve) => {
+    for (let c = 0; c < clients; c++) {
+      http.get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+        connected++
+        // The terminal event's name is in its frame: a client is done once it has seen it.
+        let tail = ''
+        res.setEncoding('latin1')
+        res.on('data', (chunk: string) => {
+          tail = (tail + chunk).slice(-200)
+          if (tail.includes('event: complete')) {
+            res.destroy()
+            if (++finished === clients) resolve()
+          }
+        })
+      })
+    }
+  })
+  while (connected < clients) await new Promise((resolve) => setTimeout(resolve, 5))
+  const text = 'x'.repeat(140)
+  const stream = manager.stream('workflow:bench')
+  const cpu = process.cpuUsage()
+  const started = performance.now()
+  let i = 0
+  const step = () => {
+    const end = Math.min(events, i + burst)
+    for (; i < end; i++) {
+      if (i === events - 1) stream.emit('complete', { status: 'SUCCESS' })
+      else stream.emit('llm_chunk', { text })
+    }
+    if (i < events) setImmediate(step)
+  }
+  step()
+  await done
+  const wallMs = performance.now() - started
+  const used = process.cpuUsage(cpu)
+  handler.close()
+  server.close()
+  await manager.close()
+  console.log(JSON.stringify({ cpuMs: (used.user + used.system) / 1000, wallMs, hookCalls }))
+}
+
+if (isMain(import.meta.url)) {
+  const modeIndex = process.argv.indexOf('--mode')
+  const mode = modeIndex < 0 ? undefined : (process.argv[modeIndex + 1] as MetricsMode)
+  const clients = numberArgument('clients') ?? 200
+  const events = numberArgument('events') ?? 1000
+  const burst = numberArgument('burst') ?? 100
+  if (mode !== undefined) {
+    runMain(async () => {
+      await once(mode, clients, events, burst)
+      process.exit(0)
+    })
+  } else {
+    runMain(() => run({ clients, events, burst, rounds: numberArgument('rounds') ?? 5 }))
+  }
+}
