@@ -135,8 +135,11 @@ export function openConnection(
     }
     if (record.terminal) sentTerminal = true
     if (!sse) {
-      sent++
-      feed.send(recordText(record))
+      const text = recordText(record)
+      // Text mode sends only the text of llm_chunk events: the others are left out, as filtered.
+      if (text.length === 0) metrics.filtered()
+      else sent++
+      feed.send(text)
       return
     }
     let frame: Uint8Array

@@ -136,6 +136,18 @@ describe('delivery to real clients', () => {
       eventsFiltered: 5,
     })
   })
+  it('counts, in text mode, the text of llm_chunk events as delivered and the rest as filtered', async () => {
+    const runstream = await serve()
+    const { manager } = runstream
+    const response = fetch(`${runstream.streamUrl('agent', 'a1')}?format=text`)
+    await waitFor(() => manager.metrics().openConnections === 1, { what: 'the connection' })
+    const stream = manager.stream('agent:a1')
+    for (const word of ['one ', 'two ', 'three']) stream.emit('llm_chunk', { text: word })
+    stream.emit('tool_call', { tool_name: 'search', args: {} })
+    stream.emit('complete', { status: 'SUCCESS' })
+    expect(await (await response).text()).toBe('one two three')
+    expect(manager.metrics()).toMatchObject({ eventsDelivered: 3, eventsFiltered: 2 })
+  })
 })
 
 describe('reconnects', () => {
