@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { connect } from '../../src/client.js'
+import { draftBody } from '../../src/core/envelope.js'
 import {
   type CutoffBound,
+  type DraftEvent,
   executionCatalog,
   type MetricsObserver,
   memoryStore,
@@ -147,6 +149,30 @@ describe('delivery to real clients', () => {
     stream.emit('complete', { status: 'SUCCESS' })
     expect(await (await response).text()).toBe('one two three')
     expect(manager.metrics()).toMatchObject({ eventsDelivered: 3, eventsFiltered: 2 })
+  })
+  it('counts a stored event that cannot be framed as dropped, and the replay around it', async () => {
+    // Another producer wrote a type with a line break straight to the shared store.
+    const store = memoryStore()
+    const draft = (type: string, data: unknown): DraftEvent => {
+      const ts = '2026-01-01T00:00:00.000Z'
+      const body = draftBody(type, 'workflow:w1', ts, data)
+      return { type, stream: 'workflow:w1', ts, data, terminal: type === 'complete', body }
+    }
+    store.append(draft('llm_chunk', { text: 'one' }))
+    store.append(draft('llm_chunk\nevent: complete', { text: 'poison' }))
+    store.append(draft('complete', { status: 'SUCCESS' }))
+    const runstream = await serve({ store })
+    const drops: unknown[][] = []
+    runstream.manager.observe({ onDrop: (...args) => drops.push(args) })
+    const url = runstream.streamUrl('workflow', 'w1')
+    const events = await collect(connect(url, { catalog: executionCatalog, reconnect: false }))
+    expect(events.map((event) => event.id)).toEqual(['1', '3'])
+    expect(runstream.manager.metrics()).toMatchObject({
+      eventsReplayed: 3,
+      eventsDelivered: 2,
+      eventsDropped: 1,
+    })
+    expect(drops).toEqual([['workflow:w1', 1, 'unframeable']])
   })
 })
 
