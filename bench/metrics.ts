@@ -6,9 +6,10 @@
  * in every mode): those counts do not depend on the machine's load, unlike times.
  *
  * Run: `npx tsx bench/metrics.ts [--clients 200] [--events 1000] [--burst 100] [--rounds 5]`
- * compares the modes in child processes (CPU time per 1000 deliveries, median of rounds).
- * One mode alone, for callgrind: `valgrind --tool=callgrind node --single-threaded --import tsx
- * bench/metrics.ts --mode off` (or `hooks`). `RUNSTREAM_SRC=/path/to/src` measures another
+ * compares the modes in child processes (CPU time per 1000 deliveries, median of `--rounds`
+ * processes per mode, each a warm-up round then 3 measured ones). One mode alone:
+ * `node --import tsx bench/metrics.ts --mode off|hooks [--rounds 2]`; for callgrind, see
+ * `once` below and bench/metrics-callgrind.sh. `RUNSTREAM_SRC=/path/to/src` measures another
  * checkout's source (the one before metrics, for instance) with the same driver.
  */
 import { execFile } from 'node:child_process'
@@ -51,6 +52,8 @@ export interface MetricsBenchResult {
 }
 
 const SELF = fileURLToPath(import.meta.url)
+// Measured rounds per process, after one warm-up round.
+const ROUNDS_PER_PROCESS = 3
 
 /** Runs each mode `rounds` times, interleaved, in fresh processes. */
 export async function run(options: MetricsBenchOptions = {}): Promise<MetricsBenchResult> {
@@ -67,7 +70,7 @@ export async function run(options: MetricsBenchOptions = {}): Promise<MetricsBen
       samples.get(mode)?.push(await child(mode, clients, events, burst))
     }
   }
-  const deliveries = clients * events
+  const deliveries = clients * events * ROUNDS_PER_PROCESS
   const results = modes.map((mode) => {
     const runs = samples.get(mode) ?? []
     return {
@@ -116,6 +119,8 @@ function child(
     String(events),
     '--burst',
     String(burst),
+    '--rounds',
+    String(ROUNDS_PER_PROCESS),
   ]
   return new Promise((resolve, reject) => {
     execFile(process.execPath, args, { timeout: 120_000 }, (error, stdout) => {
@@ -125,8 +130,21 @@ function child(
   })
 }
 
-/** One run of one mode in this process; prints `{ cpuMs, wallMs }` as its last line. */
-async function once(mode: MetricsMode, clients: number, events: number, burst: number) {
+/**
+ * One run of one mode in this process: a warm-up round, then `rounds` measured rounds, each on
+ * a stream of its own with fresh clients. Prints `{ cpuMs, wallMs, hookCalls }` of the measured
+ * rounds as its last line. With `BENCH_WAIT_SIGNAL=1` it prints `warm` after the warm-up and
+ * waits for SIGUSR2: a script then turns callgrind's instrumentation on
+ * (`valgrind --instr-atstart=no`, `callgrind_control -i on <pid>`), so that only the measured
+ * rounds are counted, without start-up and the JIT's first compilations.
+ */
+async function once(
+  mode: MetricsMode,
+  clients: number,
+  events: number,
+  burst: number,
+  rounds: number,
+) {
   const src = process.env.RUNSTREAM_SRC ?? fileURLToPath(new URL('../src/', import.meta.url))
   const core = (await import(
     pathToFileURL(`${src}/index.ts`).href
@@ -154,42 +172,54 @@ async function once(mode: MetricsMode, clients: number, events: number, burst: n
   const server = http.createServer((req, res) => void handler(req, res))
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as { port: number }
-  const path = '/api/v0/executions/workflows/bench/stream'
-  let finished = 0
-  let connected = 0
-  const done = new Promise<void>((resolve) => {
-    for (let c = 0; c < clients; c++) {
-      http.get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
-        connected++
-        // The terminal event's name is in its frame: a client is done once it has seen it.
-        let tail = ''
-        res.setEncoding('latin1')
-        res.on('data', (chunk: string) => {
-          tail = (tail + chunk).slice(-200)
-          if (tail.includes('event: complete')) {
-            res.destroy()
-            if (++finished === clients) resolve()
-          }
-        })
-      })
-    }
-  })
-  while (connected < clients) await new Promise((resolve) => setTimeout(resolve, 5))
   const text = 'x'.repeat(140)
-  const stream = manager.stream('workflow:bench')
+
+  async function round(index: number): Promise<void> {
+    const path = `/api/v0/executions/workflows/bench-${index}/stream`
+    let finished = 0
+    let connected = 0
+    const done = new Promise<void>((resolve) => {
+      for (let c = 0; c < clients; c++) {
+        http.get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+          connected++
+          // The terminal event's name is in its frame: a client is done once it has seen it.
+          let tail = ''
+          res.setEncoding('latin1')
+          res.on('data', (chunk: string) => {
+            tail = (tail + chunk).slice(-200)
+            if (tail.includes('event: complete')) {
+              res.destroy()
+              if (++finished === clients) resolve()
+            }
+          })
+        })
+      }
+    })
+    while (connected < clients) await new Promise((resolve) => setTimeout(resolve, 5))
+    const stream = manager.stream(`workflow:bench-${index}`)
+    let i = 0
+    const step = () => {
+      const end = Math.min(events, i + burst)
+      for (; i < end; i++) {
+        if (i === events - 1) stream.emit('complete', { status: 'SUCCESS' })
+        else stream.emit('llm_chunk', { text })
+      }
+      if (i < events) setImmediate(step)
+    }
+    step()
+    await done
+  }
+
+  await round(0)
+  if (process.env.BENCH_WAIT_SIGNAL === '1') {
+    const go = new Promise((resolve) => process.once('SIGUSR2', resolve))
+    console.log('warm')
+    await go
+  }
+  hookCalls = 0
   const cpu = process.cpuUsage()
   const started = performance.now()
-  let i = 0
-  const step = () => {
-    const end = Math.min(events, i + burst)
-    for (; i < end; i++) {
-      if (i === events - 1) stream.emit('complete', { status: 'SUCCESS' })
-      else stream.emit('llm_chunk', { text })
-    }
-    if (i < events) setImmediate(step)
-  }
-  step()
-  await done
+  for (let r = 1; r <= rounds; r++) await round(r)
   const wallMs = performance.now() - started
   const used = process.cpuUsage(cpu)
   handler.close()
@@ -206,7 +236,7 @@ if (isMain(import.meta.url)) {
   const burst = numberArgument('burst') ?? 100
   if (mode !== undefined) {
     runMain(async () => {
-      await once(mode, clients, events, burst)
+      await once(mode, clients, events, burst, numberArgument('rounds') ?? 1)
       process.exit(0)
     })
   } else {
