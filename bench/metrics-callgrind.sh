@@ -14,7 +14,7 @@ BENCH_WAIT_SIGNAL=1 valgrind --tool=callgrind --instr-atstart=no --callgrind-out
   node --single-threaded --import tsx bench/metrics.ts --mode "$mode" --rounds "$rounds" \
   --clients "$clients" --events "$events" >"$out/stdout" 2>"$out/stderr" &
 pid=$!
-until grep -q '^warm' "$out/stdout"; do
+until grep -qs '^warm' "$out/stdout"; do
   if ! kill -0 "$pid" 2>/dev/null; then cat "$out/stderr" >&2; exit 1; fi
   sleep 1
 done

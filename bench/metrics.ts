@@ -8,9 +8,11 @@
  * Run: `npx tsx bench/metrics.ts [--clients 200] [--events 1000] [--burst 100] [--rounds 5]`
  * compares the modes in child processes (CPU time per 1000 deliveries, median of `--rounds`
  * processes per mode, each a warm-up round then 3 measured ones). One mode alone:
- * `node --import tsx bench/metrics.ts --mode off|hooks [--rounds 2]`; for callgrind, see
- * `once` below and bench/metrics-callgrind.sh. `RUNSTREAM_SRC=/path/to/src` measures another
- * checkout's source (the one before metrics, for instance) with the same driver.
+ * `node --import tsx bench/metrics.ts --mode off|hooks [--rounds 2]`. For instruction counts:
+ * `BENCH_FETCH=1 bash bench/metrics-callgrind.sh off|hooks 3`: the Fetch handler with its
+ * bodies read in-process, no socket, so that a run repeats the same instructions (over sockets
+ * the chunking, and so the work, varies with timing by ±10%). `RUNSTREAM_SRC=/path/to/src`
+ * measures another checkout's source (the one before metrics, for instance) with the same driver.
  */
 import { execFile } from 'node:child_process'
 import http from 'node:http'
@@ -152,6 +154,9 @@ async function once(
   const node = (await import(
     pathToFileURL(`${src}/node.ts`).href
   )) as typeof import('../src/node.js')
+  const web = (await import(
+    pathToFileURL(`${src}/server.ts`).href
+  )) as typeof import('../src/server.js')
   const manager = core.createStreamManager({ catalog: core.executionCatalog })
   let hookCalls = 0
   if (mode === 'hooks') {
@@ -168,7 +173,12 @@ async function once(
       onLag: count,
     })
   }
-  const handler = node.createNodeHandler(manager, { heartbeatMs: 600_000, framing: 'envelope' })
+  const settings = { heartbeatMs: 600_000, framing: 'envelope' } as const
+  const handler = node.createNodeHandler(manager, settings)
+  // In-process (BENCH_FETCH=1): the Fetch handler's bodies read in this process, no socket, so
+  // the same run executes the same instructions every time, as callgrind needs.
+  const inProcess = process.env.BENCH_FETCH === '1'
+  const fetchHandler = web.createFetchHandler(manager, settings)
   const server = http.createServer((req, res) => void handler(req, res))
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as { port: number }
@@ -179,7 +189,25 @@ async function once(
     let finished = 0
     let connected = 0
     const done = new Promise<void>((resolve) => {
-      for (let c = 0; c < clients; c++) {
+      for (let c = 0; c < clients && inProcess; c++) {
+        void fetchHandler(new Request(`http://127.0.0.1${path}`)).then(async (response) => {
+          connected++
+          const reader = (response.body as ReadableStream<Uint8Array>).getReader()
+          const decoder = new TextDecoder('latin1')
+          let tail = ''
+          for (;;) {
+            const { value, done: ended } = await reader.read()
+            if (ended) break
+            tail = (tail + decoder.decode(value)).slice(-200)
+            if (tail.includes('event: complete')) {
+              await reader.cancel()
+              if (++finished === clients) resolve()
+              break
+            }
+          }
+        })
+      }
+      for (let c = 0; c < clients && !inProcess; c++) {
         http.get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
           connected++
           // The terminal event's name is in its frame: a client is done once it has seen it.
