@@ -15,7 +15,10 @@ export interface LagHistogram {
 
 /** Creates an empty histogram over {@link LAG_BOUNDS_MS}. */
 export function createLagHistogram(): LagHistogram {
-  const counts = new Array<number>(LAG_BOUNDS_MS.length + 1).fill(0)
+  // Typed arrays: a frozen array's keyed loads stay on V8's slow path, about 1000 instructions
+  // per sample under callgrind against a few dozen here.
+  const bounds = Float64Array.from(LAG_BOUNDS_MS)
+  const counts = new Float64Array(bounds.length + 1)
   let count = 0
   let sumMs = 0
   let maxMs = 0
@@ -23,7 +26,7 @@ export function createLagHistogram(): LagHistogram {
     add(ms) {
       const value = Math.max(ms, 0)
       let bucket = 0
-      while (bucket < LAG_BOUNDS_MS.length && value > (LAG_BOUNDS_MS[bucket] as number)) bucket++
+      while (bucket < bounds.length && value > (bounds[bucket] as number)) bucket++
       counts[bucket] = (counts[bucket] as number) + 1
       count++
       sumMs += value
@@ -38,7 +41,7 @@ export function createLagHistogram(): LagHistogram {
         p90Ms: quantile(0.9),
         p99Ms: quantile(0.99),
         boundsMs: LAG_BOUNDS_MS,
-        counts: [...counts],
+        counts: Array.from(counts),
       }
     },
   }
@@ -50,7 +53,7 @@ export function createLagHistogram(): LagHistogram {
     let seen = 0
     for (let bucket = 0; bucket < counts.length; bucket++) {
       seen += counts[bucket] as number
-      if (seen >= rank) return Math.min(LAG_BOUNDS_MS[bucket] ?? maxMs, maxMs)
+      if (seen >= rank) return Math.min(bounds[bucket] ?? maxMs, maxMs)
     }
     return maxMs
   }
