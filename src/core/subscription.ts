@@ -1,5 +1,5 @@
 import type { Envelope, EventRecord } from './envelope.js'
-import { RunstreamError } from './errors.js'
+import { isRunstreamError, RunstreamError } from './errors.js'
 import { compareEventIds, parseCursor } from './event-id.js'
 import { cursorOf, describeGap, detectGap, type GapInfo, lostSince } from './gap.js'
 import type { LiveBurst, LiveSink } from './hub.js'
@@ -41,7 +41,7 @@ export function createSubscription(
   setup: SubscriptionSetup,
   options: SubscribeOptions,
 ): SubscriptionOf<EventRecord | Envelope> {
-  const { store, hub, pageSize, envelopes, owners } = setup
+  const { store, hub, pageSize, envelopes, owners, metrics } = setup
   const maxQueue = setup.maxQueuedEvents
   const { stream, signal, onGap } = options
   const cursor = options.lastEventId
@@ -386,6 +386,7 @@ export function createSubscription(
             },
           )
         }
+        metrics?.replayed(stream, page.events.length)
         for (const record of page.events) enqueue(record)
         if (isDone()) return
         if (!page.hasMore) {
@@ -482,6 +483,7 @@ export function createSubscription(
    * the events already queued. Returns whether the subscription goes on.
    */
   function signalGap(gap: GapInfo): boolean {
+    metrics?.gap(stream, gap)
     if (onGap === undefined) {
       fail(
         new RunstreamError(
@@ -509,6 +511,7 @@ export function createSubscription(
 
   function fail(error: unknown): void {
     if (isDone()) return
+    if (isRunstreamError(error, 'subscriber_overflow')) metrics?.cutOff(stream, 'events')
     failure = error
     detach()
   }

@@ -2,6 +2,7 @@ import type { EventRecord } from '../core/envelope.js'
 import { isRunstreamError, RunstreamError } from '../core/errors.js'
 import { isEpoch } from '../core/event-id.js'
 import type { StreamManager } from '../core/manager.js'
+import { metricsOf } from '../core/metrics.js'
 import type { RecordSubscription } from '../core/subscription.js'
 import { createFeed, type Feed } from './feed.js'
 import { follow } from './follow.js'
@@ -47,6 +48,11 @@ export function openConnection(
   // Whether the terminal event was sent: only then may the protocol's end (`[DONE]`) follow, as
   // a subscription also ends when the manager closes, which is no end of the stream.
   let sentTerminal = false
+  const metrics = metricsOf(manager)
+  // Events emitted before this are replays, whose lag is not sampled.
+  const openedAt = Date.now()
+  // Events written in the current burst, counted once at its end.
+  let sent = 0
 
   let subscription: RecordSubscription | undefined
   const feed = createFeed(sink, {
@@ -60,6 +66,7 @@ export function openConnection(
       void current?.return?.()
     },
     onOverflow(queuedBytes) {
+      metrics.cutOff(stream, 'bytes')
       options.onError(
         new RunstreamError(
           'subscriber_overflow',
@@ -88,6 +95,7 @@ export function openConnection(
                 : undefined
             if (bytes === undefined) return false
             if ((burst[burst.length - 1] as EventRecord).terminal) sentTerminal = true
+            sent += burst.length
             feed.send(bytes)
             return true
           }
@@ -96,17 +104,33 @@ export function openConnection(
     gap: sse ? (gap) => feed.send(gapFrame(gap, protocol)) : () => undefined,
     // The terminal event was sent (or the feed stopped): end after it.
     done: () => feed.end(undefined, sentTerminal && sse ? doneFrame(protocol) : undefined),
+    tally,
     fail,
   })
   // Unless it stopped while it subscribed (the subscription failed at once).
   if (feed.state() === 'open') subscription = followed
   return feed
 
+  // Counts the burst whose oldest event is `oldest`: once per burst, not per event.
+  function tally(oldest: EventRecord): void {
+    if (sent === 0) return
+    const count = sent
+    sent = 0
+    metrics.delivered(stream, count, oldest, openedAt)
+  }
+
   function send(record: EventRecord): void {
-    if (filter !== undefined && !record.terminal && !filter.has(record.envelope.type)) return
+    if (filter !== undefined && !record.terminal && !filter.has(record.envelope.type)) {
+      metrics.filtered()
+      return
+    }
     if (record.terminal) sentTerminal = true
     if (!sse) {
-      feed.send(recordText(record))
+      const text = recordText(record)
+      // Text mode sends only the text of llm_chunk events: the others are left out, as filtered.
+      if (text.length === 0) metrics.filtered()
+      else sent++
+      feed.send(text)
       return
     }
     let frame: Uint8Array
@@ -128,8 +152,10 @@ export function openConnection(
           { cause: error, details: { stream, id: record.envelope.id.slice(0, 20) } },
         ),
       )
+      metrics.dropped(stream, 1, 'unframeable')
       return
     }
+    sent++
     feed.send(frame)
   }
 
