@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { connect } from '../../src/client.js'
+import { connect, subscribeMany } from '../../src/client.js'
 import { draftBody } from '../../src/core/envelope.js'
 import {
   type CutoffBound,
@@ -119,6 +119,40 @@ describe('delivery to real clients', () => {
     const delivered = hooks.of('onDeliver').reduce((sum, c) => sum + (c.args[1] as number), 0)
     expect(delivered).toBe(63)
     expect(hooks.of('onLag')).toHaveLength(metrics.lag.count)
+  })
+
+  it('counts a many-stream connection once, and its deliveries per stream', async () => {
+    const runstream = await serve()
+    const { manager } = runstream
+    const hooks = recordHooks(runstream)
+    const names = ['task:t1', 'task:t2']
+    const events = collect(
+      subscribeMany(`${runstream.url}/api/v0`, names, {
+        catalog: executionCatalog,
+        reconnect: false,
+      }),
+    )
+    await waitFor(() => manager.metrics().openConnections === 1, { what: 'the connection' })
+    for (const name of names) {
+      const stream = manager.stream(name)
+      for (let n = 0; n < 5; n++) stream.emit('llm_chunk', { text: `${name} ${n}` })
+      stream.emit('complete', { status: 'SUCCESS' })
+    }
+    expect(await events).toHaveLength(12)
+    await waitFor(() => manager.metrics().openConnections === 0, { what: 'the release' })
+    expect(manager.metrics()).toMatchObject({
+      connectionsOpened: 1,
+      reconnects: 0,
+      eventsEmitted: 12,
+      eventsDelivered: 12,
+    })
+    expect(hooks.of('onConnect').map((c) => c.args)).toEqual([['task:t1,task:t2', false]])
+    const perStream = new Map<string, number>()
+    for (const { args } of hooks.of('onDeliver')) {
+      const [stream, count] = args as [string, number]
+      perStream.set(stream, (perStream.get(stream) ?? 0) + count)
+    }
+    expect(Object.fromEntries(perStream)).toEqual({ 'task:t1': 6, 'task:t2': 6 })
   })
 
   it('counts what a filter leaves out as filtered, not delivered', async () => {
