@@ -179,12 +179,11 @@ export function createSseReader(handlers: SseHandlers, maxEventBytes: number): S
       chunk.charCodeAt(start + 4) === 116 &&
       chunk.charCodeAt(start + 5) === COLON
     ) {
-      const from = chunk.charCodeAt(start + 6) === SPACE ? start + 7 : start + 6
-      // The name of the last event again (a run of one type, as streams are) is that string
-      // itself, not a copy: no string per event, and a name the catalog, the terminal check and
-      // the handlers look up has its hash already.
-      if (!chunk.startsWith(known, from) || end - from !== known.length)
-        known = chunk.slice(from, end)
+      const value = chunk.slice(chunk.charCodeAt(start + 6) === SPACE ? start + 7 : start + 6, end)
+      // The name of the last event again (a run of one type, as streams are) is given as that
+      // string itself, whose hash is known: the catalog, the terminal check and the handlers
+      // look it up once per event, and hashing a new string every time cost more than parsing.
+      if (value !== known) known = value
       name = known || undefined
       return
     }
