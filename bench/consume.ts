@@ -33,7 +33,7 @@ import { isMain, numberArgument, runMain } from './lib/processes.js'
 export interface ConsumeOptions {
   /** Events of the main (~250-byte) shape; the 4 KB shape uses a tenth. @defaultValue 100_000 */
   events?: number
-  /** Timed rounds per contender and shape; the best is kept. @defaultValue 5 */
+  /** Timed rounds per contender and shape; events/s is the best round, ratios the median of rounds. @defaultValue 5 */
   rounds?: number
   /** Bytes per chunk of the response body. @defaultValue 16_384 */
   chunkBytes?: number
@@ -63,11 +63,16 @@ export interface ShapeResult {
   bytesPerEvent: number
   /** Events per second, best round, by contender. */
   eventsPerSecond: Record<Contender, number>
-  /** runstream ÷ bare. */
+  /**
+   * runstream ÷ bare: the median of the rounds' ratios, each of two runs side by side in one
+   * round, so that a busy moment of the machine hits both.
+   */
   vsBare: number
-  /** runstream ÷ fetch-event-source. */
+  /** The lowest and highest of the rounds' runstream ÷ bare ratios. */
+  vsBareSpread: [number, number]
+  /** runstream ÷ fetch-event-source, the median of the rounds' ratios. */
   vsFetchEventSource: number
-  /** runstream-on ÷ bare: the same pipeline with `on()` handlers instead of `for await`. */
+  /** runstream-on ÷ bare, the median of the rounds' ratios: `on()` handlers instead of `for await`. */
   onVsBare: number
 }
 
@@ -103,9 +108,11 @@ export async function run(options: ConsumeOptions = {}): Promise<ConsumeResult> 
     const bytes = buildStream(count, textBytes, payload === true)
     const chunks = split(bytes, chunkBytes)
     const best = Object.fromEntries(CONTENDERS.map((c) => [c, 0])) as Record<Contender, number>
+    const ratios = { bare: [] as number[], fes: [] as number[], on: [] as number[] }
     // One untimed round each to warm the JIT, then timed rounds, interleaved so that noise on
     // the machine hits every contender alike.
     for (let round = -1; round < rounds; round++) {
+      const rate = {} as Record<Contender, number>
       for (const contender of CONTENDERS) {
         const started = performance.now()
         const received = await CONSUMERS[contender](chunks)
@@ -113,17 +120,23 @@ export async function run(options: ConsumeOptions = {}): Promise<ConsumeResult> 
         if (received !== count) {
           throw new Error(`${contender} received ${received} of ${count} events (${shape})`)
         }
-        if (round >= 0) best[contender] = Math.max(best[contender], count / seconds)
+        rate[contender] = count / seconds
+        if (round >= 0) best[contender] = Math.max(best[contender], rate[contender])
       }
+      if (round < 0) continue
+      ratios.bare.push(rate.runstream / rate.bare)
+      ratios.fes.push(rate.runstream / rate['fetch-event-source'])
+      ratios.on.push(rate['runstream-on'] / rate.bare)
     }
     results.push({
       shape,
       events: count,
       bytesPerEvent: Math.round(bytes.length / count),
       eventsPerSecond: best,
-      vsBare: best.runstream / best.bare,
-      vsFetchEventSource: best.runstream / best['fetch-event-source'],
-      onVsBare: best['runstream-on'] / best.bare,
+      vsBare: median(ratios.bare),
+      vsBareSpread: [Math.min(...ratios.bare), Math.max(...ratios.bare)],
+      vsFetchEventSource: median(ratios.fes),
+      onVsBare: median(ratios.on),
     })
   }
   const main = results[0] as ShapeResult
@@ -318,6 +331,14 @@ function buildStream(count: number, textBytes: number, payload = false): Uint8Ar
   return new TextEncoder().encode(parts.join(''))
 }
 
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const middle = sorted.length >> 1
+  return sorted.length % 2 === 1
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2
+}
+
 function split(bytes: Uint8Array, size: number): Uint8Array[] {
   const chunks: Uint8Array[] = []
   for (let at = 0; at < bytes.length; at += size) chunks.push(bytes.subarray(at, at + size))
@@ -332,7 +353,7 @@ function keep(value: unknown): void {
 
 function print(result: ConsumeResult): void {
   console.log(
-    `consume benchmark, Node ${result.node}, ${result.chunkBytes}-byte chunks, best of ${result.rounds}`,
+    `consume benchmark, Node ${result.node}, ${result.chunkBytes}-byte chunks, ${result.rounds} rounds (events/s: best; ratios: median)`,
   )
   for (const s of result.shapes) {
     const eps = s.eventsPerSecond
@@ -342,7 +363,7 @@ function print(result: ConsumeResult): void {
       console.log(`  ${contender.padEnd(20)} ${fmt(eps[contender])}  ${ratio.toFixed(2)}× bare`)
     }
     console.log(
-      `  runstream ÷ bare ${s.vsBare.toFixed(2)}×, runstream ÷ fetch-event-source ${s.vsFetchEventSource.toFixed(2)}×`,
+      `  runstream ÷ bare ${s.vsBare.toFixed(2)}× (median of rounds, ${s.vsBareSpread[0].toFixed(2)}–${s.vsBareSpread[1].toFixed(2)}), runstream ÷ fetch-event-source ${s.vsFetchEventSource.toFixed(2)}×`,
     )
   }
   console.log(

@@ -65,6 +65,8 @@ export function createSseReader(handlers: SseHandlers, maxEventBytes: number): S
   let name: string | undefined
   let id: string | undefined
   let size = 0
+  // The last name an `event:` line gave.
+  let known = ''
 
   return {
     push(bytes) {
@@ -177,8 +179,12 @@ export function createSseReader(handlers: SseHandlers, maxEventBytes: number): S
       chunk.charCodeAt(start + 4) === 116 &&
       chunk.charCodeAt(start + 5) === COLON
     ) {
-      name =
-        chunk.slice(chunk.charCodeAt(start + 6) === SPACE ? start + 7 : start + 6, end) || undefined
+      const value = chunk.slice(chunk.charCodeAt(start + 6) === SPACE ? start + 7 : start + 6, end)
+      // The name of the last event again (a run of one type, as streams are) is given as that
+      // string itself, whose hash is known: the catalog, the terminal check and the handlers
+      // look it up once per event, and hashing a new string every time cost more than parsing.
+      if (value !== known) known = value
+      name = known || undefined
       return
     }
     // The colon is looked for within the line only: an indexOf over the rest of the chunk, for
@@ -190,11 +196,11 @@ export function createSseReader(handlers: SseHandlers, maxEventBytes: number): S
       colon === end
         ? ''
         : chunk.slice(chunk.charCodeAt(colon + 1) === SPACE ? colon + 2 : colon + 1, end)
-    if (field === 'event') name = value || undefined
-    else if (field === 'data') data = dataLines++ === 0 ? value : `${data}\n${value}`
-    else if (field === 'id') {
-      if (value.indexOf('\0') === -1) id = value
-    } else if (field === 'retry' && /^\d+$/.test(value)) onRetry(Number(value))
+    // `event`, `data` and `id` get here only as a bare name (no colon): an empty value.
+    if (field === 'event') name = undefined
+    else if (field === 'data') data = dataLines++ === 0 ? '' : `${data}\n`
+    else if (field === 'id') id = ''
+    else if (field === 'retry' && /^\d+$/.test(value)) onRetry(Number(value))
     // Any other field is ignored, as the standard says.
   }
 
