@@ -280,9 +280,9 @@ export function consumeSection(r: ConsumeResult): Section {
   return {
     case: 'consume',
     title: '4. Consume',
-    what: `A client turning SSE bytes into usable events: the same bytes, in ${thousands(r.chunkBytes)}-byte chunks of a \`Response\` body, through each client in the same process (no network: it measures the client). runstream parses, \`JSON.parse\`s, validates with the execution catalog, drops replayed ids and dispatches. Best of ${r.rounds} interleaved rounds after a warm-up.`,
+    what: `A client turning SSE bytes into usable events: the same bytes, in ${thousands(r.chunkBytes)}-byte chunks of a \`Response\` body, through each client in the same process (no network: it measures the client). runstream parses, \`JSON.parse\`s, validates with the execution catalog, drops replayed ids and dispatches. ${r.rounds} interleaved rounds after a warm-up: events/s is each client's best round, ratios the median of the rounds' side-by-side ratios.`,
     tables: r.shapes.map((shape) => ({
-      caption: `${shape.shape}: ${thousands(shape.events)} events of ${shape.bytesPerEvent} bytes on the wire`,
+      caption: `${shape.shape}: ${thousands(shape.events)} events of ${shape.bytesPerEvent} bytes on the wire; runstream ÷ bare parser ${x(shape.vsBare)} (median of rounds, ${x(shape.vsBareSpread[0])} – ${x(shape.vsBareSpread[1])})`,
       head: ['client', 'events/s', 'vs bare parser'],
       rows: (Object.keys(CONSUME_NAMES) as Contender[])
         .filter((c) => shape.eventsPerSecond[c] !== undefined)
