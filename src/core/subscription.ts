@@ -56,10 +56,11 @@ export function createSubscription(
 
 type Gap = { at: number; gap: GapInfo }
 
-// Shared empty arrays for what most subscribers never fill (gaps, live events while replaying)
-// or have emptied: replaced by an array of their own before anything is pushed.
+// Shared empty arrays for what an idle subscriber never fills (its queue, gaps, live events while
+// replaying) or has emptied: replaced by an array of its own before anything is pushed.
 const NO_GAPS: Gap[] = []
 const NO_EARLY: EventRecord[] = []
+const NO_QUEUE: EventRecord[] = []
 
 /**
  * What the hub holds of a subscriber: a small object of its own, so that the subscription does
@@ -110,7 +111,7 @@ class Subscriber implements SubscriptionOf<Yielded>, BurstSubscription {
   // (an SSE response) after every event before it.
   #gaps: Gap[] = NO_GAPS
   #taken = 0
-  #queue: EventRecord[] = []
+  #queue: EventRecord[] = NO_QUEUE
   #queueHead = 0
   // A live burst held whole, queued after `queue` (only ever while `queue` is empty): shared with
   // the other subscribers until it is taken, copied into `queue` when anything else is needed.
@@ -340,7 +341,8 @@ class Subscriber implements SubscriptionOf<Yielded>, BurstSubscription {
     const records = burst.records
     const maxQueue = this.#maxQueue
     const count = Math.min(records.length, maxQueue)
-    const queue = this.#queue
+    let queue = this.#queue
+    if (queue === NO_QUEUE) this.#queue = queue = []
     for (let i = 0; i < count; i++) queue.push(records[i] as EventRecord)
     const last = records[count - 1] as EventRecord
     this.#tailId = last.envelope.id
@@ -567,6 +569,7 @@ class Subscriber implements SubscriptionOf<Yielded>, BurstSubscription {
       this.#fail(overflowError(this.#stream, this.#maxQueue, this.#tailCursor()))
       return
     }
+    if (this.#queue === NO_QUEUE) this.#queue = []
     this.#queue.push(record)
     this.#tailId = record.envelope.id
     this.#tailEpoch = record.epoch

@@ -17,6 +17,8 @@ export interface NodeResponseLike {
 // large burst reaches the socket without first piling up here.
 const FLUSH_BYTES = 65_536
 
+const NO_CHUNKS: Uint8Array[] = []
+
 /**
  * A {@link ConnectionSink} that writes straight to a Node response: frames written in the same
  * turn of the event loop, or while the socket is full, are joined into one `write`, and nothing
@@ -35,7 +37,8 @@ export function createNodeSink(res: NodeResponseLike, onDone: () => void): Conne
 class NodeSink implements ConnectionSink {
   readonly #res: NodeResponseLike
   readonly #onDone: () => void
-  #pending: Uint8Array[] = []
+  // A shared empty array while nothing waits (as on an idle connection): one of its own on write.
+  #pending: Uint8Array[] = NO_CHUNKS
   #pendingBytes = 0
   #scheduled = false
   #waitingDrain = false
@@ -51,11 +54,8 @@ class NodeSink implements ConnectionSink {
   constructor(res: NodeResponseLike, onDone: () => void) {
     this.#res = res
     this.#onDone = onDone
-    this.#listener = (error) => {
-      // An error (the only event with an argument) cuts the response; both end the sink.
-      if (error !== undefined) res.destroy()
-      this.#finish()
-    }
+    // Bound, not an arrow function: no context of its own.
+    this.#listener = this.#closedOrFailed.bind(this)
     res.on('close', this.#listener)
     res.on('error', this.#listener)
   }
@@ -74,6 +74,7 @@ class NodeSink implements ConnectionSink {
 
   write(chunk: Uint8Array): void {
     if (this.#done || this.#ended) return
+    if (this.#pending === NO_CHUNKS) this.#pending = []
     this.#pending.push(chunk)
     this.#pendingBytes += chunk.length
     if (this.#waitingDrain) return
@@ -88,6 +89,7 @@ class NodeSink implements ConnectionSink {
     if (this.#done || this.#ended) return
     this.#ended = true
     if (last !== undefined) {
+      if (this.#pending === NO_CHUNKS) this.#pending = []
       this.#pending.push(last)
       this.#pendingBytes += last.length
     }
@@ -98,7 +100,7 @@ class NodeSink implements ConnectionSink {
 
   destroy(): void {
     if (this.#done) return
-    this.#pending = []
+    this.#pending = NO_CHUNKS
     this.#pendingBytes = 0
     this.#res.destroy()
     this.#finish()
@@ -124,6 +126,12 @@ class NodeSink implements ConnectionSink {
     }
   }
 
+  // An error (the only event of the two with an argument) cuts the response; both end the sink.
+  #closedOrFailed(error?: Error): void {
+    if (error !== undefined) this.#res.destroy()
+    this.#finish()
+  }
+
   #written(): void {
     if (this.#done) return
     this.#socketBytes = this.#res.writableLength
@@ -147,7 +155,7 @@ class NodeSink implements ConnectionSink {
   #take(): Uint8Array {
     const chunks = this.#pending
     const size = this.#pendingBytes
-    this.#pending = []
+    this.#pending = NO_CHUNKS
     this.#pendingBytes = 0
     return join(chunks, size)
   }
@@ -155,7 +163,7 @@ class NodeSink implements ConnectionSink {
   #finish(): void {
     if (this.#done) return
     this.#done = true
-    this.#pending = []
+    this.#pending = NO_CHUNKS
     this.#pendingBytes = 0
     this.#res.off('close', this.#listener)
     this.#res.off('error', this.#listener)
