@@ -334,7 +334,7 @@ describe('subscribe', () => {
     expect(await waiting).toEqual({ value: undefined, done: true })
     expect(store.listening).toBe(0)
     const { return: finish } = manager.subscribe({ stream: 'task:detached' })
-    expect(await finish()).toEqual({ value: undefined, done: true })
+    expect(await (finish as () => Promise<unknown>)()).toEqual({ value: undefined, done: true })
   })
 
   it('ends on abort and releases the stream', async () => {
