@@ -65,6 +65,14 @@ export {
   type StreamManagerOptions,
 } from './core/manager.js'
 export { type MemoryStore, type MemoryStoreOptions, memoryStore } from './core/memory-store.js'
+export type {
+  CutoffBound,
+  DropReason,
+  LagMetrics,
+  MetricsObserver,
+  StoreOperation,
+  StreamMetrics,
+} from './core/metrics.js'
 export type { CancelOutcome, RunKind, StartRunOptions } from './core/runs.js'
 export type {
   CancelListener,

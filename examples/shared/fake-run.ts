@@ -21,7 +21,11 @@ export async function playFakeRun(
   stream.emit('workflow_start', { workflow_id: 'example', execution_id: executionId })
   stream.emit('workflow_status', { status: 'RUNNING', step: 'answer' })
   for (const [index, word] of ANSWER.split(' ').entries()) {
-    if (index === 6) stream.emit('tool_call', { tool_name: 'web_search', args: { query: 'sse' } })
+    if (index === 6) {
+      const call = { tool_name: 'web_search', call_id: 'call_1' }
+      stream.emit('tool_call', { ...call, args: { query: 'sse' } })
+      stream.emit('tool_result', { ...call, output: ['html.spec.whatwg.org'], duration_ms: 42 })
+    }
     stream.emit('llm_chunk', { text: `${word} ` })
     await pause()
   }

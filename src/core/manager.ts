@@ -10,6 +10,13 @@ import { type CatalogEnvelope, type DraftEvent, draftBody, type EventRecord } fr
 import { EventValidationError, isRunstreamError, RunstreamError } from './errors.js'
 import { createHub, type Hub } from './hub.js'
 import { resolveManagerOptions, type StreamManagerOptions } from './manager-options.js'
+import {
+  createMetricsRecorder,
+  type MetricsObserver,
+  registerRecorder,
+  type StreamMetrics,
+} from './metrics.js'
+import { countingStore } from './metrics-store.js'
 import { type CancelOutcome, createRuns, type RunKind, type StartRunOptions } from './runs.js'
 import type { EventStore } from './store.js'
 import {
@@ -104,6 +111,37 @@ export interface StreamManager<C extends AnyCatalog = AnyCatalog> {
    * ```
    */
   cancelRun(name: string, reason?: string): Promise<CancelOutcome>
+  /**
+   * The figures of this manager since it was created, and of every server handler made with it:
+   * open streams and connections, events emitted, delivered, replayed and dropped, slow clients
+   * cut off, store failures, reconnects, and delivery lag. A fresh plain object on every call,
+   * cheap enough to poll; see {@link StreamMetrics} and docs/operations.md.
+   *
+   * @example
+   * ```ts
+   * setInterval(() => console.log(JSON.stringify(manager.metrics())), 60_000).unref()
+   * ```
+   */
+  metrics(): StreamMetrics
+  /**
+   * Calls `observer`'s hooks as this manager counts, until the function returned is called:
+   * for push-based metrics and figures per stream. Hooks run synchronously on the delivery path
+   * and must be cheap; several observers may be attached. Unobserved, counting costs a few
+   * additions and no call.
+   *
+   * @example
+   * ```ts
+   * const delivered = new Map<string, number>()
+   * const stop = manager.observe({
+   *   onDeliver(stream, count) {
+   *     delivered.set(stream, (delivered.get(stream) ?? 0) + count)
+   *   },
+   * })
+   * // … later
+   * stop()
+   * ```
+   */
+  observe(observer: MetricsObserver): () => void
   /** Resolves when every event emitted so far is stored and handed to every transport. */
   flush(): Promise<void>
   /**
@@ -183,6 +221,12 @@ export function createStreamManager<C extends AnyCatalog>(
   const finishedNames = new Set<string>()
   let closed = false
   let closing: Promise<void> | undefined
+  const metrics = createMetricsRecorder({
+    gauges: () => ({ openStreams: hubs.size, openSubscriptions: subscriptions.size }),
+    report,
+  })
+  // Hubs and subscriptions reach the store through this: it counts replays and failures.
+  const watchedStore = countingStore(store, metrics)
   const runs = createRuns({
     store,
     catalog,
@@ -191,7 +235,7 @@ export function createStreamManager<C extends AnyCatalog>(
     report,
   })
 
-  return {
+  const manager: StreamManager<C> = {
     catalog,
     store,
     onError: report,
@@ -209,19 +253,23 @@ export function createStreamManager<C extends AnyCatalog>(
       return runs.start(kind, runOptions) as Promise<Run<C>>
     },
     cancelRun: (name, reason) => runs.cancel(name, reason),
+    metrics: () => metrics.snapshot(),
+    observe: (observer) => metrics.observe(observer),
     flush,
     close() {
       closing ??= shutDown()
       return closing
     },
   }
+  registerRecorder(manager, metrics)
+  return manager
 
   function open(given: SubscribeOptions, envelopes: boolean) {
     const subscribeOptions = checkSubscribeOptions(given)
     const name = subscribeOptions.stream
     let hub = hubs.get(name)
     if (hub === undefined) {
-      const created = createHub(store, name, () => {
+      const created = createHub(watchedStore, name, () => {
         if (hubs.get(name) === created) hubs.delete(name)
       })
       hub = created
@@ -229,7 +277,8 @@ export function createStreamManager<C extends AnyCatalog>(
     }
     const subscription = createSubscription(
       {
-        store,
+        store: watchedStore,
+        metrics,
         hub,
         maxQueuedEvents: positiveInteger(
           'subscribe',
@@ -299,6 +348,7 @@ export function createStreamManager<C extends AnyCatalog>(
         try {
           emit(state, name, type, data)
         } catch (error) {
+          metrics.storeFailed('append', error)
           report(
             new RunstreamError(
               'store_failed',
@@ -317,7 +367,7 @@ export function createStreamManager<C extends AnyCatalog>(
 
   function emit(state: HandleState, name: string, type: string, data: unknown): void {
     if (closed) {
-      report(
+      refuse(
         new RunstreamError(
           'stream_finished',
           `Event "${type}" was emitted on "${name}" after the manager was closed; it was not sent.`,
@@ -329,7 +379,7 @@ export function createStreamManager<C extends AnyCatalog>(
       return
     }
     if (state.finished) {
-      report(
+      refuse(
         new RunstreamError(
           'stream_finished',
           `Event "${type}" was emitted on "${name}" after its terminal event; it was not sent. Emit terminal events (${catalog.terminal.join(', ') || 'none'}) last.`,
@@ -342,7 +392,7 @@ export function createStreamManager<C extends AnyCatalog>(
     // break would let it inject frames, and a record that cannot be framed would end every
     // watcher's stream each time it is replayed.
     if (typeof type !== 'string' || !EVENT_TYPE.test(type)) {
-      report(
+      refuse(
         new EventValidationError(
           'unknown_event',
           `Invalid event type ${JSON.stringify(String(type).slice(0, 40))} on "${name}": an event name is 1 or more characters without control characters (CR, LF, NUL, …). Fix the name; nothing was sent.`,
@@ -355,7 +405,7 @@ export function createStreamManager<C extends AnyCatalog>(
     if (validate) {
       const result = catalog.validate(type, data, name)
       if (!result.ok) {
-        report(result.error)
+        refuse(result.error)
         return
       }
       value = result.data
@@ -365,7 +415,7 @@ export function createStreamManager<C extends AnyCatalog>(
     try {
       body = draftBody(type, name, ts, value)
     } catch (error) {
-      report(
+      refuse(
         new RunstreamError(
           'serialization_failed',
           `Event "${type}" on "${name}" cannot be turned into JSON (${error instanceof Error ? error.message : String(error)}). Send plain JSON values: no BigInt, cycles or functions.`,
@@ -378,7 +428,7 @@ export function createStreamManager<C extends AnyCatalog>(
     if (body.length * 3 + 32 > maxEventBytes) {
       const bytes = utf8Length(body) + 32
       if (bytes > maxEventBytes) {
-        report(
+        refuse(
           new RunstreamError(
             'event_too_large',
             `Event "${type}" on "${name}" is ${bytes} bytes of JSON, over maxEventBytes (${maxEventBytes}). Send large payloads by reference (a URL or id) or raise maxEventBytes.`,
@@ -433,6 +483,7 @@ export function createStreamManager<C extends AnyCatalog>(
   }
 
   function deliver(record: EventRecord): void {
+    metrics.emitted(record)
     for (const transport of transports) {
       try {
         const sent = transport.send(record)
@@ -479,9 +530,10 @@ export function createStreamManager<C extends AnyCatalog>(
       state.finished = true
       rememberFinished(name)
       runs.refused(name)
-      report(error)
+      refuse(error)
       return
     }
+    metrics.storeFailed('append', error)
     if (isRunstreamError(error, 'store_unknown')) {
       // The store cannot tell whether it kept the event: say so, and nothing more.
       report(
@@ -500,6 +552,12 @@ export function createStreamManager<C extends AnyCatalog>(
         { cause: error, details: { stream: name, eventType: type } },
       ),
     )
+  }
+
+  // An emit that sends nothing: counted, then reported.
+  function refuse(error: RunstreamError): void {
+    metrics.rejected(error)
+    report(error)
   }
 
   function report(error: RunstreamError): void {

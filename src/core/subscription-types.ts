@@ -1,6 +1,7 @@
 import type { Envelope, EventRecord } from './envelope.js'
 import type { GapInfo } from './gap.js'
 import type { Hub } from './hub.js'
+import type { MetricsRecorder } from './metrics.js'
 import type { EventStore } from './store.js'
 
 /** Options of `manager.subscribe()` and `manager.subscribeRecords()`. */
@@ -87,4 +88,6 @@ export interface SubscriptionSetup {
   readonly envelopes: boolean
   /** The manager's set of open subscriptions: the subscription leaves it when it ends. */
   readonly owners?: Set<Closable> | undefined
+  /** Where replays, gaps and slow-subscriber cut-offs are counted. */
+  readonly metrics?: Pick<MetricsRecorder, 'replayed' | 'gap' | 'cutOff'> | undefined
 }

@@ -1,5 +1,5 @@
 import type { Envelope, EventRecord } from './envelope.js'
-import { RunstreamError } from './errors.js'
+import { isRunstreamError, RunstreamError } from './errors.js'
 import { compareEventIds, parseCursor } from './event-id.js'
 import { cursorOf, describeGap, detectGap, type GapInfo, lostSince } from './gap.js'
 import type { LiveBurst, LiveSink } from './hub.js'
@@ -93,6 +93,7 @@ class Subscriber implements SubscriptionOf<Yielded>, BurstSubscription {
   readonly #hub: SubscriptionSetup['hub']
   readonly #envelopes: boolean
   readonly #owners: SubscriptionSetup['owners']
+  readonly #metrics: SubscriptionSetup['metrics']
   readonly #maxQueue: number
   readonly #pageLimit: number
   readonly #stream: string
@@ -144,6 +145,7 @@ class Subscriber implements SubscriptionOf<Yielded>, BurstSubscription {
     this.#hub = setup.hub
     this.#envelopes = setup.envelopes
     this.#owners = setup.owners
+    this.#metrics = setup.metrics
     this.#maxQueue = setup.maxQueuedEvents
     this.#pageLimit = Math.max(1, Math.min(setup.pageSize, setup.maxQueuedEvents))
     this.#stream = options.stream
@@ -483,6 +485,7 @@ class Subscriber implements SubscriptionOf<Yielded>, BurstSubscription {
           },
         )
       }
+      this.#metrics?.replayed(stream, page.events.length)
       for (const record of page.events) this.#enqueue(record)
       if (this.#isDone()) return
       if (!page.hasMore) {
@@ -586,6 +589,7 @@ class Subscriber implements SubscriptionOf<Yielded>, BurstSubscription {
    * the events already queued. Returns whether the subscription goes on.
    */
   #signalGap(gap: GapInfo): boolean {
+    this.#metrics?.gap(this.#stream, gap)
     if (this.#onGap === undefined) {
       const stream = this.#stream
       this.#fail(
@@ -617,6 +621,8 @@ class Subscriber implements SubscriptionOf<Yielded>, BurstSubscription {
 
   #fail(error: unknown): void {
     if (this.#isDone()) return
+    if (isRunstreamError(error, 'subscriber_overflow'))
+      this.#metrics?.cutOff(this.#stream, 'events')
     this.#failure = error
     this.#detach()
   }

@@ -2,6 +2,7 @@ import type { EventRecord } from '../core/envelope.js'
 import { isRunstreamError, RunstreamError } from '../core/errors.js'
 import { isEpoch } from '../core/event-id.js'
 import type { StreamManager } from '../core/manager.js'
+import { metricsOf } from '../core/metrics.js'
 import type { GapInfo, RecordSubscription } from '../core/subscription.js'
 import { createFeed, type Feed, type FeedOptions } from './feed.js'
 import { type FollowTarget, follow } from './follow.js'
@@ -39,7 +40,7 @@ export function openConnection(
   options: ResolvedSseOptions,
   onRelease: () => void,
 ): Connection {
-  const connection = new StreamConnection(plan, options, onRelease)
+  const connection = new StreamConnection(plan, options, onRelease, metricsOf(manager))
   const feed = createFeed(sink, connection)
   connection.feed = feed
   if (connection.sse) feed.send(openingFrame(options.retryMs))
@@ -68,10 +69,21 @@ class StreamConnection implements FeedOptions, FollowTarget {
   // Whether the terminal event was sent: only then may the protocol's end (`[DONE]`) follow, as
   // a subscription also ends when the manager closes, which is no end of the stream.
   #sentTerminal = false
+  readonly #metrics: ReturnType<typeof metricsOf>
+  // Events emitted before this are replays, whose lag is not sampled.
+  readonly #openedAt = Date.now()
+  // Events written in the current burst, counted once at its end.
+  #sent = 0
   feed!: Feed
   subscription: RecordSubscription | undefined
 
-  constructor(plan: StreamPlan, options: ResolvedSseOptions, onRelease: () => void) {
+  constructor(
+    plan: StreamPlan,
+    options: ResolvedSseOptions,
+    onRelease: () => void,
+    metrics: ReturnType<typeof metricsOf>,
+  ) {
+    this.#metrics = metrics
     this.heartbeat = options.heartbeat
     this.maxQueuedBytes = options.maxQueuedBytes
     this.sse = plan.format === 'sse'
@@ -91,6 +103,7 @@ class StreamConnection implements FeedOptions, FollowTarget {
   onOverflow(queuedBytes: number): void {
     const { maxQueuedBytes } = this
     const stream = this.#stream
+    this.#metrics.cutOff(stream, 'bytes')
     this.#options.onError(
       new RunstreamError(
         'subscriber_overflow',
@@ -102,11 +115,18 @@ class StreamConnection implements FeedOptions, FollowTarget {
 
   send(record: EventRecord): void {
     const filter = this.#filter
-    if (filter !== undefined && !record.terminal && !filter.has(record.envelope.type)) return
+    if (filter !== undefined && !record.terminal && !filter.has(record.envelope.type)) {
+      this.#metrics.filtered()
+      return
+    }
     if (record.terminal) this.#sentTerminal = true
     const feed = this.feed
     if (!this.sse) {
-      feed.send(recordText(record))
+      const text = recordText(record)
+      // Text mode sends only the text of llm_chunk events: the others are left out, as filtered.
+      if (text.length === 0) this.#metrics.filtered()
+      else this.#sent++
+      feed.send(text)
       return
     }
     let frame: Uint8Array
@@ -129,9 +149,19 @@ class StreamConnection implements FeedOptions, FollowTarget {
           { cause: error, details: { stream, id: record.envelope.id.slice(0, 20) } },
         ),
       )
+      this.#metrics.dropped(stream, 1, 'unframeable')
       return
     }
+    this.#sent++
     feed.send(frame)
+  }
+
+  // Counts the burst whose oldest event is `oldest`: once per burst, not per event.
+  tally(oldest: EventRecord): void {
+    if (this.#sent === 0) return
+    const count = this.#sent
+    this.#sent = 0
+    this.#metrics.delivered(this.#stream, count, oldest, this.#openedAt)
   }
 
   // A burst as one block of bytes, the same block as every other connection at the same place in
@@ -147,6 +177,7 @@ class StreamConnection implements FeedOptions, FollowTarget {
         : undefined
     if (bytes === undefined) return false
     if ((burst[burst.length - 1] as EventRecord).terminal) this.#sentTerminal = true
+    this.#sent += burst.length
     this.feed.send(bytes)
     return true
   }

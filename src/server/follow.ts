@@ -17,6 +17,8 @@ export interface FollowTarget {
    * or returns `false` to have it sent record by record. Absent: always record by record.
    */
   readonly burst?: ((records: readonly EventRecord[]) => boolean) | undefined
+  /** A burst was written, or cut short: `oldest` is its first record (counted for the metrics). */
+  readonly tally?: ((oldest: EventRecord) => void) | undefined
   /** The store reports a gap before the records that follow it. */
   gap(gap: GapInfo): void
   /** The subscription ended: after the terminal event, or because the feed stopped. */
@@ -59,15 +61,20 @@ async function pump(records: RecordSubscription, feed: Feed, target: FollowTarge
       const burst = (await source[NEXT_BURST]()) ?? (await source[NEXT_BURST]())
       if (burst === undefined) continue
       if (burst.length === 0 || feed.state() !== 'open') break
-      if (burst.length > 1 && target.burst?.(burst) === true) continue
+      const oldest = burst[0] as EventRecord
+      if (burst.length > 1 && target.burst?.(burst) === true) {
+        target.tally?.(oldest)
+        continue
+      }
       for (const record of burst) {
         // Awaits only when the buffer is full: an await per event is what a burst must not cost.
         if (feed.full() || feed.state() !== 'open') {
-          if (!(await deliver(record, feed, target))) return
+          if (!(await deliver(record, feed, target))) return target.tally?.(oldest)
         } else {
           target.send(record)
         }
       }
+      target.tally?.(oldest)
     }
     target.done()
   } catch (error) {

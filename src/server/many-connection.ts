@@ -3,6 +3,7 @@ import type { EventRecord } from '../core/envelope.js'
 import { isRunstreamError, RunstreamError } from '../core/errors.js'
 import { formatCursor, isEpoch } from '../core/event-id.js'
 import type { StreamManager } from '../core/manager.js'
+import { metricsOf } from '../core/metrics.js'
 import type { RecordSubscription } from '../core/subscription.js'
 import type { Connection } from './connection.js'
 import { encodeSse } from './encoder.js'
@@ -35,6 +36,11 @@ export function openManyConnection(
   const announced: (string | undefined)[] = []
   const subscriptions: (RecordSubscription | undefined)[] = []
   let following = 0
+  const metrics = metricsOf(manager)
+  // Events emitted before this are replays, whose lag is not sampled.
+  const openedAt = Date.now()
+  // Per stream: events written in its current burst, counted once at the burst's end.
+  const sent: number[] = streams.map(() => 0)
 
   const feed = createFeed(sink, {
     heartbeat: options.heartbeat,
@@ -49,6 +55,7 @@ export function openManyConnection(
       }
     },
     onOverflow(queuedBytes) {
+      metrics.cutOff(streams.join(','), 'bytes')
       options.onError(
         new RunstreamError(
           'subscriber_overflow',
@@ -67,6 +74,12 @@ export function openManyConnection(
     const stream = streams[i] as string
     const subscription = follow(manager, feed, stream, positions[i] || undefined, {
       send: (record) => send(i, record),
+      tally(oldest) {
+        const count = sent[i] as number
+        if (count === 0) return
+        sent[i] = 0
+        metrics.delivered(stream, count, oldest, openedAt)
+      },
       gap: (gap) => feed.send(gapFrame(gap, protocol, stream)),
       done() {
         // After its terminal event, a stream is done; ended otherwise (the manager closes), the
@@ -81,7 +94,10 @@ export function openManyConnection(
 
   function send(i: number, record: EventRecord): void {
     const { id, type } = record.envelope
-    if (filter !== undefined && !record.terminal && !filter.has(type)) return
+    if (filter !== undefined && !record.terminal && !filter.has(type)) {
+      metrics.filtered()
+      return
+    }
     const before = positions[i] as string
     positions[i] = record.terminal ? FINISHED_POSITION : id
     let frame: Uint8Array
@@ -98,6 +114,7 @@ export function openManyConnection(
           { cause: error, details: { stream: streams[i], id: id.slice(0, 20) } },
         ),
       )
+      metrics.dropped(streams[i] as string, 1, 'unframeable')
       return
     }
     const { epoch } = record
@@ -110,6 +127,7 @@ export function openManyConnection(
       positions[i] = after
       announced[i] = epoch
     }
+    sent[i] = (sent[i] as number) + 1
     feed.send(frame)
   }
 

@@ -1,6 +1,7 @@
 import { RunstreamError } from '../core/errors.js'
 import { parseCursor, parseEventId } from '../core/event-id.js'
 import type { StreamManager } from '../core/manager.js'
+import { metricsOf } from '../core/metrics.js'
 import { checkAuthorized } from './authorize.js'
 import { corsHeaders } from './cors.js'
 import { type Refusal, refusal } from './http-errors.js'
@@ -148,6 +149,7 @@ export async function checkStream(
     // The spec's "stop reconnecting": nothing will ever follow this cursor.
     return finishedAtCursor ? 'finished' : 'live'
   } catch (error) {
+    metricsOf(manager).storeFailed('read', error)
     options.onError(
       new RunstreamError(
         'store_failed',

@@ -1,4 +1,5 @@
 import type { StreamManager } from '../core/manager.js'
+import { metricsOf } from '../core/metrics.js'
 import { type Connection, openConnection } from './connection.js'
 import { corsHeaders } from './cors.js'
 import { type Refusal, refusal } from './http-errors.js'
@@ -98,9 +99,19 @@ function startStream<S extends ConnectionSink>(
   // a property store of its own in builds that keep names (tsx, esbuild's keepNames).
   // The connection is still unset when the sink is done while it opens: it is released then.
   const sink = makeSink(() => connection?.release())
-  const open = 'streams' in plan ? openManyConnection : openConnection
+  const many = 'streams' in plan
+  const open = many ? openManyConnection : openConnection
+  // A many-stream connection is counted once, under its list of streams.
+  const label = many ? plan.streams.join(',') : plan.stream
+  const cursor = many
+    ? plan.positions.some((position) => position !== '' && position !== '0')
+      ? plan.positions.join(',')
+      : undefined
+    : plan.lastEventId
+  metricsOf(manager).connectionOpened(label, cursor)
   connection = open(manager, plan as StreamPlan & ManyPlan, sink, options, () => {
     released = true
+    metricsOf(manager).connectionClosed(label)
     if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort)
     slot?.release()
     // Still unset when released while it opens: it was never added then.

@@ -26,7 +26,7 @@ it.skipIf(chromiumPath === undefined)(
       await page.goto(url)
       await page.waitForFunction(() => document.getElementById('status')?.textContent === 'SUCCESS')
       expect(await page.textContent('#output')).toContain('resumes after its last event id.')
-      expect(await page.textContent('#tools')).toBe('web_search({"query":"sse"})')
+      expect(await page.textContent('#tools')).toBe('web_search({"query":"sse"}) ✓')
       expect(await page.textContent('#end')).toMatch(/^done in \d+ ms$/)
       expect(errors).toEqual([])
     } finally {
