@@ -41,9 +41,6 @@ export function createSubscription(
   setup: SubscriptionSetup,
   options: SubscribeOptions,
 ): SubscriptionOf<EventRecord | Envelope> {
-  const { store, hub, pageSize, envelopes, owners, metrics } = setup
-  const maxQueue = setup.maxQueuedEvents
-  const { stream, signal, onGap } = options
   const cursor = options.lastEventId
   const parsed = typeof cursor === 'string' ? parseCursor(cursor) : undefined
   if (cursor !== undefined && parsed === undefined) {
@@ -54,427 +51,536 @@ export function createSubscription(
       { details: { lastEventId: shown } },
     )
   }
+  return new Subscriber(setup, options, parsed)
+}
 
-  let state: State = 'replaying'
+type Gap = { at: number; gap: GapInfo }
+
+// Shared empty arrays for what an idle subscriber never fills (its queue, gaps, live events while
+// replaying) or has emptied: replaced by an array of its own before anything is pushed.
+const NO_GAPS: Gap[] = []
+const NO_EARLY: EventRecord[] = []
+const NO_QUEUE: EventRecord[] = []
+
+/**
+ * What the hub holds of a subscriber: a small object of its own, so that the subscription does
+ * not show `push` and `fail` as methods of its own.
+ */
+class HubSink implements LiveSink {
+  readonly #owner: Subscriber
+  constructor(owner: Subscriber) {
+    this.#owner = owner
+  }
+  push(record: EventRecord, burst: LiveBurst): void {
+    this.#owner.livePush(record, burst)
+  }
+  fail(error: unknown): void {
+    this.#owner.liveFail(error)
+  }
+}
+
+/**
+ * One subscriber. A class, not an object of closures: its methods live once on the prototype,
+ * where closures would be a function object each (and a context holding them) per subscriber.
+ * `next`, `return` and `close` are bound on the instance, since a subscription's methods have
+ * always worked detached (passed as callbacks); each is one bound function, with no context.
+ */
+class Subscriber implements SubscriptionOf<Yielded>, BurstSubscription {
+  // A data property kept equal to the cursor, not a getter: an object with a getter of its own is
+  // kept in V8's slow dictionary mode, a cost paid per subscriber.
+  lastEventId: string | undefined
+  readonly #store: SubscriptionSetup['store']
+  readonly #hub: SubscriptionSetup['hub']
+  readonly #envelopes: boolean
+  readonly #owners: SubscriptionSetup['owners']
+  readonly #metrics: SubscriptionSetup['metrics']
+  readonly #maxQueue: number
+  readonly #pageLimit: number
+  readonly #stream: string
+  readonly #signal: AbortSignal | undefined
+  readonly #onGap: SubscribeOptions['onGap']
+  readonly #sink: HubSink
+  #state: State = 'replaying'
   // The last event the consumer took (or the cursor): what `lastEventId` says.
-  let lastId = parsed === undefined || parsed.id === 0 ? undefined : String(parsed.id)
-  let lastEpoch = parsed?.epoch
+  #lastId: string | undefined
+  #lastEpoch: string | undefined
   // The last event queued (or the cursor): where reads go on from, and what an event must follow.
-  let tailId = lastId
-  let tailEpoch = lastEpoch
-  // Gaps found after events that are queued but not taken yet: each is told to `onGap` just before
-  // the event at `at` (counted in events taken) is yielded, so that it reaches a consumer (an SSE
-  // response) after every event before it.
-  const gaps: { at: number; gap: GapInfo }[] = []
-  let taken = 0
-  const queue: EventRecord[] = []
-  let queueHead = 0
+  #tailId: string | undefined
+  #tailEpoch: string | undefined
+  // Gaps found after events that are queued but not taken yet: each is told to `onGap` just
+  // before the event at `at` (counted in events taken) is yielded, so that it reaches a consumer
+  // (an SSE response) after every event before it.
+  #gaps: Gap[] = NO_GAPS
+  #taken = 0
+  #queue: EventRecord[] = NO_QUEUE
+  #queueHead = 0
   // A live burst held whole, queued after `queue` (only ever while `queue` is empty): shared with
   // the other subscribers until it is taken, copied into `queue` when anything else is needed.
   // Every record the hub appends to it is this subscriber's, so nothing is done per event: the
   // tail, the count and the bound are worked out from the burst when it is taken or copied.
-  let shared: LiveBurst | undefined
+  #shared: LiveBurst | undefined
   // Whether this subscriber is counted in `shared.holders` (the hub skips holders).
-  let counted = false
+  #counted = false
   // Live events that arrived while replaying. Bounded: past maxQueue they are dropped and the
   // store is read once more, since it holds them too.
-  let early: EventRecord[] = []
-  let earlyDropped = false
-  let failure: unknown
+  #early: EventRecord[] = NO_EARLY
+  #earlyDropped = false
+  #failure: unknown
   // The consumer waiting in next(): once woken, it gets whatever next() says then.
-  let waiter: ((result: never) => void) | undefined
+  #waiter: ((result: never) => void) | undefined
   // Whether the waiter came from NEXT_BURST (wants a burst) or from next() (wants one event).
-  let waiterWantsBurst = false
+  #waiterWantsBurst = false
   // The replay, waiting for the subscriber to take enough of its queue for the next page.
-  let replayWaiter: (() => void) | undefined
-  const pageLimit = Math.max(1, Math.min(pageSize, maxQueue))
+  #replayWaiter: (() => void) | undefined
   // Whether the hub counts this subscriber, which then leaves it once done.
-  let joined = false
-  let finished = false
+  #joined = false
+  #finished = false
 
-  const sink: LiveSink = {
-    push(record, burst) {
-      if (isDone()) return
-      if (state === 'replaying') {
-        if (early.length >= maxQueue) {
-          early = []
-          earlyDropped = true
-        } else {
-          early.push(record)
-        }
-        return
-      }
-      if (shared === burst) {
-        // The burst held grew by this event: nothing to copy, and no one waits.
-        if (record.terminal) detach()
-        return
-      }
-      // An event that starts a burst, when nothing else waits and it is new: held as that burst.
-      // The hub keeps what it appends after it new too (see LiveBurst).
-      if (
-        shared === undefined &&
-        !burst.sealed &&
-        burst.records.length === 1 &&
-        queueHead === queue.length &&
-        gaps.length === 0 &&
-        !restarts(record) &&
-        (tailId === undefined || compareEventIds(record.envelope.id, tailId) > 0)
-      ) {
-        shared = burst
-        burst.holders++
-        counted = true
-        if (record.terminal) detach()
-        else wake()
-        return
-      }
-      enqueue(record)
-    },
-    fail(error) {
-      // The hub has dropped every subscriber already.
-      joined = false
-      fail(
-        new RunstreamError(
-          'store_failed',
-          `Live delivery of stream "${stream}" was interrupted. Subscribe again from the last id received.`,
-          {
-            cause: error,
-            details: { stream, lastEventId: tailCursor() },
-          },
-        ),
-      )
-    },
+  constructor(
+    setup: SubscriptionSetup,
+    options: SubscribeOptions,
+    parsed: ReturnType<typeof parseCursor>,
+  ) {
+    this.#store = setup.store
+    this.#hub = setup.hub
+    this.#envelopes = setup.envelopes
+    this.#owners = setup.owners
+    this.#metrics = setup.metrics
+    this.#maxQueue = setup.maxQueuedEvents
+    this.#pageLimit = Math.max(1, Math.min(setup.pageSize, setup.maxQueuedEvents))
+    this.#stream = options.stream
+    this.#signal = options.signal
+    this.#onGap = options.onGap
+    this.#lastId = parsed === undefined || parsed.id === 0 ? undefined : String(parsed.id)
+    this.#lastEpoch = parsed?.epoch
+    this.#tailId = this.#lastId
+    this.#tailEpoch = this.#lastEpoch
+    this.lastEventId = cursorOf(this.#lastEpoch, this.#lastId)
+    this.#sink = new HubSink(this)
+    this.next = this.next.bind(this)
+    this.return = this.return.bind(this)
+    this.close = this.close.bind(this)
+    const signal = this.#signal
+    signal?.addEventListener('abort', this.close, { once: true })
+    if (signal?.aborted) this.close()
+    if (!this.#isDone()) void this.#start()
   }
 
-  // `lastEventId` is a data property kept equal to the variable, not a getter: an object literal
-  // with a getter of its own is kept in V8's slow dictionary mode, a cost paid per subscriber.
-  const subscription: SubscriptionOf<Yielded> & {
-    lastEventId: string | undefined
-  } & BurstSubscription = {
-    lastEventId: cursorOf(lastEpoch, lastId),
-    [Symbol.asyncIterator]: returnThis,
-    // Not async functions: an idle subscriber then waits on one promise and one callback, with no
-    // suspended function (and its own promises) kept alive behind them, per subscriber.
-    next() {
-      unshare()
-      // Not after the whole replay: the replay waits for this consumer to take its pages.
-      if (queueHead < queue.length) return Promise.resolve(takeOne())
-      if (failure !== undefined) {
-        const error = failure
-        failure = undefined
-        owners?.delete(subscription)
-        return Promise.reject(error)
-      }
-      if (isDone()) {
-        owners?.delete(subscription)
-        return Promise.resolve(DONE)
-      }
-      // Woken by an event, a failure or the end: the answer is whatever next() says then.
-      return new Promise((resolve) => {
-        waiter = resolve as (result: never) => void
-        waiterWantsBurst = false
-      })
-    },
-    [NEXT_BURST]: nextBurst,
-    return() {
-      close()
+  // The async iterator of a subscription is the subscription itself.
+  [Symbol.asyncIterator](): this {
+    return this
+  }
+
+  // Not async functions: an idle subscriber then waits on one promise and one callback, with no
+  // suspended function (and its own promises) kept alive behind them, per subscriber.
+  next(): Promise<IteratorResult<Yielded>> {
+    this.#unshare()
+    // Not after the whole replay: the replay waits for this consumer to take its pages.
+    if (this.#queueHead < this.#queue.length) return Promise.resolve(this.#takeOne())
+    if (this.#failure !== undefined) {
+      const error = this.#failure
+      this.#failure = undefined
+      this.#owners?.delete(this)
+      return Promise.reject(error)
+    }
+    if (this.#isDone()) {
+      this.#owners?.delete(this)
       return Promise.resolve(DONE)
-    },
-    close,
-    takeQueued() {
-      unshare()
-      const batch: Yielded[] = []
-      // Stops before an event that follows a gap: `next()` tells the gap, once the consumer has
-      // handled the events before it.
-      while (queueHead < queue.length && (batch.length === 0 || gaps[0]?.at !== taken)) {
-        batch.push(take())
-      }
-      publishCursor()
-      return batch
-    },
+    }
+    // Woken by an event, a failure or the end: the answer is whatever next() says then.
+    return new Promise((resolve) => {
+      this.#waiter = resolve as (result: never) => void
+      this.#waiterWantsBurst = false
+    })
   }
-  signal?.addEventListener('abort', close, { once: true })
-  if (signal?.aborted) close()
-  if (!isDone()) void start()
-  return subscription
 
-  // Every function declared in here is one more object per subscriber: the burst path keeps to
-  // few of them.
-  function nextBurst(): Promise<readonly EventRecord[] | undefined> {
-    const burst = shared
+  return(): Promise<IteratorResult<Yielded>> {
+    this.close()
+    return Promise.resolve(DONE)
+  }
+
+  takeQueued(): Yielded[] {
+    this.#unshare()
+    const batch: Yielded[] = []
+    // Stops before an event that follows a gap: `next()` tells the gap, once the consumer has
+    // handled the events before it.
+    while (
+      this.#queueHead < this.#queue.length &&
+      (batch.length === 0 || this.#gaps[0]?.at !== this.#taken)
+    ) {
+      batch.push(this.#take())
+    }
+    this.#publishCursor()
+    return batch
+  }
+
+  [NEXT_BURST](): Promise<readonly EventRecord[] | undefined> {
+    const burst = this.#shared
     if (
       burst !== undefined &&
-      queueHead === queue.length &&
-      gaps.length === 0 &&
-      burst.records.length <= maxQueue
+      this.#queueHead === this.#queue.length &&
+      this.#gaps.length === 0 &&
+      burst.records.length <= this.#maxQueue
     ) {
       // The burst held is all there is: taken as it is, shared. It must not grow any more: the
       // hub starts another for the next event.
       burst.sealed = true
-      if (counted) {
-        counted = false
+      if (this.#counted) {
+        this.#counted = false
         burst.holders--
       }
-      shared = undefined
+      this.#shared = undefined
       const records = burst.records
       const last = records[records.length - 1] as EventRecord
-      tailId = last.envelope.id
-      tailEpoch = last.epoch
-      taken += records.length
-      lastId = last.envelope.id
-      lastEpoch = last.epoch
+      this.#tailId = last.envelope.id
+      this.#tailEpoch = last.epoch
+      this.#taken += records.length
+      this.#lastId = last.envelope.id
+      this.#lastEpoch = last.epoch
       if (last.terminal) {
-        finished = true
-        close()
+        this.#finished = true
+        this.close()
       }
-      publishCursor()
+      this.#publishCursor()
       return Promise.resolve(records)
     }
-    if (burst !== undefined || queueHead < queue.length) {
-      return Promise.resolve(subscription.takeQueued() as EventRecord[])
+    if (burst !== undefined || this.#queueHead < this.#queue.length) {
+      return Promise.resolve(this.takeQueued() as EventRecord[])
     }
-    if (failure !== undefined || isDone()) {
-      return (subscription.next() as Promise<IteratorResult<EventRecord>>).then((result) =>
-        result.done === true
-          ? NO_RECORDS
-          : [result.value, ...(subscription.takeQueued() as EventRecord[])],
+    if (this.#failure !== undefined || this.#isDone()) {
+      return (this.next() as Promise<IteratorResult<EventRecord>>).then((result) =>
+        result.done === true ? NO_RECORDS : [result.value, ...(this.takeQueued() as EventRecord[])],
       )
     }
     // Woken with nothing: the caller takes once the waker's turn is over, so a burst the hub is
     // still filling is taken whole. (No promise chained here: one less per idle connection.)
     return new Promise<undefined>((resolve) => {
-      waiter = resolve as (result: never) => void
-      waiterWantsBurst = true
+      this.#waiter = resolve as (result: never) => void
+      this.#waiterWantsBurst = true
     })
+  }
+
+  close(): void {
+    this.#owners?.delete(this)
+    if (!this.#finished) {
+      // Closing drops what was queued but not taken.
+      this.#queue.length = 0
+      this.#queueHead = 0
+      if (this.#counted) {
+        this.#counted = false
+        ;(this.#shared as LiveBurst).holders--
+      }
+      this.#shared = undefined
+    }
+    this.#detach()
+  }
+
+  /** A live event from the hub (see {@link LiveSink.push}). */
+  livePush(record: EventRecord, burst: LiveBurst): void {
+    if (this.#isDone()) return
+    if (this.#state === 'replaying') {
+      if (this.#early.length >= this.#maxQueue) {
+        this.#early = NO_EARLY
+        this.#earlyDropped = true
+      } else {
+        if (this.#early === NO_EARLY) this.#early = []
+        this.#early.push(record)
+      }
+      return
+    }
+    if (this.#shared === burst) {
+      // The burst held grew by this event: nothing to copy, and no one waits.
+      if (record.terminal) this.#detach()
+      return
+    }
+    // An event that starts a burst, when nothing else waits and it is new: held as that burst.
+    // The hub keeps what it appends after it new too (see LiveBurst).
+    if (
+      this.#shared === undefined &&
+      !burst.sealed &&
+      burst.records.length === 1 &&
+      this.#queueHead === this.#queue.length &&
+      this.#gaps.length === 0 &&
+      !this.#restarts(record) &&
+      (this.#tailId === undefined || compareEventIds(record.envelope.id, this.#tailId) > 0)
+    ) {
+      this.#shared = burst
+      burst.holders++
+      this.#counted = true
+      if (record.terminal) this.#detach()
+      else this.#wake()
+      return
+    }
+    this.#enqueue(record)
+  }
+
+  /** The hub failed (see {@link LiveSink.fail}); it has dropped every subscriber already. */
+  liveFail(error: unknown): void {
+    this.#joined = false
+    const stream = this.#stream
+    this.#fail(
+      new RunstreamError(
+        'store_failed',
+        `Live delivery of stream "${stream}" was interrupted. Subscribe again from the last id received.`,
+        {
+          cause: error,
+          details: { stream, lastEventId: this.#tailCursor() },
+        },
+      ),
+    )
   }
 
   // Copies the held burst into the queue, for whatever takes or counts events one by one. Past
   // maxQueuedEvents, the subscriber is ended as too slow, as if the events had come one by one.
-  function unshare(): void {
-    const burst = shared
+  #unshare(): void {
+    const burst = this.#shared
     if (burst === undefined) return
-    if (counted) {
-      counted = false
+    if (this.#counted) {
+      this.#counted = false
       burst.holders--
     }
-    shared = undefined
+    this.#shared = undefined
     const records = burst.records
+    const maxQueue = this.#maxQueue
     const count = Math.min(records.length, maxQueue)
+    let queue = this.#queue
+    if (queue === NO_QUEUE) this.#queue = queue = []
     for (let i = 0; i < count; i++) queue.push(records[i] as EventRecord)
     const last = records[count - 1] as EventRecord
-    tailId = last.envelope.id
-    tailEpoch = last.epoch
-    if (records.length > maxQueue) fail(overflowError(stream, maxQueue, tailCursor()))
+    this.#tailId = last.envelope.id
+    this.#tailEpoch = last.epoch
+    if (records.length > maxQueue)
+      this.#fail(overflowError(this.#stream, maxQueue, this.#tailCursor()))
   }
 
   // Tells the consumer waiting that something is queued (or that the subscription ended).
-  function wake(): void {
-    const resolve = waiter as ((result: unknown) => void) | undefined
+  #wake(): void {
+    const resolve = this.#waiter as ((result: unknown) => void) | undefined
     if (resolve === undefined) return
-    waiter = undefined
-    if (waiterWantsBurst) resolve(undefined)
+    this.#waiter = undefined
+    if (this.#waiterWantsBurst) resolve(undefined)
     else {
-      unshare()
+      this.#unshare()
       // The value itself, not next()'s promise for it: resolving with a promise costs two turns.
-      resolve(takeOne())
+      resolve(this.#takeOne())
     }
   }
 
   // Takes the head of the queue and says so in `lastEventId`; only called when it is not empty.
-  function takeOne(): IteratorYieldResult<Yielded> {
-    const value = take()
-    publishCursor()
+  #takeOne(): IteratorYieldResult<Yielded> {
+    const value = this.#take()
+    this.#publishCursor()
     return { value, done: false }
   }
 
   // Once per call of next() or takeQueued(), not per event: a qualified cursor is a new string.
-  function publishCursor(): void {
-    subscription.lastEventId = cursorOf(lastEpoch, lastId)
+  #publishCursor(): void {
+    this.lastEventId = cursorOf(this.#lastEpoch, this.#lastId)
   }
 
   // Takes the head of the queue; only called when it is not empty. The caller publishes the cursor.
-  function take(): Yielded {
-    const record = queue[queueHead] as EventRecord
-    if (gaps[0]?.at === taken) tellGap((gaps.shift() as { gap: GapInfo }).gap)
-    queue[queueHead++] = undefined as unknown as EventRecord
-    if (queueHead > 1024 && queueHead * 2 > queue.length) {
-      queue.splice(0, queueHead)
-      queueHead = 0
+  #take(): Yielded {
+    const queue = this.#queue
+    const record = queue[this.#queueHead] as EventRecord
+    if (this.#gaps[0]?.at === this.#taken) this.#tellGap((this.#gaps.shift() as Gap).gap)
+    queue[this.#queueHead++] = undefined as unknown as EventRecord
+    if (this.#queueHead > 1024 && this.#queueHead * 2 > queue.length) {
+      queue.splice(0, this.#queueHead)
+      this.#queueHead = 0
     }
-    taken++
-    lastId = record.envelope.id
-    lastEpoch = record.epoch
+    this.#taken++
+    this.#lastId = record.envelope.id
+    this.#lastEpoch = record.epoch
     if (record.terminal) {
-      finished = true
-      close()
+      this.#finished = true
+      this.close()
     }
     // The replay waits for room for one more page.
-    if (replayWaiter !== undefined && queue.length - queueHead + pageLimit <= maxQueue) {
-      const resume = replayWaiter
-      replayWaiter = undefined
+    if (
+      this.#replayWaiter !== undefined &&
+      queue.length - this.#queueHead + this.#pageLimit <= this.#maxQueue
+    ) {
+      const resume = this.#replayWaiter
+      this.#replayWaiter = undefined
       resume()
     }
-    return envelopes ? record.envelope : record
+    return this.#envelopes ? record.envelope : record
   }
 
-  /**
-   * Joins the hub, then replays. It runs once: the functions only it uses live in its own scope,
-   * freed when it ends, rather than in the subscriber's, kept as long as it lives.
-   */
-  async function start(): Promise<void> {
+  /** Joins the hub, then replays. */
+  async #start(): Promise<void> {
     try {
-      await hub.join(sink)
-      if (isDone()) {
-        hub.leave(sink)
+      await this.#hub.join(this.#sink)
+      if (this.#isDone()) {
+        this.#hub.leave(this.#sink)
         return
       }
-      joined = true
-      await replay()
+      this.#joined = true
+      await this.#replay()
     } catch (error) {
-      fail(error)
+      this.#fail(error)
     }
+  }
 
-    async function replay(): Promise<void> {
-      let first = true
-      for (;;) {
-        // The replay goes no faster than the subscriber takes: a long backlog waits in the store,
-        // not in this queue, so a reader that keeps up is never ended as too slow.
-        while (queue.length - queueHead + pageLimit > maxQueue) {
-          await new Promise<void>((resolve) => {
-            replayWaiter = resolve
-          })
-          if (isDone()) return
-        }
-        const after = tailCursor()
-        const page = await store.read(stream, { lastEventId: after, limit: pageLimit })
-        if (isDone()) return
-        const gap = detectGap(after, page)
-        if (gap !== undefined && (first || gap.reason === 'restarted')) {
-          first = false
-          if (!signalGap(gap)) return
-          // Go on from the oldest event still held (of the new incarnation).
-          tailId = tailEpoch = undefined
-          if (taken === 0) {
-            lastId = lastEpoch = undefined
-            subscription.lastEventId = undefined
-          }
-          continue
-        }
-        if (first) {
-          first = false
-          // A plain cursor means an id of the incarnation the store holds now: from here on, an
-          // event of another incarnation is a restart.
-          if (tailEpoch === undefined && tailId !== undefined && page.epoch !== undefined) {
-            tailEpoch = page.epoch
-            if (taken === 0) {
-              lastEpoch = page.epoch
-              subscription.lastEventId = cursorOf(lastEpoch, lastId)
-            }
-          }
-        } else if (tailId !== undefined && lostSince(Number(tailId), page.firstId, page.lastId)) {
-          // Retention dropped events this replay had not read yet: the subscriber is too far
-          // behind. It resumes from its last id, and is then told of the gap.
-          throw new RunstreamError(
-            'subscriber_overflow',
-            `Subscriber of stream "${stream}" fell behind the store's retention while replaying and was ended. Resubscribe with lastEventId: "${after}".`,
-            {
-              details: {
-                stream,
-                lastEventId: after,
-                firstId: page.firstId,
-                maxQueuedEvents: maxQueue,
-              },
-            },
-          )
-        }
-        metrics?.replayed(stream, page.events.length)
-        for (const record of page.events) enqueue(record)
-        if (isDone()) return
-        if (!page.hasMore) {
-          if (page.finished && page.events.length === 0) {
-            // The cursor is at the end of a finished stream: nothing will ever follow it.
-            finished = true
-            detach()
-            return
-          }
-          // Live events that would overfill the queue are read from the store instead, once the
-          // subscriber has taken enough: only a subscriber behind the live stream itself is ended.
-          if (!earlyDropped && fits(early)) break
-          earlyDropped = false
-          early = []
-        }
+  async #replay(): Promise<void> {
+    const stream = this.#stream
+    const maxQueue = this.#maxQueue
+    const pageLimit = this.#pageLimit
+    let first = true
+    for (;;) {
+      // The replay goes no faster than the subscriber takes: a long backlog waits in the store,
+      // not in this queue, so a reader that keeps up is never ended as too slow.
+      while (this.#queue.length - this.#queueHead + pageLimit > maxQueue) {
+        await new Promise<void>((resolve) => {
+          this.#replayWaiter = resolve
+        })
+        if (this.#isDone()) return
       }
-      const pending = early
-      early = []
-      if (isDone()) return
-      state = 'live'
-      for (const record of pending) enqueue(record)
-    }
-
-    // Whether the records not queued yet among `records` fit in the queue.
-    function fits(records: readonly EventRecord[]): boolean {
-      let fresh = 0
-      for (const record of records) {
+      const after = this.#tailCursor()
+      const page = await this.#store.read(stream, { lastEventId: after, limit: pageLimit })
+      if (this.#isDone()) return
+      const gap = detectGap(after, page)
+      if (gap !== undefined && (first || gap.reason === 'restarted')) {
+        first = false
+        if (!this.#signalGap(gap)) return
+        // Go on from the oldest event still held (of the new incarnation).
+        this.#tailId = this.#tailEpoch = undefined
+        if (this.#taken === 0) {
+          this.#lastId = this.#lastEpoch = undefined
+          this.lastEventId = undefined
+        }
+        continue
+      }
+      if (first) {
+        first = false
+        // A plain cursor means an id of the incarnation the store holds now: from here on, an
+        // event of another incarnation is a restart.
         if (
-          restarts(record) ||
-          tailId === undefined ||
-          compareEventIds(record.envelope.id, tailId) > 0
+          this.#tailEpoch === undefined &&
+          this.#tailId !== undefined &&
+          page.epoch !== undefined
+        ) {
+          this.#tailEpoch = page.epoch
+          if (this.#taken === 0) {
+            this.#lastEpoch = page.epoch
+            this.lastEventId = cursorOf(this.#lastEpoch, this.#lastId)
+          }
+        }
+      } else if (
+        this.#tailId !== undefined &&
+        lostSince(Number(this.#tailId), page.firstId, page.lastId)
+      ) {
+        // Retention dropped events this replay had not read yet: the subscriber is too far
+        // behind. It resumes from its last id, and is then told of the gap.
+        throw new RunstreamError(
+          'subscriber_overflow',
+          `Subscriber of stream "${stream}" fell behind the store's retention while replaying and was ended. Resubscribe with lastEventId: "${after}".`,
+          {
+            details: {
+              stream,
+              lastEventId: after,
+              firstId: page.firstId,
+              maxQueuedEvents: maxQueue,
+            },
+          },
         )
-          fresh++
       }
-      return queue.length - queueHead + fresh <= maxQueue
+      this.#metrics?.replayed(stream, page.events.length)
+      for (const record of page.events) this.#enqueue(record)
+      if (this.#isDone()) return
+      if (!page.hasMore) {
+        if (page.finished && page.events.length === 0) {
+          // The cursor is at the end of a finished stream: nothing will ever follow it.
+          this.#finished = true
+          this.#detach()
+          return
+        }
+        // Live events that would overfill the queue are read from the store instead, once the
+        // subscriber has taken enough: only a subscriber behind the live stream itself is ended.
+        if (!this.#earlyDropped && this.#fits(this.#early)) break
+        this.#earlyDropped = false
+        this.#early = NO_EARLY
+      }
     }
+    const pending = this.#early
+    this.#early = NO_EARLY
+    if (this.#isDone()) return
+    this.#state = 'live'
+    for (const record of pending) this.#enqueue(record)
+  }
+
+  // Whether the records not queued yet among `records` fit in the queue.
+  #fits(records: readonly EventRecord[]): boolean {
+    let fresh = 0
+    for (const record of records) {
+      if (
+        this.#restarts(record) ||
+        this.#tailId === undefined ||
+        compareEventIds(record.envelope.id, this.#tailId) > 0
+      )
+        fresh++
+    }
+    return this.#queue.length - this.#queueHead + fresh <= this.#maxQueue
   }
 
   // The cursor after the last queued event (or the given cursor): where the next read starts.
-  function tailCursor(): string | undefined {
-    const burst = shared
+  #tailCursor(): string | undefined {
+    const burst = this.#shared
     if (burst !== undefined) {
       // Holding a burst: its last event is the tail.
       const last = burst.records[burst.records.length - 1] as EventRecord
       return cursorOf(last.epoch, last.envelope.id)
     }
-    return cursorOf(tailEpoch, tailId)
+    return cursorOf(this.#tailEpoch, this.#tailId)
   }
 
   // Whether `record` belongs to another incarnation of the stream than the last one queued.
-  function restarts(record: EventRecord): boolean {
-    return record.epoch !== undefined && tailEpoch !== undefined && record.epoch !== tailEpoch
+  #restarts(record: EventRecord): boolean {
+    return (
+      record.epoch !== undefined &&
+      this.#tailEpoch !== undefined &&
+      record.epoch !== this.#tailEpoch
+    )
   }
 
-  function enqueue(record: EventRecord): void {
-    if (isDone()) return
-    unshare()
-    if (isDone()) return
-    if (restarts(record)) {
+  #enqueue(record: EventRecord): void {
+    if (this.#isDone()) return
+    this.#unshare()
+    if (this.#isDone()) return
+    if (this.#restarts(record)) {
       // The store started the stream over while this subscriber followed it: its ids begin
       // again, and none of them is a duplicate of what came before.
       const id = record.envelope.id
       if (
-        !signalGap({
+        !this.#signalGap({
           reason: 'restarted',
-          lastEventId: tailCursor() ?? '0',
+          lastEventId: this.#tailCursor() ?? '0',
           firstId: id,
           lastId: id,
         })
       ) {
         return
       }
-    } else if (tailId !== undefined && compareEventIds(record.envelope.id, tailId) <= 0) {
+    } else if (
+      this.#tailId !== undefined &&
+      compareEventIds(record.envelope.id, this.#tailId) <= 0
+    ) {
       // The overlap between replay and live, or an event a store delivered twice.
       return
     }
-    if (queue.length - queueHead >= maxQueue) {
-      fail(overflowError(stream, maxQueue, tailCursor()))
+    if (this.#queue.length - this.#queueHead >= this.#maxQueue) {
+      this.#fail(overflowError(this.#stream, this.#maxQueue, this.#tailCursor()))
       return
     }
-    queue.push(record)
-    tailId = record.envelope.id
-    tailEpoch = record.epoch
+    if (this.#queue === NO_QUEUE) this.#queue = []
+    this.#queue.push(record)
+    this.#tailId = record.envelope.id
+    this.#tailEpoch = record.epoch
     if (record.terminal) {
-      detach()
+      this.#detach()
       return
     }
-    wake()
+    this.#wake()
   }
 
   /**
@@ -482,10 +588,11 @@ export function createSubscription(
    * event queued is yielded. Without `onGap`, the subscription fails with `cursor_expired` after
    * the events already queued. Returns whether the subscription goes on.
    */
-  function signalGap(gap: GapInfo): boolean {
-    metrics?.gap(stream, gap)
-    if (onGap === undefined) {
-      fail(
+  #signalGap(gap: GapInfo): boolean {
+    this.#metrics?.gap(this.#stream, gap)
+    if (this.#onGap === undefined) {
+      const stream = this.#stream
+      this.#fail(
         new RunstreamError(
           'cursor_expired',
           `Cursor "${gap.lastEventId}" of stream "${stream}" ${describeGap(gap)}. Events were lost for this subscriber: resubscribe without a cursor, or pass onGap to continue from what is held.`,
@@ -494,78 +601,62 @@ export function createSubscription(
       )
       return false
     }
-    const pending = queue.length - queueHead
-    if (taken === 0 && pending === 0) tellGap(gap)
-    else gaps.push({ at: taken + pending, gap })
-    return !isDone()
+    const pending = this.#queue.length - this.#queueHead
+    if (this.#taken === 0 && pending === 0) this.#tellGap(gap)
+    else {
+      if (this.#gaps === NO_GAPS) this.#gaps = []
+      this.#gaps.push({ at: this.#taken + pending, gap })
+    }
+    return !this.#isDone()
   }
 
-  function tellGap(gap: GapInfo): void {
+  #tellGap(gap: GapInfo): void {
     try {
-      onGap?.(gap)
+      this.#onGap?.(gap)
     } catch (error) {
       // A throwing onGap ends the subscription, after the events already queued.
-      fail(error)
+      this.#fail(error)
     }
   }
 
-  function fail(error: unknown): void {
-    if (isDone()) return
-    if (isRunstreamError(error, 'subscriber_overflow')) metrics?.cutOff(stream, 'events')
-    failure = error
-    detach()
+  #fail(error: unknown): void {
+    if (this.#isDone()) return
+    if (isRunstreamError(error, 'subscriber_overflow'))
+      this.#metrics?.cutOff(this.#stream, 'events')
+    this.#failure = error
+    this.#detach()
   }
 
   // Ends the subscription: stops the replay and live delivery, then wakes the consumer.
-  function detach(): void {
-    state = 'done'
-    early = []
-    const resume = replayWaiter
-    replayWaiter = undefined
+  #detach(): void {
+    this.#state = 'done'
+    this.#early = NO_EARLY
+    const resume = this.#replayWaiter
+    this.#replayWaiter = undefined
     resume?.()
-    signal?.removeEventListener('abort', close)
+    this.#signal?.removeEventListener('abort', this.close)
     // No longer counted among the burst's holders: the hub tells every event to what it keeps.
-    if (counted) {
-      counted = false
-      ;(shared as LiveBurst).holders--
+    if (this.#counted) {
+      this.#counted = false
+      ;(this.#shared as LiveBurst).holders--
     }
-    if (joined) {
-      joined = false
-      hub.leave(sink)
+    if (this.#joined) {
+      this.#joined = false
+      this.#hub.leave(this.#sink)
     }
-    const resolve = waiter as ((result: unknown) => void) | undefined
+    const resolve = this.#waiter as ((result: unknown) => void) | undefined
     if (resolve === undefined) return
-    waiter = undefined
-    resolve(waiterWantsBurst ? undefined : subscription.next())
+    this.#waiter = undefined
+    resolve(this.#waiterWantsBurst ? undefined : this.next())
   }
 
-  function close(): void {
-    owners?.delete(subscription)
-    if (!finished) {
-      // Closing drops what was queued but not taken.
-      queue.length = 0
-      queueHead = 0
-      if (counted) {
-        counted = false
-        ;(shared as LiveBurst).holders--
-      }
-      shared = undefined
-    }
-    detach()
-  }
-
-  // A function, not a comparison, because awaits in between can change the state.
-  function isDone(): boolean {
-    return state === 'done'
+  // A method, not a comparison, because awaits in between can change the state.
+  #isDone(): boolean {
+    return this.#state === 'done'
   }
 }
 
 type Yielded = EventRecord | Envelope
-
-// The async iterator of a subscription is the subscription itself: shared, not one closure each.
-function returnThis<T>(this: T): T {
-  return this
-}
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true })
 const NO_RECORDS: readonly EventRecord[] = Object.freeze([])

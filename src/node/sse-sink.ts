@@ -17,6 +17,8 @@ export interface NodeResponseLike {
 // large burst reaches the socket without first piling up here.
 const FLUSH_BYTES = 65_536
 
+const NO_CHUNKS: Uint8Array[] = []
+
 /**
  * A {@link ConnectionSink} that writes straight to a Node response: frames written in the same
  * turn of the event loop, or while the socket is full, are joined into one `write`, and nothing
@@ -24,119 +26,154 @@ const FLUSH_BYTES = 65_536
  * is closed (finished, failed or cut by the client).
  */
 export function createNodeSink(res: NodeResponseLike, onDone: () => void): ConnectionSink {
-  let pending: Uint8Array[] = []
-  let pendingBytes = 0
-  let scheduled = false
-  let waitingDrain = false
-  let ended = false
-  let done = false
+  return new NodeSink(res, onDone)
+}
+
+/**
+ * A class, not an object of closures: its methods live once on the prototype, where closures
+ * would be a function object each (and a context holding them) per connection. What only a
+ * busy connection needs (the room waiters, the write and drain callbacks) is made when needed.
+ */
+class NodeSink implements ConnectionSink {
+  readonly #res: NodeResponseLike
+  readonly #onDone: () => void
+  // A shared empty array while nothing waits (as on an idle connection): one of its own on write.
+  #pending: Uint8Array[] = NO_CHUNKS
+  #pendingBytes = 0
+  #scheduled = false
+  #waitingDrain = false
+  #ended = false
+  #done = false
   // What the response held after the last write. It only shrinks until the next write, so the
   // sum with pendingBytes is a cheap upper bound of what waits (writableLength is not cheap).
-  let socketBytes = 0
-  let roomWaiters: (() => void)[] = []
+  #socketBytes = 0
+  #roomWaiters: (() => void)[] | undefined
+  // The one listener of the response's `close` and `error` events.
+  readonly #listener: (error?: Error) => void
 
-  res.on('close', finish)
-  res.on('error', onError)
-
-  return {
-    bufferedBytes() {
-      return pendingBytes + socketBytes
-    },
-    waitForRoom() {
-      if (done) return Promise.resolve()
-      return new Promise<void>((resolve) => roomWaiters.push(resolve))
-    },
-    write(chunk) {
-      if (done || ended) return
-      pending.push(chunk)
-      pendingBytes += chunk.length
-      if (waitingDrain) return
-      if (pendingBytes >= FLUSH_BYTES) flush()
-      else if (!scheduled) {
-        scheduled = true
-        setImmediate(onImmediate)
-      }
-    },
-    end(last) {
-      if (done || ended) return
-      ended = true
-      if (last !== undefined) {
-        pending.push(last)
-        pendingBytes += last.length
-      }
-      // What waits is within the bound (plus `last`), so it may go to the socket's buffer now.
-      if (pendingBytes === 0) res.end()
-      else res.end(take())
-    },
-    destroy() {
-      if (done) return
-      pending = []
-      pendingBytes = 0
-      res.destroy()
-      finish()
-    },
+  constructor(res: NodeResponseLike, onDone: () => void) {
+    this.#res = res
+    this.#onDone = onDone
+    // Bound, not an arrow function: no context of its own.
+    this.#listener = this.#closedOrFailed.bind(this)
+    res.on('close', this.#listener)
+    res.on('error', this.#listener)
   }
 
-  function onError(): void {
-    res.destroy()
-    finish()
+  bufferedBytes(): number {
+    return this.#pendingBytes + this.#socketBytes
   }
 
-  function onImmediate(): void {
-    scheduled = false
-    if (!waitingDrain) flush()
+  waitForRoom(): Promise<void> {
+    if (this.#done) return Promise.resolve()
+    return new Promise<void>((resolve) => {
+      this.#roomWaiters ??= []
+      this.#roomWaiters.push(resolve)
+    })
   }
 
-  function flush(): void {
-    if (done || ended || pendingBytes === 0) return
-    const ok = res.write(take(), onWritten)
-    socketBytes = res.writableLength
-    if (ok) roomMade()
-    else if (!waitingDrain) {
-      waitingDrain = true
-      res.once('drain', onDrain)
+  write(chunk: Uint8Array): void {
+    if (this.#done || this.#ended) return
+    if (this.#pending === NO_CHUNKS) this.#pending = []
+    this.#pending.push(chunk)
+    this.#pendingBytes += chunk.length
+    if (this.#waitingDrain) return
+    if (this.#pendingBytes >= FLUSH_BYTES) this.#flush()
+    else if (!this.#scheduled) {
+      this.#scheduled = true
+      setImmediate(flushLater, this)
     }
   }
 
-  // A write reached the socket: what the response holds shrank, even when no drain will come.
-  function onWritten(): void {
-    if (done) return
-    socketBytes = res.writableLength
-    roomMade()
+  end(last?: Uint8Array): void {
+    if (this.#done || this.#ended) return
+    this.#ended = true
+    if (last !== undefined) {
+      if (this.#pending === NO_CHUNKS) this.#pending = []
+      this.#pending.push(last)
+      this.#pendingBytes += last.length
+    }
+    // What waits is within the bound (plus `last`), so it may go to the socket's buffer now.
+    if (this.#pendingBytes === 0) this.#res.end()
+    else this.#res.end(this.#take())
   }
 
-  function onDrain(): void {
-    waitingDrain = false
-    socketBytes = 0
-    roomMade()
-    flush()
+  destroy(): void {
+    if (this.#done) return
+    this.#pending = NO_CHUNKS
+    this.#pendingBytes = 0
+    this.#res.destroy()
+    this.#finish()
   }
 
-  function roomMade(): void {
-    if (roomWaiters.length === 0) return
-    const waiters = roomWaiters
-    roomWaiters = []
+  /** The flush scheduled at the end of the turn. */
+  flushScheduled(): void {
+    this.#scheduled = false
+    if (!this.#waitingDrain) this.#flush()
+  }
+
+  #flush(): void {
+    if (this.#done || this.#ended || this.#pendingBytes === 0) return
+    const res = this.#res
+    // A write reached the socket: what the response holds shrank, even when no drain will come.
+    // (A callback per write, kept only until it is written: an idle connection holds none.)
+    const ok = res.write(this.#take(), () => this.#written())
+    this.#socketBytes = res.writableLength
+    if (ok) this.#roomMade()
+    else if (!this.#waitingDrain) {
+      this.#waitingDrain = true
+      res.once('drain', () => this.#drained())
+    }
+  }
+
+  // An error (the only event of the two with an argument) cuts the response; both end the sink.
+  #closedOrFailed(error?: Error): void {
+    if (error !== undefined) this.#res.destroy()
+    this.#finish()
+  }
+
+  #written(): void {
+    if (this.#done) return
+    this.#socketBytes = this.#res.writableLength
+    this.#roomMade()
+  }
+
+  #drained(): void {
+    this.#waitingDrain = false
+    this.#socketBytes = 0
+    this.#roomMade()
+    this.#flush()
+  }
+
+  #roomMade(): void {
+    const waiters = this.#roomWaiters
+    if (waiters === undefined || waiters.length === 0) return
+    this.#roomWaiters = undefined
     for (const resolve of waiters) resolve()
   }
 
-  function take(): Uint8Array {
-    const chunks = pending
-    const size = pendingBytes
-    pending = []
-    pendingBytes = 0
+  #take(): Uint8Array {
+    const chunks = this.#pending
+    const size = this.#pendingBytes
+    this.#pending = NO_CHUNKS
+    this.#pendingBytes = 0
     return join(chunks, size)
   }
 
-  function finish(): void {
-    if (done) return
-    done = true
-    pending = []
-    pendingBytes = 0
-    res.off('close', finish)
-    res.off('error', onError)
-    roomMade()
-    onDone()
+  #finish(): void {
+    if (this.#done) return
+    this.#done = true
+    this.#pending = NO_CHUNKS
+    this.#pendingBytes = 0
+    this.#res.off('close', this.#listener)
+    this.#res.off('error', this.#listener)
+    this.#roomMade()
+    this.#onDone()
   }
+}
+
+function flushLater(sink: NodeSink): void {
+  sink.flushScheduled()
 }
 
 // The last join, shared: clients of one stream that keep up queue the very same frames between

@@ -3,9 +3,9 @@ import { isRunstreamError, RunstreamError } from '../core/errors.js'
 import { isEpoch } from '../core/event-id.js'
 import type { StreamManager } from '../core/manager.js'
 import { metricsOf } from '../core/metrics.js'
-import type { RecordSubscription } from '../core/subscription.js'
-import { createFeed, type Feed } from './feed.js'
-import { follow } from './follow.js'
+import type { GapInfo, RecordSubscription } from '../core/subscription.js'
+import { createFeed, type Feed, type FeedOptions } from './feed.js'
+import { type FollowTarget, follow } from './follow.js'
 import {
   burstFrame,
   doneFrame,
@@ -40,128 +40,163 @@ export function openConnection(
   options: ResolvedSseOptions,
   onRelease: () => void,
 ): Connection {
-  const { stream, filter } = plan
-  const { protocol } = options
-  const sse = plan.format === 'sse'
+  const connection = new StreamConnection(plan, options, onRelease, metricsOf(manager))
+  const feed = createFeed(sink, connection)
+  connection.feed = feed
+  if (connection.sse) feed.send(openingFrame(options.retryMs))
+  const followed = follow(manager, feed, plan.stream, plan.lastEventId, connection)
+  // Unless it stopped while it subscribed (the subscription failed at once).
+  if (feed.state() === 'open') connection.subscription = followed
+  return feed
+}
+
+/**
+ * What one connection knows beyond its feed: both the feed's options and the target it follows
+ * its stream into, as one object whose methods live on the prototype (closures would be a
+ * function object each, and a context holding them, per connection).
+ */
+class StreamConnection implements FeedOptions, FollowTarget {
+  readonly heartbeat: FeedOptions['heartbeat']
+  readonly maxQueuedBytes: number
+  readonly sse: boolean
+  readonly protocol: FeedOptions['protocol']
+  readonly onRelease: () => void
+  readonly #stream: string
+  readonly #filter: ReadonlySet<string> | undefined
+  readonly #options: ResolvedSseOptions
   // The epoch this client was last told: a record of another one is preceded by an epoch frame.
-  let announced: string | undefined
+  #announced: string | undefined
   // Whether the terminal event was sent: only then may the protocol's end (`[DONE]`) follow, as
   // a subscription also ends when the manager closes, which is no end of the stream.
-  let sentTerminal = false
-  const metrics = metricsOf(manager)
+  #sentTerminal = false
+  readonly #metrics: ReturnType<typeof metricsOf>
   // Events emitted before this are replays, whose lag is not sampled.
-  const openedAt = Date.now()
+  readonly #openedAt = Date.now()
   // Events written in the current burst, counted once at its end.
-  let sent = 0
+  #sent = 0
+  feed!: Feed
+  subscription: RecordSubscription | undefined
 
-  let subscription: RecordSubscription | undefined
-  const feed = createFeed(sink, {
-    heartbeat: options.heartbeat,
-    maxQueuedBytes: options.maxQueuedBytes,
-    sse,
-    protocol,
-    onStop() {
-      const current = subscription
-      subscription = undefined
-      void current?.return?.()
-    },
-    onOverflow(queuedBytes) {
-      metrics.cutOff(stream, 'bytes')
-      options.onError(
-        new RunstreamError(
-          'subscriber_overflow',
-          `A client of stream "${stream}" had ${queuedBytes} bytes waiting, over maxQueuedBytes (${options.maxQueuedBytes}), and was disconnected; it can resume from the store.`,
-          { details: { stream, queuedBytes, maxQueuedBytes: options.maxQueuedBytes } },
-        ),
-      )
-    },
-    onRelease,
-  })
-
-  if (sse) feed.send(openingFrame(options.retryMs))
-  const followed = follow(manager, feed, stream, plan.lastEventId, {
-    send,
-    // A burst as one block of bytes, the same block as every other connection at the same place
-    // in the stream with the same framing: when this connection sees every event (no filter),
-    // speaks SSE, was told the burst's epoch already, and has room for all of it.
-    burst:
-      sse && filter === undefined
-        ? (burst) => {
-            const epoch = (burst[0] as EventRecord).epoch
-            const room = options.maxQueuedBytes - feed.bufferedBytes()
-            const bytes =
-              (epoch === announced || epoch === undefined || !isEpoch(epoch)) && room > 0
-                ? burstFrame(burst, options.framing, room)
-                : undefined
-            if (bytes === undefined) return false
-            if ((burst[burst.length - 1] as EventRecord).terminal) sentTerminal = true
-            sent += burst.length
-            feed.send(bytes)
-            return true
-          }
-        : undefined,
-    // Text mode has no control events: the text goes on from the oldest event held.
-    gap: sse ? (gap) => feed.send(gapFrame(gap, protocol)) : () => undefined,
-    // The terminal event was sent (or the feed stopped): end after it.
-    done: () => feed.end(undefined, sentTerminal && sse ? doneFrame(protocol) : undefined),
-    tally,
-    fail,
-  })
-  // Unless it stopped while it subscribed (the subscription failed at once).
-  if (feed.state() === 'open') subscription = followed
-  return feed
-
-  // Counts the burst whose oldest event is `oldest`: once per burst, not per event.
-  function tally(oldest: EventRecord): void {
-    if (sent === 0) return
-    const count = sent
-    sent = 0
-    metrics.delivered(stream, count, oldest, openedAt)
+  constructor(
+    plan: StreamPlan,
+    options: ResolvedSseOptions,
+    onRelease: () => void,
+    metrics: ReturnType<typeof metricsOf>,
+  ) {
+    this.#metrics = metrics
+    this.heartbeat = options.heartbeat
+    this.maxQueuedBytes = options.maxQueuedBytes
+    this.sse = plan.format === 'sse'
+    this.protocol = options.protocol
+    this.onRelease = onRelease
+    this.#stream = plan.stream
+    this.#filter = plan.filter
+    this.#options = options
   }
 
-  function send(record: EventRecord): void {
+  onStop(): void {
+    const current = this.subscription
+    this.subscription = undefined
+    void current?.return?.()
+  }
+
+  onOverflow(queuedBytes: number): void {
+    const { maxQueuedBytes } = this
+    const stream = this.#stream
+    this.#metrics.cutOff(stream, 'bytes')
+    this.#options.onError(
+      new RunstreamError(
+        'subscriber_overflow',
+        `A client of stream "${stream}" had ${queuedBytes} bytes waiting, over maxQueuedBytes (${maxQueuedBytes}), and was disconnected; it can resume from the store.`,
+        { details: { stream, queuedBytes, maxQueuedBytes } },
+      ),
+    )
+  }
+
+  send(record: EventRecord): void {
+    const filter = this.#filter
     if (filter !== undefined && !record.terminal && !filter.has(record.envelope.type)) {
-      metrics.filtered()
+      this.#metrics.filtered()
       return
     }
-    if (record.terminal) sentTerminal = true
-    if (!sse) {
+    if (record.terminal) this.#sentTerminal = true
+    const feed = this.feed
+    if (!this.sse) {
       const text = recordText(record)
       // Text mode sends only the text of llm_chunk events: the others are left out, as filtered.
-      if (text.length === 0) metrics.filtered()
-      else sent++
+      if (text.length === 0) this.#metrics.filtered()
+      else this.#sent++
       feed.send(text)
       return
     }
     let frame: Uint8Array
     try {
-      frame = recordFrame(record, options.framing)
+      frame = recordFrame(record, this.#options.framing)
       // (An epoch that is not one, written by a foreign producer to a shared store, is never
       // framed: it could carry a line break.)
-      if (record.epoch !== announced && record.epoch !== undefined && isEpoch(record.epoch)) {
+      if (record.epoch !== this.#announced && record.epoch !== undefined && isEpoch(record.epoch)) {
         feed.send(epochFrame(record))
-        announced = record.epoch
+        this.#announced = record.epoch
       }
     } catch (error) {
       // A record another producer stored with a type or id that cannot be framed (a line break
       // would inject frames) is skipped: ending the stream would end it again at every resume.
-      options.onError(
+      const stream = this.#stream
+      this.#options.onError(
         new RunstreamError(
           'serialization_failed',
           `Event ${JSON.stringify(record.envelope.id.slice(0, 20))} of "${stream}" was not sent: its id or type cannot be an SSE field (${error instanceof Error ? error.message : String(error)}). Fix the producer that stored it.`,
           { cause: error, details: { stream, id: record.envelope.id.slice(0, 20) } },
         ),
       )
-      metrics.dropped(stream, 1, 'unframeable')
+      this.#metrics.dropped(stream, 1, 'unframeable')
       return
     }
-    sent++
+    this.#sent++
     feed.send(frame)
   }
 
-  function fail(error: unknown): void {
+  // Counts the burst whose oldest event is `oldest`: once per burst, not per event.
+  tally(oldest: EventRecord): void {
+    if (this.#sent === 0) return
+    const count = this.#sent
+    this.#sent = 0
+    this.#metrics.delivered(this.#stream, count, oldest, this.#openedAt)
+  }
+
+  // A burst as one block of bytes, the same block as every other connection at the same place in
+  // the stream with the same framing: when this connection sees every event (no filter), speaks
+  // SSE, was told the burst's epoch already, and has room for all of it.
+  burst(burst: readonly EventRecord[]): boolean {
+    if (!this.sse || this.#filter !== undefined) return false
+    const epoch = (burst[0] as EventRecord).epoch
+    const room = this.maxQueuedBytes - this.feed.bufferedBytes()
+    const bytes =
+      (epoch === this.#announced || epoch === undefined || !isEpoch(epoch)) && room > 0
+        ? burstFrame(burst, this.#options.framing, room)
+        : undefined
+    if (bytes === undefined) return false
+    if ((burst[burst.length - 1] as EventRecord).terminal) this.#sentTerminal = true
+    this.#sent += burst.length
+    this.feed.send(bytes)
+    return true
+  }
+
+  gap(gap: GapInfo): void {
+    // Text mode has no control events: the text goes on from the oldest event held.
+    if (this.sse) this.feed.send(gapFrame(gap, this.protocol))
+  }
+
+  done(): void {
+    // The terminal event was sent (or the feed stopped): end after it.
+    this.feed.end(undefined, this.#sentTerminal && this.sse ? doneFrame(this.protocol) : undefined)
+  }
+
+  fail(error: unknown): void {
+    const feed = this.feed
     if (feed.state() !== 'open') return
-    options.onError(
+    const stream = this.#stream
+    this.#options.onError(
       isRunstreamError(error)
         ? error
         : new RunstreamError(

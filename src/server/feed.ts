@@ -64,85 +64,102 @@ export interface Feed {
  * destroyed, so a client that stopped reading holds nothing for long.
  */
 export function createFeed(sink: ConnectionSink, options: FeedOptions): Feed {
-  const { maxQueuedBytes, sse } = options
-  let state: FeedState = 'open'
+  return new GuardedFeed(sink, options)
+}
+
+/**
+ * A class, not an object of closures: its methods live once on the prototype, where closures
+ * would be a function object each (and a context holding them) per connection.
+ */
+class GuardedFeed implements Feed {
+  readonly #sink: ConnectionSink
+  readonly #options: FeedOptions
+  #state: FeedState = 'open'
   // Heartbeat ticks seen while ending: destroyed at the second, a full period at least.
-  let endingTicks = 0
+  #endingTicks = 0
   // Whether the buffer was over the bound at the last tick.
-  let fullAtLastTick = false
-  options.heartbeat.add(tick)
+  #fullAtLastTick = false
+  // The ticker takes functions: one bound function (no context of its own) per feed.
+  readonly #tick: () => void
 
-  const feed: Feed = {
-    state() {
-      return state
-    },
-    // A sink's methods use no `this`: passed on as they are, with no closure of the feed's own.
-    bufferedBytes: sink.bufferedBytes,
-    full,
-    send,
-    waitForRoom: sink.waitForRoom,
-    overflow,
-    end,
-    release,
+  constructor(sink: ConnectionSink, options: FeedOptions) {
+    this.#sink = sink
+    this.#options = options
+    this.#tick = this.heartbeat.bind(this)
+    options.heartbeat.add(this.#tick)
   }
-  return feed
 
-  function send(bytes: Uint8Array): void {
-    if (state !== 'open' || bytes.length === 0) return
+  state(): FeedState {
+    return this.#state
+  }
+
+  bufferedBytes(): number {
+    return this.#sink.bufferedBytes()
+  }
+
+  full(): boolean {
+    return this.#sink.bufferedBytes() > this.#options.maxQueuedBytes
+  }
+
+  send(bytes: Uint8Array): void {
+    if (this.#state !== 'open' || bytes.length === 0) return
     try {
-      sink.write(bytes)
+      this.#sink.write(bytes)
     } catch {
-      sink.destroy()
-      release()
+      this.#sink.destroy()
+      this.release()
     }
   }
 
-  function full(): boolean {
-    return sink.bufferedBytes() > maxQueuedBytes
+  waitForRoom(): Promise<void> {
+    return this.#sink.waitForRoom()
   }
 
-  function overflow(): void {
-    if (state !== 'open') return
-    options.onOverflow(sink.bufferedBytes())
-    end('subscriber_overflow')
+  overflow(): void {
+    if (this.#state !== 'open') return
+    this.#options.onOverflow(this.#sink.bufferedBytes())
+    this.end('subscriber_overflow')
   }
 
-  function end(code?: StreamFailureCode, last?: Uint8Array): void {
-    if (state !== 'open') return
-    state = 'ending'
+  end(code?: StreamFailureCode, last?: Uint8Array): void {
+    if (this.#state !== 'open') return
+    this.#state = 'ending'
+    const options = this.#options
     options.onStop()
-    if (code !== undefined && !sse) {
+    if (code !== undefined && !options.sse) {
       // Plain text has no way to say why; a cut connection at least tells curl it failed.
-      sink.destroy()
-      release()
+      this.#sink.destroy()
+      this.release()
       return
     }
-    sink.end(code === undefined ? last : errorFrame(code, options.protocol))
+    this.#sink.end(code === undefined ? last : errorFrame(code, options.protocol))
   }
 
-  function tick(): void {
-    if (state === 'ending') {
-      if (++endingTicks >= 2) {
-        sink.destroy()
-        release()
+  /** One heartbeat: see {@link createFeed}. */
+  heartbeat(): void {
+    if (this.#state === 'ending') {
+      if (++this.#endingTicks >= 2) {
+        this.#sink.destroy()
+        this.release()
       }
       return
     }
-    if (state !== 'open') return
-    const isFull = full()
-    if (isFull && fullAtLastTick) {
-      overflow()
+    if (this.#state !== 'open') return
+    const isFull = this.full()
+    if (isFull && this.#fullAtLastTick) {
+      this.overflow()
       return
     }
-    fullAtLastTick = isFull
-    if (sse) send(heartbeatFrame())
+    this.#fullAtLastTick = isFull
+    if (this.#options.sse) this.send(heartbeatFrame())
   }
 
-  function release(): void {
-    if (state === 'closed') return
-    const wasOpen = state === 'open'
-    state = 'closed'
-    options.heartbeat.delete(tick)
+  release(): void {
+    if (this.#state === 'closed') return
+    const wasOpen = this.#state === 'open'
+    this.#state = 'closed'
+    const options = this.#options
+    options.heartbeat.delete(this.#tick)
     if (wasOpen) options.onStop()
     options.onRelease()
   }

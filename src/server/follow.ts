@@ -43,7 +43,8 @@ export function follow(
 ): RecordSubscription | undefined {
   let subscription: RecordSubscription
   try {
-    subscription = manager.subscribeRecords({ stream, lastEventId, onGap: target.gap })
+    // Bound, since the subscription calls it alone: a target may be an object with methods.
+    subscription = manager.subscribeRecords({ stream, lastEventId, onGap: target.gap.bind(target) })
   } catch (error) {
     target.fail(error)
     return undefined

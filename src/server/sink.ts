@@ -3,7 +3,7 @@
  * write coalescing and tells how much is waiting; the connection decides everything else.
  */
 export interface ConnectionSink {
-  // Its methods must not use `this`: the feed hands them on detached.
+  // The feed calls its methods on it: a sink may be a class instance.
   /** Queues bytes for the client. Frames are whole: a sink never splits or reorders them. */
   write(chunk: Uint8Array): void
   /**

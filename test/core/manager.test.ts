@@ -320,6 +320,23 @@ describe('subscribe', () => {
     resumed.close()
   })
 
+  it('works with its methods taken off it, as callbacks', async () => {
+    const store = countingStore()
+    const { manager } = setup({ store })
+    manager.stream('task:detached').emit('llm_chunk', { text: 'a' })
+    const sub = manager.subscribe({ stream: 'task:detached' })
+    // A subscription's methods are used detached (an abort listener, a cleanup callback).
+    const { next, close } = sub
+    expect((await next()).value?.id).toBe('1')
+    const waiting = next()
+    await waitFor(() => store.listening === 1, { what: 'the subscriber to listen' })
+    close()
+    expect(await waiting).toEqual({ value: undefined, done: true })
+    expect(store.listening).toBe(0)
+    const { return: finish } = manager.subscribe({ stream: 'task:detached' })
+    expect(await (finish as () => Promise<unknown>)()).toEqual({ value: undefined, done: true })
+  })
+
   it('ends on abort and releases the stream', async () => {
     const store = countingStore()
     const { manager } = setup({ store })
