@@ -229,11 +229,12 @@ export function fanoutSections(r: FanoutResult): Section[] {
               20,
               (v) => `${v.toFixed(1)} KB`,
             ),
+            // Judged without the young generation's growth, on both sides: it is paid once per
+            // process, and a server that holds less per connection reaches its size later (the
+            // raw server's was still growing in the measured step), which would flatter us.
             atMost(
-              'one more idle connection, RSS ÷ raw batched',
-              ours.marginalRssPerConnection /
-                (r.results.find((v) => v.variant === 'raw-batched')?.marginalRssPerConnection ??
-                  Number.NaN),
+              'one more idle connection, RSS less young-generation growth, ÷ raw batched',
+              settledRss(ours) / settledRss(r.results.find((v) => v.variant === 'raw-batched')),
               1.3,
             ),
             atMost(
@@ -580,4 +581,13 @@ export function adaptersSection(r: AdaptersResult): Section {
       'The store and the catalog check are what make a run resumable and its events valid for every client; the frame is made once per event whatever the number of clients. runstream adds its `id:` and `event:` lines to each frame (the cursor a client resumes after).',
     ],
   }
+}
+
+/** RSS of one more idle connection, without what V8's young generation grew meanwhile. */
+function settledRss(
+  variant: { marginalRssPerConnection: number; marginalYoungPerConnection: number } | undefined,
+): number {
+  return variant === undefined
+    ? Number.NaN
+    : variant.marginalRssPerConnection - variant.marginalYoungPerConnection
 }
