@@ -462,7 +462,7 @@ export function redisSection(r: RedisBenchResult): Section {
       atMost('Redis p99, emit → delivery', r.latency.redis.p99, 5, (v) => ms(v)),
     ],
     notes: [
-      'Every node of the cluster runs on the same two cores as the producer: the cluster figure shows that spreading streams costs nothing, not how far more machines go (docs/scaling.md has the arithmetic).',
+      'Every node of the cluster runs on the same two cores as the producer: the cluster figure shows what spreading the streams over three processes costs (the same work plus the cluster’s own overheads, on the same cores), not how far more machines go (docs/scaling.md has the arithmetic).',
     ],
   }
 }
