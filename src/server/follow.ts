@@ -32,7 +32,6 @@ export interface FollowTarget {
  * faster than the client takes them. The single-stream connection follows one stream; the
  * many-stream connection follows each of its streams into one feed. Returns the subscription, to
  * `return()` when the feed stops, or `undefined` when it failed at once (`target.fail` was told).
- * The pump is a module function, not a closure: a connection holds nothing more for it.
  */
 export function follow(
   manager: StreamManager,
@@ -49,47 +48,115 @@ export function follow(
     target.fail(error)
     return undefined
   }
-  void pump(subscription, feed, target)
+  new Pump(subscription as RecordSubscription & BurstSubscription, feed, target).start()
   return subscription
 }
 
-async function pump(records: RecordSubscription, feed: Feed, target: FollowTarget): Promise<void> {
-  const source = records as RecordSubscription & BurstSubscription
-  try {
-    for (;;) {
-      // Every record queued, in one await per burst, not per event (two when it had to wait).
-      const burst = (await source[NEXT_BURST]()) ?? (await source[NEXT_BURST]())
-      if (burst === undefined) continue
-      if (burst.length === 0 || feed.state() !== 'open') break
-      const oldest = burst[0] as EventRecord
-      if (burst.length > 1 && target.burst?.(burst) === true) {
-        target.tally?.(oldest)
-        continue
-      }
-      for (const record of burst) {
-        // Awaits only when the buffer is full: an await per event is what a burst must not cost.
-        if (feed.full() || feed.state() !== 'open') {
-          if (!(await deliver(record, feed, target))) return target.tally?.(oldest)
-        } else {
-          target.send(record)
-        }
-      }
-      target.tally?.(oldest)
+/**
+ * The loop that moves bursts from the subscription to the feed, written as a small state machine
+ * driven by `.then` rather than as an async function: an idle connection, waiting for its next
+ * burst, then holds this object and one promise reaction on two functions bound once, where a
+ * suspended async function held its frame, its own promise and the await's closures.
+ *
+ * It reads one burst per wait (two when woken with nothing: see {@link NEXT_BURST}), writes it as
+ * one block when the target can, else record by record, pausing on a full feed until it has room.
+ */
+class Pump {
+  readonly #source: BurstSubscription
+  readonly #feed: Feed
+  readonly #target: FollowTarget
+  // The burst being written record by record while it waits for room, and the next one to write;
+  // `NO_BURST` while it waits for a burst.
+  #burst: readonly EventRecord[] = NO_BURST
+  #at = 0
+  // Bound once, for every wait: one continuation for a burst or for room, one for a failure.
+  readonly #resume: (burst?: readonly EventRecord[]) => void
+  readonly #fail: (error: unknown) => void
+
+  constructor(source: BurstSubscription, feed: Feed, target: FollowTarget) {
+    this.#source = source
+    this.#feed = feed
+    this.#target = target
+    this.#resume = this.#step.bind(this)
+    this.#fail = this.#failed.bind(this)
+  }
+
+  /** Asks for the first burst. */
+  start(): void {
+    try {
+      this.#read()
+    } catch (error) {
+      this.#failed(error)
     }
-    target.done()
-  } catch (error) {
-    target.fail(error)
+  }
+
+  // Asks for the next burst: its promise resumes the pump.
+  #read(): void {
+    this.#source[NEXT_BURST]().then(this.#resume, this.#fail)
+  }
+
+  // Resumed by a burst (or `undefined`, woken with nothing) or, while a burst is held, by room.
+  #step(burst?: readonly EventRecord[]): void {
+    try {
+      if (this.#burst !== NO_BURST) this.#write()
+      else this.#take(burst)
+    } catch (error) {
+      this.#failed(error)
+    }
+  }
+
+  #take(burst: readonly EventRecord[] | undefined): void {
+    if (burst === undefined) {
+      this.#read()
+      return
+    }
+    const feed = this.#feed
+    const target = this.#target
+    if (burst.length === 0 || feed.state() !== 'open') {
+      target.done()
+      return
+    }
+    if (burst.length > 1 && target.burst?.(burst) === true) {
+      target.tally?.(burst[0] as EventRecord)
+      this.#read()
+      return
+    }
+    this.#burst = burst
+    this.#at = 0
+    this.#write()
+  }
+
+  // Writes the held burst from where it stopped; awaits only when the buffer is full, since an
+  // await per event is what a burst must not cost. A full buffer pauses the pump: a replay waits
+  // for the client, and live events wait in the subscription (bounded in count) while the feed's
+  // heartbeat watches the bytes.
+  #write(): void {
+    const feed = this.#feed
+    const target = this.#target
+    const burst = this.#burst
+    while (this.#at < burst.length) {
+      if (feed.full() && feed.state() === 'open') {
+        // The same continuation as for a burst: with a burst held, it resumes writing it.
+        const resume: () => void = this.#resume
+        feed.waitForRoom().then(resume, this.#fail)
+        return
+      }
+      if (feed.state() !== 'open') {
+        this.#burst = NO_BURST
+        target.tally?.(burst[0] as EventRecord)
+        return
+      }
+      target.send(burst[this.#at++] as EventRecord)
+    }
+    this.#burst = NO_BURST
+    target.tally?.(burst[0] as EventRecord)
+    this.#read()
+  }
+
+  #failed(error: unknown): void {
+    this.#target.fail(error)
   }
 }
 
-/**
- * Sends one record once there is room. A full buffer pauses the pump: a replay waits for the
- * client, and live events wait in the subscription (bounded in count) while the feed's heartbeat
- * watches the bytes. Returns whether the feed is still open.
- */
-async function deliver(record: EventRecord, feed: Feed, target: FollowTarget): Promise<boolean> {
-  while (feed.full() && feed.state() === 'open') await feed.waitForRoom()
-  if (feed.state() !== 'open') return false
-  target.send(record)
-  return true
-}
+// What the pump holds while it waits for a burst.
+const NO_BURST: readonly EventRecord[] = []
