@@ -79,8 +79,9 @@ export function streamAnswer(
 }
 
 /**
- * Opens the connection and ties its end to the place it holds. A function of its own, so the
- * closures a connection keeps for its whole life hold only what they need.
+ * Opens the connection and ties its end to the place it holds. What the connection keeps for its
+ * whole life is one {@link Tenure}: an object whose methods live on the prototype, and two
+ * functions bound once, where closures would be a function each and a context holding them.
  */
 function startStream<S extends ConnectionSink>(
   manager: StreamManager,
@@ -92,13 +93,6 @@ function startStream<S extends ConnectionSink>(
   signal: AbortSignal | undefined,
   onRelease: (() => void) | undefined,
 ): S {
-  let connection: Connection | undefined
-  let released = false
-  let onAbort: (() => void) | undefined
-  // Inline closures, not named constants: a per-connection function whose name is assigned costs
-  // a property store of its own in builds that keep names (tsx, esbuild's keepNames).
-  // The connection is still unset when the sink is done while it opens: it is released then.
-  const sink = makeSink(() => connection?.release())
   const many = 'streams' in plan
   const open = many ? openManyConnection : openConnection
   // A many-stream connection is counted once, under its list of streams.
@@ -108,22 +102,23 @@ function startStream<S extends ConnectionSink>(
       ? plan.positions.join(',')
       : undefined
     : plan.lastEventId
+  const tenure = new Tenure(manager, registry, slot, signal, onRelease, label)
+  // The connection is still unset when the sink is done while it opens: it is released then.
+  const sink = makeSink(tenure.release)
   metricsOf(manager).connectionOpened(label, cursor)
-  connection = open(manager, plan as StreamPlan & ManyPlan, sink, options, () => {
-    released = true
-    metricsOf(manager).connectionClosed(label)
-    if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort)
-    slot?.release()
-    // Still unset when released while it opens: it was never added then.
-    if (connection !== undefined) registry?.remove(connection)
-    onRelease?.()
-  })
+  const connection = open(
+    manager,
+    plan as StreamPlan & ManyPlan,
+    sink,
+    options,
+    tenure.released.bind(tenure),
+  )
+  tenure.connection = connection
   // A connection can end while it opens (the subscription failed at once): then nothing is held.
-  if (released) return sink
+  if (tenure.isReleased) return sink
   registry?.add(connection)
   if (signal !== undefined) {
-    onAbort = releaser(connection)
-    signal.addEventListener('abort', onAbort, { once: true })
+    signal.addEventListener('abort', tenure.release, { once: true })
     if (signal.aborted) connection.release()
   }
   // close() came between the answer and its start: the client is told to resume elsewhere.
@@ -131,8 +126,53 @@ function startStream<S extends ConnectionSink>(
   return sink
 }
 
-function releaser(connection: Connection): () => void {
-  return () => connection.release()
+/** What a started stream holds until its connection is released, and gives back then. */
+class Tenure {
+  // Unset while it opens.
+  connection: Connection | undefined
+  isReleased = false
+  /** Releases the connection: for the sink once it is done, and for the request's signal. */
+  readonly release: () => void
+  readonly #manager: StreamManager
+  readonly #registry: Registry | undefined
+  readonly #slot: Slot | undefined
+  readonly #signal: AbortSignal | undefined
+  readonly #onRelease: (() => void) | undefined
+  readonly #label: string
+
+  constructor(
+    manager: StreamManager,
+    registry: Registry | undefined,
+    slot: Slot | undefined,
+    signal: AbortSignal | undefined,
+    onRelease: (() => void) | undefined,
+    label: string,
+  ) {
+    this.#manager = manager
+    this.#registry = registry
+    this.#slot = slot
+    this.#signal = signal
+    this.#onRelease = onRelease
+    this.#label = label
+    this.release = this.#releaseConnection.bind(this)
+  }
+
+  #releaseConnection(): void {
+    this.connection?.release()
+  }
+
+  /** The connection was released: everything it held is given back. */
+  released(): void {
+    this.isReleased = true
+    metricsOf(this.#manager).connectionClosed(this.#label)
+    // (A listener never added is not there to remove.)
+    this.#signal?.removeEventListener('abort', this.release)
+    this.#slot?.release()
+    // Still unset when released while it opens: it was never added then.
+    const connection = this.connection
+    if (connection !== undefined) this.#registry?.remove(connection)
+    this.#onRelease?.()
+  }
 }
 
 /** The answer of a refusal. */
