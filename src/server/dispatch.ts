@@ -74,29 +74,12 @@ export function dispatch(
   }
   if (streamMatch === undefined) return { kind: 'no-route' }
   const match = streamMatch
-  const { cors } = options
-  const origin = incoming.header('origin')
-  if (incoming.method === 'OPTIONS' && cors !== undefined) {
-    if (!isOriginAllowed(cors, origin)) {
-      return {
-        kind: 'refuse',
-        refusal: refusal(403, 'forbidden', 'This origin may not read the streams.', undefined, {
-          vary: 'Origin',
-        }),
-      }
-    }
-    return { kind: 'preflight', headers: preflightHeaders(cors, origin) }
-  }
-  const headers = corsHeaders(cors, origin)
-  if (incoming.method !== 'GET') {
-    return {
-      kind: 'refuse',
-      refusal: refusal(405, 'method_not_allowed', 'Streams are read with GET.', undefined, {
-        allow: cors === undefined ? 'GET' : 'GET, OPTIONS',
-        ...headers,
-      }),
-    }
-  }
+  const gate = methodGate(incoming, options, ['GET'], {
+    forbidden: 'This origin may not read the streams.',
+    wrongMethod: 'Streams are read with GET.',
+  })
+  if (gate !== undefined) return gate
+  const headers = corsHeaders(options.cors, incoming.header('origin'))
   if (isRefusal(match)) {
     return { kind: 'refuse', refusal: headers === undefined ? match : { ...match, headers } }
   }
@@ -119,35 +102,12 @@ export const STREAMS_PATH = '/streams'
 
 /** Routes a request to the many-stream route: `GET`, `POST` (the list in a JSON body), or a preflight. */
 function dispatchStreams(incoming: IncomingRequest, options: ResolvedSseOptions): Dispatch {
-  const { cors } = options
-  const origin = incoming.header('origin')
-  if (incoming.method === 'OPTIONS' && cors !== undefined) {
-    if (!isOriginAllowed(cors, origin)) {
-      return {
-        kind: 'refuse',
-        refusal: refusal(403, 'forbidden', 'This origin may not read the streams.', undefined, {
-          vary: 'Origin',
-        }),
-      }
-    }
-    return { kind: 'preflight', headers: preflightHeaders(cors, origin, 'GET, POST, OPTIONS') }
-  }
-  if (incoming.method !== 'GET' && incoming.method !== 'POST') {
-    return {
-      kind: 'refuse',
-      refusal: refusal(
-        405,
-        'method_not_allowed',
-        'Several streams are read with GET (the list in the query) or POST (the list in a JSON body).',
-        undefined,
-        {
-          allow: cors === undefined ? 'GET, POST' : 'GET, POST, OPTIONS',
-          ...corsHeaders(cors, origin),
-        },
-      ),
-    }
-  }
-  return { kind: 'streams' }
+  const gate = methodGate(incoming, options, ['GET', 'POST'], {
+    forbidden: 'This origin may not read the streams.',
+    wrongMethod:
+      'Several streams are read with GET (the list in the query) or POST (the list in a JSON body).',
+  })
+  return gate ?? { kind: 'streams' }
 }
 
 const NO_RUN_ROUTES: RunRoutes = { start: false, cancel: false }
@@ -171,35 +131,46 @@ function dispatchRun(
   match: RunRouteMatch,
   options: ResolvedSseOptions,
 ): Dispatch {
+  const gate = methodGate(incoming, options, ['POST'], {
+    forbidden: 'This origin may not use the run routes.',
+    wrongMethod:
+      match.action === 'start' ? 'Runs are started with POST.' : 'Runs are cancelled with POST.',
+  })
+  if (gate !== undefined) return gate
+  return match.action === 'start'
+    ? { kind: 'start-run', execution: match.kind }
+    : { kind: 'cancel-run', match: match.match }
+}
+
+/**
+ * What every route does before its own logic: answers a CORS preflight (or refuses the origin
+ * with 403), and refuses a method other than `methods` with 405 and its `Allow`. `undefined`
+ * when the request may go on.
+ */
+function methodGate(
+  incoming: IncomingRequest,
+  options: ResolvedSseOptions,
+  methods: readonly string[],
+  messages: { readonly forbidden: string; readonly wrongMethod: string },
+): Dispatch | undefined {
   const { cors } = options
   const origin = incoming.header('origin')
+  const allowed = (cors === undefined ? methods : [...methods, 'OPTIONS']).join(', ')
   if (incoming.method === 'OPTIONS' && cors !== undefined) {
     if (!isOriginAllowed(cors, origin)) {
       return {
         kind: 'refuse',
-        refusal: refusal(403, 'forbidden', 'This origin may not use the run routes.', undefined, {
-          vary: 'Origin',
-        }),
+        refusal: refusal(403, 'forbidden', messages.forbidden, undefined, { vary: 'Origin' }),
       }
     }
-    return { kind: 'preflight', headers: preflightHeaders(cors, origin, 'POST, OPTIONS') }
+    return { kind: 'preflight', headers: preflightHeaders(cors, origin, allowed) }
   }
-  if (incoming.method !== 'POST') {
-    return {
-      kind: 'refuse',
-      refusal: refusal(
-        405,
-        'method_not_allowed',
-        match.action === 'start' ? 'Runs are started with POST.' : 'Runs are cancelled with POST.',
-        undefined,
-        {
-          allow: cors === undefined ? 'POST' : 'POST, OPTIONS',
-          ...corsHeaders(cors, origin),
-        },
-      ),
-    }
+  if (methods.includes(incoming.method)) return undefined
+  return {
+    kind: 'refuse',
+    refusal: refusal(405, 'method_not_allowed', messages.wrongMethod, undefined, {
+      allow: allowed,
+      ...corsHeaders(cors, origin),
+    }),
   }
-  return match.action === 'start'
-    ? { kind: 'start-run', execution: match.kind }
-    : { kind: 'cancel-run', match: match.match }
 }
