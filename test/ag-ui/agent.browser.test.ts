@@ -1,14 +1,12 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
-import { fileURLToPath } from 'node:url'
 import type { BaseEvent } from '@ag-ui/core'
-import { build } from 'esbuild'
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { agUiCatalog, createAgUiHandler } from '../../src/ag-ui.js'
 import { createStreamManager } from '../../src/index.js'
 import { toNodeHandler } from '../../src/node.js'
-import { chromiumPath, launchChromium, requireChromium } from '../helpers/browser.js'
+import { bundlePage, chromiumPath, launchChromium, requireChromium } from '../helpers/browser.js'
 import { gates } from './helpers.js'
 
 // A real Chromium runs a page whose RunstreamAgent (bundled from source with @ag-ui/client and
@@ -43,16 +41,7 @@ describe.skipIf(chromiumPath === undefined)('RunstreamAgent in Chromium', () => 
   const node = toNodeHandler(handler)
 
   beforeAll(async () => {
-    const built = await build({
-      entryPoints: [fileURLToPath(new URL('./fixtures/page.ts', import.meta.url))],
-      bundle: true,
-      write: false,
-      format: 'esm',
-      platform: 'browser',
-      target: 'es2022',
-      logLevel: 'silent',
-    })
-    bundle = built.outputFiles[0]?.text ?? ''
+    bundle = await bundlePage(new URL('./fixtures/page.ts', import.meta.url))
     server = createServer((req, res) => {
       const url = req.url ?? '/'
       if (url.startsWith('/api/')) {

@@ -1,14 +1,12 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
-import { fileURLToPath } from 'node:url'
-import { build } from 'esbuild'
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { createChatHandler, uiMessageCatalog } from '../../src/ai-sdk.js'
 import { createStreamManager } from '../../src/index.js'
 import { toNodeHandler } from '../../src/node.js'
 import { gates } from '../ag-ui/helpers.js'
-import { chromiumPath, launchChromium, requireChromium } from '../helpers/browser.js'
+import { bundlePage, chromiumPath, launchChromium, requireChromium } from '../helpers/browser.js'
 
 // A real Chromium runs a useChat page (@ai-sdk/react, bundled with the ai it pins) on
 // ResumableChatTransport: its reply survives a server-side drop and a reload of the page.
@@ -50,17 +48,7 @@ describe.skipIf(chromiumPath === undefined)(
     const node = toNodeHandler(handler)
 
     beforeAll(async () => {
-      const built = await build({
-        entryPoints: [fileURLToPath(new URL('./fixtures/page.ts', import.meta.url))],
-        bundle: true,
-        write: false,
-        format: 'esm',
-        platform: 'browser',
-        target: 'es2022',
-        define: { 'process.env.NODE_ENV': '"production"' },
-        logLevel: 'silent',
-      })
-      bundle = built.outputFiles[0]?.text ?? ''
+      bundle = await bundlePage(new URL('./fixtures/page.ts', import.meta.url), 'production')
       server = createServer((req, res) => {
         const url = req.url ?? '/'
         if (url.startsWith('/api/')) {

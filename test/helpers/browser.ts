@@ -1,4 +1,6 @@
 import { execFileSync } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { build } from 'esbuild'
 import { type Browser, chromium } from 'playwright-core'
 
 /**
@@ -33,4 +35,28 @@ export function launchChromium(): Promise<Browser> {
     executablePath: chromiumPath,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
   })
+}
+
+/**
+ * Bundles a test page's script (`.ts` or `.tsx`, React's automatic JSX) into one ES module for
+ * Chromium, in memory. `nodeEnv` sets `process.env.NODE_ENV` for libraries that read it (React).
+ */
+export async function bundlePage(
+  entry: URL,
+  nodeEnv?: 'development' | 'production',
+): Promise<string> {
+  const built = await build({
+    entryPoints: [fileURLToPath(entry)],
+    bundle: true,
+    write: false,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    jsx: 'automatic',
+    ...(nodeEnv === undefined
+      ? {}
+      : { define: { 'process.env.NODE_ENV': JSON.stringify(nodeEnv) } }),
+    logLevel: 'warning',
+  })
+  return built.outputFiles[0]?.text ?? ''
 }

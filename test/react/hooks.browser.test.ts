@@ -1,10 +1,8 @@
-import { fileURLToPath } from 'node:url'
-import { build } from 'esbuild'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { createStreamManager, executionCatalog } from '../../src/index.js'
 import { createNodeHandler } from '../../src/node.js'
-import { chromiumPath, launchChromium, requireChromium } from '../helpers/browser.js'
+import { bundlePage, chromiumPath, launchChromium, requireChromium } from '../helpers/browser.js'
 import { startServer, type TestServer, waitFor } from '../helpers/http.js'
 import type { PageApi, Report } from './fixtures/page.js'
 
@@ -28,17 +26,7 @@ describe.skipIf(chromiumPath === undefined)('the React hooks in Chromium', () =>
   let browser: Browser
 
   beforeAll(async () => {
-    const bundle = await build({
-      entryPoints: [fileURLToPath(new URL('./fixtures/page.tsx', import.meta.url))],
-      bundle: true,
-      write: false,
-      format: 'esm',
-      platform: 'browser',
-      jsx: 'automatic',
-      define: { 'process.env.NODE_ENV': '"development"' },
-      logLevel: 'warning',
-    })
-    const script = bundle.outputFiles[0]?.text ?? ''
+    const script = await bundlePage(new URL('./fixtures/page.tsx', import.meta.url), 'development')
     server = await startServer((req, res) => {
       const path = (req.url ?? '/').split('?')[0] as string
       if (path === '/') res.writeHead(200, { 'content-type': 'text/html' }).end(PAGE)
