@@ -1,7 +1,10 @@
 import { execFileSync } from 'node:child_process'
+import type { RequestListener } from 'node:http'
+import type { Socket } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 import { type Browser, chromium } from 'playwright-core'
+import { startServer, type TestServer } from './http.js'
 
 /**
  * Debian's chromium, found once for every browser test. Without it the browser tests are
@@ -59,4 +62,38 @@ export async function bundlePage(
     logLevel: 'warning',
   })
   return built.outputFiles[0]?.text ?? ''
+}
+
+/** The server of a browser test: its page, the page's script, and the API the page calls. */
+export interface PageServer extends TestServer {
+  /** Destroys the sockets that carried API requests: a server-side drop of the page's streams. */
+  dropApi(): void
+}
+
+/**
+ * Starts the server of a browser test on 127.0.0.1, port 0: `/` answers `html`, `/page.js`
+ * answers `script`, a path under `/api/` goes to `api`, and anything else is a 404.
+ */
+export async function startPageServer(
+  html: string,
+  script: string,
+  api: RequestListener,
+): Promise<PageServer> {
+  const apiSockets = new Set<Socket>()
+  const server = await startServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0] as string
+    if (path.startsWith('/api/')) {
+      apiSockets.add(req.socket)
+      req.socket.once('close', () => apiSockets.delete(req.socket))
+      api(req, res)
+    } else if (path === '/') res.writeHead(200, { 'content-type': 'text/html' }).end(html)
+    else if (path === '/page.js') {
+      res.writeHead(200, { 'content-type': 'text/javascript' }).end(script)
+    } else res.writeHead(404).end()
+  })
+  return Object.assign(server, {
+    dropApi() {
+      for (const socket of apiSockets) socket.destroy()
+    },
+  })
 }
