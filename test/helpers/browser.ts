@@ -3,7 +3,7 @@ import type { RequestListener } from 'node:http'
 import type { Socket } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
-import { type Browser, chromium } from 'playwright-core'
+import { type Browser, chromium, type Page } from 'playwright-core'
 import { startServer, type TestServer } from './http.js'
 
 /**
@@ -38,6 +38,26 @@ export function launchChromium(): Promise<Browser> {
     executablePath: chromiumPath,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
   })
+}
+
+/**
+ * Opens `url` in a Chromium of its own and runs `use` on the page, with the errors the page has
+ * thrown so far (a live array); the browser is closed whatever `use` does.
+ */
+export async function withPage(
+  url: string,
+  use: (page: Page, pageErrors: string[]) => Promise<void>,
+): Promise<void> {
+  const browser = await launchChromium()
+  try {
+    const page = await browser.newPage()
+    const pageErrors: string[] = []
+    page.on('pageerror', (error) => pageErrors.push(String(error)))
+    await page.goto(url)
+    await use(page, pageErrors)
+  } finally {
+    await browser.close()
+  }
 }
 
 /**
