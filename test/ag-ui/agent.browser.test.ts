@@ -8,6 +8,7 @@ import {
   bundlePage,
   chromiumPath,
   launchChromium,
+  openPage,
   type PageServer,
   requireChromium,
   startPageServer,
@@ -62,10 +63,7 @@ describe.skipIf(chromiumPath === undefined)('RunstreamAgent in Chromium', () => 
   })
 
   test('applies every event once and ends with the full message, across a server-side drop', async () => {
-    const page = await browser.newPage()
-    const pageErrors: string[] = []
-    page.on('pageerror', (error) => pageErrors.push(error.message))
-    await page.goto(server.url)
+    const { page, pageErrors } = await openPage(browser, server.url)
     // Five events applied (RUN_STARTED, the start, three words): the server drops the stream.
     await page.waitForFunction(() => window.__events.length === 5, undefined, { timeout: 10_000 })
     server.dropApi()

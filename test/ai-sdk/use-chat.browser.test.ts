@@ -8,6 +8,7 @@ import {
   bundlePage,
   chromiumPath,
   launchChromium,
+  openPage,
   type PageServer,
   requireChromium,
   startPageServer,
@@ -75,10 +76,7 @@ describe.skipIf(chromiumPath === undefined)(
         .join('') ?? ''
 
     test('keeps its reply through a server-side drop and a reload', async () => {
-      const page = await browser.newPage()
-      const pageErrors: string[] = []
-      page.on('pageerror', (error) => pageErrors.push(error.message))
-      await page.goto(server.url)
+      const { page, pageErrors } = await openPage(browser, server.url)
       // On load, useChat asks to resume: the chat has no reply yet (204, null).
       await page.waitForFunction(
         () => typeof window.__send === 'function' && window.__status === 'ready',

@@ -41,8 +41,23 @@ export function launchChromium(): Promise<Browser> {
 }
 
 /**
+ * Opens `url` in a new page of `browser`, collecting what the page throws into `pageErrors` (a
+ * live array: a test expects it empty at the end).
+ */
+export async function openPage(
+  browser: Browser,
+  url: string,
+): Promise<{ page: Page; pageErrors: string[] }> {
+  const page = await browser.newPage()
+  const pageErrors: string[] = []
+  page.on('pageerror', (error) => pageErrors.push(String(error)))
+  await page.goto(url)
+  return { page, pageErrors }
+}
+
+/**
  * Opens `url` in a Chromium of its own and runs `use` on the page, with the errors the page has
- * thrown so far (a live array); the browser is closed whatever `use` does.
+ * thrown so far (see {@link openPage}); the browser is closed whatever `use` does.
  */
 export async function withPage(
   url: string,
@@ -50,10 +65,7 @@ export async function withPage(
 ): Promise<void> {
   const browser = await launchChromium()
   try {
-    const page = await browser.newPage()
-    const pageErrors: string[] = []
-    page.on('pageerror', (error) => pageErrors.push(String(error)))
-    await page.goto(url)
+    const { page, pageErrors } = await openPage(browser, url)
     await use(page, pageErrors)
   } finally {
     await browser.close()

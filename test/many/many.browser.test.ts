@@ -6,6 +6,7 @@ import {
   bundlePage,
   chromiumPath,
   launchChromium,
+  openPage,
   requireChromium,
   startPageServer,
 } from '../helpers/browser.js'
@@ -56,12 +57,9 @@ describe.skipIf(chromiumPath === undefined)('many streams on one connection in C
   })
 
   async function open(): Promise<Page> {
-    const page = await browser.newPage()
-    const errors: string[] = []
-    page.on('pageerror', (error) => errors.push(String(error)))
-    await page.goto(`${server.url}/`)
+    const { page, pageErrors } = await openPage(browser, `${server.url}/`)
     await page.waitForFunction(() => 'many' in window)
-    expect(errors).toEqual([])
+    expect(pageErrors).toEqual([])
     return page
   }
 

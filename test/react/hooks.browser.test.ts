@@ -6,6 +6,7 @@ import {
   bundlePage,
   chromiumPath,
   launchChromium,
+  openPage,
   requireChromium,
   startPageServer,
 } from '../helpers/browser.js'
@@ -53,12 +54,9 @@ describe.skipIf(chromiumPath === undefined)('the React hooks in Chromium', () =>
   })
 
   async function open(): Promise<Page> {
-    const page = await browser.newPage()
-    const errors: string[] = []
-    page.on('pageerror', (error) => errors.push(String(error)))
-    await page.goto(`${server.url}/`)
+    const { page, pageErrors } = await openPage(browser, `${server.url}/`)
     await page.waitForFunction(() => 'runstream' in window)
-    expect(errors).toEqual([])
+    expect(pageErrors).toEqual([])
     return page
   }
   const mount = (page: Page, scenario: string, id: string, token?: string) =>
