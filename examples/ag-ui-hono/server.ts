@@ -5,12 +5,11 @@
  * runs without a model key: swap `fakeAgent` for your model's stream.
  * Run it: `npx tsx examples/ag-ui-hono/server.ts`, then open http://localhost:3000.
  */
-import { readFile } from 'node:fs/promises'
 import { serve } from '@hono/node-server'
-import { build } from 'esbuild'
 import { Hono } from 'hono'
 import { createStreamManager } from 'runstream'
 import { type AgUiRun, agUiCatalog, createAgUiHandler } from 'runstream/ag-ui'
+import { loadPage } from '../shared/page.js'
 
 const delayMs = Number(process.env.EXAMPLE_DELAY_MS ?? 60)
 
@@ -32,16 +31,7 @@ const fakeAgent: AgUiRun = async function* (input, { signal }) {
 const manager = createStreamManager({ catalog: agUiCatalog })
 const agent = createAgUiHandler(manager, { run: fakeAgent })
 
-const here = (file: string) => new URL(file, import.meta.url)
-const html = await readFile(here('index.html'), 'utf8')
-const page = await build({
-  entryPoints: [here('page.ts').pathname],
-  bundle: true,
-  write: false,
-  format: 'esm',
-  minify: true,
-})
-const script = page.outputFiles[0]?.text ?? ''
+const { html, script } = await loadPage(new URL('page.ts', import.meta.url))
 
 const app = new Hono()
 app.get('/', (c) => c.html(html))

@@ -5,15 +5,14 @@
  * is the AI SDK's mock, so it runs without a key: put `openai('gpt-4o')` (or any model) in its place.
  * Run it: `npx tsx examples/ai-sdk-express/server.ts`, then open http://localhost:3000.
  */
-import { readFile } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
 import { convertToModelMessages, streamText } from 'ai'
 import { MockLanguageModelV3, simulateReadableStream } from 'ai/test'
-import { build } from 'esbuild'
 import express from 'express'
 import { createStreamManager } from 'runstream'
 import { createChatHandler, uiMessageCatalog } from 'runstream/ai-sdk'
 import { toNodeHandler } from 'runstream/node'
+import { loadPage } from '../shared/page.js'
 
 const delayMs = Number(process.env.EXAMPLE_DELAY_MS ?? 60)
 const reply =
@@ -48,18 +47,7 @@ const chat = createChatHandler(manager, {
     streamText({ model, messages: await convertToModelMessages(messages), abortSignal: signal }),
 })
 
-const here = (file: string) => new URL(file, import.meta.url)
-const html = await readFile(here('index.html'), 'utf8')
-const bundle = await build({
-  entryPoints: [here('main.tsx').pathname],
-  bundle: true,
-  write: false,
-  format: 'esm',
-  jsx: 'automatic',
-  minify: true,
-  define: { 'process.env.NODE_ENV': '"production"' },
-})
-const script = bundle.outputFiles[0]?.text ?? ''
+const { html, script } = await loadPage(new URL('main.tsx', import.meta.url))
 
 const app = express()
 app.get('/', (_req, res) => {

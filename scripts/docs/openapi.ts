@@ -160,12 +160,7 @@ function operation(route: (typeof KINDS)[number]): JsonSchema {
         description:
           'The cursor is at the end of a finished stream: nothing will ever follow it. Clients stop reconnecting.',
       },
-      '400': { $ref: '#/components/responses/BadRequest' },
-      '401': { $ref: '#/components/responses/Unauthorized' },
-      '403': { $ref: '#/components/responses/Forbidden' },
-      '404': { $ref: '#/components/responses/NotFound' },
-      '500': { $ref: '#/components/responses/InternalError' },
-      '503': { $ref: '#/components/responses/Unavailable' },
+      ...failures({ '400': 'BadRequest', '404': 'NotFound' }),
     },
   }
 }
@@ -222,12 +217,7 @@ function manyOperation(method: 'get' | 'post'): JsonSchema {
         },
       },
       '204': { description: 'Every position is finished: nothing will ever follow.' },
-      '400': { $ref: '#/components/responses/BadRequest' },
-      '401': { $ref: '#/components/responses/Unauthorized' },
-      '403': { $ref: '#/components/responses/Forbidden' },
-      '404': { $ref: '#/components/responses/NotFound' },
-      '500': { $ref: '#/components/responses/InternalError' },
-      '503': { $ref: '#/components/responses/Unavailable' },
+      ...failures({ '400': 'BadRequest', '404': 'NotFound' }),
     },
   }
   if (method === 'post') {
@@ -287,12 +277,7 @@ function startOperation(route: (typeof KINDS)[number]): JsonSchema {
           },
         },
       },
-      '400': { $ref: '#/components/responses/BadBody' },
-      '401': { $ref: '#/components/responses/Unauthorized' },
-      '403': { $ref: '#/components/responses/Forbidden' },
-      '413': { $ref: '#/components/responses/BodyTooLarge' },
-      '500': { $ref: '#/components/responses/InternalError' },
-      '503': { $ref: '#/components/responses/Unavailable' },
+      ...failures({ '400': 'BadBody', '413': 'BodyTooLarge' }),
     },
   }
 }
@@ -311,14 +296,30 @@ function cancelOperation(route: (typeof KINDS)[number]): JsonSchema {
         description: 'The run was cancelled, or had finished.',
         content: { 'application/json': { schema: { $ref: '#/components/schemas/CancelAnswer' } } },
       },
-      '400': { $ref: '#/components/responses/BadRequest' },
-      '401': { $ref: '#/components/responses/Unauthorized' },
-      '403': { $ref: '#/components/responses/Forbidden' },
-      '404': { $ref: '#/components/responses/RunNotFound' },
-      '500': { $ref: '#/components/responses/InternalError' },
-      '503': { $ref: '#/components/responses/Unavailable' },
+      ...failures({ '400': 'BadRequest', '404': 'RunNotFound' }),
     },
   }
+}
+
+/**
+ * A route's error answers, as references to `components/responses`: the four every route has
+ * (401, 403, 500, 503) and `own`, its other statuses by component name.
+ */
+function failures(own: Readonly<Record<string, string>>): Record<string, JsonSchema> {
+  const names = {
+    '401': 'Unauthorized',
+    '403': 'Forbidden',
+    '500': 'InternalError',
+    '503': 'Unavailable',
+    ...own,
+  }
+  // Integer-like keys keep ascending order wherever they are spread: the JSON is unchanged.
+  return Object.fromEntries(
+    Object.entries(names).map(([status, name]) => [
+      status,
+      { $ref: `#/components/responses/${name}` },
+    ]),
+  )
 }
 
 function parameters(): Record<string, JsonSchema> {

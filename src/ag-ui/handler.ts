@@ -3,22 +3,19 @@ import { RunAgentInputSchema } from '@ag-ui/core/schemas'
 import { safeParse } from 'zod/v4/core'
 import type { StreamManager } from '../core/manager.js'
 import { isRunId } from '../core/runs.js'
-import { activeRuns } from '../server/active-runs.js'
 import {
   type AnsweringHandler,
   answeringHandler,
   type ProtocolHandler,
 } from '../server/answering.js'
+import { setUpProtocolHandler } from '../server/handler-setup.js'
 import { type Refusal, refusal } from '../server/http-errors.js'
 import type { IncomingRequest } from '../server/incoming.js'
 import { checkManager, checkRunStore } from '../server/manager-check.js'
 import type { ConnectionLimitOptions, RunRequestOptions, SseOptions } from '../server/options.js'
-import { createHandlerPipeline } from '../server/pipeline.js'
 import { type EventSource, isEventSource } from '../server/produce.js'
-import { protocolRoutes } from '../server/protocol-routes.js'
 import { answerRunCancel } from '../server/run-cancel.js'
 import { readJson } from '../server/run-start.js'
-import { resolveHandlerOptions } from '../server/settings.js'
 import type { Answer } from '../server/stream-answer.js'
 import { type AgUiCatalog, agUiCatalog } from './catalog.js'
 import { type AgUiEventLike, produceAgUiRun } from './producer.js'
@@ -121,15 +118,12 @@ export function createAgUiHandler(
     )
   }
   const { run, ...rest } = options
-  const resolved = resolveHandlerOptions(
-    where,
-    { ...rest, protocol: 'ag-ui' },
-    manager.onError,
-    false,
-  )
-  const pipeline = createHandlerPipeline(manager, resolved)
-  const threads = activeRuns(manager.store, 'agent-thread')
-  const routes = protocolRoutes(manager, pipeline, resolved, 'GET, POST, OPTIONS')
+  const {
+    resolved,
+    pipeline,
+    conversations: threads,
+    routes,
+  } = setUpProtocolHandler(where, manager, { ...rest, protocol: 'ag-ui' }, 'agent-thread')
   const handler: AnsweringHandler = answeringHandler(pipeline, resolved, (incoming) =>
     routes.guard(incoming, () => answer(incoming)),
   )

@@ -1,7 +1,7 @@
 import type { AnyCatalog } from '../core/catalog.js'
 import { RunstreamError } from '../core/errors.js'
 import type { StreamHandle } from '../core/manager.js'
-import { cancelReason, drain, type EventSource } from '../server/produce.js'
+import { drain, type EventSource, settleRun } from '../server/produce.js'
 import type { AgUiCatalog } from './catalog.js'
 
 /** An AG-UI event as a producer gives it: an object with the event's `type`. */
@@ -36,7 +36,7 @@ export async function produceAgUiRun(
   source: EventSource<AgUiEventLike>,
   report: (error: RunstreamError) => void,
 ): Promise<void> {
-  const { stream, signal, threadId, runId } = target
+  const { stream, threadId, runId } = target
   const emit = (event: AgUiEventLike) => stream.emit(event.type as 'RUN_STARTED', event as never)
   let started = false
   const outcome = await drain(source, (event) => {
@@ -58,21 +58,13 @@ export async function produceAgUiRun(
     emit(event)
     return !TERMINAL.has(event.type)
   })
-  if (stream.finished) return
-  if (outcome.kind === 'failed') {
-    report(
-      new RunstreamError(
-        'handler_failed',
-        `The agent of run "${runId}" failed: ${outcome.error instanceof Error ? outcome.error.message : String(outcome.error)}. Its stream ends with RUN_ERROR.`,
-        { cause: outcome.error, details: { stream: stream.name } },
-      ),
-    )
-  }
-  if (signal.aborted) {
-    const made = target.catalog.cancel?.(cancelReason(signal))
-    if (made !== undefined) stream.emit(made.type as never, made.data as never)
-    return
-  }
+  const over = settleRun(
+    target,
+    outcome,
+    report,
+    (why) => `The agent of run "${runId}" failed: ${why}. Its stream ends with RUN_ERROR.`,
+  )
+  if (over) return
   if (outcome.kind === 'failed' || outcome.kind === 'stopped') {
     // Stopped without being finished: the terminal event the agent gave was invalid (reported).
     emit({ type: 'RUN_ERROR', message: 'The agent failed.', code: 'agent_failed' } as AgUiEventLike)

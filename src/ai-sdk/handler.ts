@@ -1,19 +1,16 @@
 import type { UIMessage } from 'ai'
 import type { StreamManager } from '../core/manager.js'
 import { isRunId } from '../core/runs.js'
-import { activeRuns } from '../server/active-runs.js'
 import { answeringHandler, type ProtocolHandler } from '../server/answering.js'
+import { setUpProtocolHandler } from '../server/handler-setup.js'
 import { refusal } from '../server/http-errors.js'
 import type { IncomingRequest } from '../server/incoming.js'
 import { checkManager, checkRunStore } from '../server/manager-check.js'
 import type { ConnectionLimitOptions, RunRequestOptions, SseOptions } from '../server/options.js'
-import { createHandlerPipeline } from '../server/pipeline.js'
 import { type EventSource, isEventSource } from '../server/produce.js'
-import { protocolRoutes } from '../server/protocol-routes.js'
 import { hasDotSegmentOrBackslash } from '../server/routes.js'
 import { answerRunCancel } from '../server/run-cancel.js'
 import { readJson } from '../server/run-start.js'
-import { resolveHandlerOptions } from '../server/settings.js'
 import type { Answer } from '../server/stream-answer.js'
 import type { UiMessageCatalog } from './catalog.js'
 import { produceChatRun, type UiMessageChunkLike } from './producer.js'
@@ -145,15 +142,12 @@ export function createChatHandler<UI_MESSAGE extends UIMessage = UIMessage>(
   }
   const { run, api: apiOption, ...rest } = options
   const api = checkApi(where, apiOption ?? '/api/chat')
-  const resolved = resolveHandlerOptions(
-    where,
-    { ...rest, protocol: 'ai-sdk' },
-    manager.onError,
-    false,
-  )
-  const pipeline = createHandlerPipeline(manager, resolved)
-  const chats = activeRuns(manager.store, 'chat-run')
-  const routes = protocolRoutes(manager, pipeline, resolved, 'GET, POST, OPTIONS')
+  const {
+    resolved,
+    pipeline,
+    conversations: chats,
+    routes,
+  } = setUpProtocolHandler(where, manager, { ...rest, protocol: 'ai-sdk' }, 'chat-run')
   return answeringHandler(pipeline, resolved, async (incoming) => {
     const route = matchChatRoute(incoming.url.pathname, api)
     if (route.kind === 'none') return { kind: 'no-route', refusal: routes.notFound(incoming) }

@@ -1,7 +1,7 @@
 import type { AnyCatalog } from '../core/catalog.js'
 import { RunstreamError } from '../core/errors.js'
 import type { StreamHandle } from '../core/manager.js'
-import { cancelReason, drain, type EventSource } from '../server/produce.js'
+import { drain, type EventSource, settleRun } from '../server/produce.js'
 import type { UiMessageCatalog } from './catalog.js'
 
 /** A UI message chunk as a producer gives it: an object with the chunk's `type`. */
@@ -33,7 +33,7 @@ export async function produceChatRun(
   source: EventSource<UiMessageChunkLike>,
   report: (error: RunstreamError) => void,
 ): Promise<void> {
-  const { stream, signal } = target
+  const { stream } = target
   const emit = (chunk: UiMessageChunkLike) => stream.emit(chunk.type as 'finish', chunk as never)
   const outcome = await drain(source, (chunk) => {
     if (stream.finished) return false
@@ -61,21 +61,13 @@ export async function produceChatRun(
     emit(chunk)
     return !TERMINAL.has(chunk.type)
   })
-  if (stream.finished) return
-  if (outcome.kind === 'failed') {
-    report(
-      new RunstreamError(
-        'handler_failed',
-        `The chat run "${stream.name}" failed: ${outcome.error instanceof Error ? outcome.error.message : String(outcome.error)}. Its stream ends with an error chunk.`,
-        { cause: outcome.error, details: { stream: stream.name } },
-      ),
-    )
-  }
-  if (signal.aborted) {
-    const made = target.catalog.cancel?.(cancelReason(signal))
-    if (made !== undefined) stream.emit(made.type as never, made.data as never)
-    return
-  }
+  const over = settleRun(
+    target,
+    outcome,
+    report,
+    (why) => `The chat run "${stream.name}" failed: ${why}. Its stream ends with an error chunk.`,
+  )
+  if (over) return
   if (outcome.kind !== 'ended') {
     // Failed, or stopped without being finished: the terminal chunk it gave was invalid (reported).
     emit({ type: 'error', errorText: 'An error occurred.' } as UiMessageChunkLike)

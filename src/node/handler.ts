@@ -2,15 +2,15 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2'
 import type { AnyCatalog } from '../core/catalog.js'
 import type { StreamManager } from '../core/manager.js'
+import { setUpHandler } from '../server/handler-setup.js'
 import { JSON_HEADERS, type Refusal } from '../server/http-errors.js'
 import type { IncomingRequest } from '../server/incoming.js'
-import { checkManager, checkRunStore } from '../server/manager-check.js'
+import { checkManager } from '../server/manager-check.js'
 import type { HandlerOptions, RespondOptions } from '../server/options.js'
-import { createHandlerPipeline, internalFailure } from '../server/pipeline.js'
+import { internalFailure } from '../server/pipeline.js'
 import type { HandlerStats } from '../server/registry.js'
 import { resolveLocation } from '../server/run-options.js'
 import { type RunRouteOptions, resolveRunRoute } from '../server/run-response.js'
-import { resolveHandlerOptions } from '../server/settings.js'
 import type { Answer } from '../server/stream-answer.js'
 import { readNodeBody } from './body.js'
 import { createNodeSink } from './sse-sink.js'
@@ -87,16 +87,12 @@ export function createNodeHandler<C extends AnyCatalog>(
   options: HandlerOptions<C> = {},
 ): NodeHandler {
   checkManager('createNodeHandler', manager)
-  const resolved = resolveHandlerOptions(
+  const { resolved, pipeline } = setUpHandler(
     'createNodeHandler',
+    manager as StreamManager,
     options as HandlerOptions,
-    manager.onError,
     true,
   )
-  if (resolved.start !== undefined || resolved.cancelRoute) {
-    checkRunStore('createNodeHandler', manager as StreamManager)
-  }
-  const pipeline = createHandlerPipeline(manager as StreamManager, resolved)
 
   const handler = async (
     req: NodeRequest,

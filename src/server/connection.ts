@@ -1,10 +1,10 @@
 import type { EventRecord } from '../core/envelope.js'
-import { isRunstreamError, RunstreamError } from '../core/errors.js'
+import { RunstreamError } from '../core/errors.js'
 import { isEpoch } from '../core/event-id.js'
 import type { StreamManager } from '../core/manager.js'
 import { metricsOf } from '../core/metrics.js'
 import type { GapInfo, RecordSubscription } from '../core/subscription.js'
-import { createFeed, type Feed, type FeedOptions } from './feed.js'
+import { createFeed, type Feed, type FeedOptions, failFeed } from './feed.js'
 import { type FollowTarget, follow } from './follow.js'
 import {
   burstFrame,
@@ -193,20 +193,6 @@ class StreamConnection implements FeedOptions, FollowTarget {
   }
 
   fail(error: unknown): void {
-    const feed = this.feed
-    if (feed.state() !== 'open') return
-    const stream = this.#stream
-    this.#options.onError(
-      isRunstreamError(error)
-        ? error
-        : new RunstreamError(
-            'store_failed',
-            `Streaming "${stream}" failed: ${error instanceof Error ? error.message : String(error)}.`,
-            { cause: error, details: { stream } },
-          ),
-    )
-    feed.end(
-      isRunstreamError(error, 'subscriber_overflow') ? 'subscriber_overflow' : 'store_failed',
-    )
+    failFeed(this.feed, this.#stream, error, this.#options.onError)
   }
 }

@@ -1,3 +1,4 @@
+import { isRunstreamError, RunstreamError } from '../core/errors.js'
 import { errorFrame, heartbeatFrame, type StreamFailureCode } from './frames.js'
 import type { SseProtocol } from './options.js'
 import type { ConnectionSink } from './sink.js'
@@ -65,6 +66,30 @@ export interface Feed {
  */
 export function createFeed(sink: ConnectionSink, options: FeedOptions): Feed {
   return new GuardedFeed(sink, options)
+}
+
+/**
+ * Ends `feed` because following `stream` failed: reports the error to `onError` (a runstream
+ * error as it is, anything else as `store_failed`), then ends with `subscriber_overflow` or
+ * `store_failed`, after which the client resumes. Does nothing once the feed is not open.
+ */
+export function failFeed(
+  feed: Feed,
+  stream: string,
+  error: unknown,
+  onError: (error: RunstreamError) => void,
+): void {
+  if (feed.state() !== 'open') return
+  onError(
+    isRunstreamError(error)
+      ? error
+      : new RunstreamError(
+          'store_failed',
+          `Streaming "${stream}" failed: ${error instanceof Error ? error.message : String(error)}.`,
+          { cause: error, details: { stream } },
+        ),
+  )
+  feed.end(isRunstreamError(error, 'subscriber_overflow') ? 'subscriber_overflow' : 'store_failed')
 }
 
 /**

@@ -1,13 +1,12 @@
 import type { AnyCatalog } from '../core/catalog.js'
 import type { StreamManager } from '../core/manager.js'
+import { setUpHandler } from './handler-setup.js'
 import { fetchIncoming } from './incoming.js'
-import { checkManager, checkRunStore } from './manager-check.js'
+import { checkManager } from './manager-check.js'
 import type { HandlerOptions, RespondOptions } from './options.js'
-import { createHandlerPipeline } from './pipeline.js'
 import type { HandlerStats } from './registry.js'
 import { resolveLocation } from './run-options.js'
 import { type RunRouteOptions, resolveRunRoute } from './run-response.js'
-import { resolveHandlerOptions } from './settings.js'
 import { answerResponse } from './sse-response.js'
 
 /**
@@ -74,16 +73,12 @@ export function createFetchHandler<C extends AnyCatalog>(
   options: HandlerOptions<C> = {},
 ): FetchHandler {
   checkManager('createFetchHandler', manager)
-  const resolved = resolveHandlerOptions(
+  const { pipeline } = setUpHandler(
     'createFetchHandler',
+    manager as StreamManager,
     options as HandlerOptions,
-    manager.onError,
     false,
   )
-  if (resolved.start !== undefined || resolved.cancelRoute) {
-    checkRunStore('createFetchHandler', manager as StreamManager)
-  }
-  const pipeline = createHandlerPipeline(manager as StreamManager, resolved)
 
   const handler = async (request: Request, server?: unknown): Promise<Response> =>
     answerResponse(await pipeline.route(fetchIncoming(request)), request, server)

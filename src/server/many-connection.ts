@@ -1,13 +1,13 @@
 import { FINISHED_POSITION, formatCompositeCursor } from '../core/composite-cursor.js'
 import type { EventRecord } from '../core/envelope.js'
-import { isRunstreamError, RunstreamError } from '../core/errors.js'
+import { RunstreamError } from '../core/errors.js'
 import { formatCursor, isEpoch } from '../core/event-id.js'
 import type { StreamManager } from '../core/manager.js'
 import { metricsOf } from '../core/metrics.js'
 import type { RecordSubscription } from '../core/subscription.js'
 import type { Connection } from './connection.js'
 import { encodeSse } from './encoder.js'
-import { createFeed } from './feed.js'
+import { createFeed, failFeed } from './feed.js'
 import { follow } from './follow.js'
 import { gapFrame, openingFrame } from './frames.js'
 import type { ManyPlan } from './many-request.js'
@@ -86,7 +86,7 @@ export function openManyConnection(
         // response ends so that the client resumes.
         if (positions[i] !== FINISHED_POSITION || --following === 0) feed.end()
       },
-      fail: (error) => fail(stream, error),
+      fail: (error) => failFeed(feed, stream, error, options.onError),
     })
     if (feed.state() === 'open') subscriptions[i] = subscription
   }
@@ -129,21 +129,5 @@ export function openManyConnection(
     }
     sent[i] = (sent[i] as number) + 1
     feed.send(frame)
-  }
-
-  function fail(stream: string, error: unknown): void {
-    if (feed.state() !== 'open') return
-    options.onError(
-      isRunstreamError(error)
-        ? error
-        : new RunstreamError(
-            'store_failed',
-            `Streaming "${stream}" failed: ${error instanceof Error ? error.message : String(error)}.`,
-            { cause: error, details: { stream } },
-          ),
-    )
-    feed.end(
-      isRunstreamError(error, 'subscriber_overflow') ? 'subscriber_overflow' : 'store_failed',
-    )
   }
 }

@@ -4,7 +4,7 @@ import { checkAuthorized } from './authorize.js'
 import { corsHeaders } from './cors.js'
 import { type Refusal, refusal } from './http-errors.js'
 import type { IncomingRequest } from './incoming.js'
-import { checkStream, parseFilter, requestCursor, sseHeaders } from './prepare.js'
+import { checkStream, type Preparation, parseFilter, requestCursor, sseHeaders } from './prepare.js'
 import { parseStreamName } from './routes.js'
 import { readJson } from './run-start.js'
 import type { ResolvedHandlerOptions } from './settings.js'
@@ -20,12 +20,7 @@ export interface ManyPlan {
 }
 
 /** How a request to `{basePath}/streams` is answered. */
-export type ManyPreparation =
-  | { readonly kind: 'stream'; readonly plan: ManyPlan; readonly headers: Record<string, string> }
-  | { readonly kind: 'empty'; readonly headers: Record<string, string> }
-  | { readonly kind: 'refuse'; readonly refusal: Refusal }
-  | { readonly kind: 'response'; readonly response: Response }
-  | { readonly kind: 'gone' }
+export type ManyPreparation = Preparation<ManyPlan> | { readonly kind: 'gone' }
 
 /**
  * Decides how to answer a request for several streams: reads the list (the `stream` query

@@ -21,9 +21,12 @@ export interface StreamPlan {
   readonly filter: ReadonlySet<string> | undefined
 }
 
-/** How a request is answered: a stream, a 204, a JSON error, or a hook's own response. */
-export type Preparation =
-  | { readonly kind: 'stream'; readonly plan: StreamPlan; readonly headers: Record<string, string> }
+/**
+ * How a request is answered: a stream, a 204, a JSON error, or a hook's own response. `Plan` is
+ * what a stream follows: one stream's {@link StreamPlan}, or several streams' plan.
+ */
+export type Preparation<Plan = StreamPlan> =
+  | { readonly kind: 'stream'; readonly plan: Plan; readonly headers: Record<string, string> }
   | { readonly kind: 'empty'; readonly headers: Record<string, string> }
   | { readonly kind: 'refuse'; readonly refusal: Refusal }
   | { readonly kind: 'response'; readonly response: Response }

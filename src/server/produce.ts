@@ -1,3 +1,7 @@
+import type { AnyCatalog } from '../core/catalog.js'
+import { RunstreamError } from '../core/errors.js'
+import type { StreamHandle } from '../core/manager.js'
+
 /**
  * What an Observable is to runstream: anything with `subscribe({ next, error, complete })` that
  * returns something to `unsubscribe()` (RxJS, AG-UI's agents, zen-observable). runstream does not
@@ -138,4 +142,43 @@ function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
 export function cancelReason(signal: AbortSignal): string {
   const reason = (signal.reason as { details?: { reason?: unknown } } | undefined)?.details?.reason
   return typeof reason === 'string' ? reason : 'The run was canceled.'
+}
+
+/** The run a protocol producer writes: its stream, its cancel signal, the manager's catalog. */
+export interface ProducedRun {
+  // biome-ignore lint/suspicious/noExplicitAny: a run of any catalog
+  readonly stream: StreamHandle<any>
+  readonly signal: AbortSignal
+  readonly catalog: AnyCatalog
+}
+
+/**
+ * What every protocol producer does once {@link drain} returned: nothing when the stream already
+ * finished; otherwise reports a failed source (`handler_failed`, with the message `failure` makes
+ * of the error's), then ends a cancelled run with the catalog's cancellation event at once.
+ * @returns whether the stream is over; when not, the caller adds its protocol's terminal event
+ */
+export function settleRun(
+  run: ProducedRun,
+  outcome: DrainOutcome,
+  report: (error: RunstreamError) => void,
+  failure: (why: string) => string,
+): boolean {
+  const { stream, signal } = run
+  if (stream.finished) return true
+  if (outcome.kind === 'failed') {
+    const why = outcome.error instanceof Error ? outcome.error.message : String(outcome.error)
+    report(
+      new RunstreamError('handler_failed', failure(why), {
+        cause: outcome.error,
+        details: { stream: stream.name },
+      }),
+    )
+  }
+  if (signal.aborted) {
+    const made = run.catalog.cancel?.(cancelReason(signal))
+    if (made !== undefined) stream.emit(made.type as never, made.data as never)
+    return true
+  }
+  return false
 }

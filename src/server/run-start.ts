@@ -210,16 +210,7 @@ function failed(
         : 'The client got a 500 and the run was cancelled; fix the start function.',
     ),
   )
-  manager.cancelRun(run.name, 'The run failed.').catch((failure: unknown) => {
-    options.onError(
-      isRunstreamError(failure)
-        ? failure
-        : new RunstreamError('store_failed', `Run "${run.name}" could not be cancelled.`, {
-            cause: failure,
-            details: { stream: run.name },
-          }),
-    )
-  })
+  cancelReporting(manager, options, run.name, 'The run failed.')
 }
 
 /** `cancelOnDisconnect`: the starting request's client left before the run ended. */
@@ -231,16 +222,7 @@ function cancelIfRunning(
 ): void {
   // A server shutting down is no client leaving: the client resumes elsewhere.
   if (registry?.closed === true || run.stream.finished || manager.stream(run.name).finished) return
-  manager.cancelRun(run.name, 'The client disconnected.').catch((error: unknown) => {
-    options.onError(
-      isRunstreamError(error)
-        ? error
-        : new RunstreamError('store_failed', `Run "${run.name}" could not be cancelled.`, {
-            cause: error,
-            details: { stream: run.name },
-          }),
-    )
-  })
+  cancelReporting(manager, options, run.name, 'The client disconnected.')
 }
 
 /** The request's body as JSON: its value, a 400 or 413 refusal, or the client gone. */
@@ -272,6 +254,25 @@ export async function readJson(
         )
       }
   }
+}
+
+/** Cancels the run `name` in the background; a store that fails to is reported, not thrown. */
+function cancelReporting(
+  manager: StreamManager,
+  options: ResolvedSseOptions,
+  name: string,
+  reason: string,
+): void {
+  manager.cancelRun(name, reason).catch((error: unknown) => {
+    options.onError(
+      isRunstreamError(error)
+        ? error
+        : new RunstreamError('store_failed', `Run "${name}" could not be cancelled.`, {
+            cause: error,
+            details: { stream: name },
+          }),
+    )
+  })
 }
 
 function internalError(): Refusal {

@@ -1,12 +1,18 @@
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo, Socket } from 'node:net'
 import type { BaseEvent } from '@ag-ui/core'
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { agUiCatalog, createAgUiHandler } from '../../src/ag-ui.js'
 import { createStreamManager } from '../../src/index.js'
 import { toNodeHandler } from '../../src/node.js'
-import { bundlePage, chromiumPath, launchChromium, requireChromium } from '../helpers/browser.js'
+import {
+  bundlePage,
+  chromiumPath,
+  launchChromium,
+  openPage,
+  type PageServer,
+  requireChromium,
+  startPageServer,
+} from '../helpers/browser.js'
 import { gates } from './helpers.js'
 
 // A real Chromium runs a page whose RunstreamAgent (bundled from source with @ag-ui/client and
@@ -18,12 +24,9 @@ const PAGE = `<!doctype html><html><body><script type="module" src="/page.js"></
 const WORDS = ['Hel', 'lo', ', ', 'wor', 'ld', '!']
 
 describe.skipIf(chromiumPath === undefined)('RunstreamAgent in Chromium', () => {
-  let server: Server
+  let server: PageServer
   let browser: Browser
-  let baseUrl: string
-  let bundle: string
   const gate = gates()
-  const sockets = new Set<Socket>()
   const requests: string[] = []
   const manager = createStreamManager({ catalog: agUiCatalog })
   const handler = createAgUiHandler(manager, {
@@ -41,43 +44,29 @@ describe.skipIf(chromiumPath === undefined)('RunstreamAgent in Chromium', () => 
   const node = toNodeHandler(handler)
 
   beforeAll(async () => {
-    bundle = await bundlePage(new URL('./fixtures/page.ts', import.meta.url))
-    server = createServer((req, res) => {
+    const script = await bundlePage(new URL('./fixtures/page.ts', import.meta.url))
+    server = await startPageServer(PAGE, script, (req, res) => {
       const url = req.url ?? '/'
-      if (url.startsWith('/api/')) {
-        requests.push(
-          `${req.method} ${url}${req.headers['last-event-id'] ? ` after ${req.headers['last-event-id']}` : ''}`,
-        )
-        sockets.add(req.socket)
-        req.socket.once('close', () => sockets.delete(req.socket))
-        void node(req, res)
-        return
-      }
-      const [type, body] = url === '/page.js' ? ['text/javascript', bundle] : ['text/html', PAGE]
-      res.writeHead(url === '/' || url === '/page.js' ? 200 : 404, { 'content-type': type })
-      res.end(body)
+      requests.push(
+        `${req.method} ${url}${req.headers['last-event-id'] ? ` after ${req.headers['last-event-id']}` : ''}`,
+      )
+      void node(req, res)
     })
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
     browser = await launchChromium()
   }, 120_000)
 
   afterAll(async () => {
     await browser?.close()
     handler.close()
-    server?.closeAllConnections()
-    await new Promise((resolve) => server?.close(resolve))
+    await server?.close()
     await manager.close()
   })
 
   test('applies every event once and ends with the full message, across a server-side drop', async () => {
-    const page = await browser.newPage()
-    const pageErrors: string[] = []
-    page.on('pageerror', (error) => pageErrors.push(error.message))
-    await page.goto(baseUrl)
+    const { page, pageErrors } = await openPage(browser, server.url)
     // Five events applied (RUN_STARTED, the start, three words): the server drops the stream.
     await page.waitForFunction(() => window.__events.length === 5, undefined, { timeout: 10_000 })
-    for (const socket of sockets) socket.destroy()
+    server.dropApi()
     gate.open(1)
     await page.waitForFunction(
       () => window.__result !== undefined || window.__error !== undefined,

@@ -2,9 +2,8 @@ import { HttpAgent } from '@ag-ui/client'
 import type { BaseEvent } from '@ag-ui/core'
 import { createAgUiHandler } from '../../src/ag-ui/handler.js'
 import { agUiCatalog } from '../../src/ag-ui.js'
-import { createStreamManager, type EventStore, type RunstreamError } from '../../src/index.js'
-import { toNodeHandler } from '../../src/node.js'
-import { startServer, type TestServer } from '../helpers/http.js'
+import { createStreamManager, type EventStore } from '../../src/index.js'
+import { type ProtocolServer, serveProtocol } from '../helpers/protocol-server.js'
 
 /** The AG-UI events of an assistant message made of `deltas`, as an agent yields them. */
 export function textEvents(messageId: string, deltas: readonly string[]): BaseEvent[] {
@@ -36,35 +35,20 @@ export function gates() {
 }
 
 /** An AG-UI agent server on Node (toNodeHandler) over a manager of agUiCatalog. */
-export async function agentServer(
+export function agentServer(
   run: Parameters<typeof createAgUiHandler>[1]['run'],
   store?: EventStore,
-): Promise<{
-  server: TestServer
-  url: string
-  manager: ReturnType<typeof createStreamManager<typeof agUiCatalog>>
-  errors: RunstreamError[]
-  close(): Promise<void>
-}> {
-  const errors: RunstreamError[] = []
-  const manager = createStreamManager({
-    catalog: agUiCatalog,
-    ...(store === undefined ? {} : { store }),
-    onError: (error) => errors.push(error),
-  })
-  const handler = createAgUiHandler(manager, { run, heartbeatMs: 1000, retryMs: 1 })
-  const server = await startServer(toNodeHandler(handler))
-  return {
-    server,
-    url: `${server.url}/api/agent`,
-    manager,
-    errors,
-    async close() {
-      handler.close()
-      await server.close()
-      await manager.close()
-    },
-  }
+): Promise<ProtocolServer<ReturnType<typeof createStreamManager<typeof agUiCatalog>>>> {
+  return serveProtocol(
+    '/api/agent',
+    (onError) =>
+      createStreamManager({
+        catalog: agUiCatalog,
+        ...(store === undefined ? {} : { store }),
+        onError,
+      }),
+    (manager) => createAgUiHandler(manager, { run, heartbeatMs: 1000, retryMs: 1 }),
+  )
 }
 
 /** An unmodified HttpAgent, with the user's first message. */

@@ -1,49 +1,39 @@
 import { createChatHandler } from '../../src/ai-sdk/handler.js'
 import { uiMessageCatalog } from '../../src/ai-sdk.js'
-import { createStreamManager, type EventStore, type RunstreamError } from '../../src/index.js'
-import { toNodeHandler } from '../../src/node.js'
-import { startServer, type TestServer } from '../helpers/http.js'
+import { createStreamManager, type EventStore } from '../../src/index.js'
+import { type ProtocolServer, serveProtocol } from '../helpers/protocol-server.js'
 import { ai } from './ai.js'
 
 /** A chat server on Node (toNodeHandler) over a manager of uiMessageCatalog. */
 export async function chatServer(
   run: Parameters<typeof createChatHandler>[1]['run'],
   options: { store?: EventStore; cancelOnDisconnect?: boolean } = {},
-): Promise<{
-  server: TestServer
-  /** The chat route, `{origin}/api/chat`. */
-  api: string
-  manager: ReturnType<typeof createStreamManager<typeof uiMessageCatalog>>
-  errors: RunstreamError[]
-  close(): Promise<void>
-}> {
-  const errors: RunstreamError[] = []
-  const manager = createStreamManager({
-    catalog: uiMessageCatalog,
-    ...(options.store === undefined ? {} : { store: options.store }),
-    cancelGraceMs: 2000,
-    onError: (error) => errors.push(error),
-  })
-  const handler = createChatHandler(manager, {
-    run,
-    heartbeatMs: 1000,
-    retryMs: 1,
-    ...(options.cancelOnDisconnect === undefined
-      ? {}
-      : { cancelOnDisconnect: options.cancelOnDisconnect }),
-  })
-  const server = await startServer(toNodeHandler(handler))
-  return {
-    server,
-    api: `${server.url}/api/chat`,
-    manager,
-    errors,
-    async close() {
-      handler.close()
-      await server.close()
-      await manager.close()
-    },
+): Promise<
+  Omit<ProtocolServer<ReturnType<typeof createStreamManager<typeof uiMessageCatalog>>>, 'url'> & {
+    /** The chat route, `{origin}/api/chat`. */
+    api: string
   }
+> {
+  const { url, ...served } = await serveProtocol(
+    '/api/chat',
+    (onError) =>
+      createStreamManager({
+        catalog: uiMessageCatalog,
+        ...(options.store === undefined ? {} : { store: options.store }),
+        cancelGraceMs: 2000,
+        onError,
+      }),
+    (manager) =>
+      createChatHandler(manager, {
+        run,
+        heartbeatMs: 1000,
+        retryMs: 1,
+        ...(options.cancelOnDisconnect === undefined
+          ? {}
+          : { cancelOnDisconnect: options.cancelOnDisconnect }),
+      }),
+  )
+  return { ...served, api: url }
 }
 
 /** The user's message, as useChat sends it. */

@@ -1,12 +1,18 @@
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo, Socket } from 'node:net'
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { createChatHandler, uiMessageCatalog } from '../../src/ai-sdk.js'
 import { createStreamManager } from '../../src/index.js'
 import { toNodeHandler } from '../../src/node.js'
 import { gates } from '../ag-ui/helpers.js'
-import { bundlePage, chromiumPath, launchChromium, requireChromium } from '../helpers/browser.js'
+import {
+  bundlePage,
+  chromiumPath,
+  launchChromium,
+  openPage,
+  type PageServer,
+  requireChromium,
+  startPageServer,
+} from '../helpers/browser.js'
 
 // A real Chromium runs a useChat page (@ai-sdk/react, bundled with the ai it pins) on
 // ResumableChatTransport: its reply survives a server-side drop and a reload of the page.
@@ -23,12 +29,9 @@ const PARTS = [
 describe.skipIf(chromiumPath === undefined)(
   'useChat with ResumableChatTransport in Chromium',
   () => {
-    let server: Server
+    let server: PageServer
     let browser: Browser
-    let baseUrl: string
-    let bundle: string
     const gate = gates()
-    const sockets = new Set<Socket>()
     const requests: string[] = []
     const manager = createStreamManager({ catalog: uiMessageCatalog })
     const handler = createChatHandler(manager, {
@@ -48,31 +51,20 @@ describe.skipIf(chromiumPath === undefined)(
     const node = toNodeHandler(handler)
 
     beforeAll(async () => {
-      bundle = await bundlePage(new URL('./fixtures/page.ts', import.meta.url), 'production')
-      server = createServer((req, res) => {
+      const script = await bundlePage(new URL('./fixtures/page.ts', import.meta.url), 'production')
+      server = await startPageServer(PAGE, script, (req, res) => {
         const url = req.url ?? '/'
-        if (url.startsWith('/api/')) {
-          const cursor = req.headers['last-event-id']
-          requests.push(`${req.method} ${url.split('?')[0]}${cursor ? ` after ${cursor}` : ''}`)
-          sockets.add(req.socket)
-          req.socket.once('close', () => sockets.delete(req.socket))
-          void node(req, res)
-          return
-        }
-        const [type, body] = url === '/page.js' ? ['text/javascript', bundle] : ['text/html', PAGE]
-        res.writeHead(200, { 'content-type': type })
-        res.end(body)
+        const cursor = req.headers['last-event-id']
+        requests.push(`${req.method} ${url.split('?')[0]}${cursor ? ` after ${cursor}` : ''}`)
+        void node(req, res)
       })
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-      baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
       browser = await launchChromium()
     }, 120_000)
 
     afterAll(async () => {
       await browser?.close()
       handler.close()
-      server?.closeAllConnections()
-      await new Promise((resolve) => server?.close(resolve))
+      await server?.close()
       await manager.close()
     })
 
@@ -84,10 +76,7 @@ describe.skipIf(chromiumPath === undefined)(
         .join('') ?? ''
 
     test('keeps its reply through a server-side drop and a reload', async () => {
-      const page = await browser.newPage()
-      const pageErrors: string[] = []
-      page.on('pageerror', (error) => pageErrors.push(error.message))
-      await page.goto(baseUrl)
+      const { page, pageErrors } = await openPage(browser, server.url)
       // On load, useChat asks to resume: the chat has no reply yet (204, null).
       await page.waitForFunction(
         () => typeof window.__send === 'function' && window.__status === 'ready',
@@ -95,7 +84,7 @@ describe.skipIf(chromiumPath === undefined)(
       await page.evaluate(() => window.__send('Hi'))
       await page.waitForFunction(`(${replyText})() === 'Hello'`, undefined, { timeout: 10_000 })
       // The server drops every connection; the transport resumes after the last chunk it had.
-      for (const socket of sockets) socket.destroy()
+      server.dropApi()
       gate.open(1)
       await page.waitForFunction(`(${replyText})() === 'Hello, wor'`, undefined, {
         timeout: 10_000,

@@ -8,7 +8,7 @@ import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { createStreamManager, executionCatalog } from '../../src/index.js'
 import { createNodeHandler } from '../../src/node.js'
-import { chromiumPath, launchChromium, requireChromium } from '../helpers/browser.js'
+import { chromiumPath, launchChromium, openPage, requireChromium } from '../helpers/browser.js'
 
 // A real Chromium loads a plain page, no bundler and no import map, whose <script type="module">
 // imports the BUILT browser client (dist/browser/client.js, one self-contained file), watches a
@@ -116,10 +116,7 @@ describe.skipIf(chromiumPath === undefined)('the built client in Chromium', () =
   })
 
   test('receives every event once and in order, across a server-side drop with resume', async () => {
-    const page = await browser.newPage()
-    const pageErrors: string[] = []
-    page.on('pageerror', (error) => pageErrors.push(String(error)))
-    await page.goto(`${baseUrl}/`)
+    const { page, pageErrors } = await openPage(browser, `${baseUrl}/`)
     await page.waitForFunction(
       () => (window as unknown as { __state?: () => string }).__state?.() === 'open',
     )

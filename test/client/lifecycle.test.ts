@@ -43,6 +43,15 @@ function endlessSteps(next: () => number): ReadableStream<Uint8Array> {
   })
 }
 
+/** A subscription to {@link endlessSteps}, keeping at most `maxQueuedEvents` unread. */
+function endlessSubscription(maxQueuedEvents: number, next: () => number) {
+  return connect(URL, {
+    ...fastOptions(),
+    fetch: scriptedFetch(sseResponse(endlessSteps(next))),
+    maxQueuedEvents,
+  })
+}
+
 afterEach(() => {
   vi.restoreAllMocks()
 })
@@ -158,12 +167,7 @@ describe('events before the loop starts', () => {
 
   test('are kept up to maxQueuedEvents, then the client stops reading until the loop starts', async () => {
     let pulled = 0
-    const endless = endlessSteps(() => ++pulled)
-    const subscription = connect(URL, {
-      ...fastOptions(),
-      fetch: scriptedFetch(sseResponse(endless)),
-      maxQueuedEvents: 5,
-    })
+    const subscription = endlessSubscription(5, () => ++pulled)
     await until(() => subscription.lastEventId === '5')
     await turns()
     // Five events kept, one more chunk at most in the stream's own queue: the network waits.
@@ -176,12 +180,7 @@ describe('events before the loop starts', () => {
 
   test('with on() handlers and no loop, nothing is kept and the network never pauses', async () => {
     let pulled = 0
-    const endless = endlessSteps(() => ++pulled)
-    const subscription = connect(URL, {
-      ...fastOptions(),
-      fetch: scriptedFetch(sseResponse(endless)),
-      maxQueuedEvents: 5,
-    })
+    const subscription = endlessSubscription(5, () => ++pulled)
     let handled = 0
     subscription.on('step', () => handled++)
     await until(() => handled >= 200)
@@ -191,12 +190,7 @@ describe('events before the loop starts', () => {
 
   test('a handler added while the network waits for a loop lets it go on', async () => {
     let pulled = 0
-    const endless = endlessSteps(() => ++pulled)
-    const subscription = connect(URL, {
-      ...fastOptions(),
-      fetch: scriptedFetch(sseResponse(endless)),
-      maxQueuedEvents: 2,
-    })
+    const subscription = endlessSubscription(2, () => ++pulled)
     await until(() => subscription.lastEventId === '2')
     let handled = 0
     subscription.on('*', () => handled++)

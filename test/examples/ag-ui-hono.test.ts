@@ -1,7 +1,7 @@
 import { HttpAgent } from '@ag-ui/client'
 import { afterEach, expect, it } from 'vitest'
 import { stopAll } from '../cli/spawn.js'
-import { chromiumPath, launchChromium, requireChromium } from '../helpers/browser.js'
+import { chromiumPath, requireChromium, withPage } from '../helpers/browser.js'
 import { startExample } from './servers.js'
 
 afterEach(stopAll)
@@ -23,12 +23,7 @@ it.skipIf(chromiumPath === undefined)(
   'examples/ag-ui-hono: its page asks with RunstreamAgent and shows the answer',
   async () => {
     const { url } = await startExample('examples/ag-ui-hono/server.ts')
-    const browser = await launchChromium()
-    try {
-      const page = await browser.newPage()
-      const errors: string[] = []
-      page.on('pageerror', (error) => errors.push(String(error)))
-      await page.goto(url)
+    await withPage(url, async (page, errors) => {
       await page.waitForFunction(() => document.body.dataset.state === 'idle')
       await page.click('button')
       await page.waitForFunction(
@@ -38,8 +33,6 @@ it.skipIf(chromiumPath === undefined)(
       )
       expect(await page.textContent('#log')).toMatch(/^user: Hello\nassistant: You said "Hello"\./)
       expect(errors).toEqual([])
-    } finally {
-      await browser.close()
-    }
+    })
   },
 )

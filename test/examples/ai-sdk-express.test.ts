@@ -1,7 +1,7 @@
 import { DefaultChatTransport, readUIMessageStream } from 'ai'
 import { afterEach, expect, it } from 'vitest'
 import { start, stopAll } from '../cli/spawn.js'
-import { chromiumPath, launchChromium, requireChromium } from '../helpers/browser.js'
+import { chromiumPath, requireChromium, withPage } from '../helpers/browser.js'
 import { startExample } from './servers.js'
 
 afterEach(stopAll)
@@ -35,12 +35,7 @@ it.skipIf(chromiumPath === undefined)(
       EXAMPLE_DELAY_MS: '100',
     })
     const [, url] = (await example.waitFor(/(http:\/\/localhost:\d+)/)) as RegExpMatchArray
-    const browser = await launchChromium()
-    try {
-      const page = await browser.newPage()
-      const errors: string[] = []
-      page.on('pageerror', (error) => errors.push(String(error)))
-      await page.goto(url as string)
+    await withPage(url as string, async (page, errors) => {
       await page.waitForFunction(() => document.querySelector('main')?.dataset.status === 'ready')
       await page.click('button[type=submit]')
       await page.waitForFunction(() => document.querySelector('.assistant') !== null)
@@ -49,8 +44,6 @@ it.skipIf(chromiumPath === undefined)(
         document.querySelector('.assistant')?.textContent?.endsWith('never runs twice.'),
       )
       expect(errors).toEqual([])
-    } finally {
-      await browser.close()
-    }
+    })
   },
 )

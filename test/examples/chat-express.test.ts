@@ -2,7 +2,7 @@ import { afterEach, expect, it } from 'vitest'
 import { connect } from '../../src/client.js'
 import { executionCatalog } from '../../src/index.js'
 import { stopAll } from '../cli/spawn.js'
-import { chromiumPath, launchChromium, requireChromium } from '../helpers/browser.js'
+import { chromiumPath, requireChromium, withPage } from '../helpers/browser.js'
 import { startExample } from './servers.js'
 
 afterEach(stopAll)
@@ -81,10 +81,7 @@ it.skipIf(chromiumPath === undefined)(
     const { url } = await startExample('examples/chat-express/server.ts', {
       EXAMPLE_DELAY_MS: '40',
     })
-    const browser = await launchChromium()
-    try {
-      const page = await browser.newPage()
-      await page.goto(url)
+    await withPage(url, async (page) => {
       await page.fill('#message', 'first')
       await page.click('#send')
       await page.waitForFunction(
@@ -103,8 +100,6 @@ it.skipIf(chromiumPath === undefined)(
       await page.click('#stop')
       await page.waitForFunction(() => document.getElementById('status')?.textContent === 'stopped')
       expect(await page.textContent('#reply')).not.toMatch(/runs\. $/)
-    } finally {
-      await browser.close()
-    }
+    })
   },
 )

@@ -1,24 +1,41 @@
 import { readFileSync } from 'node:fs'
+import type { IncomingMessage } from 'node:http'
 import { afterEach, expect, it } from 'vitest'
 import { webhookTransport } from '../../examples/custom-transport/webhook-transport.js'
 import { createStreamManager, executionCatalog, type RunstreamError } from '../../src/index.js'
 import { transportContract } from '../contract/transport.js'
 import { startServer, type TestServer, waitFor } from '../helpers/http.js'
 
+/** Reads a request's body, a batch of JSON lines, and hands on its lines. */
+function readLines(req: IncomingMessage, then: (lines: string[]) => void): void {
+  let body = ''
+  req.setEncoding('utf8')
+  req.on('data', (chunk: string) => {
+    body += chunk
+  })
+  req.on('end', () => then(body.split('\n').filter((line) => line !== '')))
+}
+
+/** A manager whose one transport is the webhook, with `options`, collecting its errors. */
+function webhookManager(options: Parameters<typeof webhookTransport>[0]) {
+  const errors: RunstreamError[] = []
+  const manager = createStreamManager({
+    catalog: executionCatalog,
+    transports: [webhookTransport(options)],
+    onError: (error) => errors.push(error),
+  })
+  return { manager, errors }
+}
+
 /** A collector that receives the webhook's batches and splits them into lines. */
 async function collector(status = 200) {
   const lines: string[] = []
-  const server = await startServer((req, res) => {
-    let body = ''
-    req.setEncoding('utf8')
-    req.on('data', (chunk: string) => {
-      body += chunk
-    })
-    req.on('end', () => {
-      if (status === 200) lines.push(...body.split('\n').filter((line) => line !== ''))
+  const server = await startServer((req, res) =>
+    readLines(req, (batch) => {
+      if (status === 200) lines.push(...batch)
       res.writeHead(status).end()
-    })
-  })
+    }),
+  )
   return { server, lines }
 }
 
@@ -40,12 +57,7 @@ afterEach(() => open?.close())
 it('reports a failed request once per batch through onError, as transport_failed', async () => {
   const { server } = await collector(500)
   open = server
-  const errors: RunstreamError[] = []
-  const manager = createStreamManager({
-    catalog: executionCatalog,
-    transports: [webhookTransport({ url: server.url, batchSize: 10, lingerMs: 5 })],
-    onError: (error) => errors.push(error),
-  })
+  const { manager, errors } = webhookManager({ url: server.url, batchSize: 10, lingerMs: 5 })
   for (let n = 0; n < 25; n++) manager.stream('workflow:w').emit('llm_chunk', { text: 'x' })
   await manager.flush()
   expect(errors.map((e) => e.code)).toEqual([
@@ -58,13 +70,11 @@ it('reports a failed request once per batch through onError, as transport_failed
 it('drops past maxQueuedEvents with transport_overflow, and delivers the rest', async () => {
   const { server, lines } = await collector()
   open = server
-  const errors: RunstreamError[] = []
-  const manager = createStreamManager({
-    catalog: executionCatalog,
-    transports: [
-      webhookTransport({ url: server.url, batchSize: 100, lingerMs: 50, maxQueuedEvents: 3 }),
-    ],
-    onError: (error) => errors.push(error),
+  const { manager, errors } = webhookManager({
+    url: server.url,
+    batchSize: 100,
+    lingerMs: 50,
+    maxQueuedEvents: 3,
   })
   for (let n = 0; n < 5; n++) manager.stream('workflow:w').emit('llm_chunk', { text: String(n) })
   await manager.close()
@@ -75,30 +85,20 @@ it('drops past maxQueuedEvents with transport_overflow, and delivers the rest', 
 /** A collector that reads each request and answers only when told to. */
 async function silentCollector() {
   const held: { answer: () => void; lines: string[] }[] = []
-  const server = await startServer((req, res) => {
-    let body = ''
-    req.setEncoding('utf8')
-    req.on('data', (chunk: string) => {
-      body += chunk
-    })
-    req.on('end', () => {
-      const lines = body.split('\n').filter((line) => line !== '')
-      held.push({ lines, answer: () => res.writeHead(200).end() })
-    })
-  })
+  const server = await startServer((req, res) =>
+    readLines(req, (lines) => held.push({ lines, answer: () => res.writeHead(200).end() })),
+  )
   return { server, held }
 }
 
 it('counts the events of unanswered requests: a collector that never answers fills the bound', async () => {
   const { server, held } = await silentCollector()
   open = server
-  const errors: RunstreamError[] = []
-  const manager = createStreamManager({
-    catalog: executionCatalog,
-    transports: [
-      webhookTransport({ url: server.url, batchSize: 2, lingerMs: 5, maxQueuedEvents: 5 }),
-    ],
-    onError: (error) => errors.push(error),
+  const { manager, errors } = webhookManager({
+    url: server.url,
+    batchSize: 2,
+    lingerMs: 5,
+    maxQueuedEvents: 5,
   })
   const emit = (text: string) => manager.stream('workflow:w').emit('llm_chunk', { text })
   // Two full batches are posted (one request at a time), a fifth event waits for its batch:
@@ -133,12 +133,7 @@ it('counts the events of unanswered requests: a collector that never answers fil
 it('aborts a request that takes longer than timeoutMs, and reports its batch once', async () => {
   const { server, held } = await silentCollector()
   open = server
-  const errors: RunstreamError[] = []
-  const manager = createStreamManager({
-    catalog: executionCatalog,
-    transports: [webhookTransport({ url: server.url, batchSize: 3, timeoutMs: 100 })],
-    onError: (error) => errors.push(error),
-  })
+  const { manager, errors } = webhookManager({ url: server.url, batchSize: 3, timeoutMs: 100 })
   for (let n = 0; n < 3; n++) manager.stream('workflow:w').emit('llm_chunk', { text: String(n) })
   await manager.flush()
   expect(held).toHaveLength(1)

@@ -1,6 +1,6 @@
 import { afterEach, expect, it } from 'vitest'
 import { stopAll } from '../cli/spawn.js'
-import { chromiumPath, launchChromium, requireChromium } from '../helpers/browser.js'
+import { chromiumPath, requireChromium, withPage } from '../helpers/browser.js'
 import { startExample } from './servers.js'
 
 afterEach(stopAll)
@@ -18,19 +18,12 @@ it.skipIf(chromiumPath === undefined)(
   'examples/react-run shows the run with useRun in Chromium',
   async () => {
     const { url } = await startExample('examples/react-run/serve.ts')
-    const browser = await launchChromium()
-    try {
-      const page = await browser.newPage()
-      const errors: string[] = []
-      page.on('pageerror', (error) => errors.push(String(error)))
-      await page.goto(url)
+    await withPage(url, async (page, errors) => {
       await page.waitForFunction(() => document.getElementById('status')?.textContent === 'SUCCESS')
       expect(await page.textContent('#output')).toContain('resumes after its last event id.')
       expect(await page.textContent('#tools')).toBe('web_search({"query":"sse"}) ✓')
       expect(await page.textContent('#end')).toMatch(/^done in \d+ ms$/)
       expect(errors).toEqual([])
-    } finally {
-      await browser.close()
-    }
+    })
   },
 )

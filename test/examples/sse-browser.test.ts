@@ -1,6 +1,6 @@
 import { afterEach, expect, it } from 'vitest'
 import { stopAll } from '../cli/spawn.js'
-import { chromiumPath, launchChromium, requireChromium } from '../helpers/browser.js'
+import { chromiumPath, requireChromium, withPage } from '../helpers/browser.js'
 import { startExample } from './servers.js'
 
 afterEach(stopAll)
@@ -18,14 +18,9 @@ it.skipIf(chromiumPath === undefined)(
   'examples/sse-browser shows the streamed text in Chromium',
   async () => {
     const { url } = await startExample('examples/sse-browser/serve.ts')
-    const browser = await launchChromium()
-    try {
-      const page = await browser.newPage()
-      await page.goto(url)
+    await withPage(url, async (page) => {
       await page.waitForFunction(() => document.getElementById('status')?.textContent === 'SUCCESS')
       expect(await page.textContent('#output')).toContain('resumes after its last event id.')
-    } finally {
-      await browser.close()
-    }
+    })
   },
 )

@@ -65,8 +65,26 @@ export interface RawResponse extends BodyReader {
  * background, so a test can close it at any time without a pool keeping anything alive.
  */
 export function get(url: string, headers: Record<string, string> = {}): Promise<RawResponse> {
+  return send(url, { headers })
+}
+
+/** POSTs `body` to `url` on a fresh connection and reads the answer as {@link get} does. */
+export function post(
+  url: string,
+  body: string,
+  headers: Record<string, string> = {},
+): Promise<RawResponse> {
+  return send(
+    url,
+    { method: 'POST', headers: { 'content-type': 'application/json', ...headers } },
+    body,
+  )
+}
+
+/** Sends one request on a fresh connection and resolves with its response, read as it comes. */
+function send(url: string, options: http.RequestOptions, body?: string): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
-    const request = http.get(url, { headers, agent: false }, (res) => {
+    const request = http.request(url, { ...options, agent: false }, (res) => {
       const collector = createCollector()
       res.setEncoding('utf8')
       res.on('data', (chunk: string) => collector.push(chunk))
@@ -84,39 +102,6 @@ export function get(url: string, headers: Record<string, string> = {}): Promise<
         }),
       )
     })
-    request.on('error', reject)
-  })
-}
-
-/** POSTs `body` to `url` on a fresh connection and reads the answer as {@link get} does. */
-export function post(
-  url: string,
-  body: string,
-  headers: Record<string, string> = {},
-): Promise<RawResponse> {
-  return new Promise((resolve, reject) => {
-    const request = http.request(
-      url,
-      { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, agent: false },
-      (res) => {
-        const collector = createCollector()
-        res.setEncoding('utf8')
-        res.on('data', (chunk: string) => collector.push(chunk))
-        res.on('end', () => collector.finish())
-        res.on('close', () => collector.finish())
-        res.on('error', () => collector.finish())
-        resolve(
-          Object.assign(collector.reader, {
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            destroy: () => {
-              request.destroy()
-              res.destroy()
-            },
-          }),
-        )
-      },
-    )
     request.on('error', reject)
     request.end(body)
   })

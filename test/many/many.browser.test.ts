@@ -2,8 +2,15 @@ import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { createStreamManager, executionCatalog } from '../../src/index.js'
 import { createNodeHandler } from '../../src/node.js'
-import { bundlePage, chromiumPath, launchChromium, requireChromium } from '../helpers/browser.js'
-import { startServer, type TestServer, waitFor } from '../helpers/http.js'
+import {
+  bundlePage,
+  chromiumPath,
+  launchChromium,
+  openPage,
+  requireChromium,
+  startPageServer,
+} from '../helpers/browser.js'
+import { type TestServer, waitFor } from '../helpers/http.js'
 import type { ManyPageApi, Seen } from './fixtures/page.js'
 
 // Many streams on one connection in a real Chromium, over HTTP/1.1 (node:http, no TLS), where a
@@ -31,17 +38,13 @@ describe.skipIf(chromiumPath === undefined)('many streams on one connection in C
 
   beforeAll(async () => {
     const script = await bundlePage(new URL('./fixtures/page.tsx', import.meta.url), 'development')
-    server = await startServer((req, res) => {
-      const path = (req.url ?? '/').split('?')[0] as string
-      if (path === '/') res.writeHead(200, { 'content-type': 'text/html' }).end(PAGE)
-      else if (path === '/page.js') {
-        res.writeHead(200, { 'content-type': 'text/javascript' }).end(script)
-      } else {
-        if (path === '/api/v0/streams') cursors.push(req.headers['last-event-id'] as string)
-        mostOpen = Math.max(mostOpen, ++openNow)
-        res.once('close', () => openNow--)
-        void handler(req, res)
+    server = await startPageServer(PAGE, script, (req, res) => {
+      if (req.url?.split('?')[0] === '/api/v0/streams') {
+        cursors.push(req.headers['last-event-id'] as string)
       }
+      mostOpen = Math.max(mostOpen, ++openNow)
+      res.once('close', () => openNow--)
+      void handler(req, res)
     })
     browser = await launchChromium()
   }, 60_000)
@@ -54,12 +57,9 @@ describe.skipIf(chromiumPath === undefined)('many streams on one connection in C
   })
 
   async function open(): Promise<Page> {
-    const page = await browser.newPage()
-    const errors: string[] = []
-    page.on('pageerror', (error) => errors.push(String(error)))
-    await page.goto(`${server.url}/`)
+    const { page, pageErrors } = await openPage(browser, `${server.url}/`)
     await page.waitForFunction(() => 'many' in window)
-    expect(errors).toEqual([])
+    expect(pageErrors).toEqual([])
     return page
   }
 

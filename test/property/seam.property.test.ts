@@ -127,16 +127,7 @@ describe('the replay-then-live seam', () => {
           const consumers: Promise<void>[] = []
 
           const join = (w: Watcher) => {
-            const stored = Number(inner.read(STREAM, { limit: 1 }).lastId ?? 0)
-            const after = w.cursor === undefined ? 0 : Math.floor(w.cursor * stored)
-            const outcome: Outcome = {
-              watcher: w,
-              ids: [],
-              after,
-              gaps: [],
-              error: undefined,
-              finished: false,
-            }
+            const outcome = joining(w, inner)
             outcomes.push(outcome)
             const subscription = createSubscription(
               {
@@ -148,7 +139,7 @@ describe('the replay-then-live seam', () => {
               },
               {
                 stream: STREAM,
-                lastEventId: w.cursor === undefined ? undefined : String(after),
+                lastEventId: w.cursor === undefined ? undefined : String(outcome.after),
                 onGap: (gap) => outcome.gaps.push(gap),
               },
             )
@@ -198,20 +189,11 @@ describe('retention shorter than the stream', () => {
           const outcomes: Outcome[] = []
           const consumers: Promise<void>[] = []
           const join = (w: Watcher) => {
-            const stored = Number(inner.read(STREAM, { limit: 1 }).lastId ?? 0)
-            const after = w.cursor === undefined ? 0 : Math.floor(w.cursor * stored)
-            const outcome: Outcome = {
-              watcher: w,
-              ids: [],
-              after,
-              gaps: [],
-              error: undefined,
-              finished: false,
-            }
+            const outcome = joining(w, inner)
             outcomes.push(outcome)
             const subscription = manager.subscribeRecords({
               stream: STREAM,
-              lastEventId: String(after),
+              lastEventId: String(outcome.after),
               maxQueuedEvents: w.maxQueue,
               onGap: (gap) => outcome.gaps.push(gap),
             })
@@ -250,6 +232,13 @@ describe('retention shorter than the stream', () => {
     )
   })
 })
+
+/** The outcome of `w` joining now, its cursor taken as a fraction of what `inner` holds. */
+function joining(w: Watcher, inner: MemoryStore): Outcome {
+  const stored = Number(inner.read(STREAM, { limit: 1 }).lastId ?? 0)
+  const after = w.cursor === undefined ? 0 : Math.floor(w.cursor * stored)
+  return { watcher: w, ids: [], after, gaps: [], error: undefined, finished: false }
+}
 
 function range(from: number, to: number): number[] {
   return Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i)

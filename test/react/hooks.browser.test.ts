@@ -2,8 +2,15 @@ import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { createStreamManager, executionCatalog } from '../../src/index.js'
 import { createNodeHandler } from '../../src/node.js'
-import { bundlePage, chromiumPath, launchChromium, requireChromium } from '../helpers/browser.js'
-import { startServer, type TestServer, waitFor } from '../helpers/http.js'
+import {
+  bundlePage,
+  chromiumPath,
+  launchChromium,
+  openPage,
+  requireChromium,
+  startPageServer,
+} from '../helpers/browser.js'
+import { type TestServer, waitFor } from '../helpers/http.js'
 import type { PageApi, Report } from './fixtures/page.js'
 
 // The hooks in a real Chromium, on a page built with esbuild from source with React 19 in
@@ -27,22 +34,14 @@ describe.skipIf(chromiumPath === undefined)('the React hooks in Chromium', () =>
 
   beforeAll(async () => {
     const script = await bundlePage(new URL('./fixtures/page.tsx', import.meta.url), 'development')
-    server = await startServer((req, res) => {
+    server = await startPageServer(PAGE, script, (req, res) => {
       const path = (req.url ?? '/').split('?')[0] as string
-      if (path === '/') res.writeHead(200, { 'content-type': 'text/html' }).end(PAGE)
-      else if (path === '/page.js') {
-        res.writeHead(200, { 'content-type': 'text/javascript' }).end(script)
-      } else {
-        requests.set(path, [
-          ...(requests.get(path) ?? []),
-          req.headers['last-event-id'] as string | undefined,
-        ])
-        tokens.set(path, [
-          ...(tokens.get(path) ?? []),
-          req.headers['x-token'] as string | undefined,
-        ])
-        void handler(req, res)
-      }
+      requests.set(path, [
+        ...(requests.get(path) ?? []),
+        req.headers['last-event-id'] as string | undefined,
+      ])
+      tokens.set(path, [...(tokens.get(path) ?? []), req.headers['x-token'] as string | undefined])
+      void handler(req, res)
     })
     browser = await launchChromium()
   }, 60_000)
@@ -55,12 +54,9 @@ describe.skipIf(chromiumPath === undefined)('the React hooks in Chromium', () =>
   })
 
   async function open(): Promise<Page> {
-    const page = await browser.newPage()
-    const errors: string[] = []
-    page.on('pageerror', (error) => errors.push(String(error)))
-    await page.goto(`${server.url}/`)
+    const { page, pageErrors } = await openPage(browser, `${server.url}/`)
     await page.waitForFunction(() => 'runstream' in window)
-    expect(errors).toEqual([])
+    expect(pageErrors).toEqual([])
     return page
   }
   const mount = (page: Page, scenario: string, id: string, token?: string) =>

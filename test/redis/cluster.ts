@@ -158,24 +158,17 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
 }
 
 async function clusterOk(port: number): Promise<boolean> {
-  const redis = new Redis(port, '127.0.0.1', {
-    maxRetriesPerRequest: 0,
-    lazyConnect: true,
-    retryStrategy: () => null,
-  })
-  redis.on('error', () => {})
-  try {
-    await redis.connect()
-    const info = String(await redis.call('CLUSTER', 'INFO'))
-    return info.includes('cluster_state:ok')
-  } catch {
-    return false
-  } finally {
-    redis.disconnect()
-  }
+  return probe(port, async (redis) =>
+    String(await redis.call('CLUSTER', 'INFO')).includes('cluster_state:ok'),
+  )
 }
 
 async function ping(port: number): Promise<boolean> {
+  return probe(port, async (redis) => (await redis.ping()) === 'PONG')
+}
+
+/** Asks the node on `port` once, on a connection of its own: false when it does not answer. */
+async function probe(port: number, ask: (redis: Redis) => Promise<boolean>): Promise<boolean> {
   const redis = new Redis(port, '127.0.0.1', {
     maxRetriesPerRequest: 0,
     lazyConnect: true,
@@ -184,7 +177,7 @@ async function ping(port: number): Promise<boolean> {
   redis.on('error', () => {})
   try {
     await redis.connect()
-    return (await redis.ping()) === 'PONG'
+    return await ask(redis)
   } catch {
     return false
   } finally {

@@ -4,7 +4,7 @@ import { executionCatalog } from '../../src/index.js'
 import { waitFor } from '../helpers/wait.js'
 import { range } from './drafts.js'
 import { deleteKeys, SHARED_REDIS_URL, uniquePrefix } from './helpers.js'
-import { roundRobin, startFixture } from './processes.js'
+import { deploy, roundRobin } from './processes.js'
 
 // Twenty task streams written by a producer process into Redis, followed over ONE many-stream
 // connection served by two web processes behind a round-robin balancer that the test cuts: each
@@ -20,17 +20,8 @@ describe('many streams on one connection, through Redis across two web processes
   it('delivers every event of 20 streams once and in order while the connection hops between processes', async () => {
     const prefix = uniquePrefix('many')
     cleanup.push(() => deleteKeys(SHARED_REDIS_URL, prefix))
-    const env = { REDIS_URL: SHARED_REDIS_URL, PREFIX: prefix }
-    const a = startFixture('web-process', env)
-    const b = startFixture('web-process', env)
-    const producer = startFixture('producer-process', env)
-    for (const child of [a, b, producer]) cleanup.push(() => child.stop())
-    const [listeningA, listeningB] = await Promise.all([
-      a.next<{ type: string; port: number }>('listening'),
-      b.next<{ type: string; port: number }>('listening'),
-      producer.next('ready'),
-    ])
-    const balancer = await roundRobin([listeningA.port, listeningB.port])
+    const { web, producer } = await deploy({ REDIS_URL: SHARED_REDIS_URL, PREFIX: prefix }, cleanup)
+    const balancer = await roundRobin(web)
     cleanup.push(() => balancer.close())
 
     const run = Date.now().toString(36)

@@ -5,14 +5,7 @@ import { redisStore } from '../../src/redis.js'
 import { pause, waitFor } from '../helpers/wait.js'
 import { range } from './drafts.js'
 import { deleteKeys, SHARED_REDIS_URL, startPrivateRedis, uniquePrefix } from './helpers.js'
-import {
-  eventsOf,
-  type Fixture,
-  openSse,
-  roundRobin,
-  type SseMessage,
-  startFixture,
-} from './processes.js'
+import { deploy, eventsOf, openSse, roundRobin, type SseMessage } from './processes.js'
 
 // Two web processes (the Node SSE handler over a Redis store) and one producer process share
 // Redis, as workers and web servers behind a load balancer would. Every child is stopped after
@@ -21,26 +14,6 @@ const cleanup: (() => Promise<void> | void)[] = []
 afterEach(async () => {
   for (const step of cleanup.splice(0).reverse()) await step()
 })
-
-interface Deployment {
-  web: [number, number]
-  producer: Fixture
-  webs: [Fixture, Fixture]
-}
-
-async function deploy(url: string, prefix: string): Promise<Deployment> {
-  const env = { REDIS_URL: url, PREFIX: prefix }
-  const a = startFixture('web-process', env)
-  const b = startFixture('web-process', env)
-  const producer = startFixture('producer-process', env)
-  for (const child of [a, b, producer]) cleanup.push(() => child.stop())
-  const [listeningA, listeningB] = await Promise.all([
-    a.next<{ type: string; port: number }>('listening'),
-    b.next<{ type: string; port: number }>('listening'),
-    producer.next('ready'),
-  ])
-  return { web: [listeningA.port, listeningB.port], producer, webs: [a, b] }
-}
 
 function streamPath(id: string): string {
   return `/api/v0/executions/workflows/${id}/stream`
@@ -74,7 +47,7 @@ describe('Redis fan-out across processes', { timeout: 60_000 }, () => {
   it('resumes a client cut off on process A on process B with its Last-Event-ID, exactly once', async () => {
     const prefix = uniquePrefix('mp')
     cleanup.push(() => deleteKeys(SHARED_REDIS_URL, prefix))
-    const { web, producer } = await deploy(SHARED_REDIS_URL, prefix)
+    const { web, producer } = await deploy({ REDIS_URL: SHARED_REDIS_URL, PREFIX: prefix }, cleanup)
     const id = `exec_${Date.now().toString(36)}`
     const stream = `workflow:${id}`
     producer.send({ type: 'run', stream, count: 300, intervalMs: 3 })
@@ -106,7 +79,7 @@ describe('Redis fan-out across processes', { timeout: 60_000 }, () => {
   it('keeps a runstream client whole behind a load balancer that cuts its connections', async () => {
     const prefix = uniquePrefix('mp')
     cleanup.push(() => deleteKeys(SHARED_REDIS_URL, prefix))
-    const { web, producer } = await deploy(SHARED_REDIS_URL, prefix)
+    const { web, producer } = await deploy({ REDIS_URL: SHARED_REDIS_URL, PREFIX: prefix }, cleanup)
     const balancer = await roundRobin(web)
     cleanup.push(() => balancer.close())
     const id = `exec_${Date.now().toString(36)}`
@@ -142,7 +115,7 @@ describe('Redis fan-out across processes', { timeout: 60_000 }, () => {
     const redis = await startPrivateRedis({ persist: true })
     cleanup.push(() => redis.dispose())
     const prefix = 'mp:'
-    const { web, producer } = await deploy(redis.url, prefix)
+    const { web, producer } = await deploy({ REDIS_URL: redis.url, PREFIX: prefix }, cleanup)
     const id = `exec_${Date.now().toString(36)}`
     const stream = `workflow:${id}`
     producer.send({ type: 'run', stream, count: 800, intervalMs: 3 })

@@ -64,6 +64,34 @@ export function startFixture(name: string, env: Record<string, string>): Fixture
   }
 }
 
+/** Two web processes and a producer process sharing one Redis, ready. */
+export interface Deployment {
+  /** The web processes' ports. */
+  web: [number, number]
+  producer: Fixture
+  webs: [Fixture, Fixture]
+}
+
+/**
+ * Starts two `web-process` fixtures and a `producer-process` with `env` (REDIS_URL, PREFIX) and
+ * waits until they listen and are ready; each one's stop goes into `cleanup`.
+ */
+export async function deploy(
+  env: Record<string, string>,
+  cleanup: (() => Promise<void> | void)[],
+): Promise<Deployment> {
+  const a = startFixture('web-process', env)
+  const b = startFixture('web-process', env)
+  const producer = startFixture('producer-process', env)
+  for (const child of [a, b, producer]) cleanup.push(() => child.stop())
+  const [listeningA, listeningB] = await Promise.all([
+    a.next<{ type: string; port: number }>('listening'),
+    b.next<{ type: string; port: number }>('listening'),
+    producer.next('ready'),
+  ])
+  return { web: [listeningA.port, listeningB.port], producer, webs: [a, b] }
+}
+
 /** One SSE message as received. */
 export interface SseMessage {
   id: string | undefined

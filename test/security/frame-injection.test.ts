@@ -70,11 +70,9 @@ describe('event names', () => {
     store.append(draft('llm_chunk', { text: 'three' }))
     store.append(draft('complete', { status: 'SUCCESS' }))
     runstream = await startRunstream({ store })
-    const answer = await rawGet(runstream.url, '/api/v0/executions/workflows/w1/stream')
-    const body = answer.raw.slice(answer.raw.indexOf('\r\n\r\n') + 4)
+    const { body, frames } = await streamFrames(runstream.url)
     expect(body).not.toContain('id: 999')
     // Every frame of the body is one of ours: the poisoned record added none.
-    const frames = parseSse(body.replace(/^[0-9a-f]+\r\n|\r\n/gm, ''))
     expect(frames.map((frame) => [frame.id, frame.event])).toEqual([
       ['1', 'llm_chunk'],
       ['3', 'llm_chunk'],
@@ -109,10 +107,8 @@ describe('event names', () => {
     store.append(draft('llm_chunk', { text: 'two' }))
     store.append(draft('complete', { status: 'SUCCESS' }))
     runstream = await startRunstream({ store })
-    const answer = await rawGet(runstream.url, '/api/v0/executions/workflows/w1/stream')
-    const body = answer.raw.slice(answer.raw.indexOf('\r\n\r\n') + 4)
+    const { body, frames } = await streamFrames(runstream.url)
     expect(body).not.toContain('id: 999')
-    const frames = parseSse(body.replace(/^[0-9a-f]+\r\n|\r\n/gm, ''))
     expect(frames.map((frame) => [frame.id, frame.event])).toEqual([
       ['1', 'llm_chunk'],
       ['2', 'llm_chunk'],
@@ -197,3 +193,10 @@ describe('request input', () => {
     }
   })
 })
+
+/** GETs the stream `workflow:w1` on a raw socket: the body as sent, and its frames unchunked. */
+async function streamFrames(url: string) {
+  const answer = await rawGet(url, '/api/v0/executions/workflows/w1/stream')
+  const body = answer.raw.slice(answer.raw.indexOf('\r\n\r\n') + 4)
+  return { body, frames: parseSse(body.replace(/^[0-9a-f]+\r\n|\r\n/gm, '')) }
+}

@@ -27,6 +27,16 @@ async function burstOf(subscription: unknown): Promise<readonly EventRecord[]> {
 
 const ids = (records: readonly EventRecord[]) => records.map((r) => Number(r.envelope.id))
 
+/** The ids of every burst a subscription takes, to its end. */
+async function drain(subscription: unknown): Promise<number[]> {
+  const seen: number[] = []
+  for (;;) {
+    const burst = await burstOf(subscription)
+    if (burst.length === 0) return seen
+    seen.push(...ids(burst))
+  }
+}
+
 describe('a live burst shared by its subscribers', () => {
   it('is the same array for two subscribers at the same place, with frames joined once', async () => {
     const manager = createStreamManager({ catalog: executionCatalog })
@@ -102,14 +112,6 @@ describe('a live burst shared by its subscribers', () => {
     a.close()
     producer.emit('llm_chunk', { text: '2' })
     producer.emit('complete', { status: 'SUCCESS' })
-    const drain = async (subscription: unknown) => {
-      const seen: number[] = []
-      for (;;) {
-        const burst = await burstOf(subscription)
-        if (burst.length === 0) return seen
-        seen.push(...ids(burst))
-      }
-    }
     expect(await drain(b)).toEqual([1, 2, 3, 4])
     expect(await drain(c)).toEqual([2, 3, 4])
   })
@@ -127,14 +129,6 @@ describe('a live burst shared by its subscribers', () => {
     await Promise.resolve()
     producer.emit('llm_chunk', { text: '4' })
     producer.emit('complete', { status: 'SUCCESS' })
-    const drain = async (subscription: unknown) => {
-      const seen: number[] = []
-      for (;;) {
-        const burst = await burstOf(subscription)
-        if (burst.length === 0) return seen
-        seen.push(...ids(burst))
-      }
-    }
     expect(await drain(a)).toEqual([2, 3, 4, 5, 6])
     expect(await drain(late)).toEqual([1, 2, 3, 4, 5, 6])
   })
