@@ -45,7 +45,11 @@ async function keysWithTtl(prefix: string): Promise<Map<string, number>> {
     do {
       const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000)
       cursor = next
-      for (const key of keys) found.set(key, await redis.pttl(key))
+      for (const key of keys) {
+        // -2: deleted between SCAN and PTTL (the run key goes when the run ends). It is not left.
+        const ttl = await redis.pttl(key)
+        if (ttl !== -2) found.set(key, ttl)
+      }
     } while (cursor !== '0')
     return found
   } finally {
