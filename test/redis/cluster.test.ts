@@ -8,6 +8,7 @@ import {
   type Subscription,
 } from '../../src/index.js'
 import { type RedisStore, type RedisStoreSettings, redisStore } from '../../src/redis.js'
+import { keySlot } from '../../src/redis/slot.js'
 import { storeContract } from '../contract/store.js'
 import { contractCatalog } from '../contract/transport.js'
 import { startCluster, type TestCluster } from './cluster.js'
@@ -229,4 +230,125 @@ describe('redisStore on a Redis Cluster', () => {
     },
     60_000,
   )
+
+  it('moves a follower with its stream when the slot goes to another node: every event once, in order', async () => {
+    const prefix = uniquePrefix('reshard')
+    const errors: RunstreamError[] = []
+    const producing: Manager = createStreamManager({
+      catalog: contractCatalog,
+      store: openStore(prefix),
+      onError: (error) => errors.push(error),
+    })
+    const reported: RunstreamError[] = []
+    const watcherStore = openStore(prefix, { onError: (error) => reported.push(error) })
+    const watching: Manager = createStreamManager({ catalog: contractCatalog, store: watcherStore })
+    const stream = 'moving'
+    const channel = `${prefix}{${stream}}`
+    const from = await cluster.nodeOf(channel)
+    const to = (from + 1) % 3
+    // A stream that stays: on the same node, in another slot, followed by the same subscriber.
+    const staying = await streamOn(prefix, from, keySlot(channel))
+    const f = follow(watching, stream)
+    const g = follow(watching, staying)
+    await waitUntil(() => watcherStore.watching === 2, 10_000, 'both watches')
+
+    const producer = produce(producing, [stream, staying])
+    await waitUntil(() => f.count() >= 20 && g.count() >= 20, 10_000, 'events before the move')
+    await cluster.migrateSlot(keySlot(channel), to)
+    const movedAt = producer.sent()
+    await waitUntil(() => f.count() >= movedAt + 20, 15_000, 'events after the move')
+    // The watch now sits on the new owner's subscriber, and on no other node.
+    const shardSubscribers = async (index: number, name: string) =>
+      (
+        (await node(cluster.ports[index] as number).call('PUBSUB', 'SHARDNUMSUB', name)) as [
+          string,
+          number,
+        ]
+      )[1]
+    expect(await shardSubscribers(to, channel)).toBe(1)
+    expect(await shardSubscribers(from, channel)).toBe(0)
+    expect(await shardSubscribers(from, `${prefix}{${staying}}`)).toBe(1)
+    await producer.stop()
+    const total = producer.sent()
+    await Promise.all([f.done, g.done])
+    expect(errors).toEqual([])
+    expect(f.seen).toEqual(range(1, total))
+    expect(g.seen).toEqual(range(1, total))
+    // A slot that moves is not an outage.
+    expect(reported).toEqual([])
+  }, 60_000)
+
+  it('moves a follower that started while its slot was being migrated', async () => {
+    const prefix = uniquePrefix('midway')
+    const errors: RunstreamError[] = []
+    const producing: Manager = createStreamManager({
+      catalog: contractCatalog,
+      store: openStore(prefix),
+      onError: (error) => errors.push(error),
+    })
+    const watcherStore = openStore(prefix)
+    const watching: Manager = createStreamManager({ catalog: contractCatalog, store: watcherStore })
+    const stream = 'midway'
+    const channel = `${prefix}{${stream}}`
+    const from = await cluster.nodeOf(channel)
+    const to = (from + 2) % 3
+    const producer = produce(producing, [stream])
+    await waitUntil(() => producer.sent() >= 20, 10_000, 'the first events')
+    let f: ReturnType<typeof follow> | undefined
+    await cluster.migrateSlot(keySlot(channel), to, {
+      // The keys are on the new node, the old one still serves the channel.
+      async midway() {
+        const started = producer.sent()
+        f = follow(watching, stream)
+        await waitUntil(() => watcherStore.watching === 1, 10_000, 'the watch')
+        await waitUntil(() => producer.sent() >= started + 10, 10_000, 'events during the move')
+      },
+    })
+    const movedAt = producer.sent()
+    const follower = f as ReturnType<typeof follow>
+    await waitUntil(() => follower.count() >= movedAt + 10, 15_000, 'events after the move')
+    await producer.stop()
+    await follower.done
+    expect(errors).toEqual([])
+    expect(follower.seen).toEqual(range(1, producer.sent()))
+    const at = (await node(cluster.ports[to] as number).call('PUBSUB', 'SHARDNUMSUB', channel)) as [
+      string,
+      number,
+    ]
+    expect(at[1]).toBe(0) // ended with its stream: unsubscribed
+  }, 60_000)
 })
+
+/**
+ * A producer that emits `note`s with n = 1, 2, … to each of `streams` steadily (one batch per
+ * round trip) until stopped, then ends them with `done`.
+ */
+function produce(manager: Manager, streams: readonly string[]) {
+  let n = 0
+  let stopping = false
+  const running = (async () => {
+    while (!stopping) {
+      n++
+      for (const stream of streams) manager.stream(stream).emit('note', { text: 'x', n })
+      await manager.flush()
+    }
+    for (const stream of streams) manager.stream(stream).emit('done', { ok: true })
+    await manager.flush()
+  })()
+  return {
+    sent: () => n,
+    async stop() {
+      stopping = true
+      await running
+    },
+  }
+}
+
+// A stream name of `prefix` whose slot is on node `index` and is not `notSlot`.
+async function streamOn(prefix: string, index: number, notSlot: number): Promise<string> {
+  for (let i = 0; ; i++) {
+    const name = `other-${i}`
+    const channel = `${prefix}{${name}}`
+    if (keySlot(channel) !== notSlot && (await cluster.nodeOf(channel)) === index) return name
+  }
+}
