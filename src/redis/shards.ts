@@ -31,6 +31,8 @@ interface Follow {
   /** The node of the current registration; `undefined` while (re)starting. */
   node: string | undefined
   release: Unlisten | undefined
+  /** Whether a subscribe was sent for it: from then on it counts as watched, moves included. */
+  subscribed: boolean
   /** Settles once the first registration is made. */
   ready: Promise<void>
 }
@@ -62,7 +64,9 @@ export function createShardedFanout(options: ShardedFanoutOptions): LiveFanout {
 
   return {
     get size() {
-      return follows.size
+      let size = 0
+      for (const follow of follows.values()) if (follow.subscribed) size++
+      return size
     },
     position(stream) {
       const follow = follows.get(options.keys(stream).channel)
@@ -81,6 +85,7 @@ export function createShardedFanout(options: ShardedFanoutOptions): LiveFanout {
           listeners: new Set(),
           node: undefined,
           release: undefined,
+          subscribed: false,
           ready: Promise.resolve(),
         }
         follows.set(channel, created)
@@ -132,7 +137,10 @@ export function createShardedFanout(options: ShardedFanoutOptions): LiveFanout {
       const node = await nodeOf(follow)
       let release: Unlisten
       try {
-        release = await fanoutOf(node).listen(follow.stream, forwarder(follow), from)
+        // The fanout sends its subscribe before its first await.
+        const registering = fanoutOf(node).listen(follow.stream, forwarder(follow), from)
+        follow.subscribed = true
+        release = await registering
       } catch (error) {
         if (!isCurrent(follow) || !isRetry(error) || Date.now() >= deadline) throw error
         requestRefresh()
