@@ -243,6 +243,9 @@ export function createLiveFanout(options: LiveFanoutOptions): LiveFanout {
       }
       watch.listeners.clear()
       if (error instanceof SlotMovedError) throw movedError(watch.stream)
+      // Sharded: its connection closed meanwhile (recycled, or the node went away): the sharded
+      // fanout tries again, on the node its slot map names.
+      if (sharded && gen !== generation) throw lostError(watch.stream)
       throw isStoreError(error)
         ? error
         : new RunstreamError(
