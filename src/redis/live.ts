@@ -281,7 +281,10 @@ export function createLiveFanout(options: LiveFanoutOptions): LiveFanout {
    * watch is `away` until the sharded fanout moves it. Any other unmatched reply means the
    * replies and commands were out of step (a push consumed a command's reply, so a subscribe
    * may have resolved before it was active): the connection is recycled, and every watch on it
-   * resubscribes and catches up from the store, as after any reconnection.
+   * resubscribes and catches up from the store, as after any reconnection. (Out of step replies
+   * that end on the reply to an `SUNSUBSCRIBE` of ours look like a lone push; a subscribe taken
+   * as done too early then shows as a hole in the ids at its stream's next event, which the
+   * watch fills from the store.)
    */
   function onConnectionError(error: unknown): void {
     const message = error instanceof Error ? error.message : ''
