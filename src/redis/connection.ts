@@ -227,6 +227,20 @@ async function end(connection: RedisCommands): Promise<void> {
   clearTimeout(timer)
 }
 
+// Connections closed on purpose to be opened again: their close is not an outage to report.
+const recycled = new WeakSet<RedisCommands>()
+
+/**
+ * Closes a subscriber connection and opens it again at once (its `close`, then `ready`, events
+ * follow as for a reconnection), without reporting an outage: for a connection whose replies
+ * may no longer match its commands.
+ */
+export function recycleConnection(connection: Redis): void {
+  if (recycled.has(connection)) return
+  recycled.add(connection)
+  connection.disconnect(true)
+}
+
 /**
  * Reports an outage once, when a connection that was up is lost or the first connection fails,
  * rather than at every reconnection attempt. An `error` listener must exist anyway, or ioredis
@@ -246,6 +260,8 @@ function watchHealth(
     healthy = true
   })
   connection.on('close', () => {
+    // This close was ours; a failed attempt to open it again is reported as usual.
+    if (recycled.delete(connection)) return
     if (!healthy) return
     healthy = false
     const reason = lastError instanceof Error ? lastError.message : 'connection closed'

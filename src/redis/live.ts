@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis'
 import { RunstreamError } from '../core/errors.js'
 import { formatCursor } from '../core/event-id.js'
 import type { StoreListener, Unlisten } from '../core/store.js'
+import { recycleConnection } from './connection.js'
 import { decodeMessages, type LiveMessage, type RawPage, type StreamKeys } from './scripts.js'
 
 /**
@@ -9,11 +10,26 @@ import { decodeMessages, type LiveMessage, type RawPage, type StreamKeys } from 
  * subscriber connection, however many subscribers there are.
  */
 export interface LiveFanout {
-  listen(stream: string, listener: StoreListener): Promise<Unlisten>
+  /**
+   * Follows `stream`: from its newest event, or with `from` (when this call starts the watch)
+   * from that position, catching up from the store first.
+   */
+  listen(stream: string, listener: StoreListener, from?: WatchPosition): Promise<Unlisten>
+  /**
+   * Where the watch of `stream` stands once started, to continue it on another connection, and
+   * whether this connection's node told it that it no longer serves the stream (`away`).
+   */
+  position(stream: string): (WatchPosition & { readonly away: boolean }) | undefined
   /** How many streams are subscribed now. */
   readonly size: number
   /** Ends every registration (their `error` is called) and forgets them. */
   close(): void
+}
+
+/** Where a watch stands: the last id it delivered and the incarnation that id belongs to. */
+export interface WatchPosition {
+  readonly lastId: number
+  readonly epoch: string | undefined
 }
 
 /** What the fanout needs from the store. */
@@ -39,6 +55,12 @@ export interface LiveFanoutOptions {
   maxBuffered: number
   /** Sharded pub/sub (`SSUBSCRIBE`, Redis 7), for a subscriber connected to a cluster node. */
   sharded?: boolean
+  /**
+   * Sharded only: the node said a slot moved away from it (a `MOVED` reply to `SSUBSCRIBE`, or a
+   * pushed `sunsubscribe`), with the stream concerned when known. The caller refreshes its slot
+   * map and moves the streams that are now served elsewhere.
+   */
+  onMoved?(stream: string | undefined): void
 }
 
 /**
@@ -48,8 +70,11 @@ export interface LiveFanoutOptions {
  * - `syncing`: catching up from the store (after a reconnection, or a hole in the ids); messages
  *   are held meanwhile.
  * - `down`: the subscriber connection is gone; waiting for it to return.
+ * - `away` (sharded only): the node no longer serves the stream's slot; waiting for the sharded
+ *   fanout to move the watch to the new owner (`position` gives where it stands). Bounded by
+ *   `maxOutageMs` like `down`.
  */
-type WatchState = 'starting' | 'live' | 'syncing' | 'down'
+type WatchState = 'starting' | 'live' | 'syncing' | 'down' | 'away'
 
 interface Watch {
   readonly stream: string
@@ -84,8 +109,9 @@ export function createLiveFanout(options: LiveFanoutOptions): LiveFanout {
   let outageTimer: ReturnType<typeof setTimeout> | undefined
   let closed = false
   const sharded = options.sharded === true
-  const subscribe = (sub: Redis, ...channels: string[]) =>
-    sharded ? sub.ssubscribe(...channels) : sub.subscribe(...channels)
+  // Sharded subscribes waiting for their reply: a MOVED reply never settles them in ioredis (it
+  // emits 'moved' on the connection instead), so they are rejected from here.
+  const awaitingReply = new Set<(error: Error) => void>()
   const unsubscribe = (sub: Redis, channel: string) =>
     sharded ? sub.sunsubscribe(channel) : sub.unsubscribe(channel)
 
@@ -93,7 +119,12 @@ export function createLiveFanout(options: LiveFanoutOptions): LiveFanout {
     get size() {
       return watches.size
     },
-    async listen(stream, listener) {
+    position(stream) {
+      const watch = watches.get(options.keys(stream).channel)
+      if (watch === undefined || watch.state === 'starting') return undefined
+      return { lastId: watch.lastId, epoch: watch.epoch, away: watch.state === 'away' }
+    },
+    async listen(stream, listener, from) {
       if (closed) throw closedError()
       // While the connection is away, the subscribe waits in ioredis' offline queue: it is sent
       // if the next reconnection attempt succeeds and rejected if it fails (maxRetriesPerRequest 0).
@@ -113,7 +144,7 @@ export function createLiveFanout(options: LiveFanoutOptions): LiveFanout {
           ready: Promise.resolve(),
         }
         watches.set(channel, created)
-        created.ready = start(created, sub)
+        created.ready = start(created, sub, from)
         watch = created
       }
       watch.listeners.add(listener)
@@ -150,25 +181,71 @@ export function createLiveFanout(options: LiveFanoutOptions): LiveFanout {
     sub.on(sharded ? 'smessage' : 'message', onMessage)
     sub.on('close', onDown)
     sub.on('ready', onUp)
+    if (sharded) {
+      sub.on('moved', onMovedReply)
+      sub.on('error', onConnectionError)
+    }
     return sub
   }
 
-  async function start(watch: Watch, sub: Redis): Promise<void> {
+  /**
+   * Subscribes to each channel; one result per channel. Sharded channels go one per command:
+   * Redis refuses an `SSUBSCRIBE` whose channels are in different slots (CROSSSLOT).
+   */
+  function subscribe(sub: Redis, channels: string[]): Promise<PromiseSettledResult<unknown>[]> {
+    if (!sharded) {
+      return sub.subscribe(...channels).then(
+        (value) => channels.map(() => ({ status: 'fulfilled', value }) as const),
+        (reason: unknown) => channels.map(() => ({ status: 'rejected', reason }) as const),
+      )
+    }
+    return Promise.allSettled(
+      channels.map(
+        (channel) =>
+          new Promise((resolve, reject) => {
+            awaitingReply.add(reject)
+            sub.ssubscribe(channel).then(
+              (value) => {
+                awaitingReply.delete(reject)
+                resolve(value)
+              },
+              (error: unknown) => {
+                awaitingReply.delete(reject)
+                reject(error)
+              },
+            )
+          }),
+      ),
+    )
+  }
+
+  async function subscribeOne(sub: Redis, channel: string): Promise<void> {
+    const [result] = await subscribe(sub, [channel])
+    if (result?.status === 'rejected') throw result.reason
+  }
+
+  async function start(watch: Watch, sub: Redis, from: WatchPosition | undefined): Promise<void> {
     const gen = generation
     try {
-      await subscribe(sub, watch.channel)
+      await subscribeOne(sub, watch.channel)
       // Read after the subscription is active: an event either counts in this id or arrives.
       if (!isCurrent(watch, gen)) throw lostError(watch.stream)
-      const head = await options.head(watch.stream)
-      if (!isCurrent(watch, gen)) throw lostError(watch.stream)
-      watch.lastId = head.id
-      watch.epoch = head.epoch
+      if (from === undefined) {
+        const head = await options.head(watch.stream)
+        if (!isCurrent(watch, gen)) throw lostError(watch.stream)
+        watch.lastId = head.id
+        watch.epoch = head.epoch
+      }
     } catch (error) {
       if (watches.get(watch.channel) === watch) {
         watches.delete(watch.channel)
         unsubscribe(sub, watch.channel).catch(noop)
       }
       watch.listeners.clear()
+      if (error instanceof SlotMovedError) throw movedError(watch.stream)
+      // Sharded: its connection closed meanwhile (recycled, or the node went away): the sharded
+      // fanout tries again, on the node its slot map names.
+      if (sharded && gen !== generation) throw lostError(watch.stream)
       throw isStoreError(error)
         ? error
         : new RunstreamError(
@@ -177,13 +254,67 @@ export function createLiveFanout(options: LiveFanoutOptions): LiveFanout {
             { cause: error, details: { stream: watch.stream } },
           )
     }
-    if (drain(watch)) watch.state = 'live'
+    if (from !== undefined) {
+      // Continued from elsewhere: what came after `from` is in the store, then the held messages.
+      watch.lastId = from.lastId
+      watch.epoch = from.epoch
+      void sync(watch)
+    } else if (drain(watch)) watch.state = 'live'
     else void sync(watch)
+  }
+
+  // A MOVED reply to one of the pending sharded subscribes (ioredis does not say which): all of
+  // them fail as moved; the sharded fanout retries each on the node its refreshed map names,
+  // which for the others is this one again.
+  function onMovedReply(): void {
+    const pending = [...awaitingReply]
+    awaitingReply.clear()
+    for (const reject of pending) reject(new SlotMovedError())
+    options.onMoved?.(undefined)
+  }
+
+  /**
+   * A reply the connection could not match to a command. When a slot leaves a node, Redis pushes
+   * `sunsubscribe` for each of its shard channels; ioredis takes that push for the reply of the
+   * oldest waiting command, or, when none waits, reports it as this error. Alone (the error
+   * names a `sunsubscribe` and no command waited), it only ends that channel's subscription: the
+   * watch is `away` until the sharded fanout moves it. Any other unmatched reply means the
+   * replies and commands were out of step (a push consumed a command's reply, so a subscribe
+   * may have resolved before it was active): the connection is recycled, and every watch on it
+   * resubscribes and catches up from the store, as after any reconnection. (Out of step replies
+   * that end on the reply to an `SUNSUBSCRIBE` of ours look like a lone push; a subscribe taken
+   * as done too early then shows as a hole in the ids at its stream's next event, which the
+   * watch fills from the store.)
+   */
+  function onConnectionError(error: unknown): void {
+    const message = error instanceof Error ? error.message : ''
+    if (!message.startsWith('Command queue state error')) return
+    const sub = connection
+    if (sub === undefined) return
+    const pushed = /Last reply: sunsubscribe,([\s\S]*),\d+$/.exec(message)
+    if (pushed !== null) {
+      const watch = watches.get(pushed[1] as string)
+      // (Redis may push it twice for one move; a watch already away, or moved, stays so.)
+      if (watch === undefined || watch.state !== 'starting') {
+        if (watch !== undefined) setAway(watch)
+        options.onMoved?.(watch?.stream)
+        return
+      }
+    }
+    recycleConnection(sub)
+    options.onMoved?.(undefined)
+  }
+
+  function setAway(watch: Watch): void {
+    watch.state = 'away'
+    watch.buffer = []
+    watch.bufferDropped = false
+    armOutageTimer()
   }
 
   function onMessage(channel: string, message: string): void {
     const watch = watches.get(channel)
-    if (watch === undefined || watch.state === 'down') return
+    if (watch === undefined || watch.state === 'down' || isAway(watch)) return
     const decoded = decodeMessages(message)
     if (decoded === undefined) {
       // Not a message of this version: what it held is in the store, and the next one tells.
@@ -272,14 +403,15 @@ export function createLiveFanout(options: LiveFanoutOptions): LiveFanout {
       try {
         page = await options.readPage(watch.stream, watch.lastId, PAGE_SIZE, watch.epoch)
       } catch {
-        if (!isCurrent(watch, gen)) return
+        if (!isCurrent(watch, gen) || isAway(watch)) return
         // The command connection may still be coming back; the outage timer bounds the retries.
         armOutageTimer()
         await delay(SYNC_RETRY_MS)
-        if (!isCurrent(watch, gen)) return
+        if (!isCurrent(watch, gen) || isAway(watch)) return
         continue
       }
-      if (!isCurrent(watch, gen)) return
+      // An `away` watch stops here: it is continued, from where it stands, on the slot's new node.
+      if (!isCurrent(watch, gen) || isAway(watch)) return
       if (page.epoch === undefined && page.lastId === 0) {
         // The stream is gone (expired, deleted, or Redis restarted without its data): its next
         // incarnation, if one begins, is delivered from its first event.
@@ -362,18 +494,29 @@ export function createLiveFanout(options: LiveFanoutOptions): LiveFanout {
     if (down.length === 0) return
     // Held from now on: what arrives once subscribed follows what the store returns.
     for (const watch of down) watch.state = 'syncing'
-    try {
-      await subscribe(sub, ...down.map((watch) => watch.channel))
-    } catch {
-      if (gen !== generation) return
-      // Subscribing failed on a live connection: start over with a fresh one.
-      sub.disconnect(true)
-      return
-    }
+    const results = await subscribe(
+      sub,
+      down.map((watch) => watch.channel),
+    )
     if (gen !== generation) return
-    for (const watch of down) {
-      if (isCurrent(watch, gen)) void sync(watch)
+    let moved = false
+    for (const [i, watch] of down.entries()) {
+      const result = results[i]
+      if (!isCurrent(watch, gen) || result === undefined) continue
+      if (result.status === 'fulfilled') {
+        // (Unless a pushed sunsubscribe made it `away` meanwhile.)
+        if (watch.state === 'syncing') void sync(watch)
+      } else if (result.reason instanceof SlotMovedError) {
+        // Its slot left this node while the connection was away.
+        setAway(watch)
+        moved = true
+      } else {
+        // Subscribing failed on a live connection: start over with a fresh one.
+        sub.disconnect(true)
+        return
+      }
     }
+    if (moved) options.onMoved?.(undefined)
   }
 
   function fail(watch: Watch, error: RunstreamError): void {
@@ -398,7 +541,7 @@ export function createLiveFanout(options: LiveFanoutOptions): LiveFanout {
 
   function noneBehind(): boolean {
     for (const watch of watches.values()) {
-      if (watch.state === 'down' || watch.state === 'syncing') return false
+      if (watch.state !== 'live' && watch.state !== 'starting') return false
     }
     return true
   }
@@ -408,7 +551,7 @@ export function createLiveFanout(options: LiveFanoutOptions): LiveFanout {
     outageTimer = setTimeout(() => {
       outageTimer = undefined
       for (const watch of [...watches.values()]) {
-        if (watch.state === 'down' || watch.state === 'syncing') {
+        if (watch.state === 'down' || watch.state === 'syncing' || watch.state === 'away') {
           fail(
             watch,
             new RunstreamError(
@@ -437,13 +580,30 @@ export function createLiveFanout(options: LiveFanoutOptions): LiveFanout {
   }
 }
 
+// A function, not an inline test: a state checked after an await may have changed meanwhile.
+function isAway(watch: Watch): boolean {
+  return watch.state === 'away'
+}
+
+// `retry`: the sharded fanout tries again (on the node its refreshed slot map names).
 function lostError(stream: string): RunstreamError {
   return new RunstreamError(
     'store_failed',
     `Cannot follow stream "${stream}": the Redis subscriber connection dropped while subscribing. Try again.`,
-    { details: { stream } },
+    { details: { stream, retry: true } },
   )
 }
+
+function movedError(stream: string): RunstreamError {
+  return new RunstreamError(
+    'store_failed',
+    `Cannot follow stream "${stream}": its Redis Cluster slot moved to another node while subscribing. Try again.`,
+    { details: { stream, retry: true } },
+  )
+}
+
+/** Internal: a sharded subscribe answered MOVED (never leaves this module). */
+class SlotMovedError extends Error {}
 
 function closedError(): RunstreamError {
   return new RunstreamError(
