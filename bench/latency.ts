@@ -9,8 +9,26 @@
  * first and is not counted. Rounds alternate the servers, so a noisy spell of the machine hits
  * both, and each server's percentiles are taken over the samples of all its rounds.
  *
- * Run: `npx tsx bench/latency.ts [--seconds 5] [--rate 1000]`.
+ * Run: `npx tsx bench/latency.ts [--seconds 5] [--rate 1000] [--rounds 3] [--gc] [--heap-prof DIR]`.
+ * `--gc` has each side record its GC pauses and V8's `--trace-gc-nvp` lines over the measured
+ * window, and prints them per side with the pauses the slowest deliveries overlapped, and each
+ * delivery split into server (emit → `res.write`), wire and client (body read → handler) parts;
+ * `--heap-prof DIR` also writes each side's sampling allocation profile of the window to DIR
+ * (open in DevTools) and prints bytes allocated per event. Both slow the sides a little: judge
+ * p99 without them.
  */
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import {
+  type SideGc,
+  type SlowCauses,
+  type SplitParts,
+  sideGc,
+  slowCauses,
+  splitParts,
+} from './lib/latency-gc.js'
+import type { ProbeReport, ProbeRequest } from './lib/latency-probe.js'
 import type { LatencyServer } from './lib/latency-server.js'
 import { isMain, next, numberArgument, processGroup, runMain } from './lib/processes.js'
 import { type Distribution, distribution, median, round } from './lib/stats.js'
@@ -31,6 +49,21 @@ export interface LatencyOptions {
   rounds?: number
   /** Print the table. @defaultValue true */
   print?: boolean
+  /** Watch each side's GC and report where the slowest deliveries overlapped a pause. */
+  gc?: boolean
+  /** Also take each side's allocation profile of the window, written to this directory. */
+  heapProfileDir?: string
+}
+
+/** What `gc` adds to a round: each side's GC, and the causes of its slowest deliveries. */
+export interface LatencyGcRound {
+  variant: LatencyServer
+  round: number
+  server: SideGc
+  client: SideGc
+  slow: SlowCauses
+  /** Each delivery split at the server's socket write and the client's body read. */
+  split?: SplitParts | undefined
 }
 
 /** What {@link run} returns. */
@@ -50,6 +83,8 @@ export interface LatencyResult {
   p99RatioMedian: number
   p50Ratio: number
   goals: { p99Within1_3xRaw: boolean }
+  /** With `gc`: each round's GC figures, by server. */
+  gc?: LatencyGcRound[]
 }
 
 const VARIANTS: readonly LatencyServer[] = ['raw', 'runstream']
@@ -62,8 +97,19 @@ export async function run(options: LatencyOptions = {}): Promise<LatencyResult> 
   const events = Math.round(seconds * rate)
   const rounds = options.rounds ?? 3
   const all: Record<LatencyServer, number[][]> = { raw: [], runstream: [] }
+  const watch = options.gc === true || options.heapProfileDir !== undefined
+  const traceDir = watch ? mkdtempSync(join(tmpdir(), 'latency-gc-')) : undefined
+  const gcRounds: LatencyGcRound[] = []
   for (let round = 0; round < rounds; round++) {
-    for (const variant of VARIANTS) all[variant].push(await measure(variant, rate, warmup, events))
+    for (const variant of VARIANTS) {
+      const probe =
+        traceDir === undefined
+          ? undefined
+          : { traceDir, round, heapProfileDir: options.heapProfileDir }
+      const measured = await measure(variant, rate, warmup, events, probe)
+      all[variant].push(measured.samples)
+      if (measured.gc !== undefined) gcRounds.push({ variant, round, ...measured.gc })
+    }
   }
   // The rounds' samples pooled: a p99 of rounds × events samples moves less from run to run than
   // any one round's, whose p99 rests on its 50 slowest deliveries.
@@ -87,6 +133,7 @@ export async function run(options: LatencyOptions = {}): Promise<LatencyResult> 
     p99Ratio: round(p99Ratio),
     p50Ratio: round(latency.runstream.p50 / latency.raw.p50),
     goals: { p99Within1_3xRaw: p99RatioMedian <= 1.3 },
+    ...(watch ? { gc: gcRounds } : {}),
   }
   if (options.print ?? true) print(result)
   return result
@@ -97,29 +144,86 @@ async function measure(
   rate: number,
   warmup: number,
   events: number,
-): Promise<number[]> {
+  watch?: { traceDir: string; round: number; heapProfileDir: string | undefined },
+): Promise<{ samples: number[]; gc?: Omit<LatencyGcRound, 'variant' | 'round'> }> {
   const group = processGroup()
+  const file = (side: string, ext: string) =>
+    join(watch?.traceDir ?? '', `${variant}-${watch?.round}-${side}.${ext}`)
+  const sideOf = (side: 'server' | 'client') =>
+    watch === undefined
+      ? { spawn: {}, probe: undefined }
+      : {
+          spawn: { nodeFlags: ['--trace-gc', '--trace-gc-nvp'], stdoutFile: file(side, 'log') },
+          probe: {
+            gc: true,
+            split: true,
+            ...(watch.heapProfileDir === undefined
+              ? {}
+              : {
+                  heapProfile: join(
+                    watch.heapProfileDir,
+                    `${variant}-${watch.round}-${side}.heapprofile`,
+                  ),
+                }),
+          } satisfies ProbeRequest,
+        }
+  const serverSide = sideOf('server')
+  const clientSide = sideOf('client')
   try {
-    const server = group.spawn('latency-server.ts')
-    server.send({ type: 'start', variant })
+    const server = group.spawn('latency-server.ts', serverSide.spawn)
+    server.send({ type: 'start', variant, probe: serverSide.probe })
     const { port, path } = await next<{ port: number; path: string }>(server, 'listening')
-    const client = group.spawn('latency-client.ts')
-    client.send({ type: 'start', variant, url: `http://127.0.0.1:${port}${path}` })
+    const client = group.spawn('latency-client.ts', clientSide.spawn)
+    client.send({
+      type: 'start',
+      variant,
+      url: `http://127.0.0.1:${port}${path}`,
+      warmup,
+      probe: clientSide.probe,
+    })
     await next(client, 'ready')
-    const done = next<{ ids: number[]; times: number[] }>(client, 'done')
+    const done = next<{ ids: number[]; times: number[]; probe?: ProbeReport }>(client, 'done')
     server.send({ type: 'run', rate, warmup, events })
-    const emitted = await next<{ first: number; times: number[] }>(server, 'emitted')
+    const emitted = await next<{ first: number; times: number[]; probe?: ProbeReport }>(
+      server,
+      'emitted',
+    )
     const received = await done
     const samples: number[] = []
+    const timedIds: number[] = []
+    const sentAt: number[] = []
+    const receivedAt: number[] = []
     for (let i = 0; i < received.ids.length; i++) {
       const at = (received.ids[i] as number) - emitted.first
       const sent = emitted.times[at]
-      if (sent !== undefined) samples.push((received.times[i] as number) - sent)
+      if (sent === undefined) continue
+      samples.push((received.times[i] as number) - sent)
+      timedIds.push(received.ids[i] as number)
+      sentAt.push(sent)
+      receivedAt.push(received.times[i] as number)
     }
     if (samples.length !== events) {
       throw new Error(`latency/${variant}: ${samples.length} of ${events} events were timed`)
     }
-    return samples
+    if (emitted.probe === undefined || received.probe === undefined) return { samples }
+    return {
+      samples,
+      gc: {
+        server: sideGc(emitted.probe, file('server', 'log'), events),
+        client: sideGc(received.probe, file('client', 'log'), events),
+        slow: slowCauses(sentAt, receivedAt, emitted.probe.gcs, received.probe.gcs),
+        split:
+          emitted.probe.crossings === undefined || received.probe.crossings === undefined
+            ? undefined
+            : splitParts(
+                timedIds,
+                sentAt,
+                receivedAt,
+                emitted.probe.crossings,
+                received.probe.crossings,
+              ),
+      },
+    }
   } finally {
     await group.stopAll()
   }
@@ -142,6 +246,31 @@ function print(result: LatencyResult): void {
   console.log(
     `runstream p99 ÷ raw p99, median of rounds: ${result.p99RatioMedian}× (rounds ${result.roundP99Ratios.join(', ')}; pooled ${result.p99Ratio}×; goal ≤ 1.3×: ${result.goals.p99Within1_3xRaw ? 'met' : 'MISSED'})`,
   )
+  if (result.gc !== undefined) printGc(result.gc)
+}
+
+function printGc(rounds: readonly LatencyGcRound[]): void {
+  console.log(
+    '\nGC over the measured window, per side: scavenges (mean / max pause ms), majors, paused ms; bytes allocated per ms (= per event at 1000/s; nvp) and per event (profile); bytes survived / promoted per scavenge',
+  )
+  const side = (gc: SideGc) =>
+    `${gc.scavenges} sc (${gc.scavengeMsMean}/${gc.scavengeMsMax}) ${gc.majors} mc ${gc.pausedMs} ms | ${gc.bytesPerMs ?? '-'} B/ms ${gc.profiledBytesPerEvent ?? '-'} B/ev | ${gc.survivedPerScavenge ?? '-'}/${gc.promotedPerScavenge ?? '-'}`
+  for (const r of rounds) {
+    console.log(`${r.variant.padEnd(9)} #${r.round} server: ${side(r.server)}`)
+    console.log(`${''.padEnd(12)} client: ${side(r.client)}`)
+    const s = r.slow
+    console.log(
+      `${''.padEnd(12)} slowest ${s.slow} (≥ p99) overlapped a pause of: server ${s.server}, client ${s.client}, both ${s.both}, neither ${s.neither}  (by chance: server ${s.baseServer}, client ${s.baseClient} of all)`,
+    )
+    const p = r.split
+    if (p !== undefined) {
+      const parts = (x: { server: number; wire: number; client: number }) =>
+        `${x.server} + ${x.wire} + ${x.client}`
+      console.log(
+        `${''.padEnd(12)} emit→write + wire + read→handler (ms): p50 ${parts(p.p50)}; p99 ${parts(p.p99)}; slowest, mean ${parts(p.slowMean)}`,
+      )
+    }
+  }
 }
 
 if (isMain(import.meta.url)) {
@@ -149,7 +278,11 @@ if (isMain(import.meta.url)) {
     const rate = numberArgument('rate')
     const seconds = numberArgument('seconds')
     const rounds = numberArgument('rounds')
+    const heapAt = process.argv.indexOf('--heap-prof')
+    const heapProfileDir = heapAt === -1 ? undefined : process.argv[heapAt + 1]
     await run({
+      ...(process.argv.includes('--gc') ? { gc: true } : {}),
+      ...(heapProfileDir === undefined ? {} : { heapProfileDir }),
       ...(rounds === undefined ? {} : { rounds }),
       ...(rate === undefined ? {} : { rate }),
       ...(seconds === undefined ? {} : { seconds }),

@@ -2,12 +2,20 @@
  * The server side of bench/latency.ts: one stream, emitted at a steady rate, and the moment
  * (the system's monotonic clock, shared by every process) each event was emitted.
  *
- * IPC in: { type: 'start', variant }, { type: 'run', rate, warmup, events }.
- * Out: { type: 'listening', port, path }, { type: 'emitted', first, times }.
+ * IPC in: { type: 'start', variant, probe? }, { type: 'run', rate, warmup, events }.
+ * Out: { type: 'listening', port, path }, { type: 'emitted', first, times, probe? }: what the
+ * probe saw over the measured events (after the warm-up), when one was asked for.
  */
 import http from 'node:http'
 import { createStreamManager, executionCatalog } from '../../src/index.js'
 import { createNodeHandler } from '../../src/node.js'
+import {
+  monotonicNow,
+  noteWrites,
+  type ProbeReport,
+  type ProbeRequest,
+  startProbe,
+} from './latency-probe.js'
 
 /** The servers compared. */
 export type LatencyServer = 'runstream' | 'raw'
@@ -19,17 +27,21 @@ const TEXT = 'The quick brown fox jumps over the lazy dog, streaming tokens as t
 )
 
 let emit: (id: number) => void = () => undefined
+let probe: ProbeRequest | undefined
 
 process.on(
   'message',
   (
     message:
-      | { type: 'start'; variant: LatencyServer }
+      | { type: 'start'; variant: LatencyServer; probe?: ProbeRequest }
       | { type: 'run'; rate: number; warmup: number; events: number }
       | { type: 'exit' },
   ) => {
-    if (message.type === 'start') start(message.variant)
-    else if (message.type === 'run') run(message.rate, message.warmup, message.events)
+    if (message.type === 'start') {
+      probe = message.probe
+      if (probe?.split === true) noteWrites()
+      start(message.variant)
+    } else if (message.type === 'run') run(message.rate, message.warmup, message.events)
     else if (message.type === 'exit') process.exit(0)
   },
 )
@@ -88,11 +100,13 @@ function run(rate: number, warmup: number, events: number): void {
   const times = new Float64Array(events)
   const started = performance.now()
   let sent = 0
+  let stopProbe: Promise<() => Promise<ProbeReport>> | undefined
   const tick = () => {
     const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * rate) + 1)
     while (sent < due) {
+      if (sent === warmup && probe !== undefined) stopProbe = startProbe(probe)
       sent++
-      if (sent > warmup) times[sent - warmup - 1] = now()
+      if (sent > warmup) times[sent - warmup - 1] = monotonicNow()
       emit(sent)
     }
     if (sent < total) {
@@ -100,12 +114,16 @@ function run(rate: number, warmup: number, events: number): void {
       return
     }
     emit(0)
-    process.send?.({ type: 'emitted', first: warmup + 1, times: Array.from(times) })
+    void (
+      stopProbe === undefined ? Promise.resolve(undefined) : stopProbe.then((stop) => stop())
+    ).then((report) =>
+      process.send?.({
+        type: 'emitted',
+        first: warmup + 1,
+        times: Array.from(times),
+        ...(report === undefined ? {} : { probe: report }),
+      }),
+    )
   }
   tick()
-}
-
-/** The monotonic clock in ms, comparable across processes on one machine. */
-function now(): number {
-  return Number(process.hrtime.bigint()) / 1e6
 }

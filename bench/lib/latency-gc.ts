@@ -1,0 +1,225 @@
+/**
+ * Where bench/latency.ts's slow deliveries come from, when it runs with `--gc`: each side's GC
+ * pauses over the measured window (from its probe), what each scavenge kept (from V8's
+ * `--trace-gc-nvp` lines), the bytes allocated per event, and which of the slowest deliveries
+ * overlapped a pause of the server or of the client.
+ */
+import { readFileSync } from 'node:fs'
+import type { Crossings, GcPause, ProbeReport } from './latency-probe.js'
+import { round } from './stats.js'
+
+/** One side's GC over one round's window. */
+export interface SideGc {
+  scavenges: number
+  scavengeMsMean: number
+  scavengeMsMax: number
+  majors: number
+  /** Every pause's length, summed, in ms. */
+  pausedMs: number
+  /** Bytes allocated per ms of wall time between the window's first and last scavenge (`--trace-gc-nvp`). */
+  bytesPerMs?: number
+  /** Bytes a scavenge copied within the young generation or promoted, on average. */
+  survivedPerScavenge?: number
+  promotedPerScavenge?: number
+  /** Bytes allocated over the window per event, from the allocation profile. */
+  profiledBytesPerEvent?: number
+}
+
+/** The slowest deliveries of a round and the pauses they overlapped. */
+export interface SlowCauses {
+  /** How many samples count as slow: those at or above the round's p99. */
+  slow: number
+  server: number
+  client: number
+  both: number
+  neither: number
+  /** The share of all samples that overlapped a server pause, a client pause: what chance gives. */
+  baseServer: number
+  baseClient: number
+}
+
+/** One side's figures over a round. */
+export function sideGc(report: ProbeReport, trace: string | undefined, events: number): SideGc {
+  const minor = report.gcs.filter((gc) => gc.kind === 'minor')
+  const result: SideGc = {
+    scavenges: minor.length,
+    scavengeMsMean: round(mean(minor.map((gc) => gc.ms)), 3),
+    scavengeMsMax: round(Math.max(0, ...minor.map((gc) => gc.ms)), 3),
+    majors: report.gcs.filter((gc) => gc.kind === 'major').length,
+    pausedMs: round(
+      report.gcs.reduce((sum, gc) => sum + gc.ms, 0),
+      3,
+    ),
+  }
+  if (trace !== undefined) Object.assign(result, traced(trace, report.window))
+  if (report.allocatedBytes !== undefined) {
+    result.profiledBytesPerEvent = Math.round(report.allocatedBytes / events)
+  }
+  return result
+}
+
+/** Classifies the round's slowest samples by the pauses their emit → handler span overlapped. */
+export function slowCauses(
+  sent: readonly number[],
+  received: readonly number[],
+  server: readonly GcPause[],
+  client: readonly GcPause[],
+): SlowCauses {
+  const latencies = sent.map((at, i) => (received[i] as number) - at)
+  const sorted = Float64Array.from(latencies).sort()
+  const p99 = sorted[Math.ceil(0.99 * sorted.length) - 1] as number
+  const causes: SlowCauses = {
+    slow: 0,
+    server: 0,
+    client: 0,
+    both: 0,
+    neither: 0,
+    baseServer: 0,
+    baseClient: 0,
+  }
+  let inServer = 0
+  let inClient = 0
+  for (let i = 0; i < sent.length; i++) {
+    const from = sent[i] as number
+    const to = received[i] as number
+    const s = overlaps(server, from, to)
+    const c = overlaps(client, from, to)
+    if (s) inServer++
+    if (c) inClient++
+    if ((latencies[i] as number) < p99) continue
+    causes.slow++
+    if (s && c) causes.both++
+    else if (s) causes.server++
+    else if (c) causes.client++
+    else causes.neither++
+  }
+  causes.baseServer = round(inServer / sent.length, 3)
+  causes.baseClient = round(inClient / sent.length, 3)
+  return causes
+}
+
+function overlaps(pauses: readonly GcPause[], from: number, to: number): boolean {
+  for (const gc of pauses) if (gc.at < to && gc.at + gc.ms > from) return true
+  return false
+}
+
+// What `--trace-gc-nvp` printed over the window: its lines start with the ms since the isolate
+// started, which performance.now() reads a few tens of ms ahead of (the process started first),
+// so allocation is taken as a rate between two scavenges inside the window, which that offset
+// does not bias.
+function traced(
+  file: string,
+  window: [number, number],
+): Pick<SideGc, 'bytesPerMs' | 'survivedPerScavenge' | 'promotedPerScavenge'> {
+  // Every collection's `allocated` counts (bytes allocated since the one before); what survived
+  // is a scavenge's figure.
+  const lines: {
+    t: number
+    scavenge: boolean
+    allocated: number
+    survived: number
+    promoted: number
+  }[] = []
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const match =
+      /\s(\d+) ms: pause=.*\bgc=(\w+)\b.*\ballocated=(\d+) promoted=(\d+) new_space_survived=(\d+)/.exec(
+        line,
+      )
+    if (match === null) continue
+    const t = Number(match[1])
+    if (t < window[0] || t > window[1]) continue
+    lines.push({
+      t,
+      scavenge: match[2] === 's',
+      allocated: Number(match[3]),
+      promoted: Number(match[4]),
+      survived: Number(match[5]),
+    })
+  }
+  const scavenges = lines.filter((line) => line.scavenge)
+  const first = lines[0]
+  const last = lines[lines.length - 1]
+  return {
+    ...(first !== undefined && last !== undefined && last.t > first.t
+      ? {
+          bytesPerMs: Math.round(
+            lines.slice(1).reduce((sum, line) => sum + line.allocated, 0) / (last.t - first.t),
+          ),
+        }
+      : {}),
+    ...(scavenges.length > 0
+      ? {
+          survivedPerScavenge: Math.round(mean(scavenges.map((line) => line.survived))),
+          promotedPerScavenge: Math.round(mean(scavenges.map((line) => line.promoted))),
+        }
+      : {}),
+  }
+}
+
+function mean(values: readonly number[]): number {
+  return values.length === 0 ? 0 : values.reduce((a, b) => a + b, 0) / values.length
+}
+
+/** A delivery's time split at the socket write (server) and the body read (client), in ms. */
+export interface SplitParts {
+  /** emit → `res.write`, wire (write → the client's reader got the bytes), read → handler. */
+  p50: { server: number; wire: number; client: number }
+  p99: { server: number; wire: number; client: number }
+  /** Over the slowest deliveries (≥ the round's p99): the mean of each part. */
+  slowMean: { server: number; wire: number; client: number }
+}
+
+/** Splits each timed delivery at the crossings each side noted. */
+export function splitParts(
+  ids: readonly number[],
+  sent: readonly number[],
+  received: readonly number[],
+  writes: Crossings,
+  reads: Crossings,
+): SplitParts | undefined {
+  const written = firstTimes(writes)
+  const read = firstTimes(reads)
+  const parts = { server: [] as number[], wire: [] as number[], client: [] as number[] }
+  const totals: number[] = []
+  for (let i = 0; i < ids.length; i++) {
+    const w = written.get(ids[i] as number)
+    const r = read.get(ids[i] as number)
+    if (w === undefined || r === undefined) continue
+    parts.server.push(w - (sent[i] as number))
+    parts.wire.push(r - w)
+    parts.client.push((received[i] as number) - r)
+    totals.push((received[i] as number) - (sent[i] as number))
+  }
+  if (totals.length === 0) return undefined
+  const p99 = quantile(totals, 0.99)
+  const slow = totals.map((t, i) => (t >= p99 ? i : -1)).filter((i) => i >= 0)
+  const slowMean = (values: number[]) => round(mean(slow.map((i) => values[i] as number)), 3)
+  const at = (q: number) => ({
+    server: round(quantile(parts.server, q), 3),
+    wire: round(quantile(parts.wire, q), 3),
+    client: round(quantile(parts.client, q), 3),
+  })
+  return {
+    p50: at(0.5),
+    p99: at(0.99),
+    slowMean: {
+      server: slowMean(parts.server),
+      wire: slowMean(parts.wire),
+      client: slowMean(parts.client),
+    },
+  }
+}
+
+function firstTimes(crossings: Crossings): Map<number, number> {
+  const map = new Map<number, number>()
+  for (let i = 0; i < crossings.ids.length; i++) {
+    const id = crossings.ids[i] as number
+    if (!map.has(id)) map.set(id, crossings.times[i] as number)
+  }
+  return map
+}
+
+function quantile(values: readonly number[], q: number): number {
+  const sorted = Float64Array.from(values).sort()
+  return sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)] ?? Number.NaN
+}
