@@ -9,12 +9,15 @@
  * first and is not counted. Rounds alternate the servers, so a noisy spell of the machine hits
  * both, and each server's percentiles are taken over the samples of all its rounds.
  *
- * Run: `npx tsx bench/latency.ts [--seconds 5] [--rate 1000] [--rounds 3] [--gc] [--heap-prof DIR]`.
+ * Run: `npx tsx bench/latency.ts [--seconds 5] [--rate 1000] [--rounds 3] [--gc] [--heap-prof DIR
+ * [--heap-live]] [--store-events N]`.
  * `--gc` has each side record its GC pauses and V8's `--trace-gc-nvp` lines over the measured
  * window, and prints them per side with the pauses the slowest deliveries overlapped, and each
  * delivery split into server (emit → `res.write`), wire and client (body read → handler) parts;
  * `--heap-prof DIR` also writes each side's sampling allocation profile of the window to DIR
- * (open in DevTools) and prints bytes allocated per event. Both slow the sides a little: judge
+ * (open in DevTools) and prints bytes allocated per event (`--heap-live`: only what is still
+ * alive at the end, what each side keeps). `--store-events N` has runstream's store keep N events
+ * per stream, to see what the ones it keeps cost. All of these slow the sides a little: judge
  * p99 without them.
  */
 import { mkdtempSync } from 'node:fs'
@@ -23,6 +26,7 @@ import { join } from 'node:path'
 import {
   type SideGc,
   type SlowCauses,
+  type SplitPart,
   type SplitParts,
   sideGc,
   slowCauses,
@@ -53,6 +57,10 @@ export interface LatencyOptions {
   gc?: boolean
   /** Also take each side's allocation profile of the window, written to this directory. */
   heapProfileDir?: string
+  /** With `heapProfileDir`: profile what is still alive at the end instead of every allocation. */
+  heapLive?: boolean
+  /** An experiment: runstream's memory store keeps only this many events per stream. */
+  storeEvents?: number
 }
 
 /** What `gc` adds to a round: each side's GC, and the causes of its slowest deliveries. */
@@ -105,8 +113,13 @@ export async function run(options: LatencyOptions = {}): Promise<LatencyResult> 
       const probe =
         traceDir === undefined
           ? undefined
-          : { traceDir, round, heapProfileDir: options.heapProfileDir }
-      const measured = await measure(variant, rate, warmup, events, probe)
+          : {
+              traceDir,
+              round,
+              heapProfileDir: options.heapProfileDir,
+              heapLive: options.heapLive === true,
+            }
+      const measured = await measure(variant, rate, warmup, events, probe, options.storeEvents)
       all[variant].push(measured.samples)
       if (measured.gc !== undefined) gcRounds.push({ variant, round, ...measured.gc })
     }
@@ -144,7 +157,13 @@ async function measure(
   rate: number,
   warmup: number,
   events: number,
-  watch?: { traceDir: string; round: number; heapProfileDir: string | undefined },
+  watch?: {
+    traceDir: string
+    round: number
+    heapProfileDir: string | undefined
+    heapLive: boolean
+  },
+  storeEvents?: number,
 ): Promise<{ samples: number[]; gc?: Omit<LatencyGcRound, 'variant' | 'round'> }> {
   const group = processGroup()
   const file = (side: string, ext: string) =>
@@ -160,6 +179,7 @@ async function measure(
             ...(watch.heapProfileDir === undefined
               ? {}
               : {
+                  heapLive: watch.heapLive,
                   heapProfile: join(
                     watch.heapProfileDir,
                     `${variant}-${watch.round}-${side}.heapprofile`,
@@ -171,7 +191,7 @@ async function measure(
   const clientSide = sideOf('client')
   try {
     const server = group.spawn('latency-server.ts', serverSide.spawn)
-    server.send({ type: 'start', variant, probe: serverSide.probe })
+    server.send({ type: 'start', variant, probe: serverSide.probe, storeEvents })
     const { port, path } = await next<{ port: number; path: string }>(server, 'listening')
     const client = group.spawn('latency-client.ts', clientSide.spawn)
     client.send({
@@ -184,14 +204,17 @@ async function measure(
     await next(client, 'ready')
     const done = next<{ ids: number[]; times: number[]; probe?: ProbeReport }>(client, 'done')
     server.send({ type: 'run', rate, warmup, events })
-    const emitted = await next<{ first: number; times: number[]; probe?: ProbeReport }>(
-      server,
-      'emitted',
-    )
+    const emitted = await next<{
+      first: number
+      times: number[]
+      returned: number[]
+      probe?: ProbeReport
+    }>(server, 'emitted')
     const received = await done
     const samples: number[] = []
     const timedIds: number[] = []
     const sentAt: number[] = []
+    const returnedAt: number[] = []
     const receivedAt: number[] = []
     for (let i = 0; i < received.ids.length; i++) {
       const at = (received.ids[i] as number) - emitted.first
@@ -200,6 +223,7 @@ async function measure(
       samples.push((received.times[i] as number) - sent)
       timedIds.push(received.ids[i] as number)
       sentAt.push(sent)
+      returnedAt.push(emitted.returned[at] ?? Number.NaN)
       receivedAt.push(received.times[i] as number)
     }
     if (samples.length !== events) {
@@ -218,6 +242,7 @@ async function measure(
             : splitParts(
                 timedIds,
                 sentAt,
+                returnedAt,
                 receivedAt,
                 emitted.probe.crossings,
                 received.probe.crossings,
@@ -264,10 +289,9 @@ function printGc(rounds: readonly LatencyGcRound[]): void {
     )
     const p = r.split
     if (p !== undefined) {
-      const parts = (x: { server: number; wire: number; client: number }) =>
-        `${x.server} + ${x.wire} + ${x.client}`
+      const parts = (x: SplitPart) => `${x.emit} + ${x.deferred} + ${x.wire} + ${x.client}`
       console.log(
-        `${''.padEnd(12)} emit→write + wire + read→handler (ms): p50 ${parts(p.p50)}; p99 ${parts(p.p99)}; slowest, mean ${parts(p.slowMean)}`,
+        `${''.padEnd(12)} emit call + return→write + wire + read→handler (ms): p50 ${parts(p.p50)}; p99 ${parts(p.p99)}; slowest, mean ${parts(p.slowMean)}`,
       )
     }
   }
@@ -278,11 +302,14 @@ if (isMain(import.meta.url)) {
     const rate = numberArgument('rate')
     const seconds = numberArgument('seconds')
     const rounds = numberArgument('rounds')
+    const storeEvents = numberArgument('store-events')
     const heapAt = process.argv.indexOf('--heap-prof')
     const heapProfileDir = heapAt === -1 ? undefined : process.argv[heapAt + 1]
     await run({
       ...(process.argv.includes('--gc') ? { gc: true } : {}),
       ...(heapProfileDir === undefined ? {} : { heapProfileDir }),
+      ...(process.argv.includes('--heap-live') ? { heapLive: true } : {}),
+      ...(storeEvents === undefined ? {} : { storeEvents }),
       ...(rounds === undefined ? {} : { rounds }),
       ...(rate === undefined ? {} : { rate }),
       ...(seconds === undefined ? {} : { seconds }),

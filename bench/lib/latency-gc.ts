@@ -160,32 +160,47 @@ function mean(values: readonly number[]): number {
   return values.length === 0 ? 0 : values.reduce((a, b) => a + b, 0) / values.length
 }
 
-/** A delivery's time split at the socket write (server) and the body read (client), in ms. */
-export interface SplitParts {
-  /** emit → `res.write`, wire (write → the client's reader got the bytes), read → handler. */
-  p50: { server: number; wire: number; client: number }
-  p99: { server: number; wire: number; client: number }
-  /** Over the slowest deliveries (≥ the round's p99): the mean of each part. */
-  slowMean: { server: number; wire: number; client: number }
+/** A delivery's time in parts, in ms. */
+export interface SplitPart {
+  /** The `emit` call itself, on the server. */
+  emit: number
+  /** From `emit`'s return to `res.write` of its frame: what the server deferred. */
+  deferred: number
+  /** From the write to the client's reader getting the bytes. */
+  wire: number
+  /** From the body read to the handler. */
+  client: number
 }
+
+/** A delivery's time split at emit's return, the socket write and the client's body read. */
+export interface SplitParts {
+  p50: SplitPart
+  p99: SplitPart
+  /** Over the slowest deliveries (≥ the round's p99): the mean of each part. */
+  slowMean: SplitPart
+}
+
+const PARTS = ['emit', 'deferred', 'wire', 'client'] as const
 
 /** Splits each timed delivery at the crossings each side noted. */
 export function splitParts(
   ids: readonly number[],
   sent: readonly number[],
+  returned: readonly number[],
   received: readonly number[],
   writes: Crossings,
   reads: Crossings,
 ): SplitParts | undefined {
   const written = firstTimes(writes)
   const read = firstTimes(reads)
-  const parts = { server: [] as number[], wire: [] as number[], client: [] as number[] }
+  const parts: Record<keyof SplitPart, number[]> = { emit: [], deferred: [], wire: [], client: [] }
   const totals: number[] = []
   for (let i = 0; i < ids.length; i++) {
     const w = written.get(ids[i] as number)
     const r = read.get(ids[i] as number)
     if (w === undefined || r === undefined) continue
-    parts.server.push(w - (sent[i] as number))
+    parts.emit.push((returned[i] as number) - (sent[i] as number))
+    parts.deferred.push(w - (returned[i] as number))
     parts.wire.push(r - w)
     parts.client.push((received[i] as number) - r)
     totals.push((received[i] as number) - (sent[i] as number))
@@ -193,20 +208,14 @@ export function splitParts(
   if (totals.length === 0) return undefined
   const p99 = quantile(totals, 0.99)
   const slow = totals.map((t, i) => (t >= p99 ? i : -1)).filter((i) => i >= 0)
-  const slowMean = (values: number[]) => round(mean(slow.map((i) => values[i] as number)), 3)
-  const at = (q: number) => ({
-    server: round(quantile(parts.server, q), 3),
-    wire: round(quantile(parts.wire, q), 3),
-    client: round(quantile(parts.client, q), 3),
-  })
+  const each = (f: (values: number[]) => number) =>
+    Object.fromEntries(
+      PARTS.map((part) => [part, round(f(parts[part]), 3)]),
+    ) as unknown as SplitPart
   return {
-    p50: at(0.5),
-    p99: at(0.99),
-    slowMean: {
-      server: slowMean(parts.server),
-      wire: slowMean(parts.wire),
-      client: slowMean(parts.client),
-    },
+    p50: each((values) => quantile(values, 0.5)),
+    p99: each((values) => quantile(values, 0.99)),
+    slowMean: each((values) => mean(slow.map((i) => values[i] as number))),
   }
 }
 

@@ -16,6 +16,11 @@ export interface ProbeRequest {
   /** Write a sampling allocation profile of the window (`.heapprofile`, for DevTools) here. */
   heapProfile?: string
   /**
+   * Profile only what is still alive at the end of the window, not every allocation: what the
+   * side keeps per event, which each scavenge copies.
+   */
+  heapLive?: boolean
+  /**
    * Note when each event's bytes were handed to the socket (server) or read from the body
    * (client), so that a delivery's time splits into server, wire and client parts.
    */
@@ -148,8 +153,8 @@ export async function startProbe(request: ProbeRequest): Promise<() => Promise<P
     await session.post('HeapProfiler.enable')
     await session.post('HeapProfiler.startSampling', {
       samplingInterval: 256,
-      includeObjectsCollectedByMinorGC: true,
-      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: request.heapLive !== true,
+      includeObjectsCollectedByMajorGC: request.heapLive !== true,
     })
   }
   return async () => {

@@ -2,12 +2,12 @@
  * The server side of bench/latency.ts: one stream, emitted at a steady rate, and the moment
  * (the system's monotonic clock, shared by every process) each event was emitted.
  *
- * IPC in: { type: 'start', variant, probe? }, { type: 'run', rate, warmup, events }.
+ * IPC in: { type: 'start', variant, probe?, storeEvents? }, { type: 'run', rate, warmup, events }.
  * Out: { type: 'listening', port, path }, { type: 'emitted', first, times, probe? }: what the
  * probe saw over the measured events (after the warm-up), when one was asked for.
  */
 import http from 'node:http'
-import { createStreamManager, executionCatalog } from '../../src/index.js'
+import { createStreamManager, executionCatalog, memoryStore } from '../../src/index.js'
 import { createNodeHandler } from '../../src/node.js'
 import {
   monotonicNow,
@@ -28,17 +28,19 @@ const TEXT = 'The quick brown fox jumps over the lazy dog, streaming tokens as t
 
 let emit: (id: number) => void = () => undefined
 let probe: ProbeRequest | undefined
+let storeEvents: number | undefined
 
 process.on(
   'message',
   (
     message:
-      | { type: 'start'; variant: LatencyServer; probe?: ProbeRequest }
+      | { type: 'start'; variant: LatencyServer; probe?: ProbeRequest; storeEvents?: number }
       | { type: 'run'; rate: number; warmup: number; events: number }
       | { type: 'exit' },
   ) => {
     if (message.type === 'start') {
       probe = message.probe
+      storeEvents = message.storeEvents
       if (probe?.split === true) noteWrites()
       start(message.variant)
     } else if (message.type === 'run') run(message.rate, message.warmup, message.events)
@@ -49,7 +51,13 @@ process.on(
 function start(variant: LatencyServer): void {
   let handle: http.RequestListener
   if (variant === 'runstream') {
-    const manager = createStreamManager({ catalog: executionCatalog })
+    const manager = createStreamManager({
+      catalog: executionCatalog,
+      // An experiment's store that keeps fewer events: what the ones it keeps cost each GC.
+      ...(storeEvents === undefined
+        ? {}
+        : { store: memoryStore({ maxEventsPerStream: storeEvents }) }),
+    })
     // Envelopes in data:, as the hand-written server sends them and the raw client reads them.
     handle = createNodeHandler(manager, { framing: 'envelope' }) as http.RequestListener
     const stream = manager.stream(STREAM)
@@ -98,6 +106,8 @@ function start(variant: LatencyServer): void {
 function run(rate: number, warmup: number, events: number): void {
   const total = warmup + events
   const times = new Float64Array(events)
+  // With `split`: when each emit call returned, to tell its own time from what it deferred.
+  const returned = new Float64Array(probe?.split === true ? events : 0)
   const started = performance.now()
   let sent = 0
   let stopProbe: Promise<() => Promise<ProbeReport>> | undefined
@@ -108,6 +118,7 @@ function run(rate: number, warmup: number, events: number): void {
       sent++
       if (sent > warmup) times[sent - warmup - 1] = monotonicNow()
       emit(sent)
+      if (sent > warmup && returned.length > 0) returned[sent - warmup - 1] = monotonicNow()
     }
     if (sent < total) {
       setTimeout(tick, 1)
@@ -121,6 +132,7 @@ function run(rate: number, warmup: number, events: number): void {
         type: 'emitted',
         first: warmup + 1,
         times: Array.from(times),
+        returned: Array.from(returned),
         ...(report === undefined ? {} : { probe: report }),
       }),
     )
