@@ -118,6 +118,8 @@ export async function run(options: LatencyOptions = {}): Promise<LatencyResult> 
               round,
               heapProfileDir: options.heapProfileDir,
               heapLive: options.heapLive === true,
+              // The split notes every frame's crossing, which allocates: not while profiling.
+              split: options.gc === true && options.heapProfileDir === undefined,
             }
       const measured = await measure(variant, rate, warmup, events, probe, options.storeEvents)
       all[variant].push(measured.samples)
@@ -162,6 +164,7 @@ async function measure(
     round: number
     heapProfileDir: string | undefined
     heapLive: boolean
+    split: boolean
   },
   storeEvents?: number,
 ): Promise<{ samples: number[]; gc?: Omit<LatencyGcRound, 'variant' | 'round'> }> {
@@ -175,7 +178,7 @@ async function measure(
           spawn: { nodeFlags: ['--trace-gc', '--trace-gc-nvp'], stdoutFile: file(side, 'log') },
           probe: {
             gc: true,
-            split: true,
+            split: watch.split,
             ...(watch.heapProfileDir === undefined
               ? {}
               : {
