@@ -288,7 +288,7 @@ function printGc(rounds: readonly LatencyGcRound[]): void {
     console.log(`${''.padEnd(12)} client: ${side(r.client)}`)
     const s = r.slow
     console.log(
-      `${''.padEnd(12)} slowest ${s.slow} (≥ p99) overlapped a pause of: server ${s.server}, client ${s.client}, both ${s.both}, neither ${s.neither}  (by chance: server ${s.baseServer}, client ${s.baseClient} of all)`,
+      `${''.padEnd(12)} slowest ${s.slow} (≥ p99), in ${s.stalls} stalls, overlapped a pause of: server ${s.server}, client ${s.client}, both ${s.both}, neither ${s.neither}  (by chance: server ${s.baseServer}, client ${s.baseClient} of all)`,
     )
     const p = r.split
     if (p !== undefined) {

@@ -29,6 +29,12 @@ export interface SideGc {
 export interface SlowCauses {
   /** How many samples count as slow: those at or above the round's p99. */
   slow: number
+  /**
+   * Into how many stalls the slow samples group (overlapping emit → handler spans): one stall of
+   * either process (a pause, or a process the machine did not run) slows every event in flight,
+   * so a p99 made of one or two stalls says more about the machine than about the code.
+   */
+  stalls: number
   server: number
   client: number
   both: number
@@ -70,6 +76,7 @@ export function slowCauses(
   const p99 = sorted[Math.ceil(0.99 * sorted.length) - 1] as number
   const causes: SlowCauses = {
     slow: 0,
+    stalls: 0,
     server: 0,
     client: 0,
     both: 0,
@@ -79,6 +86,7 @@ export function slowCauses(
   }
   let inServer = 0
   let inClient = 0
+  let stallEnd = Number.NEGATIVE_INFINITY
   for (let i = 0; i < sent.length; i++) {
     const from = sent[i] as number
     const to = received[i] as number
@@ -88,6 +96,9 @@ export function slowCauses(
     if (c) inClient++
     if ((latencies[i] as number) < p99) continue
     causes.slow++
+    // Samples come in id order, so spans that overlap are next to each other.
+    if (from > stallEnd) causes.stalls++
+    stallEnd = Math.max(stallEnd, to)
     if (s && c) causes.both++
     else if (s) causes.server++
     else if (c) causes.client++
