@@ -24,6 +24,9 @@ let warmup = 0
 let probe: ProbeRequest | undefined
 let stopProbe: Promise<() => Promise<ProbeReport>> | undefined
 
+// The bench that forked this process is gone (killed, crashed): nothing will ask it to exit.
+process.on('disconnect', () => process.exit(0))
+
 process.on(
   'message',
   (

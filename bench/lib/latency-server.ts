@@ -30,6 +30,9 @@ let emit: (id: number) => void = () => undefined
 let probe: ProbeRequest | undefined
 let storeEvents: number | undefined
 
+// The bench that forked this process is gone (killed, crashed): nothing will ask it to exit.
+process.on('disconnect', () => process.exit(0))
+
 process.on(
   'message',
   (
