@@ -9,18 +9,19 @@
  * first and is not counted. Rounds alternate the servers, so a noisy spell of the machine hits
  * both, and each server's percentiles are taken over the samples of all its rounds.
  *
- * Run: `npx tsx bench/latency.ts [--seconds 5] [--rate 1000] [--rounds 3] [--gc] [--heap-prof DIR
- * [--heap-live]] [--store-events N]`.
+ * Run: `npx tsx bench/latency.ts [--seconds 5] [--rate 1000] [--rounds 3] [--warmup 2] [--gc] [--heap-prof DIR
+ * [--heap-live]] [--store-events N] [--callgrind]`.
  * `--gc` has each side record its GC pauses and V8's `--trace-gc-nvp` lines over the measured
  * window, and prints them per side with the pauses the slowest deliveries overlapped, and each
  * delivery split into server (emit → `res.write`), wire and client (body read → handler) parts;
  * `--heap-prof DIR` also writes each side's sampling allocation profile of the window to DIR
  * (open in DevTools) and prints bytes allocated per event (`--heap-live`: only what is still
  * alive at the end, what each side keeps). `--store-events N` has runstream's store keep N events
- * per stream, to see what the ones it keeps cost. All of these slow the sides a little: judge
+ * per stream, to see what the ones it keeps cost. `--callgrind` counts each server's
+ * instructions per event over the window (with `--rate 100`: valgrind is slow). All of these slow the sides a little: judge
  * p99 without them.
  */
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
@@ -34,7 +35,14 @@ import {
 } from './lib/latency-gc.js'
 import type { ProbeReport, ProbeRequest } from './lib/latency-probe.js'
 import type { LatencyServer } from './lib/latency-server.js'
-import { isMain, next, numberArgument, processGroup, runMain } from './lib/processes.js'
+import {
+  isMain,
+  next,
+  numberArgument,
+  processGroup,
+  runMain,
+  type SpawnOptions,
+} from './lib/processes.js'
 import { type Distribution, distribution, median, round } from './lib/stats.js'
 
 /** Options of {@link run}. */
@@ -61,6 +69,13 @@ export interface LatencyOptions {
   heapLive?: boolean
   /** An experiment: runstream's memory store keeps only this many events per stream. */
   storeEvents?: number
+  /**
+   * Run each server under callgrind and count its instructions over the measured window: the
+   * CPU work per event, whatever the load. Use a low rate (`--rate 100`): valgrind is ~50× slower.
+   * The window holds scavenges and JIT compiles, which callgrind counts too: one round of 1000
+   * events gave runstream 123k and then 169k instructions per event, so take several rounds.
+   */
+  callgrind?: boolean
 }
 
 /** What `gc` adds to a round: each side's GC, and the causes of its slowest deliveries. */
@@ -72,6 +87,8 @@ export interface LatencyGcRound {
   slow: SlowCauses
   /** Each delivery split at the server's socket write and the client's body read. */
   split?: SplitParts | undefined
+  /** With `callgrind`: the server's instructions per measured event. */
+  serverInstructionsPerEvent?: number | undefined
 }
 
 /** What {@link run} returns. */
@@ -105,7 +122,8 @@ export async function run(options: LatencyOptions = {}): Promise<LatencyResult> 
   const events = Math.round(seconds * rate)
   const rounds = options.rounds ?? 3
   const all: Record<LatencyServer, number[][]> = { raw: [], runstream: [] }
-  const watch = options.gc === true || options.heapProfileDir !== undefined
+  const watch =
+    options.gc === true || options.heapProfileDir !== undefined || options.callgrind === true
   const traceDir = watch ? mkdtempSync(join(tmpdir(), 'latency-gc-')) : undefined
   const gcRounds: LatencyGcRound[] = []
   for (let round = 0; round < rounds; round++) {
@@ -119,7 +137,11 @@ export async function run(options: LatencyOptions = {}): Promise<LatencyResult> 
               heapProfileDir: options.heapProfileDir,
               heapLive: options.heapLive === true,
               // The split notes every frame's crossing, which allocates: not while profiling.
-              split: options.gc === true && options.heapProfileDir === undefined,
+              split:
+                options.gc === true &&
+                options.heapProfileDir === undefined &&
+                options.callgrind !== true,
+              callgrind: options.callgrind === true,
             }
       const measured = await measure(variant, rate, warmup, events, probe, options.storeEvents)
       all[variant].push(measured.samples)
@@ -165,6 +187,7 @@ async function measure(
     heapProfileDir: string | undefined
     heapLive: boolean
     split: boolean
+    callgrind: boolean
   },
   storeEvents?: number,
 ): Promise<{ samples: number[]; gc?: Omit<LatencyGcRound, 'variant' | 'round'> }> {
@@ -190,8 +213,23 @@ async function measure(
                 }),
           } satisfies ProbeRequest,
         }
-  const serverSide = sideOf('server')
+  const serverSide: { spawn: SpawnOptions; probe: ProbeRequest | undefined } = sideOf('server')
   const clientSide = sideOf('client')
+  const cgFile = file('server', 'callgrind')
+  if (watch?.callgrind === true) {
+    serverSide.spawn = {
+      ...serverSide.spawn,
+      wrapper: [
+        'valgrind',
+        '--tool=callgrind',
+        '--instr-atstart=no',
+        `--callgrind-out-file=${cgFile}`,
+      ],
+      // No compiler or GC threads racing the main one: the same count from run to run.
+      nodeFlags: [...(serverSide.spawn.nodeFlags ?? []), '--single-threaded'],
+    }
+    serverSide.probe = { ...serverSide.probe, callgrind: true }
+  }
   try {
     const server = group.spawn('latency-server.ts', serverSide.spawn)
     server.send({ type: 'start', variant, probe: serverSide.probe, storeEvents })
@@ -233,6 +271,8 @@ async function measure(
       throw new Error(`latency/${variant}: ${samples.length} of ${events} events were timed`)
     }
     if (emitted.probe === undefined || received.probe === undefined) return { samples }
+    // callgrind writes its file as the process exits, which takes it a while.
+    if (watch?.callgrind === true) await group.stopAll(60_000)
     return {
       samples,
       gc: {
@@ -250,11 +290,19 @@ async function measure(
                 emitted.probe.crossings,
                 received.probe.crossings,
               ),
+        serverInstructionsPerEvent:
+          watch?.callgrind === true ? instructions(cgFile, events) : undefined,
       },
     }
   } finally {
     await group.stopAll()
   }
+}
+
+// The total a callgrind output file counted (its `totals:` line), per event.
+function instructions(file: string, events: number): number | undefined {
+  const match = /^totals: (\d+)/m.exec(readFileSync(file, 'utf8'))
+  return match === null ? undefined : Math.round(Number(match[1]) / events)
 }
 
 function print(result: LatencyResult): void {
@@ -290,6 +338,11 @@ function printGc(rounds: readonly LatencyGcRound[]): void {
     console.log(
       `${''.padEnd(12)} slowest ${s.slow} (≥ p99), in ${s.stalls} stalls, overlapped a pause of: server ${s.server}, client ${s.client}, both ${s.both}, neither ${s.neither}  (by chance: server ${s.baseServer}, client ${s.baseClient} of all)`,
     )
+    if (r.serverInstructionsPerEvent !== undefined) {
+      console.log(
+        `${''.padEnd(12)} server instructions per event (callgrind, measured window): ${r.serverInstructionsPerEvent}`,
+      )
+    }
     const p = r.split
     if (p !== undefined) {
       const parts = (x: SplitPart) => `${x.emit} + ${x.deferred} + ${x.wire} + ${x.client}`
@@ -305,6 +358,7 @@ if (isMain(import.meta.url)) {
     const rate = numberArgument('rate')
     const seconds = numberArgument('seconds')
     const rounds = numberArgument('rounds')
+    const warmupSeconds = numberArgument('warmup')
     const storeEvents = numberArgument('store-events')
     const heapAt = process.argv.indexOf('--heap-prof')
     const heapProfileDir = heapAt === -1 ? undefined : process.argv[heapAt + 1]
@@ -312,8 +366,10 @@ if (isMain(import.meta.url)) {
       ...(process.argv.includes('--gc') ? { gc: true } : {}),
       ...(heapProfileDir === undefined ? {} : { heapProfileDir }),
       ...(process.argv.includes('--heap-live') ? { heapLive: true } : {}),
+      ...(process.argv.includes('--callgrind') ? { callgrind: true } : {}),
       ...(storeEvents === undefined ? {} : { storeEvents }),
       ...(rounds === undefined ? {} : { rounds }),
+      ...(warmupSeconds === undefined ? {} : { warmupSeconds }),
       ...(rate === undefined ? {} : { rate }),
       ...(seconds === undefined ? {} : { seconds }),
     })

@@ -4,6 +4,7 @@
  * server or of the client) and, optionally, a sampling profile of every allocation, collected
  * objects included, so that bytes per event can be read off it.
  */
+import { execFileSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import http from 'node:http'
 import { Session } from 'node:inspector/promises'
@@ -20,6 +21,11 @@ export interface ProbeRequest {
    * side keeps per event, which each scavenge copies.
    */
   heapLive?: boolean
+  /**
+   * The process runs under `valgrind --tool=callgrind --instr-atstart=no`: count instructions
+   * over the window only (`callgrind_control -i on`, then off).
+   */
+  callgrind?: boolean
   /**
    * Note when each event's bytes were handed to the socket (server) or read from the body
    * (client), so that a delivery's time splits into server, wire and client parts.
@@ -146,6 +152,7 @@ export async function startProbe(request: ProbeRequest): Promise<() => Promise<P
     observer = new PerformanceObserver((list) => take(list.getEntries()))
     observer.observe({ entryTypes: ['gc'] })
   }
+  if (request.callgrind === true) instrument('on')
   let session: Session | undefined
   if (request.heapProfile !== undefined) {
     session = new Session()
@@ -158,6 +165,7 @@ export async function startProbe(request: ProbeRequest): Promise<() => Promise<P
     })
   }
   return async () => {
+    if (request.callgrind === true) instrument('off')
     const ended = performance.now()
     const report: ProbeReport = { gcs, window: [started, ended] }
     if (request.split === true) report.crossings = crossings
@@ -173,6 +181,10 @@ export async function startProbe(request: ProbeRequest): Promise<() => Promise<P
     }
     return report
   }
+}
+
+function instrument(state: 'on' | 'off'): void {
+  execFileSync('callgrind_control', ['-i', state, String(process.pid)], { stdio: 'ignore' })
 }
 
 // The sampled bytes of a profile's tree: each node's selfSize is already scaled to an estimate

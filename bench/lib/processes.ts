@@ -25,14 +25,19 @@ export interface SpawnOptions {
    * flags print (`--trace-gc`) goes there, one file per process, so two sides never interleave.
    */
   stdoutFile?: string
+  /**
+   * A command that runs node, such as `['valgrind', '--tool=callgrind']`: the process is
+   * `<wrapper…> node <flags> <file>`, still talking over IPC.
+   */
+  wrapper?: readonly string[]
 }
 
 /** A set of bench processes that are all stopped together. */
 export interface ProcessGroup {
   /** Forks `bench/lib/<file>` under tsx, with `--expose-gc`, talking over IPC. */
   spawn(file: string, options?: SpawnOptions): ChildProcess
-  /** Asks every process to exit, and kills the ones that have not within a second. */
-  stopAll(): Promise<void>
+  /** Asks every process to exit, and kills the ones that have not within `graceMs` (1 s). */
+  stopAll(graceMs?: number): Promise<void>
 }
 
 /**
@@ -44,8 +49,11 @@ export function processGroup(): ProcessGroup {
   return {
     spawn(file, options = {}) {
       const out = options.stdoutFile === undefined ? 'inherit' : openSync(options.stdoutFile, 'w')
+      const [wrapper, ...wrapperArgs] = options.wrapper ?? []
       const child = fork(join(here, file), [], {
+        ...(wrapper === undefined ? {} : { execPath: wrapper }),
         execArgv: [
+          ...(wrapper === undefined ? [] : [...wrapperArgs, process.execPath]),
           '--import',
           'tsx',
           '--expose-gc',
@@ -59,18 +67,18 @@ export function processGroup(): ProcessGroup {
       children.push(child)
       return child
     },
-    async stopAll() {
-      await Promise.all(children.map(stop))
+    async stopAll(graceMs) {
+      await Promise.all(children.map((child) => stop(child, graceMs)))
     },
   }
 }
 
-/** Asks a bench process to exit, and kills it if it has not within a second. */
-export async function stop(child: ChildProcess): Promise<void> {
+/** Asks a bench process to exit, and kills it if it has not within `graceMs`. */
+export async function stop(child: ChildProcess, graceMs = 1000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   child.send({ type: 'exit' }, () => undefined)
-  const timer = setTimeout(() => child.kill('SIGKILL'), 1000)
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs)
   await exited
   clearTimeout(timer)
 }
