@@ -25,10 +25,8 @@ import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
-  type SideGc,
-  type SlowCauses,
-  type SplitPart,
-  type SplitParts,
+  type LatencyGcRound,
+  printGcRounds,
   sideGc,
   slowCauses,
   splitParts,
@@ -76,19 +74,6 @@ export interface LatencyOptions {
    * events gave runstream 123k and then 169k instructions per event, so take several rounds.
    */
   callgrind?: boolean
-}
-
-/** What `gc` adds to a round: each side's GC, and the causes of its slowest deliveries. */
-export interface LatencyGcRound {
-  variant: LatencyServer
-  round: number
-  server: SideGc
-  client: SideGc
-  slow: SlowCauses
-  /** Each delivery split at the server's socket write and the client's body read. */
-  split?: SplitParts | undefined
-  /** With `callgrind`: the server's instructions per measured event. */
-  serverInstructionsPerEvent?: number | undefined
 }
 
 /** What {@link run} returns. */
@@ -322,35 +307,7 @@ function print(result: LatencyResult): void {
   console.log(
     `runstream p99 ÷ raw p99, median of rounds: ${result.p99RatioMedian}× (rounds ${result.roundP99Ratios.join(', ')}; pooled ${result.p99Ratio}×; goal ≤ 1.3×: ${result.goals.p99Within1_3xRaw ? 'met' : 'MISSED'})`,
   )
-  if (result.gc !== undefined) printGc(result.gc)
-}
-
-function printGc(rounds: readonly LatencyGcRound[]): void {
-  console.log(
-    '\nGC over the measured window, per side: scavenges (mean / max pause ms), majors, paused ms; bytes allocated per ms (= per event at 1000/s; nvp) and per event (profile); bytes survived / promoted per scavenge',
-  )
-  const side = (gc: SideGc) =>
-    `${gc.scavenges} sc (${gc.scavengeMsMean}/${gc.scavengeMsMax}) ${gc.majors} mc ${gc.pausedMs} ms | ${gc.bytesPerMs ?? '-'} B/ms ${gc.profiledBytesPerEvent ?? '-'} B/ev | ${gc.survivedPerScavenge ?? '-'}/${gc.promotedPerScavenge ?? '-'}`
-  for (const r of rounds) {
-    console.log(`${r.variant.padEnd(9)} #${r.round} server: ${side(r.server)}`)
-    console.log(`${''.padEnd(12)} client: ${side(r.client)}`)
-    const s = r.slow
-    console.log(
-      `${''.padEnd(12)} slowest ${s.slow} (≥ p99), in ${s.stalls} stalls, overlapped a pause of: server ${s.server}, client ${s.client}, both ${s.both}, neither ${s.neither}  (by chance: server ${s.baseServer}, client ${s.baseClient} of all)`,
-    )
-    if (r.serverInstructionsPerEvent !== undefined) {
-      console.log(
-        `${''.padEnd(12)} server instructions per event (callgrind, measured window): ${r.serverInstructionsPerEvent}`,
-      )
-    }
-    const p = r.split
-    if (p !== undefined) {
-      const parts = (x: SplitPart) => `${x.emit} + ${x.deferred} + ${x.wire} + ${x.client}`
-      console.log(
-        `${''.padEnd(12)} emit call + return→write + wire + read→handler (ms): p50 ${parts(p.p50)}; p99 ${parts(p.p99)}; slowest, mean ${parts(p.slowMean)}`,
-      )
-    }
-  }
+  if (result.gc !== undefined) printGcRounds(result.gc)
 }
 
 if (isMain(import.meta.url)) {

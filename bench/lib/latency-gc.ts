@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs'
 import type { Crossings, GcPause, ProbeReport } from './latency-probe.js'
+import type { LatencyServer } from './latency-server.js'
 import { round } from './stats.js'
 
 /** One side's GC over one round's window. */
@@ -242,4 +243,46 @@ function firstTimes(crossings: Crossings): Map<number, number> {
 function quantile(values: readonly number[], q: number): number {
   const sorted = Float64Array.from(values).sort()
   return sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)] ?? Number.NaN
+}
+
+/** What `gc` adds to a round: each side's GC, and the causes of its slowest deliveries. */
+export interface LatencyGcRound {
+  variant: LatencyServer
+  round: number
+  server: SideGc
+  client: SideGc
+  slow: SlowCauses
+  /** Each delivery split at the server's socket write and the client's body read. */
+  split?: SplitParts | undefined
+  /** With `callgrind`: the server's instructions per measured event. */
+  serverInstructionsPerEvent?: number | undefined
+}
+
+/** Prints each round's GC figures, stalls and split. */
+export function printGcRounds(rounds: readonly LatencyGcRound[]): void {
+  console.log(
+    '\nGC over the measured window, per side: scavenges (mean / max pause ms), majors, paused ms; bytes allocated per ms (= per event at 1000/s; nvp) and per event (profile); bytes survived / promoted per scavenge',
+  )
+  const side = (gc: SideGc) =>
+    `${gc.scavenges} sc (${gc.scavengeMsMean}/${gc.scavengeMsMax}) ${gc.majors} mc ${gc.pausedMs} ms | ${gc.bytesPerMs ?? '-'} B/ms ${gc.profiledBytesPerEvent ?? '-'} B/ev | ${gc.survivedPerScavenge ?? '-'}/${gc.promotedPerScavenge ?? '-'}`
+  for (const r of rounds) {
+    console.log(`${r.variant.padEnd(9)} #${r.round} server: ${side(r.server)}`)
+    console.log(`${''.padEnd(12)} client: ${side(r.client)}`)
+    const s = r.slow
+    console.log(
+      `${''.padEnd(12)} slowest ${s.slow} (≥ p99), in ${s.stalls} stalls, overlapped a pause of: server ${s.server}, client ${s.client}, both ${s.both}, neither ${s.neither}  (by chance: server ${s.baseServer}, client ${s.baseClient} of all)`,
+    )
+    if (r.serverInstructionsPerEvent !== undefined) {
+      console.log(
+        `${''.padEnd(12)} server instructions per event (callgrind, measured window): ${r.serverInstructionsPerEvent}`,
+      )
+    }
+    const p = r.split
+    if (p !== undefined) {
+      const parts = (x: SplitPart) => `${x.emit} + ${x.deferred} + ${x.wire} + ${x.client}`
+      console.log(
+        `${''.padEnd(12)} emit call + return→write + wire + read→handler (ms): p50 ${parts(p.p50)}; p99 ${parts(p.p99)}; slowest, mean ${parts(p.slowMean)}`,
+      )
+    }
+  }
 }
