@@ -2,29 +2,57 @@
  * The client side of bench/latency.ts: one watcher that notes when each event reached its
  * handler (the system's monotonic clock, shared by every process).
  *
- * IPC in: { type: 'start', variant, url }. Out: 'ready' once the stream is open, then
- * { type: 'done', ids, times } after the terminal event.
+ * IPC in: { type: 'start', variant, url, warmup, probe? }. Out: 'ready' once the stream is
+ * open, then { type: 'done', ids, times, probe? } after the terminal event: what the probe saw
+ * from the last warm-up event on, when one was asked for.
  */
 import { createParser } from 'eventsource-parser'
 import { connect } from '../../src/client.js'
 import { executionCatalog } from '../../src/index.js'
+import {
+  monotonicNow,
+  notingFetch,
+  type ProbeReport,
+  type ProbeRequest,
+  startProbe,
+} from './latency-probe.js'
 import type { LatencyServer } from './latency-server.js'
 
 const ids: number[] = []
 const times: number[] = []
+let warmup = 0
+let probe: ProbeRequest | undefined
+let stopProbe: Promise<() => Promise<ProbeReport>> | undefined
+
+// The bench that forked this process is gone (killed, crashed): nothing will ask it to exit.
+process.on('disconnect', () => process.exit(0))
 
 process.on(
   'message',
-  (message: { type: 'start'; variant: LatencyServer; url: string } | { type: 'exit' }) => {
+  (
+    message:
+      | { type: 'start'; variant: LatencyServer; url: string; warmup: number; probe?: ProbeRequest }
+      | { type: 'exit' },
+  ) => {
     if (message.type === 'exit') process.exit(0)
-    else
-      void (message.variant === 'runstream' ? runstream(message.url) : raw(message.url)).then(
-        () => process.send?.({ type: 'done', ids, times }),
-        (error: unknown) => {
+    else {
+      warmup = message.warmup
+      probe = message.probe
+      void (message.variant === 'runstream' ? runstream(message.url) : raw(message.url))
+        .then(async () => {
+          const report = await (stopProbe === undefined ? undefined : (await stopProbe)())
+          process.send?.({
+            type: 'done',
+            ids,
+            times,
+            ...(report === undefined ? {} : { probe: report }),
+          })
+        })
+        .then(undefined, (error: unknown) => {
           console.error(error)
           process.exit(1)
-        },
-      )
+        })
+    }
   },
 )
 
@@ -32,6 +60,7 @@ process.on(
 async function runstream(url: string): Promise<void> {
   const subscription = connect(url, {
     catalog: executionCatalog,
+    ...(probe?.split === true ? { fetch: notingFetch } : {}),
     onOpen: () => process.send?.({ type: 'ready' }),
   })
   for await (const event of subscription) note(event.id)
@@ -39,7 +68,9 @@ async function runstream(url: string): Promise<void> {
 
 /** The floor: `fetch`, eventsource-parser and `JSON.parse`, nothing else. */
 async function raw(url: string): Promise<void> {
-  const response = await fetch(url, { headers: { accept: 'text/event-stream' } })
+  const response = await (probe?.split === true ? notingFetch : fetch)(url, {
+    headers: { accept: 'text/event-stream' },
+  })
   process.send?.({ type: 'ready' })
   let finished = false
   const parser = createParser({
@@ -60,6 +91,8 @@ async function raw(url: string): Promise<void> {
 }
 
 function note(id: string): void {
-  times.push(Number(process.hrtime.bigint()) / 1e6)
-  ids.push(Number(id))
+  times.push(monotonicNow())
+  const n = Number(id)
+  ids.push(n)
+  if (n === warmup && probe !== undefined) stopProbe = startProbe(probe)
 }

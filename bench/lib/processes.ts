@@ -4,6 +4,7 @@
  * server and its clients each get a core of their own.
  */
 import { type ChildProcess, fork } from 'node:child_process'
+import { closeSync, openSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -12,12 +13,31 @@ const here = dirname(fileURLToPath(import.meta.url))
 /** How long a bench process may take to answer one step before the case fails. */
 export const STEP_TIMEOUT_MS = 60_000
 
+/** Options of {@link ProcessGroup.spawn}. */
+export interface SpawnOptions {
+  /**
+   * Node flags for this process only, after those of `BENCH_NODE_OPTIONS` (such as
+   * `--trace-gc-nvp` on the server of a case and not its client).
+   */
+  nodeFlags?: readonly string[]
+  /**
+   * A file that receives the process's stdout instead of the bench's own: what V8's tracing
+   * flags print (`--trace-gc`) goes there, one file per process, so two sides never interleave.
+   */
+  stdoutFile?: string
+  /**
+   * A command that runs node, such as `['valgrind', '--tool=callgrind']`: the process is
+   * `<wrapper…> node <flags> <file>`, still talking over IPC.
+   */
+  wrapper?: readonly string[]
+}
+
 /** A set of bench processes that are all stopped together. */
 export interface ProcessGroup {
   /** Forks `bench/lib/<file>` under tsx, with `--expose-gc`, talking over IPC. */
-  spawn(file: string): ChildProcess
-  /** Asks every process to exit, and kills the ones that have not within a second. */
-  stopAll(): Promise<void>
+  spawn(file: string, options?: SpawnOptions): ChildProcess
+  /** Asks every process to exit, and kills the ones that have not within `graceMs` (1 s). */
+  stopAll(graceMs?: number): Promise<void>
 }
 
 /**
@@ -27,31 +47,38 @@ export interface ProcessGroup {
 export function processGroup(): ProcessGroup {
   const children: ChildProcess[] = []
   return {
-    spawn(file) {
+    spawn(file, options = {}) {
+      const out = options.stdoutFile === undefined ? 'inherit' : openSync(options.stdoutFile, 'w')
+      const [wrapper, ...wrapperArgs] = options.wrapper ?? []
       const child = fork(join(here, file), [], {
+        ...(wrapper === undefined ? {} : { execPath: wrapper }),
         execArgv: [
+          ...(wrapper === undefined ? [] : [...wrapperArgs, process.execPath]),
           '--import',
           'tsx',
           '--expose-gc',
           ...(process.env.BENCH_NODE_OPTIONS?.split(' ').filter(Boolean) ?? []),
+          ...(options.nodeFlags ?? []),
         ],
-        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        stdio: ['ignore', out, 'inherit', 'ipc'],
       })
+      // The child holds its own copy of the descriptor.
+      if (typeof out === 'number') closeSync(out)
       children.push(child)
       return child
     },
-    async stopAll() {
-      await Promise.all(children.map(stop))
+    async stopAll(graceMs) {
+      await Promise.all(children.map((child) => stop(child, graceMs)))
     },
   }
 }
 
-/** Asks a bench process to exit, and kills it if it has not within a second. */
-export async function stop(child: ChildProcess): Promise<void> {
+/** Asks a bench process to exit, and kills it if it has not within `graceMs`. */
+export async function stop(child: ChildProcess, graceMs = 1000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   child.send({ type: 'exit' }, () => undefined)
-  const timer = setTimeout(() => child.kill('SIGKILL'), 1000)
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs)
   await exited
   clearTimeout(timer)
 }

@@ -217,7 +217,6 @@ export function memoryStore(options?: MemoryStoreOptions): MemoryStore {
       // flatten it into one string, which halves the heap a held event takes (bench/store.ts).
       record.json.charCodeAt(0)
       state.events.push(record)
-      state.sizes.push(size)
       state.bytes += size
       bytes += size
       state.lastId = id
@@ -338,7 +337,6 @@ export function memoryStore(options?: MemoryStoreOptions): MemoryStore {
     const state = {
       name,
       events: [],
-      sizes: [],
       head: 0,
       lastId: 0,
       bytes: 0,
@@ -381,26 +379,25 @@ export function memoryStore(options?: MemoryStoreOptions): MemoryStore {
     bytes -= state.bytes
     state.bytes = 0
     state.events = []
-    state.sizes = []
     state.head = 0
   }
 
   function dropOldest(state: StreamState): void {
     work++
-    const size = state.sizes[state.head] as number
+    // Counted again from the record, not kept beside it: an array of sizes was one more slot per
+    // held event, copied each time it grew, for a length that the JSON string already stores.
+    const size = (state.events[state.head] as EventRecord).json.length
     state.events[state.head] = undefined
     state.head++
     state.bytes -= size
     bytes -= size
     if (state.head === state.events.length) {
       state.events = []
-      state.sizes = []
       state.head = 0
       holding.remove(state.held)
     } else if (state.head > 1024 && state.head * 2 > state.events.length) {
       // Compacts in batches: each slot is moved at most once per halving, O(1) per drop on average.
       state.events.splice(0, state.head)
-      state.sizes.splice(0, state.head)
       state.head = 0
     }
   }
@@ -410,8 +407,6 @@ interface StreamState {
   readonly name: string
   /** The held events, oldest at `head`; slots before it are empty. */
   events: (EventRecord | undefined)[]
-  /** The UTF-8 length of each held event's JSON, at the same index. */
-  sizes: number[]
   head: number
   lastId: number
   bytes: number

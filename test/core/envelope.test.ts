@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import {
   compareEventIds,
   draftBody,
+  envelopeHead,
   joinEnvelopeJson,
   parseEventId,
 } from '../../src/core/envelope.js'
@@ -18,6 +19,16 @@ describe('envelope JSON', () => {
       }),
       { numRuns: 500 },
     )
+  })
+
+  it('is the same with a head kept from an earlier event of that type and stream', () => {
+    const ts = '2026-11-21T08:00:00.000Z'
+    const head = envelopeHead('llm_chunk', 'task:"1"')
+    for (const data of [{ text: 'a' }, undefined, null, 'b']) {
+      expect(draftBody('llm_chunk', 'task:"1"', ts, data, head)).toBe(
+        draftBody('llm_chunk', 'task:"1"', ts, data),
+      )
+    }
   })
 
   it('leaves out data that is undefined, as JSON.stringify does', () => {

@@ -55,6 +55,30 @@ describe('emit', () => {
     expect(Object.keys(JSON.parse(record!.json))).toEqual(['id', 'type', 'stream', 'ts', 'data'])
   })
 
+  it("writes each event's own type and stream into its JSON when emits alternate between them", () => {
+    const { manager, transport } = setup()
+    const a = manager.stream('task:a')
+    const b = manager.stream('task:b')
+    for (let i = 0; i < 3; i++) {
+      a.emit('llm_chunk', { text: String(i) })
+      a.emit('task_status', { status: 'RUNNING' })
+      b.emit('task_status', { status: 'RUNNING' })
+      manager.stream('task:a').emit('llm_chunk', { text: 'again' })
+    }
+    expect(transport.records).toHaveLength(12)
+    for (const record of transport.records) {
+      expect(record.json).toBe(JSON.stringify(record.envelope))
+    }
+    expect(transport.records.map((r) => `${r.envelope.stream} ${r.envelope.type}`)).toEqual(
+      Array.from({ length: 3 }, () => [
+        'task:a llm_chunk',
+        'task:a task_status',
+        'task:b task_status',
+        'task:a llm_chunk',
+      ]).flat(),
+    )
+  })
+
   it('gives strictly increasing ids per stream, starting at 1 on every stream', () => {
     const { manager, transport } = setup()
     for (let i = 0; i < 12; i++) {

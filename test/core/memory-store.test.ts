@@ -103,6 +103,21 @@ describe('memoryStore byte budget', () => {
     expect(store.bytes).toBe(b.json.length)
   })
 
+  it('gives back exactly the bytes it counted for each event it drops', () => {
+    const store = memoryStore({ maxBytesPerStream: 600, maxBytes: 1000 })
+    const held = () =>
+      ['a', 'b']
+        .flatMap((s) => store.read(s, { limit: 10_000 }).events)
+        .reduce((sum, r) => sum + r.json.length, 0)
+    // Events of many sizes, on two streams, so that both budgets drop events at every step.
+    for (let i = 0; i < 200; i++) {
+      store.append(sized(i % 3 === 0 ? 'b' : 'a', 'x'.repeat((i * 37) % 250)))
+      expect(store.bytes).toBe(held())
+    }
+    store.clear('a')
+    expect(store.bytes).toBe(held())
+  })
+
   it('keeps at most maxBytesPerStream of a stream, dropping its oldest events', () => {
     const one = memoryStore().append(sized('s', 'x'.repeat(100))).json.length
     const store = memoryStore({ maxBytesPerStream: one * 4 + 10 })
