@@ -1,0 +1,233 @@
+import { type $ZodType, toJSONSchema } from 'zod/v4/core'
+import type { AnyCatalog } from '../../src/index.js'
+import type { JsonSchema } from './catalogs.js'
+
+// What the OpenAPI documents of every handler share: the error answers and their body, the
+// cursor parameters, and the JSON Schemas generated from zod.
+
+/** A cursor: an event id, optionally after its epoch and a dot (docs/wire-format.md). */
+export const CURSOR_PATTERN = '^([A-Za-z][0-9A-Za-z]{0,31}\\.)?(0|[1-9][0-9]{0,15})$'
+
+/** The headers of every `200` event stream. */
+export const SSE_HEADERS: JsonSchema = {
+  'Cache-Control': { schema: { type: 'string', const: 'no-cache, no-transform' } },
+  'X-Accel-Buffering': { schema: { type: 'string', const: 'no' } },
+}
+
+/**
+ * A route's error answers, as references to `components/responses`: the four every route has
+ * (401, 403, 500, 503) and `own`, its other statuses by component name.
+ */
+export function failures(own: Readonly<Record<string, string>>): Record<string, JsonSchema> {
+  const names = {
+    '401': 'Unauthorized',
+    '403': 'Forbidden',
+    '500': 'InternalError',
+    '503': 'Unavailable',
+    ...own,
+  }
+  // Integer-like keys keep ascending order wherever they are spread: the JSON is unchanged.
+  return Object.fromEntries(
+    Object.entries(names).map(([status, name]) => [
+      status,
+      { $ref: `#/components/responses/${name}` },
+    ]),
+  )
+}
+
+/** An error answer with runstream's error body, an example per code. */
+export function errorResponse(
+  status: number,
+  description: string,
+  codes: readonly string[],
+  headers?: JsonSchema,
+): JsonSchema {
+  return {
+    description,
+    ...(headers === undefined ? {} : { headers }),
+    content: {
+      'application/json': {
+        schema: { $ref: '#/components/schemas/ErrorBody' },
+        examples: Object.fromEntries(
+          codes.map((code) => [code, { value: { status, error: { code, message: '…' } } }]),
+        ),
+      },
+    },
+  }
+}
+
+/** The error answers of the handlers, by component name. */
+export function errorResponses(): Record<string, JsonSchema> {
+  const retry = { 'Retry-After': { $ref: '#/components/headers/RetryAfter' } }
+  return {
+    BadRequest: errorResponse(
+      400,
+      'A query parameter, the cursor or the id is invalid, or the path has a dot segment or a backslash.',
+      ['invalid_request', 'invalid_cursor', 'unknown_event', 'invalid_stream_id', 'invalid_path'],
+    ),
+    Unauthorized: errorResponse(
+      401,
+      'Refused by the `authorize` hook (which builds this answer with `jsonError`).',
+      ['unauthorized'],
+    ),
+    Forbidden: errorResponse(403, 'The `authorize` hook returned `false`.', ['forbidden']),
+    NotFound: errorResponse(404, 'The `streamExists` hook returned `false`.', ['stream_not_found']),
+    RunNotFound: errorResponse(404, 'The store knows no such run or stream.', ['run_not_found']),
+    BadBody: errorResponse(400, 'The body is not JSON.', ['invalid_body']),
+    BodyTooLarge: errorResponse(413, 'The body is over `maxBodyBytes`.', ['body_too_large']),
+    InternalError: errorResponse(
+      500,
+      'A hook threw; the details went to `onError`, never to the client.',
+      ['internal_error'],
+    ),
+    Unavailable: errorResponse(
+      503,
+      'The event store could not be read, or the handler is shutting down. Retry after `Retry-After`.',
+      ['store_failed', 'unavailable'],
+      retry,
+    ),
+  }
+}
+
+/**
+ * The responses of `all` that `paths` refers to, in `all`'s order: a document lists only the
+ * error answers its own routes give.
+ */
+export function referencedResponses(
+  paths: JsonSchema,
+  all: Readonly<Record<string, JsonSchema>>,
+): Record<string, JsonSchema> {
+  const text = JSON.stringify(paths)
+  return Object.fromEntries(
+    Object.entries(all).filter(([name]) => text.includes(`"#/components/responses/${name}"`)),
+  )
+}
+
+/** The headers the error answers refer to, by component name. */
+export function errorHeaders(): Record<string, JsonSchema> {
+  return {
+    RetryAfter: {
+      description: 'Seconds to wait before retrying.',
+      schema: { type: 'integer', minimum: 0 },
+    },
+  }
+}
+
+/** `Last-Event-ID` and its query parameter twin, by component name. */
+export function cursorParameters(): Record<string, JsonSchema> {
+  return {
+    LastEventIdQuery: {
+      name: 'lastEventId',
+      in: 'query',
+      required: false,
+      description:
+        "Resume after this cursor, for clients that cannot set the `Last-Event-ID` header: an event id, qualified with its epoch (`<epoch>.<id>`, as the epoch frame and runstream's client give it) or plain (that id in the current incarnation). The header wins when both are sent. `0` means from the start.",
+      schema: { type: 'string', pattern: CURSOR_PATTERN },
+      example: 'lz3kq9a1x0.42',
+    },
+    LastEventIdHeader: {
+      name: 'Last-Event-ID',
+      in: 'header',
+      required: false,
+      description:
+        "Resume after this cursor (EventSource sends the last id it saw on reconnect): an event id, qualified with its epoch (`<epoch>.<id>`) or plain. A cursor of another epoch than the stream's gets `runstream.gap` (`restarted`) and the current incarnation from its start. `0` means from the start.",
+      schema: { type: 'string', pattern: CURSOR_PATTERN },
+    },
+  }
+}
+
+/**
+ * The JSON Schema of a zod schema, without `$schema`: `input` for what a client sends, `output`
+ * for what it receives. A `z.custom` check has no JSON Schema; the ones the protocols' schemas
+ * use accept exactly the plain objects, which is probed here rather than assumed, so a new kind
+ * of custom check fails the generation instead of being documented wrongly.
+ */
+export function zodJsonSchema(schema: $ZodType, io: 'input' | 'output'): JsonSchema {
+  const { $schema: _, ...json } = toJSONSchema(schema, {
+    target: 'draft-2020-12',
+    io,
+    unrepresentable: 'any',
+    override({ zodSchema, jsonSchema }) {
+      const def = zodSchema._zod.def
+      if (def.type !== 'custom') return
+      const check = (def as { fn?: (value: unknown) => unknown }).fn
+      const objectsOnly =
+        typeof check === 'function' &&
+        check({}) === true &&
+        check([]) === false &&
+        check(null) === false &&
+        check('') === false
+      if (!objectsOnly)
+        throw new Error(
+          'A z.custom check that is not "a plain object" has no JSON Schema: describe it here.',
+        )
+      jsonSchema.type = 'object'
+    },
+  }) as JsonSchema
+  return json
+}
+
+/**
+ * The components of a catalog's events, each the JSON Schema of its payload (the whole protocol
+ * event, `type` included), and their union discriminated by `type`.
+ * @param name - the component name of an event
+ */
+export function eventComponents(
+  catalog: AnyCatalog,
+  name: (event: string) => string,
+  union: { name: string; description: string },
+): Record<string, JsonSchema> {
+  const schemas: Record<string, JsonSchema> = {}
+  const mapping: Record<string, string> = {}
+  for (const event of catalog.names) {
+    schemas[name(event)] = {
+      title: event,
+      ...zodJsonSchema(catalog.schemas[event] as $ZodType, 'output'),
+    }
+    mapping[event] = `#/components/schemas/${name(event)}`
+  }
+  return {
+    [union.name]: {
+      description: union.description,
+      oneOf: Object.values(mapping).map(($ref) => ({ $ref })),
+      discriminator: { propertyName: 'type', mapping },
+    },
+    ...schemas,
+  }
+}
+
+/** The body of every error answered before a stream starts: `{ status, error: { code, message } }`. */
+export function errorBodySchema(): JsonSchema {
+  return {
+    type: 'object',
+    description: 'Every error answered before a stream starts.',
+    properties: {
+      status: {
+        type: 'integer',
+        minimum: 400,
+        maximum: 599,
+        description: 'The HTTP status, repeated.',
+      },
+      error: {
+        type: 'object',
+        properties: {
+          code: {
+            type: 'string',
+            description:
+              'What went wrong: `invalid_request`, `invalid_cursor`, `unknown_event`, `invalid_stream_id`, `invalid_path`, `invalid_body`, `unauthorized`, `forbidden`, `not_found`, `stream_not_found`, `run_not_found`, `method_not_allowed`, `run_exists`, `body_too_large`, `too_many_connections`, `internal_error`, `store_failed`, `unavailable`, `server_busy`, or a code of your `authorize` hook.',
+          },
+          message: {
+            type: 'string',
+            description: 'What to do about it. Never an internal error message.',
+          },
+          details: {
+            type: 'object',
+            description: 'Structured facts, such as the valid event names.',
+          },
+        },
+        required: ['code', 'message'],
+      },
+    },
+    required: ['status', 'error'],
+  }
+}
