@@ -5,6 +5,9 @@ import type { JsonSchema } from './catalogs.js'
 // What the OpenAPI documents of every handler share: the error answers and their body, the
 // cursor parameters, and the JSON Schemas generated from zod.
 
+/** An event id. */
+const ID_PATTERN = '^(0|[1-9][0-9]{0,15})$'
+
 /** A cursor: an event id, optionally after its epoch and a dot (docs/wire-format.md). */
 export const CURSOR_PATTERN = '^([A-Za-z][0-9A-Za-z]{0,31}\\.)?(0|[1-9][0-9]{0,15})$'
 
@@ -229,5 +232,105 @@ export function errorBodySchema(): JsonSchema {
       },
     },
     required: ['status', 'error'],
+  }
+}
+
+/** The answer of a cancel route: `202 { status, stream, outcome }`. */
+export function cancelAnswerSchema(): JsonSchema {
+  return {
+    type: 'object',
+    description: 'The answer of a cancel route.',
+    properties: {
+      status: { type: 'integer', const: 202 },
+      stream: { type: 'string', description: 'The run’s stream, such as `workflow:exec_42`.' },
+      outcome: {
+        type: 'string',
+        enum: ['canceled', 'finished'],
+        description:
+          '`canceled`: the run was running and every process was told; `finished`: it had ended already.',
+      },
+    },
+    required: ['status', 'stream', 'outcome'],
+  }
+}
+
+/** A run id, as the routes carry it (`isRunId`). */
+export function runIdSchema(): JsonSchema {
+  return {
+    type: 'string',
+    minLength: 1,
+    maxLength: 128,
+    pattern: '^[A-Za-z0-9_:@~+=-][A-Za-z0-9_.:@~+=-]*$',
+  }
+}
+
+/** The data of a `runstream.gap` control event, in runstream's own framing. */
+export function gapSchema(): JsonSchema {
+  const id = { type: ['string', 'null'], pattern: ID_PATTERN }
+  return {
+    type: 'object',
+    description:
+      'The data of a `runstream.gap` control event: the cursor is older than what the store holds (`expired`), unknown to it (`unknown`), or of an earlier incarnation of the stream, which the store started over (`restarted`, also sent mid-stream when it starts over); the stream goes on from the oldest held event.',
+    properties: {
+      reason: { type: 'string', enum: ['expired', 'unknown', 'restarted'] },
+      after: {
+        type: 'string',
+        pattern: CURSOR_PATTERN,
+        description: 'The cursor the client sent.',
+      },
+      firstId: { ...id, description: 'The oldest event id held, or null.' },
+      lastId: { ...id, description: 'The newest event id held, or null.' },
+    },
+    required: ['reason', 'after', 'firstId', 'lastId'],
+  }
+}
+
+/**
+ * The `x-itemSchema` of a `text/event-stream` answer: one server-sent event, in the shape OpenAPI
+ * 3.2 gives `itemSchema` (`id`, `event`, `data`, with the JSON `data:` under `contentSchema`).
+ * An extension, as these documents are 3.1, which most tools read; renaming it is the whole move
+ * to 3.2.
+ * @param data - the schema of an event's parsed `data:`
+ * @param more - other `data:` values that are not JSON, such as the AI SDK's `[DONE]`
+ */
+export function sseItemSchema(data: JsonSchema, more: readonly JsonSchema[] = []): JsonSchema {
+  const json = { type: 'string', contentMediaType: 'application/json', contentSchema: data }
+  return {
+    type: 'object',
+    properties: {
+      id: {
+        type: 'string',
+        description:
+          'The cursor after this event, to send back as `Last-Event-ID`; an `id:` line alone is the epoch frame (`<epoch>.<id>`), which dispatches no event. Control events have none.',
+      },
+      event: {
+        type: 'string',
+        description:
+          "The event's `type`, or `runstream.error` / `runstream.gap` for a control event.",
+      },
+      data: more.length === 0 ? json : { oneOf: [json, ...more] },
+      retry: {
+        type: 'integer',
+        minimum: 0,
+        description: 'Sent once, first: the reconnection delay in ms.',
+      },
+    },
+  }
+}
+
+/** The parameter that filters a stream by event type, with the names it accepts. */
+export function eventsParameter(description: string, names?: readonly string[]): JsonSchema {
+  return {
+    name: 'events',
+    in: 'query',
+    required: false,
+    description,
+    style: 'form',
+    explode: false,
+    schema: {
+      type: 'array',
+      minItems: 1,
+      items: names === undefined ? { type: 'string' } : { type: 'string', enum: names },
+    },
   }
 }

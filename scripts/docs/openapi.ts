@@ -1,12 +1,14 @@
 import { allEvents, envelopeSchema, type JsonSchema, payloadSchema } from './catalogs.js'
 import {
-  CURSOR_PATTERN,
+  cancelAnswerSchema,
   cursorParameters,
   errorBodySchema,
   errorHeaders,
   errorResponses,
   failures,
+  gapSchema,
   referencedResponses,
+  runIdSchema,
   SSE_HEADERS,
 } from './openapi-common.js'
 
@@ -15,8 +17,6 @@ const KINDS = [
   { plural: 'agents', kind: 'agent', text: true },
   { plural: 'tasks', kind: 'task', text: true },
 ] as const
-
-const ID_PATTERN = '^(0|[1-9][0-9]{0,15})$'
 
 const SSE_EXAMPLE = [
   'retry: 2000',
@@ -69,21 +69,7 @@ export function openApiDocument(version: string): JsonSchema {
     paths[`/api/v0/executions/${route.plural}`] = { post: startOperation(route) }
     paths[`/api/v0/executions/${route.plural}/{id}/cancel`] = { post: cancelOperation(route) }
   }
-  schemas.CancelAnswer = {
-    type: 'object',
-    description: 'The answer of a cancel route.',
-    properties: {
-      status: { type: 'integer', const: 202 },
-      stream: { type: 'string', description: 'The run’s stream, such as `workflow:exec_42`.' },
-      outcome: {
-        type: 'string',
-        enum: ['canceled', 'finished'],
-        description:
-          '`canceled`: the run was running and every process was told; `finished`: it had ended already.',
-      },
-    },
-    required: ['status', 'stream', 'outcome'],
-  }
+  schemas.CancelAnswer = cancelAnswerSchema()
   return {
     openapi: '3.1.0',
     info: {
@@ -309,12 +295,7 @@ function parameters(): Record<string, JsonSchema> {
       required: true,
       description:
         'The execution id: 1 to 128 letters, digits and `_ . : @ ~ + = -`, not starting with a dot and without `..`.',
-      schema: {
-        type: 'string',
-        minLength: 1,
-        maxLength: 128,
-        pattern: '^[A-Za-z0-9_:@~+=-][A-Za-z0-9_.:@~+=-]*$',
-      },
+      schema: runIdSchema(),
       example: 'exec_42',
     },
     Events: {
@@ -345,26 +326,6 @@ function parameters(): Record<string, JsonSchema> {
         'Only `sse`: a workflow interleaves several agents, so `format=text` gets a 400 `invalid_request`.',
       schema: { type: 'string', enum: ['sse'], default: 'sse' },
     },
-  }
-}
-
-function gapSchema(): JsonSchema {
-  const id = { type: ['string', 'null'], pattern: ID_PATTERN }
-  return {
-    type: 'object',
-    description:
-      'The data of a `runstream.gap` control event: the cursor is older than what the store holds (`expired`), unknown to it (`unknown`), or of an earlier incarnation of the stream, which the store started over (`restarted`, also sent mid-stream when it starts over); the stream goes on from the oldest held event.',
-    properties: {
-      reason: { type: 'string', enum: ['expired', 'unknown', 'restarted'] },
-      after: {
-        type: 'string',
-        pattern: CURSOR_PATTERN,
-        description: 'The cursor the client sent.',
-      },
-      firstId: { ...id, description: 'The oldest event id held, or null.' },
-      lastId: { ...id, description: 'The newest event id held, or null.' },
-    },
-    required: ['reason', 'after', 'firstId', 'lastId'],
   }
 }
 
