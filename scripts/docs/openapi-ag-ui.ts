@@ -135,12 +135,6 @@ export function agUiOpenApiDocument(version: string): JsonSchema {
           'A run with this `runId` exists already: AG-UI clients make a fresh one per run.',
           ['run_exists'],
         ),
-        TooManyConnections: errorResponse(
-          429,
-          'This client has `maxConnectionsPerClient` streams open already.',
-          ['too_many_connections'],
-          { 'Retry-After': { $ref: '#/components/headers/RetryAfter' } },
-        ),
       }),
       schemas: {
         RunAgentInput: {

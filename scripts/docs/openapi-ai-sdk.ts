@@ -118,12 +118,6 @@ export function aiSdkOpenApiDocument(version: string): JsonSchema {
           'The path has a dot segment or a backslash, or its chat id is invalid.',
           ['invalid_path', 'invalid_stream_id'],
         ),
-        TooManyConnections: errorResponse(
-          429,
-          'This client has `maxConnectionsPerClient` streams open already.',
-          ['too_many_connections'],
-          { 'Retry-After': { $ref: '#/components/headers/RetryAfter' } },
-        ),
       }),
       schemas: {
         ChatRequest: {

@@ -85,8 +85,14 @@ export function errorResponses(): Record<string, JsonSchema> {
     ),
     Unavailable: errorResponse(
       503,
-      'The event store could not be read, or the handler is shutting down. Retry after `Retry-After`.',
-      ['store_failed', 'unavailable'],
+      'The event store could not be read, the handler is shutting down, or it has `maxConnections` streams open. Retry after `Retry-After`.',
+      ['store_failed', 'unavailable', 'server_busy'],
+      retry,
+    ),
+    TooManyConnections: errorResponse(
+      429,
+      'This client has `maxConnectionsPerClient` streams open already (the key is `clientKey`’s, or its address on Node). Retry after `Retry-After`, or close one.',
+      ['too_many_connections'],
       retry,
     ),
   }

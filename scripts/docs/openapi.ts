@@ -77,7 +77,7 @@ export function openApiDocument(version: string): JsonSchema {
       version,
       summary: 'Server-sent event streams of workflow, agent and task executions.',
       description:
-        'The routes served by `createFetchHandler` (runstream/server) and `createNodeHandler` (runstream/node) with the default `basePath` `/api/v0`. Each answers a server-sent event stream that replays the events held after the cursor, then sends live events, and ends after the terminal event (`complete` or `error`). The wire format is normative in docs/wire-format.md. Authentication is whatever the `authorize` hook checks.',
+        'The routes served by `createFetchHandler` (runstream/server) and `createNodeHandler` (runstream/node) with the default `basePath` `/api/v0`. Each answers a server-sent event stream that replays the events held after the cursor, then sends live events, and ends after the terminal event (`complete` or `error`). The wire format is normative in docs/wire-format.md. Authentication is whatever the `authorize` hook checks. The AG-UI and AI SDK handlers, mounted apart, have documents of their own: docs/openapi-ag-ui.json and docs/openapi-ai-sdk.json.',
       license: { name: 'MIT', identifier: 'MIT' },
     },
     tags: [
@@ -146,7 +146,7 @@ function operation(route: (typeof KINDS)[number]): JsonSchema {
         description:
           'The cursor is at the end of a finished stream: nothing will ever follow it. Clients stop reconnecting.',
       },
-      ...failures({ '400': 'BadRequest', '404': 'NotFound' }),
+      ...failures({ '400': 'BadRequest', '404': 'NotFound', '429': 'TooManyConnections' }),
     },
   }
 }
@@ -203,7 +203,7 @@ function manyOperation(method: 'get' | 'post'): JsonSchema {
         },
       },
       '204': { description: 'Every position is finished: nothing will ever follow.' },
-      ...failures({ '400': 'BadRequest', '404': 'NotFound' }),
+      ...failures({ '400': 'BadRequest', '404': 'NotFound', '429': 'TooManyConnections' }),
     },
   }
   if (method === 'post') {
@@ -263,7 +263,7 @@ function startOperation(route: (typeof KINDS)[number]): JsonSchema {
           },
         },
       },
-      ...failures({ '400': 'BadBody', '413': 'BodyTooLarge' }),
+      ...failures({ '400': 'BadBody', '413': 'BodyTooLarge', '429': 'TooManyConnections' }),
     },
   }
 }
