@@ -1,4 +1,4 @@
-import { RunAgentInputSchema } from '@ag-ui/core/schemas'
+import { MessageSchema, RunAgentInputSchema } from '@ag-ui/core/schemas'
 import type { $ZodType } from 'zod/v4/core'
 import { agUiCatalog } from '../../src/ag-ui/catalog.js'
 import { MAX_THREAD_ID_LENGTH } from '../../src/ag-ui/routes.js'
@@ -14,6 +14,7 @@ import {
   eventsParameter,
   failures,
   gapSchema,
+  hoistShared,
   referencedResponses,
   runIdSchema,
   SSE_HEADERS,
@@ -136,39 +137,44 @@ export function agUiOpenApiDocument(version: string): JsonSchema {
           ['run_exists'],
         ),
       }),
-      schemas: {
-        RunAgentInput: {
-          title: 'RunAgentInput',
-          description:
-            "What an AG-UI client posts to start a run: `@ag-ui/core`'s `RunAgentInputSchema`, as the handler checks it.",
-          ...zodJsonSchema(RunAgentInputSchema as unknown as $ZodType, 'input'),
-        },
-        ErrorBody: errorBodySchema(),
-        ...eventComponents(agUiCatalog, eventName, {
-          name: 'AgUiEvent',
-          description:
-            "One AG-UI event, as `@ag-ui/core`'s schemas check it: the `data:` of each event frame. A stream starts with `RUN_STARTED` and ends with one `RUN_FINISHED` or `RUN_ERROR`.",
-        }),
-        StreamFailure: {
-          description:
-            "The `data:` of a `runstream.error` or `runstream.gap` control event (no `id:`): an AG-UI `RUN_ERROR`, so `HttpAgent` ends the run with it, that also carries runstream's fields, from which `RunstreamAgent` resumes. `runstream.error` (`store_failed`, `subscriber_overflow`, `aborted`): the server closes the stream right after; reconnect with `Last-Event-ID`. `runstream.gap` (`cursor_expired`, with the gap's `reason`, `after`, `firstId`, `lastId`): events after the cursor are gone; the stream goes on from the oldest held.",
-          allOf: [
-            { $ref: '#/components/schemas/RunErrorEvent' },
-            {
-              type: 'object',
-              properties: {
-                code: {
-                  type: 'string',
-                  enum: ['store_failed', 'subscriber_overflow', 'aborted', 'cursor_expired'],
+      // `Message` once: the input, `RUN_STARTED`'s echo of it and `MESSAGES_SNAPSHOT` all hold it.
+      schemas: hoistShared(
+        {
+          RunAgentInput: {
+            title: 'RunAgentInput',
+            description:
+              "What an AG-UI client posts to start a run: `@ag-ui/core`'s `RunAgentInputSchema`, as the handler checks it.",
+            ...zodJsonSchema(RunAgentInputSchema as unknown as $ZodType, 'input'),
+          },
+          ErrorBody: errorBodySchema(),
+          ...eventComponents(agUiCatalog, eventName, {
+            name: 'AgUiEvent',
+            description:
+              "One AG-UI event, as `@ag-ui/core`'s schemas check it: the `data:` of each event frame. A stream starts with `RUN_STARTED` and ends with one `RUN_FINISHED` or `RUN_ERROR`.",
+          }),
+          StreamFailure: {
+            description:
+              "The `data:` of a `runstream.error` or `runstream.gap` control event (no `id:`): an AG-UI `RUN_ERROR`, so `HttpAgent` ends the run with it, that also carries runstream's fields, from which `RunstreamAgent` resumes. `runstream.error` (`store_failed`, `subscriber_overflow`, `aborted`): the server closes the stream right after; reconnect with `Last-Event-ID`. `runstream.gap` (`cursor_expired`, with the gap's `reason`, `after`, `firstId`, `lastId`): events after the cursor are gone; the stream goes on from the oldest held.",
+            allOf: [
+              { $ref: '#/components/schemas/RunErrorEvent' },
+              {
+                type: 'object',
+                properties: {
+                  code: {
+                    type: 'string',
+                    enum: ['store_failed', 'subscriber_overflow', 'aborted', 'cursor_expired'],
+                  },
+                  ...(gapSchema().properties as JsonSchema),
                 },
-                ...(gapSchema().properties as JsonSchema),
+                required: ['code'],
               },
-              required: ['code'],
-            },
-          ],
+            ],
+          },
+          CancelAnswer: cancelAnswerSchema(),
         },
-        CancelAnswer: cancelAnswerSchema(),
-      },
+        'Message',
+        zodJsonSchema(MessageSchema as unknown as $ZodType, 'output'),
+      ),
     },
   }
 }

@@ -340,3 +340,30 @@ export function eventsParameter(description: string, names?: readonly string[]):
     },
   }
 }
+
+/**
+ * Replaces every subschema of `schemas` that is `shared`, member for member, with a reference
+ * to the component `name`, and adds that component: a type the protocol names (AG-UI's `Message`)
+ * is then one schema, not a copy in every event that carries it.
+ */
+export function hoistShared(
+  schemas: Record<string, JsonSchema>,
+  name: string,
+  shared: JsonSchema,
+): Record<string, JsonSchema> {
+  const text = JSON.stringify(shared)
+  const ref = { $ref: `#/components/schemas/${name}` }
+  const replace = (node: unknown): unknown => {
+    if (typeof node !== 'object' || node === null) return node
+    if (JSON.stringify(node) === text) return ref
+    if (Array.isArray(node)) return node.map(replace)
+    return Object.fromEntries(Object.entries(node).map(([key, value]) => [key, replace(value)]))
+  }
+  const hoisted = Object.fromEntries(
+    Object.entries(schemas).map(([key, schema]) => [key, replace(schema) as JsonSchema]),
+  )
+  if (!JSON.stringify(hoisted).includes(`"${ref.$ref}"`)) {
+    throw new Error(`No schema holds ${name}: hoistShared has nothing to share.`)
+  }
+  return { ...hoisted, [name]: { title: name, ...shared } }
+}
