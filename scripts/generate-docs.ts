@@ -1,12 +1,15 @@
 /**
  * Writes the generated docs: `docs/catalog-reference.md` and `docs/catalog.schema.json` from the
- * built-in catalogs' zod schemas, and `docs/openapi.json` for the stream routes.
+ * built-in catalogs' zod schemas, and the OpenAPI documents of the handlers: `docs/openapi.json`
+ * (the execution routes), `docs/openapi-ag-ui.json` and `docs/openapi-ai-sdk.json`.
  * Run it with `npm run docs` after changing a catalog or a route; `--check` only reports (exit 1)
  * whether the files are out of date. test/docs/generated.test.ts fails while they are.
  */
 import { readFileSync, writeFileSync } from 'node:fs'
 import { catalogJsonSchema, catalogReferenceMarkdown } from './docs/catalog-reference.js'
 import { openApiDocument } from './docs/openapi.js'
+import { agUiOpenApiDocument } from './docs/openapi-ag-ui.js'
+import { aiSdkOpenApiDocument } from './docs/openapi-ai-sdk.js'
 
 /** Every generated file: its path from the repository root, and its content. */
 export function generatedDocs(): { path: string; content: string }[] {
@@ -18,6 +21,8 @@ export function generatedDocs(): { path: string; content: string }[] {
     { path: 'docs/catalog-reference.md', content: catalogReferenceMarkdown() },
     { path: 'docs/catalog.schema.json', content: json(catalogJsonSchema()) },
     { path: 'docs/openapi.json', content: json(openApiDocument(pkg.version)) },
+    { path: 'docs/openapi-ag-ui.json', content: json(agUiOpenApiDocument(pkg.version)) },
+    { path: 'docs/openapi-ai-sdk.json', content: json(aiSdkOpenApiDocument(pkg.version)) },
   ]
 }
 

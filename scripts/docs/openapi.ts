@@ -1,14 +1,22 @@
 import { allEvents, envelopeSchema, type JsonSchema, payloadSchema } from './catalogs.js'
+import {
+  cancelAnswerSchema,
+  cursorParameters,
+  errorBodySchema,
+  errorHeaders,
+  errorResponses,
+  failures,
+  gapSchema,
+  referencedResponses,
+  runIdSchema,
+  SSE_HEADERS,
+} from './openapi-common.js'
 
 const KINDS = [
   { plural: 'workflows', kind: 'workflow', text: false },
   { plural: 'agents', kind: 'agent', text: true },
   { plural: 'tasks', kind: 'task', text: true },
 ] as const
-
-// A cursor: an event id, optionally after its epoch and a dot (docs/wire-format.md).
-const CURSOR_PATTERN = '^([A-Za-z][0-9A-Za-z]{0,31}\\.)?(0|[1-9][0-9]{0,15})$'
-const ID_PATTERN = '^(0|[1-9][0-9]{0,15})$'
 
 const SSE_EXAMPLE = [
   'retry: 2000',
@@ -61,21 +69,7 @@ export function openApiDocument(version: string): JsonSchema {
     paths[`/api/v0/executions/${route.plural}`] = { post: startOperation(route) }
     paths[`/api/v0/executions/${route.plural}/{id}/cancel`] = { post: cancelOperation(route) }
   }
-  schemas.CancelAnswer = {
-    type: 'object',
-    description: 'The answer of a cancel route.',
-    properties: {
-      status: { type: 'integer', const: 202 },
-      stream: { type: 'string', description: 'The run’s stream, such as `workflow:exec_42`.' },
-      outcome: {
-        type: 'string',
-        enum: ['canceled', 'finished'],
-        description:
-          '`canceled`: the run was running and every process was told; `finished`: it had ended already.',
-      },
-    },
-    required: ['status', 'stream', 'outcome'],
-  }
+  schemas.CancelAnswer = cancelAnswerSchema()
   return {
     openapi: '3.1.0',
     info: {
@@ -83,7 +77,7 @@ export function openApiDocument(version: string): JsonSchema {
       version,
       summary: 'Server-sent event streams of workflow, agent and task executions.',
       description:
-        'The routes served by `createFetchHandler` (runstream/server) and `createNodeHandler` (runstream/node) with the default `basePath` `/api/v0`. Each answers a server-sent event stream that replays the events held after the cursor, then sends live events, and ends after the terminal event (`complete` or `error`). The wire format is normative in docs/wire-format.md. Authentication is whatever the `authorize` hook checks.',
+        'The routes served by `createFetchHandler` (runstream/server) and `createNodeHandler` (runstream/node) with the default `basePath` `/api/v0`. Each answers a server-sent event stream that replays the events held after the cursor, then sends live events, and ends after the terminal event (`complete` or `error`). The wire format is normative in docs/wire-format.md. Authentication is whatever the `authorize` hook checks. The AG-UI and AI SDK handlers, mounted apart, have documents of their own: docs/openapi-ag-ui.json and docs/openapi-ai-sdk.json.',
       license: { name: 'MIT', identifier: 'MIT' },
     },
     tags: [
@@ -97,13 +91,8 @@ export function openApiDocument(version: string): JsonSchema {
     paths,
     components: {
       parameters: parameters(),
-      headers: {
-        RetryAfter: {
-          description: 'Seconds to wait before retrying.',
-          schema: { type: 'integer', minimum: 0 },
-        },
-      },
-      responses: errorResponses(),
+      headers: errorHeaders(),
+      responses: referencedResponses(paths, errorResponses()),
       schemas,
     },
   }
@@ -150,17 +139,14 @@ function operation(route: (typeof KINDS)[number]): JsonSchema {
     responses: {
       '200': {
         description: 'The event stream.',
-        headers: {
-          'Cache-Control': { schema: { type: 'string', const: 'no-cache, no-transform' } },
-          'X-Accel-Buffering': { schema: { type: 'string', const: 'no' } },
-        },
+        headers: SSE_HEADERS,
         content,
       },
       '204': {
         description:
           'The cursor is at the end of a finished stream: nothing will ever follow it. Clients stop reconnecting.',
       },
-      ...failures({ '400': 'BadRequest', '404': 'NotFound' }),
+      ...failures({ '400': 'BadRequest', '404': 'NotFound', '429': 'TooManyConnections' }),
     },
   }
 }
@@ -217,7 +203,7 @@ function manyOperation(method: 'get' | 'post'): JsonSchema {
         },
       },
       '204': { description: 'Every position is finished: nothing will ever follow.' },
-      ...failures({ '400': 'BadRequest', '404': 'NotFound' }),
+      ...failures({ '400': 'BadRequest', '404': 'NotFound', '429': 'TooManyConnections' }),
     },
   }
   if (method === 'post') {
@@ -277,7 +263,7 @@ function startOperation(route: (typeof KINDS)[number]): JsonSchema {
           },
         },
       },
-      ...failures({ '400': 'BadBody', '413': 'BodyTooLarge' }),
+      ...failures({ '400': 'BadBody', '413': 'BodyTooLarge', '429': 'TooManyConnections' }),
     },
   }
 }
@@ -301,27 +287,6 @@ function cancelOperation(route: (typeof KINDS)[number]): JsonSchema {
   }
 }
 
-/**
- * A route's error answers, as references to `components/responses`: the four every route has
- * (401, 403, 500, 503) and `own`, its other statuses by component name.
- */
-function failures(own: Readonly<Record<string, string>>): Record<string, JsonSchema> {
-  const names = {
-    '401': 'Unauthorized',
-    '403': 'Forbidden',
-    '500': 'InternalError',
-    '503': 'Unavailable',
-    ...own,
-  }
-  // Integer-like keys keep ascending order wherever they are spread: the JSON is unchanged.
-  return Object.fromEntries(
-    Object.entries(names).map(([status, name]) => [
-      status,
-      { $ref: `#/components/responses/${name}` },
-    ]),
-  )
-}
-
 function parameters(): Record<string, JsonSchema> {
   return {
     ExecutionId: {
@@ -330,12 +295,7 @@ function parameters(): Record<string, JsonSchema> {
       required: true,
       description:
         'The execution id: 1 to 128 letters, digits and `_ . : @ ~ + = -`, not starting with a dot and without `..`.',
-      schema: {
-        type: 'string',
-        minLength: 1,
-        maxLength: 128,
-        pattern: '^[A-Za-z0-9_:@~+=-][A-Za-z0-9_.:@~+=-]*$',
-      },
+      schema: runIdSchema(),
       example: 'exec_42',
     },
     Events: {
@@ -349,23 +309,7 @@ function parameters(): Record<string, JsonSchema> {
       schema: { type: 'array', minItems: 1, items: { type: 'string' } },
       example: ['llm_chunk', 'complete', 'error'],
     },
-    LastEventIdQuery: {
-      name: 'lastEventId',
-      in: 'query',
-      required: false,
-      description:
-        "Resume after this cursor, for clients that cannot set the `Last-Event-ID` header: an event id, qualified with its epoch (`<epoch>.<id>`, as the epoch frame and runstream's client give it) or plain (that id in the current incarnation). The header wins when both are sent. `0` means from the start.",
-      schema: { type: 'string', pattern: CURSOR_PATTERN },
-      example: 'lz3kq9a1x0.42',
-    },
-    LastEventIdHeader: {
-      name: 'Last-Event-ID',
-      in: 'header',
-      required: false,
-      description:
-        "Resume after this cursor (EventSource sends the last id it saw on reconnect): an event id, qualified with its epoch (`<epoch>.<id>`) or plain. A cursor of another epoch than the stream's gets `runstream.gap` (`restarted`) and the current incarnation from its start. `0` means from the start.",
-      schema: { type: 'string', pattern: CURSOR_PATTERN },
-    },
+    ...cursorParameters(),
     Format: {
       name: 'format',
       in: 'query',
@@ -382,112 +326,6 @@ function parameters(): Record<string, JsonSchema> {
         'Only `sse`: a workflow interleaves several agents, so `format=text` gets a 400 `invalid_request`.',
       schema: { type: 'string', enum: ['sse'], default: 'sse' },
     },
-  }
-}
-
-function errorResponses(): Record<string, JsonSchema> {
-  const json = (codes: readonly string[]) => ({
-    'application/json': {
-      schema: { $ref: '#/components/schemas/ErrorBody' },
-      examples: Object.fromEntries(
-        codes.map((code) => [code, { value: { status: 0, error: { code, message: '…' } } }]),
-      ),
-    },
-  })
-  // The examples' status is filled below, so each shows its own response's status.
-  const response = (
-    status: number,
-    description: string,
-    codes: readonly string[],
-    headers?: JsonSchema,
-  ) => {
-    const content = json(codes)
-    for (const example of Object.values(content['application/json'].examples))
-      example.value.status = status
-    return { description, ...(headers === undefined ? {} : { headers }), content }
-  }
-  return {
-    BadRequest: response(
-      400,
-      'A query parameter, the cursor or the id is invalid, or the path has a dot segment or a backslash.',
-      ['invalid_request', 'invalid_cursor', 'unknown_event', 'invalid_stream_id', 'invalid_path'],
-    ),
-    Unauthorized: response(
-      401,
-      'Refused by the `authorize` hook (which builds this answer with `jsonError`).',
-      ['unauthorized'],
-    ),
-    Forbidden: response(403, 'The `authorize` hook returned `false`.', ['forbidden']),
-    NotFound: response(404, 'The `streamExists` hook returned `false`.', ['stream_not_found']),
-    RunNotFound: response(404, 'The store knows no such run or stream.', ['run_not_found']),
-    BadBody: response(400, 'The body is not JSON.', ['invalid_body']),
-    BodyTooLarge: response(413, 'The body is over `maxBodyBytes`.', ['body_too_large']),
-    InternalError: response(
-      500,
-      'A hook threw; the details went to `onError`, never to the client.',
-      ['internal_error'],
-    ),
-    Unavailable: response(
-      503,
-      'The event store could not be read, or the handler is shutting down. Retry after `Retry-After`.',
-      ['store_failed', 'unavailable'],
-      { 'Retry-After': { $ref: '#/components/headers/RetryAfter' } },
-    ),
-  }
-}
-
-function errorBodySchema(): JsonSchema {
-  return {
-    type: 'object',
-    description: 'Every error answered before a stream starts.',
-    properties: {
-      status: {
-        type: 'integer',
-        minimum: 400,
-        maximum: 599,
-        description: 'The HTTP status, repeated.',
-      },
-      error: {
-        type: 'object',
-        properties: {
-          code: {
-            type: 'string',
-            description:
-              'What went wrong: `invalid_request`, `invalid_cursor`, `unknown_event`, `invalid_stream_id`, `invalid_path`, `invalid_body`, `unauthorized`, `forbidden`, `not_found`, `stream_not_found`, `run_not_found`, `method_not_allowed`, `run_exists`, `body_too_large`, `too_many_connections`, `internal_error`, `store_failed`, `unavailable`, `server_busy`, or a code of your `authorize` hook.',
-          },
-          message: {
-            type: 'string',
-            description: 'What to do about it. Never an internal error message.',
-          },
-          details: {
-            type: 'object',
-            description: 'Structured facts, such as the valid event names.',
-          },
-        },
-        required: ['code', 'message'],
-      },
-    },
-    required: ['status', 'error'],
-  }
-}
-
-function gapSchema(): JsonSchema {
-  const id = { type: ['string', 'null'], pattern: ID_PATTERN }
-  return {
-    type: 'object',
-    description:
-      'The data of a `runstream.gap` control event: the cursor is older than what the store holds (`expired`), unknown to it (`unknown`), or of an earlier incarnation of the stream, which the store started over (`restarted`, also sent mid-stream when it starts over); the stream goes on from the oldest held event.',
-    properties: {
-      reason: { type: 'string', enum: ['expired', 'unknown', 'restarted'] },
-      after: {
-        type: 'string',
-        pattern: CURSOR_PATTERN,
-        description: 'The cursor the client sent.',
-      },
-      firstId: { ...id, description: 'The oldest event id held, or null.' },
-      lastId: { ...id, description: 'The newest event id held, or null.' },
-    },
-    required: ['reason', 'after', 'firstId', 'lastId'],
   }
 }
 

@@ -1,4 +1,5 @@
 import type { UIMessage } from 'ai'
+import { safeParse } from 'zod/v4/core'
 import type { StreamManager } from '../core/manager.js'
 import { isRunId } from '../core/runs.js'
 import { answeringHandler, type ProtocolHandler } from '../server/answering.js'
@@ -14,7 +15,7 @@ import { readJson } from '../server/run-start.js'
 import type { Answer } from '../server/stream-answer.js'
 import type { UiMessageCatalog } from './catalog.js'
 import { produceChatRun, type UiMessageChunkLike } from './producer.js'
-import { matchChatRoute } from './routes.js'
+import { chatRequestSchema, matchChatRoute } from './routes.js'
 
 /**
  * The body `useChat` posts (the AI SDK's `DefaultChatTransport` and `ResumableChatTransport`):
@@ -218,13 +219,7 @@ export function createChatHandler<UI_MESSAGE extends UIMessage = UIMessage>(
     const body = await readJson(incoming, resolved.runs.maxBodyBytes)
     if ('gone' in body) return { kind: 'gone' }
     if ('status' in body) return routes.refuse(incoming, body)
-    const request = body.value as ChatRequest<UI_MESSAGE>
-    if (
-      typeof request !== 'object' ||
-      request === null ||
-      !isChatId(request.id) ||
-      !Array.isArray(request.messages)
-    ) {
+    if (!safeParse(chatRequestSchema, body.value).success) {
       return routes.refuse(
         incoming,
         refusal(
@@ -234,6 +229,8 @@ export function createChatHandler<UI_MESSAGE extends UIMessage = UIMessage>(
         ),
       )
     }
+    // The value itself, not the parse's copy: `run` gets the members as they were posted.
+    const request = body.value as ChatRequest<UI_MESSAGE>
     return pipeline.startRun(incoming, {
       kind: 'chat',
       id: undefined,
@@ -279,11 +276,4 @@ function checkApi(where: string, api: unknown): string {
     )
   }
   return path
-}
-
-/** Whether `id` can be a chat id: 1 to 256 characters, no control character. */
-function isChatId(id: unknown): id is string {
-  return (
-    typeof id === 'string' && id.length > 0 && id.length <= 256 && !/[\u0000-\u001f\u007f]/.test(id)
-  )
 }

@@ -50,7 +50,16 @@ describe('generated docs', () => {
     ])
     // The run routes: a POST that streams with Location, and a cancel with 202 and 404.
     const start = doc.paths['/api/v0/executions/agents'].post
-    expect(Object.keys(start.responses)).toEqual(['200', '400', '401', '403', '413', '500', '503'])
+    expect(Object.keys(start.responses)).toEqual([
+      '200',
+      '400',
+      '401',
+      '403',
+      '413',
+      '429',
+      '500',
+      '503',
+    ])
     expect(Object.keys(start.responses['200'].headers)).toContain('Location')
     const cancel = doc.paths['/api/v0/executions/agents/{id}/cancel'].post
     expect(Object.keys(cancel.responses)).toEqual(['202', '400', '401', '403', '404', '500', '503'])
@@ -75,6 +84,7 @@ describe('generated docs', () => {
       '401',
       '403',
       '404',
+      '429',
       '500',
       '503',
     ])
