@@ -17,12 +17,22 @@ afterEach(async () => {
 
 const streamPath = (id: string, query = '') => `/api/v0/executions/agents/${id}/stream${query}`
 
-async function burstOf(subscription: unknown): Promise<readonly EventRecord[]> {
+// The next burst, read as the SSE pump reads it: told by the subscription when to read again.
+function burstOf(subscription: unknown): Promise<readonly EventRecord[]> {
   const source = subscription as BurstSubscription
-  for (;;) {
-    const burst = await source[NEXT_BURST]()
-    if (burst !== undefined) return burst
-  }
+  return new Promise((resolve, reject) => {
+    const reader = {
+      burstReady() {
+        try {
+          const burst = source[NEXT_BURST](reader)
+          if (burst !== undefined) resolve(burst)
+        } catch (error) {
+          reject(error)
+        }
+      },
+    }
+    reader.burstReady()
+  })
 }
 
 const ids = (records: readonly EventRecord[]) => records.map((r) => Number(r.envelope.id))
