@@ -1,4 +1,4 @@
-import type { ConnectionSink } from '../server/sink.js'
+import type { ConnectionSink, SinkOwner } from '../server/sink.js'
 
 /** The part of a Node response (`http` or `http2` compatibility API) the sink writes to. */
 export interface NodeResponseLike {
@@ -22,11 +22,11 @@ const NO_CHUNKS: Uint8Array[] = []
 /**
  * A {@link ConnectionSink} that writes straight to a Node response: frames written in the same
  * turn of the event loop, or while the socket is full, are joined into one `write`, and nothing
- * is written between a full socket and its `drain`. `onDone` is called once, when the response
+ * is written between a full socket and its `drain`. `owner` is told once, when the response
  * is closed (finished, failed or cut by the client).
  */
-export function createNodeSink(res: NodeResponseLike, onDone: () => void): ConnectionSink {
-  return new NodeSink(res, onDone)
+export function createNodeSink(res: NodeResponseLike, owner: SinkOwner): ConnectionSink {
+  return new NodeSink(res, owner)
 }
 
 /**
@@ -36,7 +36,7 @@ export function createNodeSink(res: NodeResponseLike, onDone: () => void): Conne
  */
 class NodeSink implements ConnectionSink {
   readonly #res: NodeResponseLike
-  readonly #onDone: () => void
+  readonly #owner: SinkOwner
   // A shared empty array while nothing waits (as on an idle connection): one of its own on write.
   #pending: Uint8Array[] = NO_CHUNKS
   #pendingBytes = 0
@@ -51,9 +51,9 @@ class NodeSink implements ConnectionSink {
   // The one listener of the response's `close` and `error` events.
   readonly #listener: (error?: Error) => void
 
-  constructor(res: NodeResponseLike, onDone: () => void) {
+  constructor(res: NodeResponseLike, owner: SinkOwner) {
     this.#res = res
-    this.#onDone = onDone
+    this.#owner = owner
     // Bound, not an arrow function: no context of its own.
     this.#listener = this.#closedOrFailed.bind(this)
     res.on('close', this.#listener)
@@ -168,7 +168,7 @@ class NodeSink implements ConnectionSink {
     this.#res.off('close', this.#listener)
     this.#res.off('error', this.#listener)
     this.#roomMade()
-    this.#onDone()
+    this.#owner.sinkDone()
   }
 }
 
