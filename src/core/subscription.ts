@@ -28,6 +28,21 @@ type State = 'replaying' | 'live' | 'done'
  */
 export const NEXT_BURST: unique symbol = Symbol('runstream.subscription.nextBurst')
 
+/**
+ * An internal option of `subscribeRecords()`, a symbol key in its options object: an object whose
+ * `gap()` is called where `onGap` would be, so that the SSE connection, which is such an object,
+ * needs no function bound for it. It counts as an `onGap` (gaps are told, not thrown).
+ */
+export const GAP_TARGET: unique symbol = Symbol('runstream.subscription.gapTarget')
+
+/** What {@link GAP_TARGET} names. */
+export interface GapTarget {
+  gap(gap: GapInfo): void
+}
+
+/** Subscribe options with a {@link GAP_TARGET}. */
+export type TargetedSubscribeOptions = SubscribeOptions & { readonly [GAP_TARGET]?: GapTarget }
+
 /** A subscription as the SSE connection uses it. */
 export interface BurstSubscription {
   [NEXT_BURST](reader: TurnListener): readonly EventRecord[] | undefined
@@ -85,7 +100,8 @@ class Subscriber implements SubscriptionOf<Yielded>, BurstSubscription, LiveSink
   readonly #pageLimit: number
   readonly #stream: string
   readonly #signal: AbortSignal | undefined
-  readonly #onGap: SubscribeOptions['onGap']
+  // The onGap option, or the GAP_TARGET one.
+  readonly #onGap: SubscribeOptions['onGap'] | GapTarget
   #state: State = 'replaying'
   // The last event the consumer took (or the cursor): what `lastEventId` says.
   #lastId: string | undefined
@@ -137,7 +153,7 @@ class Subscriber implements SubscriptionOf<Yielded>, BurstSubscription, LiveSink
     this.#pageLimit = Math.max(1, Math.min(setup.pageSize, setup.maxQueuedEvents))
     this.#stream = options.stream
     this.#signal = options.signal
-    this.#onGap = options.onGap
+    this.#onGap = options.onGap ?? (options as TargetedSubscribeOptions)[GAP_TARGET]
     this.#lastId = parsed === undefined || parsed.id === 0 ? undefined : String(parsed.id)
     this.#lastEpoch = parsed?.epoch
     this.#tailId = this.#lastId
@@ -631,7 +647,9 @@ class Subscriber implements SubscriptionOf<Yielded>, BurstSubscription, LiveSink
 
   #tellGap(gap: GapInfo): void {
     try {
-      this.#onGap?.(gap)
+      const onGap = this.#onGap
+      if (typeof onGap === 'function') onGap(gap)
+      else onGap?.gap(gap)
     } catch (error) {
       // A throwing onGap ends the subscription, after the events already queued.
       this.#fail(error)

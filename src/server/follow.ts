@@ -2,9 +2,11 @@ import type { EventRecord } from '../core/envelope.js'
 import type { StreamManager } from '../core/manager.js'
 import {
   type BurstSubscription,
+  GAP_TARGET,
   type GapInfo,
   NEXT_BURST,
   type RecordSubscription,
+  type TargetedSubscribeOptions,
   type TurnListener,
 } from '../core/subscription.js'
 import type { Feed } from './feed.js'
@@ -43,8 +45,9 @@ export function follow(
 ): RecordSubscription | undefined {
   let subscription: RecordSubscription
   try {
-    // Bound, since the subscription calls it alone: a target may be an object with methods.
-    subscription = manager.subscribeRecords({ stream, lastEventId, onGap: target.gap.bind(target) })
+    // The target itself is told of gaps (GAP_TARGET), rather than a function bound to it.
+    const options: TargetedSubscribeOptions = { stream, lastEventId, [GAP_TARGET]: target }
+    subscription = manager.subscribeRecords(options)
   } catch (error) {
     target.fail(error)
     return undefined
