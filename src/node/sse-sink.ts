@@ -48,16 +48,14 @@ class NodeSink implements ConnectionSink {
   // sum with pendingBytes is a cheap upper bound of what waits (writableLength is not cheap).
   #socketBytes = 0
   #roomWaiters: (() => void)[] | undefined
-  // The one listener of the response's `close` and `error` events.
-  readonly #listener: (error?: Error) => void
 
   constructor(res: NodeResponseLike, owner: SinkOwner) {
     this.#res = res
     this.#owner = owner
-    // Bound, not an arrow function: no context of its own.
-    this.#listener = this.#closedOrFailed.bind(this)
-    res.on('close', this.#listener)
-    res.on('error', this.#listener)
+    // One listener shared by every sink, which finds this sink on the response it is called on.
+    ;(res as TaggedResponse)[SINK] = this
+    res.on('close', closedOrFailed)
+    res.on('error', closedOrFailed)
   }
 
   bufferedBytes(): number {
@@ -81,7 +79,7 @@ class NodeSink implements ConnectionSink {
     if (this.#pendingBytes >= FLUSH_BYTES) this.#flush()
     else if (!this.#scheduled) {
       this.#scheduled = true
-      setImmediate(flushLater, this)
+      scheduleFlush(this)
     }
   }
 
@@ -126,8 +124,8 @@ class NodeSink implements ConnectionSink {
     }
   }
 
-  // An error (the only event of the two with an argument) cuts the response; both end the sink.
-  #closedOrFailed(error?: Error): void {
+  /** The response closed or failed (see {@link closedOrFailed}). */
+  closedOrFailed(error?: Error): void {
     if (error !== undefined) this.#res.destroy()
     this.#finish()
   }
@@ -165,15 +163,55 @@ class NodeSink implements ConnectionSink {
     this.#done = true
     this.#pending = NO_CHUNKS
     this.#pendingBytes = 0
-    this.#res.off('close', this.#listener)
-    this.#res.off('error', this.#listener)
+    const res = this.#res
+    res.off('close', closedOrFailed)
+    res.off('error', closedOrFailed)
+    // Unset, not deleted: deleting a property sends an object to V8's slow dictionary mode.
+    ;(res as TaggedResponse)[SINK] = undefined
     this.#roomMade()
     this.#owner.sinkDone()
   }
 }
 
-function flushLater(sink: NodeSink): void {
-  sink.flushScheduled()
+// The property of a response that holds its sink, for the listener below.
+const SINK: unique symbol = Symbol('runstream.nodeSink')
+type TaggedResponse = NodeResponseLike & { [SINK]?: NodeSink | undefined }
+
+/**
+ * The one listener of the `close` and `error` events of every response with a sink, called with
+ * the response as `this` (as an EventEmitter calls listeners): one function for all connections,
+ * where a function bound to each sink cost a function object per connection. An error (the only
+ * event of the two with an argument) cuts the response; both end the sink.
+ */
+function closedOrFailed(this: TaggedResponse, error?: Error): void {
+  this[SINK]?.closedOrFailed(error)
+}
+
+// The sinks written to in this turn, flushed together by one `setImmediate` at its end: a burst
+// fanned out to thousands of connections costs one timer entry, not one per connection.
+let dirty: NodeSink[] = []
+let spare: NodeSink[] = []
+
+function scheduleFlush(sink: NodeSink): void {
+  if (dirty.length === 0) setImmediate(flushAll)
+  dirty.push(sink)
+}
+
+function flushAll(): void {
+  // A sink written to while these flush (a write callback) waits for the next turn, as before.
+  const sinks = dirty
+  dirty = spare
+  for (let i = 0; i < sinks.length; i++) {
+    const sink = sinks[i] as NodeSink
+    try {
+      sink.flushScheduled()
+    } catch {
+      // One response that throws must not leave the others unflushed: it alone is cut.
+      sink.destroy()
+    }
+  }
+  sinks.length = 0
+  spare = sinks
 }
 
 // The last join, shared: clients of one stream that keep up queue the very same frames between
