@@ -410,7 +410,7 @@ class Subscriber implements SubscriptionOf<Yielded>, BurstSubscription, LiveSink
 
   // Once per call of next() or takeQueued(), not per event: a qualified cursor is a new string.
   #publishCursor(): void {
-    this.lastEventId = cursorOf(this.#lastEpoch, this.#lastId)
+    this.lastEventId = sharedCursor(this.#lastEpoch, this.#lastId)
   }
 
   // Takes the head of the queue; only called when it is not empty. The caller publishes the cursor.
@@ -695,6 +695,21 @@ class Subscriber implements SubscriptionOf<Yielded>, BurstSubscription, LiveSink
 }
 
 type Yielded = EventRecord | Envelope
+
+// The last cursor made, shared: the subscribers of a stream that take a burst each publish the
+// same cursor, which is then one string for all of them, not one each per burst.
+let lastCursorEpoch: string | undefined
+let lastCursorId: string | undefined
+let lastCursor: string | undefined
+
+function sharedCursor(epoch: string | undefined, id: string | undefined): string | undefined {
+  if (id !== lastCursorId || epoch !== lastCursorEpoch) {
+    lastCursorEpoch = epoch
+    lastCursorId = id
+    lastCursor = cursorOf(epoch, id)
+  }
+  return lastCursor
+}
 
 interface BoundMethods {
   readonly next: () => Promise<IteratorResult<Yielded>>

@@ -183,16 +183,19 @@ class StreamConnection implements FeedOptions, FollowTarget {
 
   // A burst as one block of bytes, the same block as every other connection at the same place in
   // the stream with the same framing: when this connection sees every event (no filter), speaks
-  // SSE, was told the burst's epoch already, and has room for all of it.
+  // SSE, and has room for all of it. A client not told the burst's epoch yet (as every client at
+  // its first live burst) gets the epoch frame just before the block, as record by record.
   burst(burst: readonly EventRecord[]): boolean {
     if (!this.sse || this.#filter !== undefined) return false
-    const epoch = (burst[0] as EventRecord).epoch
-    const room = this.maxQueuedBytes - this.feed.bufferedBytes()
-    const bytes =
-      (epoch === this.#announced || epoch === undefined || !isEpoch(epoch)) && room > 0
-        ? burstFrame(burst, this.#options.framing, room)
-        : undefined
+    const room = this.#options.maxQueuedBytes - this.feed.bufferedBytes()
+    const bytes = room > 0 ? burstFrame(burst, this.#options.framing, room) : undefined
     if (bytes === undefined) return false
+    const first = burst[0] as EventRecord
+    const epoch = first.epoch
+    if (epoch !== this.#announced && epoch !== undefined && isEpoch(epoch)) {
+      this.feed.send(epochFrame(first))
+      this.#announced = epoch
+    }
     if ((burst[burst.length - 1] as EventRecord).terminal) this.#sentTerminal = true
     this.#sent += burst.length
     this.feed.send(bytes)
