@@ -159,7 +159,17 @@ export function createHub(store: EventStore, stream: string, onEmpty: () => void
     const woken = waking
     if (woken.length === 0) return
     waking = []
-    for (const listener of woken) listener.burstReady()
+    for (const listener of woken) {
+      try {
+        listener.burstReady()
+      } catch (error) {
+        // A listener must not throw; if one does, the others are still told, and the error is
+        // thrown on its own, as an unhandled rejection would have been.
+        queueMicrotask(() => {
+          throw error
+        })
+      }
+    }
   }
 
   function release(): void {
