@@ -76,7 +76,7 @@ class NodeSink implements ConnectionSink {
     this.#pending.push(chunk)
     this.#pendingBytes += chunk.length
     if (this.#waitingDrain) return
-    if (this.#pendingBytes >= FLUSH_BYTES) this.#flush()
+    if (this.#pendingBytes >= FLUSH_BYTES) this.flush()
     else if (!this.#scheduled) {
       this.#scheduled = true
       scheduleFlush(this)
@@ -104,14 +104,15 @@ class NodeSink implements ConnectionSink {
     this.#finish()
   }
 
-  /** The flush scheduled at the end of the turn. */
-  flushScheduled(): void {
+  /**
+   * Writes what is queued, unless the socket waits for `drain` (which flushes then). One method
+   * for the flush at the end of the turn and the others: the write path of Node it calls into is
+   * large, and each hot method that holds it is one more copy for V8 to optimize.
+   */
+  flush(): void {
+    // A flush scheduled for later finds nothing left, or what was queued since: either is right.
     this.#scheduled = false
-    if (!this.#waitingDrain) this.#flush()
-  }
-
-  #flush(): void {
-    if (this.#done || this.#ended || this.#pendingBytes === 0) return
+    if (this.#waitingDrain || this.#done || this.#ended || this.#pendingBytes === 0) return
     const res = this.#res
     // A write reached the socket: what the response holds shrank, even when no drain will come.
     // (A callback per write, kept only until it is written: an idle connection holds none.)
@@ -140,7 +141,7 @@ class NodeSink implements ConnectionSink {
     this.#waitingDrain = false
     this.#socketBytes = 0
     this.#roomMade()
-    this.#flush()
+    this.flush()
   }
 
   #roomMade(): void {
@@ -204,7 +205,7 @@ function flushAll(): void {
   for (let i = 0; i < sinks.length; i++) {
     const sink = sinks[i] as NodeSink
     try {
-      sink.flushScheduled()
+      sink.flush()
     } catch {
       // One response that throws must not leave the others unflushed: it alone is cut.
       sink.destroy()
