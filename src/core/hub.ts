@@ -14,7 +14,19 @@ export interface Hub {
    * per subscriber: it is kept for the subscriber's whole life.
    */
   leave(sink: LiveSink): void
+  /**
+   * Calls `listener.burstReady()` once the events of this turn are all delivered (in a microtask
+   * of its own when no turn is under way): for a reader woken while the turn may still add to the
+   * burst it will take. One call per burst for every reader, with no promise or closure each.
+   */
+  defer(listener: TurnListener): void
   readonly size: number
+}
+
+/** What wants to know when the events of a turn are all delivered (see {@link Hub.defer}). */
+export interface TurnListener {
+  /** The turn is over. Must not throw: the other listeners of the turn are called after it. */
+  burstReady(): void
 }
 
 /**
@@ -39,11 +51,19 @@ export interface LiveBurst {
   holders: number
 }
 
+/** Symbol names of a subscriber's hub methods: the subscription then shows no such names. */
+export const LIVE_PUSH: unique symbol = Symbol('runstream.live.push')
+/** See {@link LIVE_PUSH}. */
+export const LIVE_FAIL: unique symbol = Symbol('runstream.live.fail')
+
 /** A subscriber as a hub sees it. */
 export interface LiveSink {
-  /** One live event, already appended to `burst`, the burst of this turn. */
-  push(record: EventRecord, burst: LiveBurst): void
-  fail(error: unknown): void
+  /**
+   * One live event, already appended to `burst`, the burst of this turn. May return a listener
+   * to call once the turn is over, as {@link Hub.defer} would.
+   */
+  [LIVE_PUSH](record: EventRecord, burst: LiveBurst): TurnListener | undefined
+  [LIVE_FAIL](error: unknown): void
 }
 
 /**
@@ -56,13 +76,16 @@ export function createHub(store: EventStore, stream: string, onEmpty: () => void
   let unlisten: Unlisten | undefined
   let starting: Promise<void> | undefined
   let burst: (LiveBurst & { records: EventRecord[] }) | undefined
+  // Whether the end of this turn is queued, and who is told of it then.
+  let turnQueued = false
+  let waking: TurnListener[] = []
 
   const listener = {
     event(record: EventRecord) {
       let current = burst
       if (current === undefined || current.sealed || !follows(current.records, record)) {
-        if (current === undefined) queueMicrotask(endBurst)
-        else current.sealed = true
+        if (!turnQueued) queueTurnEnd()
+        if (current !== undefined) current.sealed = true
         current = { records: [record], sealed: false, holders: 0 }
         burst = current
       } else {
@@ -71,15 +94,20 @@ export function createHub(store: EventStore, stream: string, onEmpty: () => void
         // told: it ends each subscription.)
         if (current.holders >= sinks.size && !record.terminal) return
       }
-      for (const sink of sinks) sink.push(record, current)
+      for (const sink of sinks) {
+        const woken = sink[LIVE_PUSH](record, current)
+        if (woken !== undefined) waking.push(woken)
+      }
     },
     error(error: unknown) {
-      endBurst()
+      // (Those already woken are still told at the end of the turn.)
+      if (burst !== undefined) burst.sealed = true
+      burst = undefined
       const current = [...sinks]
       sinks.clear()
       unlisten = undefined
       starting = undefined
-      for (const sink of current) sink.fail(error)
+      for (const sink of current) sink[LIVE_FAIL](error)
       onEmpty()
     },
   }
@@ -111,12 +139,37 @@ export function createHub(store: EventStore, stream: string, onEmpty: () => void
       if (!sinks.delete(sink)) return
       if (sinks.size === 0) release()
     },
+    defer(listener) {
+      waking.push(listener)
+      if (!turnQueued) queueTurnEnd()
+    },
   }
 
-  // The turn is over: the next event starts a burst of its own.
-  function endBurst(): void {
+  function queueTurnEnd(): void {
+    turnQueued = true
+    queueMicrotask(endTurn)
+  }
+
+  // The turn is over: the next event starts a burst of its own, and the readers woken by this
+  // one's take it.
+  function endTurn(): void {
+    turnQueued = false
     if (burst !== undefined) burst.sealed = true
     burst = undefined
+    const woken = waking
+    if (woken.length === 0) return
+    waking = []
+    for (const listener of woken) {
+      try {
+        listener.burstReady()
+      } catch (error) {
+        // A listener must not throw; if one does, the others are still told, and the error is
+        // thrown on its own, as an unhandled rejection would have been.
+        queueMicrotask(() => {
+          throw error
+        })
+      }
+    }
   }
 
   function release(): void {

@@ -2,7 +2,7 @@ import type { Envelope, EventRecord } from './envelope.js'
 import { isRunstreamError, RunstreamError } from './errors.js'
 import { compareEventIds, parseCursor } from './event-id.js'
 import { cursorOf, describeGap, detectGap, type GapInfo, lostSince } from './gap.js'
-import type { LiveBurst, LiveSink } from './hub.js'
+import { LIVE_FAIL, LIVE_PUSH, type LiveBurst, type LiveSink, type TurnListener } from './hub.js'
 import type { SubscribeOptions, SubscriptionOf, SubscriptionSetup } from './subscription-types.js'
 
 export type { GapInfo } from './gap.js'
@@ -18,20 +18,37 @@ export type {
 type State = 'replaying' | 'live' | 'done'
 
 /**
- * The internal method of a record subscription that the SSE connection pumps with: it resolves
- * with every record queued, in a burst that is, whenever the subscriber's queue held nothing
- * else, the very array the hub filled for every subscriber (so its frames are joined once for all
- * of them), or with an empty array once the subscription is done. It rejects as `next()` does.
- * When nothing is queued it waits, and resolves with `undefined` once something is: the caller
- * calls again, after the turn that queued it, so that it takes the turn's whole burst. Not public
- * API: a symbol, not a name.
+ * The internal method of a record subscription that the SSE connection pumps with, without a
+ * promise: it returns every record queued, in a burst that is, whenever the subscriber's queue
+ * held nothing else, the very array the hub filled for every subscriber (so its frames are joined
+ * once for all of them), or an empty array once the subscription is done. It throws as `next()`
+ * rejects. When nothing is queued it returns `undefined` and calls `reader.burstReady()` once
+ * something is, after the turn that queued it (so that the reader takes the turn's whole burst),
+ * and the reader calls again. Not public API: a symbol, not a name.
  */
 export const NEXT_BURST: unique symbol = Symbol('runstream.subscription.nextBurst')
 
+/**
+ * An internal option of `subscribeRecords()`, a symbol key in its options object: an object whose
+ * `gap()` is called where `onGap` would be, so that the SSE connection, which is such an object,
+ * needs no function bound for it. It counts as an `onGap` (gaps are told, not thrown).
+ */
+export const GAP_TARGET: unique symbol = Symbol('runstream.subscription.gapTarget')
+
+/** What {@link GAP_TARGET} names. */
+export interface GapTarget {
+  gap(gap: GapInfo): void
+}
+
+/** Subscribe options with a {@link GAP_TARGET}. */
+export type TargetedSubscribeOptions = SubscribeOptions & { readonly [GAP_TARGET]?: GapTarget }
+
 /** A subscription as the SSE connection uses it. */
 export interface BurstSubscription {
-  [NEXT_BURST](): Promise<readonly EventRecord[] | undefined>
+  [NEXT_BURST](reader: TurnListener): readonly EventRecord[] | undefined
 }
+
+export type { TurnListener } from './hub.js'
 
 /**
  * Creates one subscriber: it joins the hub first, then replays from the store, then drains what
@@ -63,29 +80,14 @@ const NO_EARLY: EventRecord[] = []
 const NO_QUEUE: EventRecord[] = []
 
 /**
- * What the hub holds of a subscriber: a small object of its own, so that the subscription does
- * not show `push` and `fail` as methods of its own.
- */
-class HubSink implements LiveSink {
-  readonly #owner: Subscriber
-  constructor(owner: Subscriber) {
-    this.#owner = owner
-  }
-  push(record: EventRecord, burst: LiveBurst): void {
-    this.#owner.livePush(record, burst)
-  }
-  fail(error: unknown): void {
-    this.#owner.liveFail(error)
-  }
-}
-
-/**
  * One subscriber. A class, not an object of closures: its methods live once on the prototype,
  * where closures would be a function object each (and a context holding them) per subscriber.
- * `next`, `return` and `close` are bound on the instance, since a subscription's methods have
- * always worked detached (passed as callbacks); each is one bound function, with no context.
+ * `next`, `return` and `close` work detached (passed as callbacks), as a subscription's methods
+ * always have: they are getters that bind all three the first time one is read, so that a
+ * subscription whose methods are never read (the SSE connection's, read through
+ * {@link NEXT_BURST}) holds no bound function.
  */
-class Subscriber implements SubscriptionOf<Yielded>, BurstSubscription {
+class Subscriber implements SubscriptionOf<Yielded>, BurstSubscription, LiveSink {
   // A data property kept equal to the cursor, not a getter: an object with a getter of its own is
   // kept in V8's slow dictionary mode, a cost paid per subscriber.
   lastEventId: string | undefined
@@ -98,8 +100,8 @@ class Subscriber implements SubscriptionOf<Yielded>, BurstSubscription {
   readonly #pageLimit: number
   readonly #stream: string
   readonly #signal: AbortSignal | undefined
-  readonly #onGap: SubscribeOptions['onGap']
-  readonly #sink: HubSink
+  // The onGap option, or the GAP_TARGET one.
+  readonly #onGap: SubscribeOptions['onGap'] | GapTarget
   #state: State = 'replaying'
   // The last event the consumer took (or the cursor): what `lastEventId` says.
   #lastId: string | undefined
@@ -126,15 +128,16 @@ class Subscriber implements SubscriptionOf<Yielded>, BurstSubscription {
   #early: EventRecord[] = NO_EARLY
   #earlyDropped = false
   #failure: unknown
-  // The consumer waiting in next(): once woken, it gets whatever next() says then.
-  #waiter: ((result: never) => void) | undefined
-  // Whether the waiter came from NEXT_BURST (wants a burst) or from next() (wants one event).
-  #waiterWantsBurst = false
+  // The consumer waiting: the resolve function of next() (once woken, it gets whatever next()
+  // says then), or the reader of NEXT_BURST (told to call again once the turn is over).
+  #waiter: ((result: never) => void) | TurnListener | undefined
   // The replay, waiting for the subscriber to take enough of its queue for the next page.
   #replayWaiter: (() => void) | undefined
   // Whether the hub counts this subscriber, which then leaves it once done.
   #joined = false
   #finished = false
+  // `next`, `return` and `close` bound, once one of them is read.
+  #boundMethods: BoundMethods | undefined
 
   constructor(
     setup: SubscriptionSetup,
@@ -150,19 +153,15 @@ class Subscriber implements SubscriptionOf<Yielded>, BurstSubscription {
     this.#pageLimit = Math.max(1, Math.min(setup.pageSize, setup.maxQueuedEvents))
     this.#stream = options.stream
     this.#signal = options.signal
-    this.#onGap = options.onGap
+    this.#onGap = options.onGap ?? (options as TargetedSubscribeOptions)[GAP_TARGET]
     this.#lastId = parsed === undefined || parsed.id === 0 ? undefined : String(parsed.id)
     this.#lastEpoch = parsed?.epoch
     this.#tailId = this.#lastId
     this.#tailEpoch = this.#lastEpoch
     this.lastEventId = cursorOf(this.#lastEpoch, this.#lastId)
-    this.#sink = new HubSink(this)
-    this.next = this.next.bind(this)
-    this.return = this.return.bind(this)
-    this.close = this.close.bind(this)
     const signal = this.#signal
     signal?.addEventListener('abort', this.close, { once: true })
-    if (signal?.aborted) this.close()
+    if (signal?.aborted) this.#close()
     if (!this.#isDone()) void this.#start()
   }
 
@@ -171,9 +170,33 @@ class Subscriber implements SubscriptionOf<Yielded>, BurstSubscription {
     return this
   }
 
+  /** `next()`, bound to this subscription (see the class). */
+  get next(): () => Promise<IteratorResult<Yielded>> {
+    return this.#bound().next
+  }
+
+  /** `return()`, bound to this subscription. */
+  get return(): () => Promise<IteratorResult<Yielded>> {
+    return this.#bound().return
+  }
+
+  /** `close()`, bound to this subscription. */
+  get close(): () => void {
+    return this.#bound().close
+  }
+
+  #bound(): BoundMethods {
+    this.#boundMethods ??= {
+      next: this.#next.bind(this),
+      return: this.#return.bind(this),
+      close: this.#close.bind(this),
+    }
+    return this.#boundMethods
+  }
+
   // Not async functions: an idle subscriber then waits on one promise and one callback, with no
   // suspended function (and its own promises) kept alive behind them, per subscriber.
-  next(): Promise<IteratorResult<Yielded>> {
+  #next(): Promise<IteratorResult<Yielded>> {
     this.#unshare()
     // Not after the whole replay: the replay waits for this consumer to take its pages.
     if (this.#queueHead < this.#queue.length) return Promise.resolve(this.#takeOne())
@@ -190,12 +213,11 @@ class Subscriber implements SubscriptionOf<Yielded>, BurstSubscription {
     // Woken by an event, a failure or the end: the answer is whatever next() says then.
     return new Promise((resolve) => {
       this.#waiter = resolve as (result: never) => void
-      this.#waiterWantsBurst = false
     })
   }
 
-  return(): Promise<IteratorResult<Yielded>> {
-    this.close()
+  #return(): Promise<IteratorResult<Yielded>> {
+    this.#close()
     return Promise.resolve(DONE)
   }
 
@@ -214,7 +236,7 @@ class Subscriber implements SubscriptionOf<Yielded>, BurstSubscription {
     return batch
   }
 
-  [NEXT_BURST](): Promise<readonly EventRecord[] | undefined> {
+  [NEXT_BURST](reader: TurnListener): readonly EventRecord[] | undefined {
     const burst = this.#shared
     if (
       burst !== undefined &&
@@ -239,28 +261,32 @@ class Subscriber implements SubscriptionOf<Yielded>, BurstSubscription {
       this.#lastEpoch = last.epoch
       if (last.terminal) {
         this.#finished = true
-        this.close()
+        this.#close()
       }
       this.#publishCursor()
-      return Promise.resolve(records)
+      return records
     }
     if (burst !== undefined || this.#queueHead < this.#queue.length) {
-      return Promise.resolve(this.takeQueued() as EventRecord[])
+      return this.takeQueued() as EventRecord[]
     }
-    if (this.#failure !== undefined || this.#isDone()) {
-      return (this.next() as Promise<IteratorResult<EventRecord>>).then((result) =>
-        result.done === true ? NO_RECORDS : [result.value, ...(this.takeQueued() as EventRecord[])],
-      )
+    if (this.#failure !== undefined) {
+      const error = this.#failure
+      this.#failure = undefined
+      this.#owners?.delete(this)
+      throw error
     }
-    // Woken with nothing: the caller takes once the waker's turn is over, so a burst the hub is
-    // still filling is taken whole. (No promise chained here: one less per idle connection.)
-    return new Promise<undefined>((resolve) => {
-      this.#waiter = resolve as (result: never) => void
-      this.#waiterWantsBurst = true
-    })
+    if (this.#isDone()) {
+      this.#owners?.delete(this)
+      return NO_RECORDS
+    }
+    // Nothing yet: the reader is told once something is queued and the waker's turn is over, so
+    // that a burst the hub is still filling is taken whole. An idle connection then holds no
+    // promise and no function of its own here, only the reader it already is.
+    this.#waiter = reader
+    return undefined
   }
 
-  close(): void {
+  #close(): void {
     this.#owners?.delete(this)
     if (!this.#finished) {
       // Closing drops what was queued but not taken.
@@ -275,9 +301,9 @@ class Subscriber implements SubscriptionOf<Yielded>, BurstSubscription {
     this.#detach()
   }
 
-  /** A live event from the hub (see {@link LiveSink.push}). */
-  livePush(record: EventRecord, burst: LiveBurst): void {
-    if (this.#isDone()) return
+  /** A live event from the hub (see {@link LiveSink}). */
+  [LIVE_PUSH](record: EventRecord, burst: LiveBurst): TurnListener | undefined {
+    if (this.#isDone()) return undefined
     if (this.#state === 'replaying') {
       if (this.#early.length >= this.#maxQueue) {
         this.#early = NO_EARLY
@@ -286,12 +312,12 @@ class Subscriber implements SubscriptionOf<Yielded>, BurstSubscription {
         if (this.#early === NO_EARLY) this.#early = []
         this.#early.push(record)
       }
-      return
+      return undefined
     }
     if (this.#shared === burst) {
       // The burst held grew by this event: nothing to copy, and no one waits.
       if (record.terminal) this.#detach()
-      return
+      return undefined
     }
     // An event that starts a burst, when nothing else waits and it is new: held as that burst.
     // The hub keeps what it appends after it new too (see LiveBurst).
@@ -308,14 +334,23 @@ class Subscriber implements SubscriptionOf<Yielded>, BurstSubscription {
       burst.holders++
       this.#counted = true
       if (record.terminal) this.#detach()
-      else this.#wake()
-      return
+      else {
+        // A reader is told by the hub at the end of the turn, with the burst then whole.
+        const waiter = this.#waiter
+        if (waiter === undefined || typeof waiter === 'function') this.#wake()
+        else {
+          this.#waiter = undefined
+          return waiter
+        }
+      }
+      return undefined
     }
     this.#enqueue(record)
+    return undefined
   }
 
-  /** The hub failed (see {@link LiveSink.fail}); it has dropped every subscriber already. */
-  liveFail(error: unknown): void {
+  /** The hub failed (see {@link LiveSink}); it has dropped every subscriber already. */
+  [LIVE_FAIL](error: unknown): void {
     this.#joined = false
     const stream = this.#stream
     this.#fail(
@@ -355,14 +390,14 @@ class Subscriber implements SubscriptionOf<Yielded>, BurstSubscription {
 
   // Tells the consumer waiting that something is queued (or that the subscription ended).
   #wake(): void {
-    const resolve = this.#waiter as ((result: unknown) => void) | undefined
-    if (resolve === undefined) return
+    const waiter = this.#waiter
+    if (waiter === undefined) return
     this.#waiter = undefined
-    if (this.#waiterWantsBurst) resolve(undefined)
+    if (typeof waiter !== 'function') this.#hub.defer(waiter)
     else {
       this.#unshare()
       // The value itself, not next()'s promise for it: resolving with a promise costs two turns.
-      resolve(this.#takeOne())
+      ;(waiter as (result: unknown) => void)(this.#takeOne())
     }
   }
 
@@ -375,7 +410,7 @@ class Subscriber implements SubscriptionOf<Yielded>, BurstSubscription {
 
   // Once per call of next() or takeQueued(), not per event: a qualified cursor is a new string.
   #publishCursor(): void {
-    this.lastEventId = cursorOf(this.#lastEpoch, this.#lastId)
+    this.lastEventId = sharedCursor(this.#lastEpoch, this.#lastId)
   }
 
   // Takes the head of the queue; only called when it is not empty. The caller publishes the cursor.
@@ -393,7 +428,7 @@ class Subscriber implements SubscriptionOf<Yielded>, BurstSubscription {
     this.#lastEpoch = record.epoch
     if (record.terminal) {
       this.#finished = true
-      this.close()
+      this.#close()
     }
     // The replay waits for room for one more page.
     if (
@@ -410,9 +445,9 @@ class Subscriber implements SubscriptionOf<Yielded>, BurstSubscription {
   /** Joins the hub, then replays. */
   async #start(): Promise<void> {
     try {
-      await this.#hub.join(this.#sink)
+      await this.#hub.join(this)
       if (this.#isDone()) {
-        this.#hub.leave(this.#sink)
+        this.#hub.leave(this)
         return
       }
       this.#joined = true
@@ -612,7 +647,9 @@ class Subscriber implements SubscriptionOf<Yielded>, BurstSubscription {
 
   #tellGap(gap: GapInfo): void {
     try {
-      this.#onGap?.(gap)
+      const onGap = this.#onGap
+      if (typeof onGap === 'function') onGap(gap)
+      else onGap?.gap(gap)
     } catch (error) {
       // A throwing onGap ends the subscription, after the events already queued.
       this.#fail(error)
@@ -642,12 +679,13 @@ class Subscriber implements SubscriptionOf<Yielded>, BurstSubscription {
     }
     if (this.#joined) {
       this.#joined = false
-      this.#hub.leave(this.#sink)
+      this.#hub.leave(this)
     }
-    const resolve = this.#waiter as ((result: unknown) => void) | undefined
-    if (resolve === undefined) return
+    const waiter = this.#waiter
+    if (waiter === undefined) return
     this.#waiter = undefined
-    resolve(this.#waiterWantsBurst ? undefined : this.next())
+    if (typeof waiter !== 'function') this.#hub.defer(waiter)
+    else (waiter as (result: unknown) => void)(this.#next())
   }
 
   // A method, not a comparison, because awaits in between can change the state.
@@ -657,6 +695,27 @@ class Subscriber implements SubscriptionOf<Yielded>, BurstSubscription {
 }
 
 type Yielded = EventRecord | Envelope
+
+// The last cursor made, shared: the subscribers of a stream that take a burst each publish the
+// same cursor, which is then one string for all of them, not one each per burst.
+let lastCursorEpoch: string | undefined
+let lastCursorId: string | undefined
+let lastCursor: string | undefined
+
+function sharedCursor(epoch: string | undefined, id: string | undefined): string | undefined {
+  if (id !== lastCursorId || epoch !== lastCursorEpoch) {
+    lastCursorEpoch = epoch
+    lastCursorId = id
+    lastCursor = cursorOf(epoch, id)
+  }
+  return lastCursor
+}
+
+interface BoundMethods {
+  readonly next: () => Promise<IteratorResult<Yielded>>
+  readonly return: () => Promise<IteratorResult<Yielded>>
+  readonly close: () => void
+}
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true })
 const NO_RECORDS: readonly EventRecord[] = Object.freeze([])

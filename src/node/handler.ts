@@ -176,7 +176,7 @@ export async function writeAnswer(res: NodeResponse, answer: Answer): Promise<vo
         answer.cancel()
         throw error
       }
-      answer.start((release) => createNodeSink(res, release))
+      answer.start((owner) => createNodeSink(res, owner))
   }
 }
 

@@ -1,4 +1,4 @@
-import type { ConnectionSink } from '../server/sink.js'
+import type { ConnectionSink, SinkOwner } from '../server/sink.js'
 
 /** The part of a Node response (`http` or `http2` compatibility API) the sink writes to. */
 export interface NodeResponseLike {
@@ -22,11 +22,11 @@ const NO_CHUNKS: Uint8Array[] = []
 /**
  * A {@link ConnectionSink} that writes straight to a Node response: frames written in the same
  * turn of the event loop, or while the socket is full, are joined into one `write`, and nothing
- * is written between a full socket and its `drain`. `onDone` is called once, when the response
+ * is written between a full socket and its `drain`. `owner` is told once, when the response
  * is closed (finished, failed or cut by the client).
  */
-export function createNodeSink(res: NodeResponseLike, onDone: () => void): ConnectionSink {
-  return new NodeSink(res, onDone)
+export function createNodeSink(res: NodeResponseLike, owner: SinkOwner): ConnectionSink {
+  return new NodeSink(res, owner)
 }
 
 /**
@@ -36,7 +36,7 @@ export function createNodeSink(res: NodeResponseLike, onDone: () => void): Conne
  */
 class NodeSink implements ConnectionSink {
   readonly #res: NodeResponseLike
-  readonly #onDone: () => void
+  readonly #owner: SinkOwner
   // A shared empty array while nothing waits (as on an idle connection): one of its own on write.
   #pending: Uint8Array[] = NO_CHUNKS
   #pendingBytes = 0
@@ -48,16 +48,14 @@ class NodeSink implements ConnectionSink {
   // sum with pendingBytes is a cheap upper bound of what waits (writableLength is not cheap).
   #socketBytes = 0
   #roomWaiters: (() => void)[] | undefined
-  // The one listener of the response's `close` and `error` events.
-  readonly #listener: (error?: Error) => void
 
-  constructor(res: NodeResponseLike, onDone: () => void) {
+  constructor(res: NodeResponseLike, owner: SinkOwner) {
     this.#res = res
-    this.#onDone = onDone
-    // Bound, not an arrow function: no context of its own.
-    this.#listener = this.#closedOrFailed.bind(this)
-    res.on('close', this.#listener)
-    res.on('error', this.#listener)
+    this.#owner = owner
+    // One listener shared by every sink, which finds this sink on the response it is called on.
+    ;(res as TaggedResponse)[SINK] = this
+    res.on('close', closedOrFailed)
+    res.on('error', closedOrFailed)
   }
 
   bufferedBytes(): number {
@@ -78,10 +76,10 @@ class NodeSink implements ConnectionSink {
     this.#pending.push(chunk)
     this.#pendingBytes += chunk.length
     if (this.#waitingDrain) return
-    if (this.#pendingBytes >= FLUSH_BYTES) this.#flush()
+    if (this.#pendingBytes >= FLUSH_BYTES) this.flush()
     else if (!this.#scheduled) {
       this.#scheduled = true
-      setImmediate(flushLater, this)
+      scheduleFlush(this)
     }
   }
 
@@ -106,14 +104,15 @@ class NodeSink implements ConnectionSink {
     this.#finish()
   }
 
-  /** The flush scheduled at the end of the turn. */
-  flushScheduled(): void {
+  /**
+   * Writes what is queued, unless the socket waits for `drain` (which flushes then). One method
+   * for the flush at the end of the turn and the others: the write path of Node it calls into is
+   * large, and each hot method that holds it is one more copy for V8 to optimize.
+   */
+  flush(): void {
+    // A flush scheduled for later finds nothing left, or what was queued since: either is right.
     this.#scheduled = false
-    if (!this.#waitingDrain) this.#flush()
-  }
-
-  #flush(): void {
-    if (this.#done || this.#ended || this.#pendingBytes === 0) return
+    if (this.#waitingDrain || this.#done || this.#ended || this.#pendingBytes === 0) return
     const res = this.#res
     // A write reached the socket: what the response holds shrank, even when no drain will come.
     // (A callback per write, kept only until it is written: an idle connection holds none.)
@@ -126,8 +125,8 @@ class NodeSink implements ConnectionSink {
     }
   }
 
-  // An error (the only event of the two with an argument) cuts the response; both end the sink.
-  #closedOrFailed(error?: Error): void {
+  /** The response closed or failed (see {@link closedOrFailed}). */
+  closedOrFailed(error?: Error): void {
     if (error !== undefined) this.#res.destroy()
     this.#finish()
   }
@@ -142,7 +141,7 @@ class NodeSink implements ConnectionSink {
     this.#waitingDrain = false
     this.#socketBytes = 0
     this.#roomMade()
-    this.#flush()
+    this.flush()
   }
 
   #roomMade(): void {
@@ -165,15 +164,55 @@ class NodeSink implements ConnectionSink {
     this.#done = true
     this.#pending = NO_CHUNKS
     this.#pendingBytes = 0
-    this.#res.off('close', this.#listener)
-    this.#res.off('error', this.#listener)
+    const res = this.#res
+    res.off('close', closedOrFailed)
+    res.off('error', closedOrFailed)
+    // The response keeps its (done) sink: unsetting the property would change its type in V8's
+    // eyes and throw away the code optimized for it, and deleting it would slow the response.
     this.#roomMade()
-    this.#onDone()
+    this.#owner.sinkDone()
   }
 }
 
-function flushLater(sink: NodeSink): void {
-  sink.flushScheduled()
+// The property of a response that holds its sink, for the listener below.
+const SINK: unique symbol = Symbol('runstream.nodeSink')
+type TaggedResponse = NodeResponseLike & { [SINK]?: NodeSink | undefined }
+
+/**
+ * The one listener of the `close` and `error` events of every response with a sink, called with
+ * the response as `this` (as an EventEmitter calls listeners): one function for all connections,
+ * where a function bound to each sink cost a function object per connection. An error (the only
+ * event of the two with an argument) cuts the response; both end the sink.
+ */
+function closedOrFailed(this: TaggedResponse, error?: Error): void {
+  this[SINK]?.closedOrFailed(error)
+}
+
+// The sinks written to in this turn, flushed together by one `setImmediate` at its end: a burst
+// fanned out to thousands of connections costs one timer entry, not one per connection.
+let dirty: NodeSink[] = []
+let spare: NodeSink[] = []
+
+function scheduleFlush(sink: NodeSink): void {
+  if (dirty.length === 0) setImmediate(flushAll)
+  dirty.push(sink)
+}
+
+function flushAll(): void {
+  // A sink written to while these flush (a write callback) waits for the next turn, as before.
+  const sinks = dirty
+  dirty = spare
+  for (let i = 0; i < sinks.length; i++) {
+    const sink = sinks[i] as NodeSink
+    try {
+      sink.flush()
+    } catch {
+      // One response that throws must not leave the others unflushed: it alone is cut.
+      sink.destroy()
+    }
+  }
+  sinks.length = 0
+  spare = sinks
 }
 
 // The last join, shared: clients of one stream that keep up queue the very same frames between

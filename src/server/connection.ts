@@ -27,10 +27,16 @@ import type { ConnectionSink } from './sink.js'
  */
 export type Connection = Pick<Feed, 'bufferedBytes' | 'end' | 'release'>
 
+/** What is told once a connection has released everything (an object: no callback each). */
+export interface ConnectionOwner {
+  /** Called once, when everything is released. */
+  released(): void
+}
+
 /**
  * Opens a connection: writes the opening frame, subscribes (replay after the cursor, then live),
  * and turns each record into the frame or text the plan asks for. This is the one place that
- * decides framing, filters and resume, whatever the sink. `onRelease` is called once, when
+ * decides framing, filters and resume, whatever the sink. `owner` is told once, when
  * everything is released, possibly before this returns (the subscription failed at once).
  */
 export function openConnection(
@@ -38,9 +44,9 @@ export function openConnection(
   plan: StreamPlan,
   sink: ConnectionSink,
   options: ResolvedSseOptions,
-  onRelease: () => void,
+  owner: ConnectionOwner,
 ): Connection {
-  const connection = new StreamConnection(plan, options, onRelease, metricsOf(manager))
+  const connection = new StreamConnection(plan, options, owner, metricsOf(manager))
   const feed = createFeed(sink, connection)
   connection.feed = feed
   if (connection.sse) feed.send(openingFrame(options.retryMs))
@@ -53,14 +59,12 @@ export function openConnection(
 /**
  * What one connection knows beyond its feed: both the feed's options and the target it follows
  * its stream into, as one object whose methods live on the prototype (closures would be a
- * function object each, and a context holding them, per connection).
+ * function object each, and a context holding them, per connection). The options shared by every
+ * connection of a handler are read from them, not copied into each connection.
  */
 class StreamConnection implements FeedOptions, FollowTarget {
-  readonly heartbeat: FeedOptions['heartbeat']
-  readonly maxQueuedBytes: number
   readonly sse: boolean
-  readonly protocol: FeedOptions['protocol']
-  readonly onRelease: () => void
+  readonly #owner: ConnectionOwner
   readonly #stream: string
   readonly #filter: ReadonlySet<string> | undefined
   readonly #options: ResolvedSseOptions
@@ -80,18 +84,31 @@ class StreamConnection implements FeedOptions, FollowTarget {
   constructor(
     plan: StreamPlan,
     options: ResolvedSseOptions,
-    onRelease: () => void,
+    owner: ConnectionOwner,
     metrics: ReturnType<typeof metricsOf>,
   ) {
     this.#metrics = metrics
-    this.heartbeat = options.heartbeat
-    this.maxQueuedBytes = options.maxQueuedBytes
     this.sse = plan.format === 'sse'
-    this.protocol = options.protocol
-    this.onRelease = onRelease
+    this.#owner = owner
     this.#stream = plan.stream
     this.#filter = plan.filter
     this.#options = options
+  }
+
+  get heartbeat(): FeedOptions['heartbeat'] {
+    return this.#options.heartbeat
+  }
+
+  get maxQueuedBytes(): number {
+    return this.#options.maxQueuedBytes
+  }
+
+  get protocol(): FeedOptions['protocol'] {
+    return this.#options.protocol
+  }
+
+  onRelease(): void {
+    this.#owner.released()
   }
 
   onStop(): void {
@@ -166,16 +183,19 @@ class StreamConnection implements FeedOptions, FollowTarget {
 
   // A burst as one block of bytes, the same block as every other connection at the same place in
   // the stream with the same framing: when this connection sees every event (no filter), speaks
-  // SSE, was told the burst's epoch already, and has room for all of it.
+  // SSE, and has room for all of it. A client not told the burst's epoch yet (as every client at
+  // its first live burst) gets the epoch frame just before the block, as record by record.
   burst(burst: readonly EventRecord[]): boolean {
     if (!this.sse || this.#filter !== undefined) return false
-    const epoch = (burst[0] as EventRecord).epoch
-    const room = this.maxQueuedBytes - this.feed.bufferedBytes()
-    const bytes =
-      (epoch === this.#announced || epoch === undefined || !isEpoch(epoch)) && room > 0
-        ? burstFrame(burst, this.#options.framing, room)
-        : undefined
+    const room = this.#options.maxQueuedBytes - this.feed.bufferedBytes()
+    const bytes = room > 0 ? burstFrame(burst, this.#options.framing, room) : undefined
     if (bytes === undefined) return false
+    const first = burst[0] as EventRecord
+    const epoch = first.epoch
+    if (epoch !== this.#announced && epoch !== undefined && isEpoch(epoch)) {
+      this.feed.send(epochFrame(first))
+      this.#announced = epoch
+    }
     if ((burst[burst.length - 1] as EventRecord).terminal) this.#sentTerminal = true
     this.#sent += burst.length
     this.feed.send(bytes)

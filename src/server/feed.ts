@@ -104,14 +104,12 @@ class GuardedFeed implements Feed {
   #endingTicks = 0
   // Whether the buffer was over the bound at the last tick.
   #fullAtLastTick = false
-  // The ticker takes functions: one bound function (no context of its own) per feed.
-  readonly #tick: () => void
 
   constructor(sink: ConnectionSink, options: FeedOptions) {
     this.#sink = sink
     this.#options = options
-    this.#tick = this.heartbeat.bind(this)
-    options.heartbeat.add(this.#tick)
+    // The ticker calls heartbeat() on the feed itself: no function per feed.
+    options.heartbeat.add(this)
   }
 
   state(): FeedState {
@@ -184,7 +182,7 @@ class GuardedFeed implements Feed {
     const wasOpen = this.#state === 'open'
     this.#state = 'closed'
     const options = this.#options
-    options.heartbeat.delete(this.#tick)
+    options.heartbeat.delete(this)
     if (wasOpen) options.onStop()
     options.onRelease()
   }

@@ -2,9 +2,12 @@ import type { EventRecord } from '../core/envelope.js'
 import type { StreamManager } from '../core/manager.js'
 import {
   type BurstSubscription,
+  GAP_TARGET,
   type GapInfo,
   NEXT_BURST,
   type RecordSubscription,
+  type TargetedSubscribeOptions,
+  type TurnListener,
 } from '../core/subscription.js'
 import type { Feed } from './feed.js'
 
@@ -42,8 +45,9 @@ export function follow(
 ): RecordSubscription | undefined {
   let subscription: RecordSubscription
   try {
-    // Bound, since the subscription calls it alone: a target may be an object with methods.
-    subscription = manager.subscribeRecords({ stream, lastEventId, onGap: target.gap.bind(target) })
+    // The target itself is told of gaps (GAP_TARGET), rather than a function bound to it.
+    const options: TargetedSubscribeOptions = { stream, lastEventId, [GAP_TARGET]: target }
+    subscription = manager.subscribeRecords(options)
   } catch (error) {
     target.fail(error)
     return undefined
@@ -53,104 +57,101 @@ export function follow(
 }
 
 /**
- * The loop that moves bursts from the subscription to the feed, written as a small state machine
- * driven by `.then` rather than as an async function: an idle connection, waiting for its next
- * burst, then holds this object and one promise reaction on two functions bound once, where a
- * suspended async function held its frame, its own promise and the await's closures.
+ * The loop that moves bursts from the subscription to the feed, as a small state machine that the
+ * subscription calls back (`burstReady`) rather than an async function or a chain of promises: an
+ * idle connection, waiting for its next burst, then holds this object and nothing else, and a
+ * live burst reaches the feed with no promise, no microtask and no closure per connection (the
+ * hub tells every reader woken in a turn, in one loop, at the turn's end).
  *
- * It reads one burst per wait (two when woken with nothing: see {@link NEXT_BURST}), writes it as
- * one block when the target can, else record by record, pausing on a full feed until it has room.
+ * It takes every burst there is each time it is told, writes each as one block when the target
+ * can, else record by record, pausing on a full feed until it has room.
  */
-class Pump {
+class Pump implements TurnListener {
   readonly #source: BurstSubscription
   readonly #feed: Feed
   readonly #target: FollowTarget
   // The burst being written record by record while it waits for room, and the next one to write;
-  // `NO_BURST` while it waits for a burst.
+  // `NO_BURST` otherwise.
   #burst: readonly EventRecord[] = NO_BURST
   #at = 0
-  // Bound once, for every wait: one continuation for a burst or for room, one for a failure.
-  readonly #resume: (burst?: readonly EventRecord[]) => void
-  readonly #fail: (error: unknown) => void
 
   constructor(source: BurstSubscription, feed: Feed, target: FollowTarget) {
     this.#source = source
     this.#feed = feed
     this.#target = target
-    this.#resume = this.#step.bind(this)
-    this.#fail = this.#failed.bind(this)
   }
 
-  /** Asks for the first burst. */
+  /** Takes what is there already. */
   start(): void {
+    this.burstReady()
+  }
+
+  /** The subscription has something (or ended): take bursts until it has nothing more. */
+  burstReady(): void {
     try {
-      this.#read()
+      for (;;) {
+        const burst = this.#source[NEXT_BURST](this)
+        // Nothing more for now: the subscription calls again.
+        if (burst === undefined || !this.#take(burst)) return
+      }
     } catch (error) {
       this.#failed(error)
     }
   }
 
-  // Asks for the next burst: its promise resumes the pump.
-  #read(): void {
-    this.#source[NEXT_BURST]().then(this.#resume, this.#fail)
-  }
-
-  // Resumed by a burst (or `undefined`, woken with nothing) or, while a burst is held, by room.
-  #step(burst?: readonly EventRecord[]): void {
-    try {
-      if (this.#burst !== NO_BURST) this.#write()
-      else this.#take(burst)
-    } catch (error) {
-      this.#failed(error)
-    }
-  }
-
-  #take(burst: readonly EventRecord[] | undefined): void {
-    if (burst === undefined) {
-      this.#read()
-      return
-    }
+  // Writes a burst; returns whether to read on (not when the pump waits for room or is done).
+  #take(burst: readonly EventRecord[]): boolean {
     const feed = this.#feed
     const target = this.#target
     if (burst.length === 0 || feed.state() !== 'open') {
       target.done()
-      return
+      return false
     }
     if (burst.length > 1 && target.burst?.(burst) === true) {
       target.tally?.(burst[0] as EventRecord)
-      this.#read()
-      return
+      return true
     }
     this.#burst = burst
     this.#at = 0
-    this.#write()
+    return this.#write()
   }
 
-  // Writes the held burst from where it stopped; awaits only when the buffer is full, since an
-  // await per event is what a burst must not cost. A full buffer pauses the pump: a replay waits
-  // for the client, and live events wait in the subscription (bounded in count) while the feed's
-  // heartbeat watches the bytes.
-  #write(): void {
+  // Writes the held burst from where it stopped; waits only when the buffer is full, since a wait
+  // per event is what a burst must not cost. A full buffer pauses the pump: a replay waits for
+  // the client, and live events wait in the subscription (bounded in count) while the feed's
+  // heartbeat watches the bytes. Returns whether to read on.
+  #write(): boolean {
     const feed = this.#feed
     const target = this.#target
     const burst = this.#burst
     while (this.#at < burst.length) {
       if (feed.full() && feed.state() === 'open') {
-        // The same continuation as for a burst: with a burst held, it resumes writing it.
-        const resume: () => void = this.#resume
-        feed.waitForRoom().then(resume, this.#fail)
-        return
+        // Functions made only for a connection that waits for room, never for an idle one.
+        feed.waitForRoom().then(
+          () => this.#resumeWriting(),
+          (error: unknown) => this.#failed(error),
+        )
+        return false
       }
       if (feed.state() !== 'open') {
         this.#burst = NO_BURST
         target.tally?.(burst[0] as EventRecord)
-        return
+        return false
       }
       target.send(burst[this.#at++] as EventRecord)
     }
     this.#burst = NO_BURST
     target.tally?.(burst[0] as EventRecord)
-    this.#read()
+    return true
+  }
+
+  // The feed has room again: the held burst goes on, then the reading.
+  #resumeWriting(): void {
+    try {
+      if (this.#write()) this.burstReady()
+    } catch (error) {
+      this.#failed(error)
+    }
   }
 
   #failed(error: unknown): void {

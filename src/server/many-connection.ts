@@ -5,7 +5,7 @@ import { formatCursor, isEpoch } from '../core/event-id.js'
 import type { StreamManager } from '../core/manager.js'
 import { metricsOf } from '../core/metrics.js'
 import type { RecordSubscription } from '../core/subscription.js'
-import type { Connection } from './connection.js'
+import type { Connection, ConnectionOwner } from './connection.js'
 import { encodeSse } from './encoder.js'
 import { createFeed, failFeed } from './feed.js'
 import { follow } from './follow.js'
@@ -27,7 +27,7 @@ export function openManyConnection(
   plan: ManyPlan,
   sink: ConnectionSink,
   options: ResolvedSseOptions,
-  onRelease: () => void,
+  owner: ConnectionOwner,
 ): Connection {
   const { streams, filter } = plan
   const { protocol } = options
@@ -64,7 +64,7 @@ export function openManyConnection(
         ),
       )
     },
-    onRelease,
+    onRelease: () => owner.released(),
   })
 
   feed.send(openingFrame(options.retryMs))

@@ -18,3 +18,13 @@ export interface ConnectionSink {
   /** Drops everything and cuts the connection at once. */
   destroy(): void
 }
+
+/**
+ * What a sink tells once it is done (finished, failed or cut by the client): an object with a
+ * method rather than a callback, so that a connection's owner is told with no function bound
+ * to it per connection.
+ */
+export interface SinkOwner {
+  /** Called once, when the sink is done. */
+  sinkDone(): void
+}

@@ -67,7 +67,7 @@ export function sseTransport(options?: SseTransportOptions): SseTransport {
       }
       const signal = request?.signal
       let feed: Feed | undefined
-      const sink = createWebSink(() => feed?.release())
+      const sink = createWebSink({ sinkDone: () => feed?.release() })
       const onAbort = () => feed?.release()
       const created = createFeed(sink, {
         heartbeat: resolved.heartbeat,

@@ -1,6 +1,6 @@
 import type { StreamManager } from '../core/manager.js'
 import { metricsOf } from '../core/metrics.js'
-import { type Connection, openConnection } from './connection.js'
+import { type Connection, type ConnectionOwner, openConnection } from './connection.js'
 import { corsHeaders } from './cors.js'
 import { type Refusal, refusal } from './http-errors.js'
 import type { IncomingRequest } from './incoming.js'
@@ -10,7 +10,7 @@ import type { ManyPlan } from './many-request.js'
 import type { StreamPlan } from './prepare.js'
 import type { Registry } from './registry.js'
 import type { ResolvedSseOptions } from './settings.js'
-import type { ConnectionSink } from './sink.js'
+import type { ConnectionSink, SinkOwner } from './sink.js'
 
 /**
  * What the pipeline decided for one request, for an edge to turn into its own response: a JSON
@@ -38,11 +38,11 @@ export interface StreamAnswer {
   /** The response headers, sent with status 200. */
   readonly headers: Record<string, string>
   /**
-   * Starts the stream on the sink `makeSink` creates; the sink calls `release` once it is done
-   * (finished, failed or cut by the client). When `signal` aborts, the stream is released too.
-   * Returns the sink.
+   * Starts the stream on the sink `makeSink` creates; the sink tells `owner` once it is done
+   * (finished, failed or cut by the client), which releases the stream. When `signal` aborts,
+   * the stream is released too. Returns the sink.
    */
-  start<S extends ConnectionSink>(makeSink: (release: () => void) => S, signal?: AbortSignal): S
+  start<S extends ConnectionSink>(makeSink: (owner: SinkOwner) => S, signal?: AbortSignal): S
   /** Gives the place back without starting: for an edge that failed before it could start. */
   cancel(): void
 }
@@ -80,8 +80,9 @@ export function streamAnswer(
 
 /**
  * Opens the connection and ties its end to the place it holds. What the connection keeps for its
- * whole life is one {@link Tenure}: an object whose methods live on the prototype, and two
- * functions bound once, where closures would be a function each and a context holding them.
+ * whole life is one {@link Tenure}: an object whose methods live on the prototype, told by the
+ * sink, the connection and the signal through methods of its own, where closures (or bound
+ * functions) would be a function object each per connection.
  */
 function startStream<S extends ConnectionSink>(
   manager: StreamManager,
@@ -89,7 +90,7 @@ function startStream<S extends ConnectionSink>(
   registry: Registry | undefined,
   plan: StreamPlan | ManyPlan,
   slot: Slot | undefined,
-  makeSink: (release: () => void) => S,
+  makeSink: (owner: SinkOwner) => S,
   signal: AbortSignal | undefined,
   onRelease: (() => void) | undefined,
 ): S {
@@ -104,21 +105,16 @@ function startStream<S extends ConnectionSink>(
     : plan.lastEventId
   const tenure = new Tenure(manager, registry, slot, signal, onRelease, label)
   // The connection is still unset when the sink is done while it opens: it is released then.
-  const sink = makeSink(tenure.release)
+  const sink = makeSink(tenure)
   metricsOf(manager).connectionOpened(label, cursor)
-  const connection = open(
-    manager,
-    plan as StreamPlan & ManyPlan,
-    sink,
-    options,
-    tenure.released.bind(tenure),
-  )
+  const connection = open(manager, plan as StreamPlan & ManyPlan, sink, options, tenure)
   tenure.connection = connection
   // A connection can end while it opens (the subscription failed at once): then nothing is held.
   if (tenure.isReleased) return sink
   registry?.add(connection)
   if (signal !== undefined) {
-    signal.addEventListener('abort', tenure.release, { once: true })
+    // The tenure is the listener (its handleEvent), not a function bound for it.
+    signal.addEventListener('abort', tenure, { once: true })
     if (signal.aborted) connection.release()
   }
   // close() came between the answer and its start: the client is told to resume elsewhere.
@@ -127,12 +123,10 @@ function startStream<S extends ConnectionSink>(
 }
 
 /** What a started stream holds until its connection is released, and gives back then. */
-class Tenure {
+class Tenure implements SinkOwner, ConnectionOwner, EventListenerObject {
   // Unset while it opens.
   connection: Connection | undefined
   isReleased = false
-  /** Releases the connection: for the sink once it is done, and for the request's signal. */
-  readonly release: () => void
   readonly #manager: StreamManager
   readonly #registry: Registry | undefined
   readonly #slot: Slot | undefined
@@ -154,10 +148,15 @@ class Tenure {
     this.#signal = signal
     this.#onRelease = onRelease
     this.#label = label
-    this.release = this.#releaseConnection.bind(this)
   }
 
-  #releaseConnection(): void {
+  /** The sink is done: the connection is released. */
+  sinkDone(): void {
+    this.connection?.release()
+  }
+
+  /** The request's signal aborted: the connection is released. */
+  handleEvent(): void {
     this.connection?.release()
   }
 
@@ -166,7 +165,7 @@ class Tenure {
     this.isReleased = true
     metricsOf(this.#manager).connectionClosed(this.#label)
     // (A listener never added is not there to remove.)
-    this.#signal?.removeEventListener('abort', this.release)
+    this.#signal?.removeEventListener('abort', this)
     this.#slot?.release()
     // Still unset when released while it opens: it was never added then.
     const connection = this.connection

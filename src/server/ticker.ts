@@ -4,10 +4,20 @@
  * and ten thousand timers firing apart cost more than one walking ten thousand callbacks.
  */
 export interface Ticker {
-  /** Calls `tick` at every period from now on; the timer runs while anything is registered. */
-  add(tick: () => void): void
-  /** Stops calling `tick`. */
-  delete(tick: () => void): void
+  /**
+   * Calls `ticking.heartbeat()` at every period from now on; the timer runs while anything is
+   * registered. An object with a method, not a function: a connection registers itself, with no
+   * function bound to it for the purpose.
+   */
+  add(ticking: Ticking): void
+  /** Stops calling `ticking`. */
+  delete(ticking: Ticking): void
+}
+
+/** What a {@link Ticker} calls. */
+export interface Ticking {
+  /** One tick. */
+  heartbeat(): void
 }
 
 /**
@@ -16,7 +26,7 @@ export interface Ticker {
  * never late, and "two ticks in a row" still spans at least a full period.
  */
 export function createTicker(periodMs: number): Ticker {
-  const ticks = new Set<() => void>()
+  const ticks = new Set<Ticking>()
   let timer: ReturnType<typeof setInterval> | undefined
   return {
     add(tick) {
@@ -34,6 +44,6 @@ export function createTicker(periodMs: number): Ticker {
 
   function run(): void {
     // A Set visits what is added while it is walked: a callback added by a tick waits for the next.
-    for (const tick of [...ticks]) tick()
+    for (const ticking of [...ticks]) ticking.heartbeat()
   }
 }

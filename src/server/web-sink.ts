@@ -1,4 +1,4 @@
-import type { ConnectionSink } from './sink.js'
+import type { ConnectionSink, SinkOwner } from './sink.js'
 
 /** A {@link ConnectionSink} read through a pull-based `ReadableStream`: the body of a `Response`. */
 export interface WebSink extends ConnectionSink {
@@ -8,10 +8,10 @@ export interface WebSink extends ConnectionSink {
 
 /**
  * Creates a Web sink. What is written between two pulls is joined into one chunk, so a burst of
- * events becomes one network write. `onDone` is called once, when the body is finished,
+ * events becomes one network write. `owner` is told once, when the body is finished,
  * cancelled or destroyed.
  */
-export function createWebSink(onDone: () => void): WebSink {
+export function createWebSink(owner: SinkOwner): WebSink {
   let queue: Uint8Array[] = []
   let queued = 0
   let ending = false
@@ -124,6 +124,6 @@ export function createWebSink(onDone: () => void): WebSink {
     queue = []
     queued = 0
     roomMade()
-    onDone()
+    owner.sinkDone()
   }
 }

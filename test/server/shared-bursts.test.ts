@@ -17,12 +17,22 @@ afterEach(async () => {
 
 const streamPath = (id: string, query = '') => `/api/v0/executions/agents/${id}/stream${query}`
 
-async function burstOf(subscription: unknown): Promise<readonly EventRecord[]> {
+// The next burst, read as the SSE pump reads it: told by the subscription when to read again.
+function burstOf(subscription: unknown): Promise<readonly EventRecord[]> {
   const source = subscription as BurstSubscription
-  for (;;) {
-    const burst = await source[NEXT_BURST]()
-    if (burst !== undefined) return burst
-  }
+  return new Promise((resolve, reject) => {
+    const reader = {
+      burstReady() {
+        try {
+          const burst = source[NEXT_BURST](reader)
+          if (burst !== undefined) resolve(burst)
+        } catch (error) {
+          reject(error)
+        }
+      },
+    }
+    reader.burstReady()
+  })
 }
 
 const ids = (records: readonly EventRecord[]) => records.map((r) => Number(r.envelope.id))
@@ -131,6 +141,34 @@ describe('a live burst shared by its subscribers', () => {
     producer.emit('complete', { status: 'SUCCESS' })
     expect(await drain(a)).toEqual([2, 3, 4, 5, 6])
     expect(await drain(late)).toEqual([1, 2, 3, 4, 5, 6])
+  })
+
+  it('tells a waiting reader once, after the turn of the producer, so that it takes the turn whole', async () => {
+    const manager = createStreamManager({ catalog: executionCatalog })
+    const producer = manager.stream('agent:t')
+    producer.emit('llm_chunk', { text: '0' })
+    const source = manager.subscribeRecords({ stream: 'agent:t' }) as unknown as BurstSubscription
+    await burstOf(source)
+    let told = 0
+    const reader = {
+      burstReady() {
+        told++
+      },
+    }
+    expect(source[NEXT_BURST](reader)).toBeUndefined()
+    for (let i = 1; i <= 5; i++) producer.emit('llm_chunk', { text: `${i}` })
+    // Not while the producer's turn lasts: the burst may still grow.
+    expect(told).toBe(0)
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(told).toBe(1)
+    expect(ids(source[NEXT_BURST](reader) ?? [])).toEqual([2, 3, 4, 5, 6])
+    // Nothing more: it waits again, and is told again only by the next event.
+    expect(source[NEXT_BURST](reader)).toBeUndefined()
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(told).toBe(1)
+    producer.emit('complete', { status: 'SUCCESS' })
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(told).toBe(2)
   })
 
   it('ends a subscriber that holds a burst grown past maxQueuedEvents', async () => {
