@@ -94,17 +94,8 @@ export async function run(options: ConsumeOptions = {}): Promise<ConsumeResult> 
   const events = options.events ?? 100_000
   const rounds = options.rounds ?? 5
   const chunkBytes = options.chunkBytes ?? 16_384
-  const shapes = [
-    { shape: 'envelope ~250 B', events, textBytes: 140 },
-    { shape: 'envelope ~4 KB', events: Math.max(1, Math.floor(events / 10)), textBytes: 3950 },
-    { shape: 'token delta ~25 B', events, textBytes: 25 },
-    // Payload framing (`data:` holds the payload alone, as the AI SDK and AG-UI routes send it):
-    // the issue's goals for consuming are on these two.
-    { shape: 'payload ~250 B', events, textBytes: 140, payload: true },
-    { shape: 'payload token delta ~25 B', events, textBytes: 25, payload: true },
-  ]
   const results: ShapeResult[] = []
-  for (const { shape, events: count, textBytes, payload } of shapes) {
+  for (const { shape, events: count, textBytes, payload } of shapesOf(events)) {
     const bytes = buildStream(count, textBytes, payload === true)
     const chunks = split(bytes, chunkBytes)
     const best = Object.fromEntries(CONTENDERS.map((c) => [c, 0])) as Record<Contender, number>
@@ -154,6 +145,59 @@ export async function run(options: ConsumeOptions = {}): Promise<ConsumeResult> 
   }
   if (options.print ?? true) print(result)
   return result
+}
+
+/** The shapes, each with its number of events. */
+function shapesOf(events: number) {
+  return [
+    { shape: 'envelope ~250 B', events, textBytes: 140 },
+    { shape: 'envelope ~4 KB', events: Math.max(1, Math.floor(events / 10)), textBytes: 3950 },
+    { shape: 'token delta ~25 B', events, textBytes: 25 },
+    // Payload framing (`data:` holds the payload alone, as the AI SDK and AG-UI routes send it):
+    // the issue's goals for consuming are on these two.
+    { shape: 'payload ~250 B', events, textBytes: 140, payload: true },
+    { shape: 'payload token delta ~25 B', events, textBytes: 25, payload: true },
+  ]
+}
+
+/**
+ * One contender on one shape in this process, for instruction counts: `warm` warm-up rounds (the
+ * JIT settles over the first few connections), then `rounds` measured ones. With `BENCH_WAIT_SIGNAL=1` it prints `warm` after the warm-up and
+ * waits for SIGUSR2, so that bench/consume-callgrind.sh counts the measured rounds alone.
+ */
+async function only(
+  contender: Contender,
+  shapeIndex: number,
+  events: number,
+  rounds: number,
+  warm: number,
+) {
+  const shape = shapesOf(events)[shapeIndex]
+  if (!CONTENDERS.includes(contender) || shape === undefined) {
+    throw new TypeError(`--only ${CONTENDERS.join('|')} --shape 0-4`)
+  }
+  const chunks = split(buildStream(shape.events, shape.textBytes, shape.payload === true), 16_384)
+  const once = async () => {
+    const received = await CONSUMERS[contender](chunks)
+    if (received !== shape.events) throw new Error(`${contender} received ${received}`)
+  }
+  for (let round = 0; round < warm; round++) await once()
+  if (process.env.BENCH_WAIT_SIGNAL === '1') {
+    // A signal listener alone does not keep the process alive: the timer does, until it comes.
+    const alive = setInterval(() => undefined, 1000)
+    const go = new Promise((resolve) => process.once('SIGUSR2', resolve))
+    console.log('warm')
+    await go
+    clearInterval(alive)
+  } else console.log('warm')
+  const started = performance.now()
+  for (let round = 0; round < rounds; round++) {
+    if (process.env.BENCH_TRACE_ROUNDS === '1') console.log(`round ${round}`)
+    await once()
+  }
+  const ms = performance.now() - started
+  console.log(`${contender} ${shape.shape} ${rounds}×${shape.events} events ${ms.toFixed(0)} ms`)
+  if (kept === Symbol.for('never')) console.log(kept)
 }
 
 const CONTENDERS: readonly Contender[] = [
@@ -380,6 +424,12 @@ if (isMain(import.meta.url)) {
   runMain(async () => {
     const events = numberArgument('events')
     const rounds = numberArgument('rounds')
+    const at = process.argv.indexOf('--only')
+    if (at !== -1) {
+      const contender = process.argv[at + 1] as Contender
+      const warm = numberArgument('warm') ?? 4
+      return only(contender, numberArgument('shape') ?? 3, events ?? 20_000, rounds ?? 1, warm)
+    }
     const result = await run({
       ...(events === undefined ? {} : { events }),
       ...(rounds === undefined ? {} : { rounds }),
