@@ -12,9 +12,14 @@
  * has none, reads the same body by hand) and keeps its default timers (runstream's idle
  * watchdog is re-armed for every chunk, as it is in an app).
  *
- * Three shapes: ~250-byte `llm_chunk` envelopes (the goal: runstream ≥ 0.85× bare and ≥ 1.5×
- * fetch-event-source), 4 KB envelopes (a tenth as many events, to stay within the time
- * budget), and ~25-byte token deltas.
+ * Five shapes: ~250-byte `llm_chunk` envelopes, 4 KB envelopes (a tenth as many events, to stay
+ * within the time budget) and ~25-byte token deltas, then the same ~250-byte and ~25-byte events
+ * in payload framing (`data:` holds the payload alone, `event:` the type), where the goals of
+ * issue 19 are: runstream ≥ 0.95× bare on both payload shapes, and ≥ 1.5× fetch-event-source.
+ *
+ * For instruction counts (the machine is shared, times are noisy): `bash
+ * bench/consume-callgrind.sh <contender> <shape 0-4>` runs one contender on one shape under
+ * callgrind (`--only` here) and prints its count per event.
  *
  * Run: `npx tsx bench/consume.ts [--events 100000] [--rounds 5] [--json]`. Results go to
  * bench/results/consume.json. In-process, no network: it measures the client, not the loopback.
@@ -82,7 +87,10 @@ export interface ConsumeResult {
   chunkBytes: number
   rounds: number
   shapes: ShapeResult[]
-  /** The goals, on the ~250-byte shape. */
+  /**
+   * The goals: runstream ≥ 0.95× bare on both payload shapes (`payload ~250 B`, `payload token
+   * delta ~25 B`), and ≥ 1.5× fetch-event-source on `payload ~250 B`.
+   */
   goals: { vsBare: boolean; vsFetchEventSource: boolean }
 }
 
@@ -130,13 +138,17 @@ export async function run(options: ConsumeOptions = {}): Promise<ConsumeResult> 
       onVsBare: median(ratios.on),
     })
   }
-  const main = results[0] as ShapeResult
+  const payloadShapes = results.filter((r) => r.shape.startsWith('payload'))
+  const main = payloadShapes[0] as ShapeResult
   const result: ConsumeResult = {
     node: process.version,
     chunkBytes,
     rounds,
     shapes: results,
-    goals: { vsBare: main.vsBare >= 0.85, vsFetchEventSource: main.vsFetchEventSource >= 1.5 },
+    goals: {
+      vsBare: payloadShapes.every((r) => r.vsBare >= GOAL_VS_BARE),
+      vsFetchEventSource: main.vsFetchEventSource >= 1.5,
+    },
   }
   const output = options.output ?? join(here, 'results', 'consume.json')
   if (output !== false) {
@@ -199,6 +211,9 @@ async function only(
   console.log(`${contender} ${shape.shape} ${rounds}×${shape.events} events ${ms.toFixed(0)} ms`)
   if (kept === Symbol.for('never')) console.log(kept)
 }
+
+// runstream ÷ bare on each payload shape (issue 19).
+const GOAL_VS_BARE = 0.95
 
 const CONTENDERS: readonly Contender[] = [
   'bare',
@@ -411,7 +426,7 @@ function print(result: ConsumeResult): void {
     )
   }
   console.log(
-    `goals (~250 B): ≥ 0.85× bare ${result.goals.vsBare ? 'met' : 'MISSED'}; ≥ 1.5× fetch-event-source ${result.goals.vsFetchEventSource ? 'met' : 'MISSED'}`,
+    `goals (payload shapes): ≥ ${GOAL_VS_BARE}× bare ${result.goals.vsBare ? 'met' : 'MISSED'}; ≥ 1.5× fetch-event-source ${result.goals.vsFetchEventSource ? 'met' : 'MISSED'}`,
   )
   if (kept === Symbol.for('never')) console.log(kept)
 }
