@@ -106,9 +106,7 @@ export function createSseReader(handlers: SseHandlers, maxEventBytes: number): S
   // Parses every complete line of `chunk`; returns where the unfinished last line starts. One
   // loop over the chunk with the event being read in locals (written back when the chunk ends):
   // a call per line, and a store into this closure's context per field (a write barrier each),
-  // cost more than the parsing itself for a small event. `id:` and `event:` are scanned here
-  // rather than searched with indexOf: their values are short, and the name of the last event is
-  // compared in place instead of being sliced out again for every event.
+  // cost more than the parsing itself for a small event.
   function lines(chunk: string): number {
     const length = chunk.length
     let evData = data
@@ -122,30 +120,14 @@ export function createSseReader(handlers: SseHandlers, maxEventBytes: number): S
     let cr = chunk.indexOf('\r')
     let lf = -2
     while (start < length) {
-      // Never a character read past the end of the chunk: one such read turns the engine's
-      // inline charCodeAt at that place into a call, for good. A complete line is read up to its
-      // end at most; a line near the end of the chunk is complete only if its end is there.
-      if (length - start < 8 && !/[\r\n]/.test(chunk.slice(start))) break
+      // Where the line ends, by indexOf: a character read in a loop costs the engine a check of
+      // the string's representation each time, much more than the native search.
+      if (lf !== -1 && lf < start) lf = chunk.indexOf('\n', start)
+      const end = cr === -1 || (lf !== -1 && lf < cr) ? lf : cr
+      if (end === -1) break
       const first = chunk.charCodeAt(start)
-      let end: number
-      // `id:` and `event:` next to a blank line, by their bytes: every event of a resuming server
-      // has both. Where the value of either starts; 0 for any other line.
-      const named =
-        first === 105 &&
-        chunk.charCodeAt(start + 1) === 100 &&
-        chunk.charCodeAt(start + 2) === COLON
-          ? start + 3
-          : first === 101 &&
-              chunk.charCodeAt(start + 1) === 118 &&
-              chunk.charCodeAt(start + 2) === 101 &&
-              chunk.charCodeAt(start + 3) === 110 &&
-              chunk.charCodeAt(start + 4) === 116 &&
-              chunk.charCodeAt(start + 5) === COLON
-            ? start + 6
-            : 0
-      if (first === LF || first === CR) {
+      if (start === end) {
         // A blank line: the event is complete.
-        end = start
         if (evLines > 0) {
           // Every UTF-16 unit is 1 to 3 bytes: only data near the bound needs counting exactly.
           const units = evData.length
@@ -162,55 +144,53 @@ export function createSseReader(handlers: SseHandlers, maxEventBytes: number): S
         evData = ''
         evLines = evSize = 0
         evName = evId = undefined
-      } else if (named !== 0) {
-        const from = chunk.charCodeAt(named) === SPACE ? named + 1 : named
-        end = from
-        // The name of the last event again (a run of one type, as streams are) is given as that
-        // string itself, whose hash is known: the catalog, the terminal check and the handlers
-        // look it up once per event, and hashing a new string every time cost more than parsing.
-        // So the value is compared with it in place as the line's end is looked for.
-        const last = known
-        let same = true
-        let nul = false
-        for (; end < length; end++) {
-          const c = chunk.charCodeAt(end)
-          if (c === LF || c === CR) break
-          if (c === 0) nul = true
-          if (same && (end - from >= last.length || c !== last.charCodeAt(end - from))) {
-            same = false
-          }
-        }
-        if (end === length) break
+      } else if (
+        first === 100 &&
+        chunk.charCodeAt(start + 1) === 97 &&
+        chunk.charCodeAt(start + 2) === 116 &&
+        chunk.charCodeAt(start + 3) === 97 &&
+        chunk.charCodeAt(start + 4) === COLON
+      ) {
+        // `data:` first: most lines are data. Its count is its value and the LF that joins it.
+        const from = chunk.charCodeAt(start + 5) === SPACE ? start + 6 : start + 5
+        evSize += end - from + 1
+        const value = chunk.slice(from, end)
+        evData = evLines++ === 0 ? value : `${evData}\n${value}`
+      } else if (first !== COLON) {
+        // (A comment counts towards no bound.)
         evSize += end - start + 1
-        if (first === 105) {
-          if (!nul) evId = chunk.slice(from, end)
-        } else {
-          if (!same || end - from !== last.length) known = chunk.slice(from, end)
-          evName = known || undefined
-        }
-      } else {
-        // The other lines' ends are searched for: data lines are long.
-        if (lf !== -1 && lf < start) lf = chunk.indexOf('\n', start)
-        end = cr === -1 || (lf !== -1 && lf < cr) ? lf : cr
-        if (end === -1) break
+        // `id:` and `event:` next, by their bytes: every event of a resuming server has both.
         if (
-          first === 100 &&
-          chunk.charCodeAt(start + 1) === 97 &&
-          chunk.charCodeAt(start + 2) === 116 &&
-          chunk.charCodeAt(start + 3) === 97 &&
-          chunk.charCodeAt(start + 4) === COLON
+          first === 105 &&
+          chunk.charCodeAt(start + 1) === 100 &&
+          chunk.charCodeAt(start + 2) === COLON
         ) {
-          // `data:` first: most lines are data. Its count is its value and the LF that joins it.
-          const from = chunk.charCodeAt(start + 5) === SPACE ? start + 6 : start + 5
-          evSize += end - from + 1
-          const value = chunk.slice(from, end)
-          evData = evLines++ === 0 ? value : `${evData}\n${value}`
-        } else if (first !== COLON) {
-          // (A comment counts towards no bound.)
-          evSize += end - start + 1
+          const value = chunk.slice(
+            chunk.charCodeAt(start + 3) === SPACE ? start + 4 : start + 3,
+            end,
+          )
+          if (value.indexOf('\0') === -1) evId = value
+        } else if (
+          first === 101 &&
+          chunk.charCodeAt(start + 1) === 118 &&
+          chunk.charCodeAt(start + 2) === 101 &&
+          chunk.charCodeAt(start + 3) === 110 &&
+          chunk.charCodeAt(start + 4) === 116 &&
+          chunk.charCodeAt(start + 5) === COLON
+        ) {
+          const from = chunk.charCodeAt(start + 6) === SPACE ? start + 7 : start + 6
+          // The name of the last event again (a run of one type, as streams are) is given as
+          // that string itself, whose hash is known: the catalog, the terminal check and the
+          // handlers look it up once per event, and hashing a new string every time cost more
+          // than parsing. It is compared in place, not sliced out again to be compared.
+          if (end - from !== known.length || !chunk.startsWith(known, from)) {
+            known = chunk.slice(from, end)
+          }
+          evName = known || undefined
+        } else {
           // The colon is looked for within the line only: an indexOf over the rest of the
-          // chunk, for every line without one, would make a chunk of such lines cost its length
-          // squared.
+          // chunk, for every line without one, would make a chunk of such lines cost its
+          // length squared.
           let colon = start
           while (colon < end && chunk.charCodeAt(colon) !== COLON) colon++
           const field = chunk.slice(start, colon)
