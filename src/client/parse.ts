@@ -119,6 +119,8 @@ export function createSseReader(handlers: SseHandlers, maxEventBytes: number): S
     // searched for once per line, and a chunk without one (the usual case) searches once.
     let cr = chunk.indexOf('\r')
     let lf = -2
+    // An id with a NUL is ignored: one search of the chunk, not one of every id.
+    const nul = chunk.indexOf('\0')
     while (start < length) {
       // Where the line ends, by indexOf: a character read in a loop costs the engine a check of
       // the string's representation each time, much more than the native search.
@@ -169,7 +171,7 @@ export function createSseReader(handlers: SseHandlers, maxEventBytes: number): S
             chunk.charCodeAt(start + 3) === SPACE ? start + 4 : start + 3,
             end,
           )
-          if (value.indexOf('\0') === -1) evId = value
+          if (nul === -1 || value.indexOf('\0') === -1) evId = value
         } else if (
           first === 101 &&
           chunk.charCodeAt(start + 1) === 118 &&
