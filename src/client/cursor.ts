@@ -47,8 +47,9 @@ export interface Cursor {
  */
 export function createCursor(initial: string | undefined): Cursor {
   let lastEventId = initial
-  // The connection now, counted, and by stream ('' for an unnamed one): the last id taken and
-  // the connection that delivered something new of it. The stream of the last event
+  // The connection now, counted, and by stream ('' for an unnamed one): the last id taken (for
+  // the stream of the last event, `last` until it delivers something new on this connection,
+  // then `lastEventId`) and the connection that delivered something new of it. The stream of the last event
   // is kept in variables, so a run of one stream costs no lookup.
   let connection = 0
   const byStream = new Map<string, { last: string | undefined; fresh: number }>()
@@ -66,6 +67,8 @@ export function createCursor(initial: string | undefined): Cursor {
       return epoch !== undefined && isDecimal(lastEventId) ? `${epoch}.${lastEventId}` : lastEventId
     },
     opened() {
+      // What the connection that ends delivered: the last id to compare the next one's with.
+      if (fresh === connection) last = lastEventId
       connection++
     },
     take(id, stream) {
@@ -73,15 +76,16 @@ export function createCursor(initial: string | undefined): Cursor {
       if (name !== key) {
         // The first stream starts from the cursor given as an option; another from none.
         if (key !== undefined) {
-          byStream.set(key, { last, fresh })
+          byStream.set(key, { last: fresh === connection ? lastEventId : last, fresh })
           const kept = byStream.get(name)
           last = kept?.last
           fresh = kept?.fresh ?? -1
         }
         key = name
       }
-      // Only the first events of a connection are compared; after them, taking one costs two
-      // assignments (whether an id is a decimal is asked only when it is compared).
+      // Only the first events of a connection are compared; after them, taking one costs one
+      // assignment (whether an id is a decimal is asked only when it is compared), and the last
+      // id of the stream is `lastEventId` itself: `last` is left as it was, one store fewer.
       if (fresh !== connection) {
         // Canonical decimals of one length compare as text: one string comparison.
         if (
@@ -95,7 +99,7 @@ export function createCursor(initial: string | undefined): Cursor {
         fresh = connection
       }
       // An empty `id:` resets the cursor, as the SSE standard says.
-      lastEventId = last = id || undefined
+      lastEventId = id || undefined
       return true
     },
     reset() {

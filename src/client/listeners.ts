@@ -3,7 +3,7 @@ import type { StreamEvent } from './events.js'
 /** The `on()` handlers of a subscription: see {@link createListeners}. */
 export interface Listeners {
   /** How many event names (and `'*'`) have handlers. */
-  readonly size: number
+  size: number
   /** Adds a handler for `type` (`'*'`: every event); returns the function that removes it. */
   add(type: string, handler: (event: StreamEvent) => void): () => void
   /** Runs the handlers of the event's type, then those of `'*'`. */
@@ -18,10 +18,9 @@ export interface Listeners {
  */
 export function createListeners(): Listeners {
   const byType = new Map<string, ((event: StreamEvent) => void)[]>()
-  return {
-    get size() {
-      return byType.size
-    },
+  // A field kept up to date, not a getter: it is read for every event.
+  const listeners: Listeners = {
+    size: 0,
     add(type, handler) {
       // No rest arguments here: this runs for every event a handler gets.
       const call = (event: StreamEvent) => {
@@ -32,10 +31,12 @@ export function createListeners(): Listeners {
         }
       }
       byType.set(type, [...(byType.get(type) ?? []), call])
+      listeners.size = byType.size
       return () => {
         const rest = byType.get(type)?.filter((other) => other !== call) ?? []
         if (rest.length > 0) byType.set(type, rest)
         else byType.delete(type)
+        listeners.size = byType.size
       }
     },
     dispatch(event) {
@@ -43,6 +44,7 @@ export function createListeners(): Listeners {
       for (const call of byType.get('*') ?? NONE) call(event)
     },
   }
+  return listeners
 }
 
 /** Like `EventTarget`: a callback that throws is reported, and neither stops the stream nor is swallowed. */

@@ -22,23 +22,28 @@ export function readMessage(
 ): StreamEvent {
   const type = name ?? 'message'
   let payload: unknown = data
-  if (data.charCodeAt(0) === 123) {
+  // (Never a character read past the end: see parse.ts.)
+  if (data.length > 0 && data.charCodeAt(0) === 123) {
     try {
       payload = JSON.parse(data)
     } catch {
       // Not JSON after all: raw text.
     }
-    const v = payload as Record<string, unknown>
-    if (
-      payload !== data &&
-      v !== null &&
-      // An event name with a lone surrogate reaches the wire as U+FFFD: the same name.
-      (v.type === type || (v.type as { toWellFormed?: () => string })?.toWellFormed?.() === type) &&
-      (id === undefined ? typeof v.id === 'string' : v.id === id) &&
-      typeof v.ts === 'string' &&
-      typeof v.stream === 'string'
-    ) {
-      return payload as StreamEvent
+    // (typeof, not `payload !== data`: a comparison of an object with a string is a call into
+    // the engine per event.) Text that starts with `{` parses to an object or not at all.
+    if (typeof payload === 'object') {
+      const v = payload as Record<string, unknown>
+      const vType = v.type
+      if (
+        typeof vType === 'string' &&
+        // An event name with a lone surrogate reaches the wire as U+FFFD: the same name.
+        (vType === type || (vType as { toWellFormed?: () => string }).toWellFormed?.() === type) &&
+        (id === undefined ? typeof v.id === 'string' : v.id === id) &&
+        typeof v.ts === 'string' &&
+        typeof v.stream === 'string'
+      ) {
+        return v as StreamEvent
+      }
     }
   }
   return stream === undefined
@@ -62,7 +67,7 @@ export function decodePayload(
   text: string,
   stream: string | undefined,
 ): ValidationResult {
-  if (value !== text) {
+  if (typeof value !== 'string') {
     // A JSON object: the usual payload. Its text is tried only when the object is refused.
     const result = catalog.validate(type, value, stream, true)
     if (result.ok) return result

@@ -103,125 +103,133 @@ export function createSseReader(handlers: SseHandlers, maxEventBytes: number): S
     }
   }
 
-  // Parses every complete line of `chunk`; returns where the unfinished last line starts.
+  // Parses every complete line of `chunk`; returns where the unfinished last line starts. One
+  // loop over the chunk with the event being read in locals (written back when the chunk ends):
+  // a call per line, and a store into this closure's context per field (a write barrier each),
+  // cost more than the parsing itself for a small event.
   function lines(chunk: string): number {
+    const length = chunk.length
+    let evData = data
+    let evLines = dataLines
+    let evName = name
+    let evId = id
+    let evSize = size
     let start = 0
     // The next CR and LF, each searched for again only once passed: a CR far ahead must not be
-    // searched for once per line.
+    // searched for once per line, and a chunk without one (the usual case) searches once.
     let cr = chunk.indexOf('\r')
-    let lf = chunk.indexOf('\n')
-    for (;;) {
+    let lf = -2
+    // An id with a NUL is ignored: one search of the chunk, not one of every id.
+    const nul = chunk.indexOf('\0')
+    while (start < length) {
+      // Where the line ends, by indexOf: a character read in a loop costs the engine a check of
+      // the string's representation each time, much more than the native search.
       if (lf !== -1 && lf < start) lf = chunk.indexOf('\n', start)
-      if (cr !== -1 && cr < start) cr = chunk.indexOf('\r', start)
-      let end: number
-      let next: number
-      if (cr === -1 || (lf !== -1 && lf < cr)) {
-        if (lf === -1) return start
-        end = lf
-        next = lf + 1
-      } else {
-        end = cr
-        next = cr + 1
-        if (next === chunk.length) afterCR = true
-        else if (chunk.charCodeAt(next) === LF) next++
+      const end = cr === -1 || (lf !== -1 && lf < cr) ? lf : cr
+      if (end === -1) break
+      const first = chunk.charCodeAt(start)
+      if (start === end) {
+        // A blank line: the event is complete.
+        if (evLines > 0) {
+          // Every UTF-16 unit is 1 to 3 bytes: only data near the bound needs counting exactly.
+          const units = evData.length
+          if (
+            units > maxEventBytes ||
+            (units * 3 > maxEventBytes && utf8Length(evData) > maxEventBytes)
+          ) {
+            tooLarge()
+            return length
+          }
+          onEvent(evData, evName, evId)
+        } else if (evId !== undefined) onId(evId)
+        if (stopped) return length
+        evData = ''
+        evLines = evSize = 0
+        evName = evId = undefined
+      } else if (
+        first === 100 &&
+        chunk.charCodeAt(start + 1) === 97 &&
+        chunk.charCodeAt(start + 2) === 116 &&
+        chunk.charCodeAt(start + 3) === 97 &&
+        chunk.charCodeAt(start + 4) === COLON
+      ) {
+        // `data:` first: most lines are data. Its count is its value and the LF that joins it.
+        const from = chunk.charCodeAt(start + 5) === SPACE ? start + 6 : start + 5
+        evSize += end - from + 1
+        const value = chunk.slice(from, end)
+        evData = evLines++ === 0 ? value : `${evData}\n${value}`
+      } else if (first !== COLON) {
+        // (A comment counts towards no bound.)
+        evSize += end - start + 1
+        // `id:` and `event:` next, by their bytes: every event of a resuming server has both.
+        if (
+          first === 105 &&
+          chunk.charCodeAt(start + 1) === 100 &&
+          chunk.charCodeAt(start + 2) === COLON
+        ) {
+          const value = chunk.slice(
+            chunk.charCodeAt(start + 3) === SPACE ? start + 4 : start + 3,
+            end,
+          )
+          if (nul === -1 || value.indexOf('\0') === -1) evId = value
+        } else if (
+          first === 101 &&
+          chunk.charCodeAt(start + 1) === 118 &&
+          chunk.charCodeAt(start + 2) === 101 &&
+          chunk.charCodeAt(start + 3) === 110 &&
+          chunk.charCodeAt(start + 4) === 116 &&
+          chunk.charCodeAt(start + 5) === COLON
+        ) {
+          const from = chunk.charCodeAt(start + 6) === SPACE ? start + 7 : start + 6
+          // The name of the last event again (a run of one type, as streams are) is given as
+          // that string itself, whose hash is known: the catalog, the terminal check and the
+          // handlers look it up once per event, and hashing a new string every time cost more
+          // than parsing. It is compared in place, not sliced out again to be compared.
+          if (end - from !== known.length || !chunk.startsWith(known, from)) {
+            known = chunk.slice(from, end)
+          }
+          evName = known || undefined
+        } else {
+          // The colon is looked for within the line only: an indexOf over the rest of the
+          // chunk, for every line without one, would make a chunk of such lines cost its
+          // length squared.
+          let colon = start
+          while (colon < end && chunk.charCodeAt(colon) !== COLON) colon++
+          const field = chunk.slice(start, colon)
+          // `event`, `data` and `id` get here only as a bare name (no colon): an empty value.
+          if (field === 'event') evName = undefined
+          else if (field === 'data') evData = evLines++ === 0 ? '' : `${evData}\n`
+          else if (field === 'id') evId = ''
+          else if (field === 'retry') {
+            const value = chunk.slice(
+              chunk.charCodeAt(colon + 1) === SPACE ? colon + 2 : colon + 1,
+              end,
+            )
+            if (/^\d+$/.test(value)) onRetry(Number(value))
+          }
+          // Any other field is ignored, as the standard says.
+        }
       }
-      line(chunk, start, end)
-      if (stopped) return chunk.length
+      // One check for every kind of line (a blank line or a comment adds nothing).
+      if (evSize > limit) {
+        tooLarge()
+        return length
+      }
+      // Past the line end: CRLF is one.
+      let next = end + 1
+      if (chunk.charCodeAt(end) === CR) {
+        if (next === length) afterCR = true
+        else if (chunk.charCodeAt(next) === LF) next++
+        if (cr < next) cr = chunk.indexOf('\r', next)
+      }
       start = next
     }
-  }
-
-  function line(chunk: string, start: number, end: number): void {
-    if (start === end) {
-      dispatch()
-      return
-    }
-    const first = chunk.charCodeAt(start)
-    if (first === COLON) return
-    // `data:` first: most lines are data. Its count is its value and the LF that joins it.
-    if (
-      first === 100 &&
-      chunk.charCodeAt(start + 1) === 97 &&
-      chunk.charCodeAt(start + 2) === 116 &&
-      chunk.charCodeAt(start + 3) === 97 &&
-      chunk.charCodeAt(start + 4) === COLON
-    ) {
-      const from = chunk.charCodeAt(start + 5) === SPACE ? start + 6 : start + 5
-      size += end - from + 1
-      if (size > limit) {
-        tooLarge()
-        return
-      }
-      const value = chunk.slice(from, end)
-      data = dataLines++ === 0 ? value : `${data}\n${value}`
-      return
-    }
-    size += end - start + 1
-    if (size > limit) {
-      tooLarge()
-      return
-    }
-    // `id:` and `event:` next, by their bytes: every event of a resuming server has both.
-    if (
-      first === 105 &&
-      chunk.charCodeAt(start + 1) === 100 &&
-      chunk.charCodeAt(start + 2) === COLON
-    ) {
-      const value = chunk.slice(chunk.charCodeAt(start + 3) === SPACE ? start + 4 : start + 3, end)
-      if (value.indexOf('\0') === -1) id = value
-      return
-    }
-    if (
-      first === 101 &&
-      chunk.charCodeAt(start + 1) === 118 &&
-      chunk.charCodeAt(start + 2) === 101 &&
-      chunk.charCodeAt(start + 3) === 110 &&
-      chunk.charCodeAt(start + 4) === 116 &&
-      chunk.charCodeAt(start + 5) === COLON
-    ) {
-      const value = chunk.slice(chunk.charCodeAt(start + 6) === SPACE ? start + 7 : start + 6, end)
-      // The name of the last event again (a run of one type, as streams are) is given as that
-      // string itself, whose hash is known: the catalog, the terminal check and the handlers
-      // look it up once per event, and hashing a new string every time cost more than parsing.
-      if (value !== known) known = value
-      name = known || undefined
-      return
-    }
-    // The colon is looked for within the line only: an indexOf over the rest of the chunk, for
-    // every line without one, would make a chunk of such lines cost its length squared.
-    let colon = start
-    while (colon < end && chunk.charCodeAt(colon) !== COLON) colon++
-    const field = chunk.slice(start, colon)
-    const value =
-      colon === end
-        ? ''
-        : chunk.slice(chunk.charCodeAt(colon + 1) === SPACE ? colon + 2 : colon + 1, end)
-    // `event`, `data` and `id` get here only as a bare name (no colon): an empty value.
-    if (field === 'event') name = undefined
-    else if (field === 'data') data = dataLines++ === 0 ? '' : `${data}\n`
-    else if (field === 'id') id = ''
-    else if (field === 'retry' && /^\d+$/.test(value)) onRetry(Number(value))
-    // Any other field is ignored, as the standard says.
-  }
-
-  function dispatch(): void {
-    if (dataLines > 0) {
-      // Every UTF-16 unit is 1 to 3 bytes: only data near the bound needs counting exactly.
-      const length = data.length
-      if (
-        length > maxEventBytes ||
-        (length * 3 > maxEventBytes && utf8Length(data) > maxEventBytes)
-      ) {
-        tooLarge()
-        return
-      }
-      onEvent(data, name, id)
-    } else if (id !== undefined) {
-      onId(id)
-    }
-    data = ''
-    dataLines = size = 0
-    name = id = undefined
+    data = evData
+    dataLines = evLines
+    name = evName
+    id = evId
+    size = evSize
+    return start
   }
 
   function tooLarge(): void {
@@ -246,6 +254,7 @@ export function utf8Length(text: string): number {
   return bytes
 }
 
+const CR = 13
 const LF = 10
 const SPACE = 32
 const COLON = 58

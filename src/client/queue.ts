@@ -28,12 +28,15 @@ export function createEventQueue<T extends object>(
   maxQueued: number,
   onReturn: () => void,
 ): EventQueue<T> {
-  // A list read from `head`: `shift()` copies the whole array each time once it is long. A mark
-  // is kept in the list as its callback, called when the consumer reaches it: an event is an
-  // object, never a function, so one typeof tells them apart (cheaper per event than an
-  // instanceof, which walks the event's prototype chain).
+  // A list read from `head` and written at `tail`: `shift()` copies the whole array each time
+  // once it is long, and `push()` is a call into the engine per event where a store at an index
+  // is not. Drained, it is reused from 0 (a new array would grow again). A mark is kept in the
+  // list as its callback, called when the consumer reaches it: an event is an object, never a
+  // function, so one typeof tells them apart (cheaper per event than an instanceof, which walks
+  // the event's prototype chain).
   let items: (T | (() => void) | undefined)[] = []
   let head = 0
+  let tail = 0
   let ended = false
   let failure: unknown
   // At most one side waits at a time: the consumer for an event, or the connection for room.
@@ -49,17 +52,16 @@ export function createEventQueue<T extends object>(
         items[head++] = undefined
         mark()
       }
-      if (head < items.length) {
+      if (head < tail) {
         const value = items[head] as T
         items[head++] = undefined
-        if (head === items.length) {
-          items.length = 0
-          head = 0
-        } else if (head >= COMPACT_AT && head * 2 >= items.length) {
-          items = items.slice(head)
+        if (head === tail) head = tail = 0
+        else if (head >= COMPACT_AT && head * 2 >= tail) {
+          items = items.slice(head, tail)
+          tail -= head
           head = 0
         }
-        if (producer !== undefined && items.length - head < maxQueued) release()
+        if (producer !== undefined && tail - head < maxQueued) release()
         return Promise.resolve({ value, done: false })
       }
       if (ended) {
@@ -72,7 +74,7 @@ export function createEventQueue<T extends object>(
     },
     return() {
       items = []
-      head = 0
+      head = tail = 0
       end()
       failure = undefined
       onReturn()
@@ -96,7 +98,7 @@ export function createEventQueue<T extends object>(
     end,
     wake: release,
     get full() {
-      return items.length - head >= maxQueued
+      return tail - head >= maxQueued
     },
     push(value) {
       if (ended) return
@@ -104,14 +106,14 @@ export function createEventQueue<T extends object>(
         const resolve = consumer
         consumer = undefined
         resolve({ value, done: false })
-      } else items.push(value)
+      } else items[tail++] = value
     },
     mark(callback) {
-      if (head < items.length) items.push(callback)
+      if (head < tail) items[tail++] = callback
       else callback()
     },
     drained() {
-      return ended || items.length - head < maxQueued
+      return ended || tail - head < maxQueued
         ? Promise.resolve()
         : new Promise<void>((resolve) => (producer = resolve))
     },

@@ -163,7 +163,6 @@ export function defineCatalog<
       `defineCatalog: \`cancel\` must be a function of the reason that returns a terminal event, such as (reason) => ({ type: 'error', data: { message: reason } }); got ${describe(cancel)}.`,
     )
   }
-  // Compiled on first use, per event name: no work at import time for the built-in catalogs.
   const fastChecks = new Map<string, { schema: $ZodType; fast: FastCheck | undefined }>()
   let lastType: string | undefined
   let lastKnown: { schema: $ZodType; fast: FastCheck | undefined } | undefined
@@ -176,55 +175,74 @@ export function defineCatalog<
     isTerminal: (type) => terminalSet.has(type),
     cancel,
     validate(type, data, stream, owned) {
-      // A Map, not `schemas[type]`: the type of a parsed event is a fresh string, which a
-      // property lookup must first internalize, every time.
-      // Events mostly come in runs of one type: the last one is kept, so a run costs one
-      // string comparison per event instead of a hash lookup.
-      let known = type === lastType ? lastKnown : fastChecks.get(type)
-      if (known === undefined) {
-        if (!Object.hasOwn(schemas, type)) {
-          return {
-            ok: false,
-            error: new EventValidationError(
-              'unknown_event',
-              `Unknown event type "${type}". The catalog defines: ${names.join(', ')}. Add it to the catalog or fix the name.`,
-              { eventType: type, stream },
-            ),
-          }
-        }
-        const schema = schemas[type] as $ZodType
-        known = { schema, fast: compileFastCheck(schema) }
-        fastChecks.set(type, known)
-      }
-      lastType = type
-      lastKnown = known
-      const { schema, fast } = known
+      // Small, so that the engine inlines it where it is called and keeps no result object for a
+      // valid event; the rest is in decide(). Events mostly come in runs of one type: the last
+      // one is kept, so a run costs one string comparison per event instead of a hash lookup.
+      const known = type === lastType ? lastKnown : find(type)
+      const fast = known?.fast
       if (fast !== undefined) {
         const output = fast(data, owned)
-        if (output !== UNDECIDED) return { ok: true, data: output }
+        if (typeof output !== 'symbol' || output !== UNDECIDED) return { ok: true, data: output }
       }
-      const result = safeParse(schema, data)
-      if (result.success) return { ok: true, data: result.data }
-      const issues: ValidationIssue[] = result.error.issues.map((issue) => ({
-        path: issue.path.map((key) => (typeof key === 'symbol' ? String(key) : key)),
-        message: describeIssue(issue),
-        code: issue.code,
-      }))
-      const summary = issues
-        .slice(0, 3)
-        .map(
-          (issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(root)'}: ${issue.message}`,
-        )
-        .join('; ')
+      return decide(type, data, stream, known)
+    },
+  }
+
+  // The compiled check of `type`, or undefined when the catalog has no such event.
+  function find(type: string): { schema: $ZodType; fast: FastCheck | undefined } | undefined {
+    // A Map, not `schemas[type]`: the type of a parsed event is a fresh string, which a
+    // property lookup must first internalize, every time.
+    let known = fastChecks.get(type)
+    if (known === undefined) {
+      // Compiled on first use, per event name: no work at import time for the built-in catalogs.
+      if (!Object.hasOwn(schemas, type)) return undefined
+      const schema = schemas[type] as $ZodType
+      known = { schema, fast: compileFastCheck(schema) }
+      fastChecks.set(type, known)
+    }
+    lastType = type
+    lastKnown = known
+    return known
+  }
+
+  // zod's verdict, and its error: what the compiled check left undecided.
+  function decide(
+    type: string,
+    data: unknown,
+    stream: string | undefined,
+    known: { schema: $ZodType } | undefined,
+  ): ValidationResult {
+    if (known === undefined) {
       return {
         ok: false,
         error: new EventValidationError(
-          'validation_failed',
-          `Invalid payload for event "${type}"${stream ? ` on stream "${stream}"` : ''}: ${summary}. Fix the data to match the catalog's schema.`,
-          { eventType: type, stream, issues },
+          'unknown_event',
+          `Unknown event type "${type}". The catalog defines: ${names.join(', ')}. Add it to the catalog or fix the name.`,
+          { eventType: type, stream },
         ),
       }
-    },
+    }
+    const result = safeParse(known.schema, data)
+    if (result.success) return { ok: true, data: result.data }
+    const issues: ValidationIssue[] = result.error.issues.map((issue) => ({
+      path: issue.path.map((key) => (typeof key === 'symbol' ? String(key) : key)),
+      message: describeIssue(issue),
+      code: issue.code,
+    }))
+    const summary = issues
+      .slice(0, 3)
+      .map(
+        (issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(root)'}: ${issue.message}`,
+      )
+      .join('; ')
+    return {
+      ok: false,
+      error: new EventValidationError(
+        'validation_failed',
+        `Invalid payload for event "${type}"${stream ? ` on stream "${stream}"` : ''}: ${summary}. Fix the data to match the catalog's schema.`,
+        { eventType: type, stream, issues },
+      ),
+    }
   }
 }
 

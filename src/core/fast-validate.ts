@@ -94,6 +94,37 @@ function compile(schema: $ZodType): FastCheck | undefined {
   return undefined
 }
 
+/**
+ * A leaf whose output, when valid, is its input itself (a string, a number, an enum member, an
+ * `unknown`, or an optional one of those): its check is a test, and an object of such fields is
+ * its own output without comparing each output with its input. `undefined` for any other node.
+ */
+function compileTest(schema: $ZodType): ((value: unknown) => boolean) | undefined {
+  if (compile(schema) === undefined) return undefined
+  const zod = schema._zod
+  const def = zod.def as Def
+  switch (def.type) {
+    case 'string':
+      return (v) => typeof v === 'string'
+    case 'number':
+      return (v) => typeof v === 'number' && Number.isFinite(v)
+    case 'boolean':
+      return (v) => typeof v === 'boolean'
+    case 'unknown':
+    case 'any':
+      return () => true
+    case 'enum': {
+      const values = zod.values as Set<unknown>
+      return (v) => values.has(v)
+    }
+    case 'optional': {
+      const inner = compileTest(def.innerType as $ZodType)
+      return inner === undefined ? undefined : (v) => v === undefined || inner(v)
+    }
+  }
+  return undefined
+}
+
 /** A node's check: compiled when plain, otherwise zod's own parse of that node. */
 function node(schema: $ZodType): FastCheck {
   return (
@@ -108,6 +139,8 @@ function node(schema: $ZodType): FastCheck {
 interface Field {
   key: string
   check: FastCheck
+  /** Set when the field's output is its input whenever it is valid: see {@link compileTest}. */
+  test: ((value: unknown) => boolean) | undefined
   /** Absent, it is left out of the output without being checked (zod's `optional` rung). */
   omitWhenAbsent: boolean
   /** Absent, it is an issue (zod's "nonoptional"). */
@@ -128,6 +161,7 @@ function compileObject(shape: Record<string, $ZodType>): FastCheck | undefined {
     fields.push({
       key,
       check: node(schema),
+      test: compileTest(schema),
       omitWhenAbsent: optin === 'optional' && optout === 'optional',
       required: optin === undefined,
       writeAbsentUndefined: optin === 'defaulted' && optout !== 'optional',
@@ -138,9 +172,39 @@ function compileObject(shape: Record<string, $ZodType>): FastCheck | undefined {
   return (input, owned) => {
     if (typeof input !== 'object' || input === null || Array.isArray(input)) return UNDECIDED
     const source = input as Record<string, unknown>
+    let absent = false
     if (owned === true) {
       // Already the output? Every member valid as it is, and no key to strip. (Inline, not a
-      // helper: this runs for every event a client receives.)
+      // helper: this runs for every event a client receives.) First by its own keys: within a
+      // for-in, `source[key]` is read through the engine's enum cache, where a key taken from
+      // the schema is a megamorphic lookup.
+      let seen = 0
+      let kept = true
+      for (const key in source) {
+        let i = 0
+        while (i < count && (fields[i] as Field).key !== key) i++
+        if (i === count) {
+          kept = false
+          break
+        }
+        const field = fields[i] as Field
+        const raw = source[key]
+        const test = field.test
+        if (test !== undefined) {
+          if (!test(raw)) return UNDECIDED
+        } else {
+          const value = field.check(raw, true)
+          if (value === UNDECIDED) return UNDECIDED
+          if (value !== raw) kept = false
+        }
+        seen++
+      }
+      if (kept && seen === count) return source
+      // A key to strip or a member changed: the copy below. Else some field is absent: whether
+      // that changes anything is asked field by field.
+      absent = kept
+    }
+    if (absent) {
       let extra = 0
       for (const _ in source) extra++
       let same = true

@@ -161,4 +161,27 @@ describe('parsing the byte stream', () => {
     )
     expect(seen).toEqual([{ lastEventId: 'k3x9q2ab1c.41' }, { id: '42', event: 'e', data: 'x' }])
   })
+
+  test('an id with a NUL is ignored, in a chunk with good ids too; a name that changes is read anew', () => {
+    const seen: { id: string | undefined; event: string | undefined; data: string }[] = []
+    const reader = createSseReader(
+      {
+        event: (data, event, id) => seen.push({ id, event, data }),
+        id: () => undefined,
+        retry: () => undefined,
+        tooLarge: () => undefined,
+      },
+      100,
+    )
+    const encode = (text: string) => new TextEncoder().encode(text)
+    reader.push(encode('id: 1\nevent: e\ndata: a\n\nid: 2\u00003\nevent: e\ndata: b\n\n'))
+    reader.push(encode('id: 4\nevent: e\ndata: c\n\nid: 5\nevent: ee\ndata: d\n\ndata: \u0000\n\n'))
+    expect(seen).toEqual([
+      { id: '1', event: 'e', data: 'a' },
+      { id: undefined, event: 'e', data: 'b' },
+      { id: '4', event: 'e', data: 'c' },
+      { id: '5', event: 'ee', data: 'd' },
+      { id: undefined, event: undefined, data: '\u0000' },
+    ])
+  })
 })

@@ -160,6 +160,28 @@ describe('fast validation', () => {
     expect(stripped.ok && stripped.data).not.toBe(extra)
   })
 
+  it('returns an owned payload itself with its keys in any order or an optional one absent', () => {
+    // Read by its own keys first: the order, an absent optional and a nested object change nothing.
+    const reordered = { execution_id: 'e1', workflow_id: 'w1' }
+    const same = executionCatalog.validate('workflow_start', reordered, undefined, true)
+    expect(same.ok && same.data).toBe(reordered)
+    const absent = { status: 'RUNNING' }
+    const kept = executionCatalog.validate('workflow_status', absent, undefined, true)
+    expect(kept.ok && kept.data).toBe(absent)
+    const nested = { error: { message: 'no' }, status: 'FAILED' }
+    const whole = executionCatalog.validate('error', nested, undefined, true)
+    expect(whole.ok && whole.data).toBe(nested)
+    // A nested key to strip: a copy, stripped where the key was.
+    const deep = { status: 'FAILED', error: { message: 'no', stray: 1 } }
+    const copy = executionCatalog.validate('error', deep, undefined, true)
+    expect(copy).toEqual({ ok: true, data: { status: 'FAILED', error: { message: 'no' } } })
+    expect(copy.ok && copy.data).not.toBe(deep)
+    // A required member missing: zod's error.
+    expect(
+      executionCatalog.validate('workflow_start', { workflow_id: 'w1' }, undefined, true).ok,
+    ).toBe(false)
+  })
+
   it('leaves the error of an invalid payload to zod', () => {
     const result = executionCatalog.validate('llm_chunk', { text: 3 }, 'task:t1', true)
     expect(result.ok).toBe(false)
