@@ -1,12 +1,15 @@
 /**
- * Writes the generated docs: `docs/catalog-reference.md` and `docs/catalog.schema.json` from the
- * built-in catalogs' zod schemas, and the OpenAPI documents of the handlers: `docs/openapi.json`
+ * Writes the generated docs: `docs/catalog-reference.md` and the JSON Schemas of envelopes
+ * (`docs/catalog.schema.json` for the execution and orchestration catalogs, one
+ * `docs/catalog-<name>.schema.json` for each other built-in catalog) from the built-in catalogs'
+ * zod schemas, and the OpenAPI documents of the handlers: `docs/openapi.json`
  * (the execution routes), `docs/openapi-ag-ui.json` and `docs/openapi-ai-sdk.json`.
  * Run it with `npm run docs` after changing a catalog or a route; `--check` only reports (exit 1)
  * whether the files are out of date. test/docs/generated.test.ts fails while they are.
  */
 import { readFileSync, writeFileSync } from 'node:fs'
-import { catalogJsonSchema, catalogReferenceMarkdown } from './docs/catalog-reference.js'
+import { catalogReferenceMarkdown } from './docs/catalog-reference.js'
+import { catalogJsonSchema, schemaFiles } from './docs/catalog-schema.js'
 import { openApiDocument } from './docs/openapi.js'
 import { agUiOpenApiDocument } from './docs/openapi-ag-ui.js'
 import { aiSdkOpenApiDocument } from './docs/openapi-ai-sdk.js'
@@ -19,7 +22,10 @@ export function generatedDocs(): { path: string; content: string }[] {
   const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`
   return [
     { path: 'docs/catalog-reference.md', content: catalogReferenceMarkdown() },
-    { path: 'docs/catalog.schema.json', content: json(catalogJsonSchema()) },
+    ...schemaFiles().map((file) => ({
+      path: `docs/${file}`,
+      content: json(catalogJsonSchema(file)),
+    })),
     { path: 'docs/openapi.json', content: json(openApiDocument(pkg.version)) },
     { path: 'docs/openapi-ag-ui.json', content: json(agUiOpenApiDocument(pkg.version)) },
     { path: 'docs/openapi-ai-sdk.json', content: json(aiSdkOpenApiDocument(pkg.version)) },

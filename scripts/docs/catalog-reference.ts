@@ -1,11 +1,5 @@
-import {
-  allEvents,
-  CATALOGS,
-  EVENT_DESCRIPTIONS,
-  envelopeSchema,
-  type JsonSchema,
-  payloadSchema,
-} from './catalogs.js'
+import { schemaFileDefinitions } from './catalog-schema.js'
+import { CATALOGS, type DocumentedCatalog, type JsonSchema } from './catalogs.js'
 
 /** The generated reference page, `docs/catalog-reference.md`. */
 export function catalogReferenceMarkdown(): string {
@@ -18,71 +12,168 @@ export function catalogReferenceMarkdown(): string {
     'Schema converter. Each event travels in an envelope `{ id, type, stream, ts, data }`',
     '([wire format](wire-format.md)); the tables describe `data` as it is sent: the output of the',
     "event's schema. To define events of your own, see [the catalog guide](catalog.md). The JSON",
-    'Schema of every envelope, for validating logs or generating types in other languages, is',
-    '[catalog.schema.json](catalog.schema.json).',
+    'Schema of every envelope, for validating logs or generating types in other languages, is in',
+    "the catalog's schema file.",
+    '',
+    '| catalog | import | events | JSON Schema of its envelopes |',
+    '| --- | --- | --- | --- |',
+    ...CATALOGS.map(
+      (owner) =>
+        `| [\`${owner.name}\`](#${slug(owner.name)}) | \`import { ${owner.name} } from '${owner.from}'\` | ${owner.catalog.names.length} | [${owner.schemaFile}](${owner.schemaFile}) |`,
+    ),
     '',
   ]
-  for (const { name, summary, catalog } of CATALOGS) {
-    out.push(
-      `## \`${name}\``,
-      '',
-      summary,
-      '',
-      '| event | terminal | payload fields |',
-      '| --- | --- | --- |',
-    )
-    for (const event of catalog.names) {
-      const fields = Object.keys(
-        (payloadSchema(catalog, event).properties as JsonSchema | undefined) ?? {},
-      )
-      out.push(
-        `| [\`${event}\`](#${event}) | ${catalog.isTerminal(event) ? 'yes' : ''} | ${fields.map((f) => `\`${f}\``).join(', ')} |`,
-      )
-    }
-    out.push('')
-    for (const event of catalog.names) {
-      const schema = payloadSchema(catalog, event)
-      out.push(`### \`${event}\``, '', describe(event), '')
-      out.push('| field | type | required |', '| --- | --- | --- |')
-      for (const row of fieldRows(schema, ''))
-        out.push(`| \`${row.path}\` | ${row.type} | ${row.required ? 'yes' : ''} |`)
-      out.push(
-        '',
-        '<details><summary>JSON Schema</summary>',
-        '',
-        '```json',
-        JSON.stringify(schema, null, 2),
-        '```',
-        '',
-        '</details>',
-        '',
-      )
-    }
+  const anchors = new Set<string>()
+  const heading = (level: string, text: string, anchor: string) => {
+    // Two headings with one anchor would make GitHub number the second: links would drift.
+    if (anchors.has(anchor))
+      throw new Error(`Two headings of the reference have anchor #${anchor}.`)
+    anchors.add(anchor)
+    return `${level} ${text}`
   }
+  for (const owner of CATALOGS) out.push(...catalogSection(owner, heading))
   return `${out.join('\n').trimEnd()}\n`
 }
 
-/** The generated `docs/catalog.schema.json`: the envelope of any built-in event. */
-export function catalogJsonSchema(): JsonSchema {
-  const defs = Object.fromEntries(
-    allEvents().map(({ event, owner }) => [event, payloadSchema(owner.catalog, event)]),
-  )
-  return {
-    $schema: 'https://json-schema.org/draft/2020-12/schema',
-    title: "An envelope of runstream's built-in catalogs",
-    ...envelopeSchema((event) => `#/$defs/${event}`),
-    $defs: defs,
+type Heading = (level: string, text: string, anchor: string) => string
+
+function catalogSection(owner: DocumentedCatalog, heading: Heading): string[] {
+  const { catalog, label } = owner
+  const { events, shared } = schemaFileDefinitions(owner.schemaFile)
+  const ownShared = owner.shared.map(({ name, description }) => ({ name, description }))
+  const link = (name: string) => `[\`${name}\`](#${anchorOf(name, label)})`
+  const out = [
+    heading('##', `\`${owner.name}\``, slug(owner.name)),
+    '',
+    owner.summary,
+    '',
+    `\`import { ${owner.name} } from '${owner.from}'\`; JSON Schema: [${owner.schemaFile}](${owner.schemaFile}).`,
+    '',
+    '| event | terminal | payload fields |',
+    '| --- | --- | --- |',
+  ]
+  const fieldsOf = (event: string) => [
+    ...new Set(shapesOf(events[event] as JsonSchema).flatMap(propertyNames)),
+  ]
+  // Members every event has (AG-UI's `type`, `timestamp`…) are said once, under the table.
+  const common = catalog.names
+    .map(fieldsOf)
+    .reduce((all, fields) => all.filter((field) => fields.includes(field)))
+  for (const event of catalog.names) {
+    const fields = fieldsOf(event).filter((field) => !common.includes(field))
+    const schema = events[event] as JsonSchema
+    // A payload of common members only (`start-step`) has nothing more to list.
+    const cell =
+      fields.length > 0
+        ? fields.map((f) => `\`${f}\``).join(', ')
+        : shapesOf(schema).length > 0
+          ? '—'
+          : typeText(schema, link)
+    out.push(`| ${link(event)} | ${catalog.isTerminal(event) ? 'yes' : ''} | ${cell} |`)
   }
+  out.push('')
+  if (common.length > 0)
+    out.push(`Every event also has ${common.map((f) => `\`${f}\``).join(', ')}.`, '')
+  for (const event of catalog.names) {
+    out.push(
+      heading('###', titleOf(event, label), anchorOf(event, label)),
+      '',
+      describe(owner, event),
+      '',
+      ...payloadTables(events[event] as JsonSchema, 'The payload', link),
+      ...schemaBlock(events[event] as JsonSchema),
+    )
+  }
+  for (const { name, description } of ownShared) {
+    out.push(
+      heading('###', titleOf(name, label), anchorOf(name, label)),
+      '',
+      `${description} Shared by several events: \`$defs/${name}\` of [${owner.schemaFile}](${owner.schemaFile}).`,
+      '',
+      ...payloadTables(shared[name] as JsonSchema, `\`${name}\``, link),
+      ...schemaBlock(shared[name] as JsonSchema),
+    )
+  }
+  return out
 }
 
-function describe(event: string): string {
-  const text = EVENT_DESCRIPTIONS[event]
+// GitHub's anchor of a heading made of names, dashes, underscores, spaces and parentheses.
+const slug = (text: string) =>
+  text
+    .toLowerCase()
+    .replace(/[^a-z0-9_\- ]/g, '')
+    .replace(/ /g, '-')
+const titleOf = (name: string, label: string | undefined) =>
+  label === undefined ? `\`${name}\`` : `\`${name}\` (${label})`
+const anchorOf = (name: string, label: string | undefined) => slug(titleOf(name, label))
+
+function describe(owner: DocumentedCatalog, event: string): string {
+  const text = owner.descriptions[event]
   if (text === undefined)
     throw new Error(
-      `scripts/docs/catalogs.ts: describe the event "${event}" in EVENT_DESCRIPTIONS.`,
+      `scripts/docs/catalog-descriptions.ts: describe the event "${event}" of ${owner.name}.`,
     )
   return text
 }
+
+// A payload that is one of several objects (compozy's `complete`) has a table per shape.
+function shapesOf(schema: JsonSchema): JsonSchema[] {
+  const alternatives = (schema.anyOf ?? schema.oneOf) as JsonSchema[] | undefined
+  if (schema.properties === undefined && alternatives?.every((s) => s.properties !== undefined))
+    return alternatives
+  return schema.properties === undefined ? [] : [schema]
+}
+
+const propertyNames = (schema: JsonSchema) => Object.keys(schema.properties as JsonSchema)
+
+function payloadTables(
+  schema: JsonSchema,
+  subject: string,
+  link: (name: string) => string,
+): string[] {
+  const shapes = shapesOf(schema)
+  if (shapes.length === 0)
+    return [`${subject} is not an object: its type is ${typeText(schema, link)}.`, '']
+  const out: string[] = []
+  const tag = discriminator(shapes)
+  shapes.forEach((shape, index) => {
+    const which =
+      tag === undefined
+        ? `Shape ${index + 1}`
+        : `With \`${tag}\` ${JSON.stringify((shape.properties as Record<string, JsonSchema>)[tag]?.const)}`
+    if (shapes.length > 1) out.push(`${index === 0 ? 'One of these shapes. ' : ''}${which}:`, '')
+    out.push('| field | type | required |', '| --- | --- | --- |')
+    for (const row of fieldRows(shape, '', link))
+      out.push(`| \`${row.path}\` | ${row.type} | ${row.required ? 'yes' : ''} |`)
+    out.push('')
+  })
+  return out
+}
+
+// The member whose constant value tells the shapes apart (AG-UI's `role`), if one does.
+function discriminator(shapes: readonly JsonSchema[]): string | undefined {
+  if (shapes.length < 2) return undefined
+  const [first] = shapes
+  return Object.keys((first?.properties ?? {}) as JsonSchema).find((name) => {
+    const values = shapes.map(
+      (shape) => (shape.properties as Record<string, JsonSchema>)[name]?.const,
+    )
+    return (
+      values.every((value) => typeof value === 'string') && new Set(values).size === shapes.length
+    )
+  })
+}
+
+const schemaBlock = (schema: JsonSchema) => [
+  '<details><summary>JSON Schema</summary>',
+  '',
+  '```json',
+  JSON.stringify(schema, null, 2),
+  '```',
+  '',
+  '</details>',
+  '',
+]
 
 interface FieldRow {
   path: string
@@ -91,33 +182,55 @@ interface FieldRow {
 }
 
 // One row per property, nested objects flattened to dotted paths (`usage.total_tokens`).
-function fieldRows(schema: JsonSchema, prefix: string): FieldRow[] {
+function fieldRows(schema: JsonSchema, prefix: string, link: (name: string) => string): FieldRow[] {
   const properties = (schema.properties ?? {}) as Record<string, JsonSchema>
   const required = new Set((schema.required ?? []) as string[])
   const rows: FieldRow[] = []
   for (const [name, property] of Object.entries(properties)) {
     const path = `${prefix}${name}`
-    rows.push({ path, type: typeText(property), required: required.has(name) })
-    if (property.type === 'object' && property.properties !== undefined)
-      rows.push(...fieldRows(property, `${path}.`))
+    // An object member is spelled out in the rows below its own.
+    const expanded = property.type === 'object' && property.properties !== undefined
+    const type = expanded ? 'object' : typeText(property, link)
+    rows.push({ path, type, required: required.has(name) })
+    if (expanded) rows.push(...fieldRows(property, `${path}.`, link))
   }
   return rows
 }
 
-function typeText(schema: JsonSchema): string {
+function typeText(schema: JsonSchema, link: (name: string) => string): string {
+  if (typeof schema.$ref === 'string') return link(schema.$ref.replace('#/$defs/', ''))
+  if ('const' in schema) return `\`${JSON.stringify(schema.const)}\``
   if (Array.isArray(schema.enum))
     return schema.enum.map((value) => `\`${JSON.stringify(value)}\``).join(' \\| ')
+  const alternatives = (schema.anyOf ?? schema.oneOf) as JsonSchema[] | undefined
+  if (alternatives !== undefined)
+    return alternatives.map((alternative) => typeText(alternative, link)).join(' \\| ')
   switch (schema.type) {
     case undefined:
       return 'any JSON'
-    case 'array':
-      return `${typeText((schema.items ?? {}) as JsonSchema)}[]`
+    case 'array': {
+      const items = (schema.items ?? {}) as JsonSchema
+      const text = typeText(items, link)
+      return items.anyOf !== undefined || items.oneOf !== undefined ? `(${text})[]` : `${text}[]`
+    }
     case 'object':
-      return schema.properties === undefined ? 'object (any keys)' : 'object'
+      return objectText(schema)
     case 'integer':
     case 'number':
       return schema.minimum === 0 ? `${schema.type} ≥ 0` : String(schema.type)
     default:
       return String(schema.type)
   }
+}
+
+// An object in a union says which it is by a constant member (AG-UI's `type`, JSON Patch's `op`).
+function objectText(schema: JsonSchema): string {
+  const properties = schema.properties as Record<string, JsonSchema> | undefined
+  if (properties === undefined) return 'object (any keys)'
+  const names = Object.keys(properties)
+  const tag = names.find((name) => 'const' in (properties[name] as JsonSchema))
+  if (tag !== undefined)
+    return `object (\`${tag}\` ${JSON.stringify((properties[tag] as JsonSchema).const)})`
+  // Otherwise a small object is told by its members (compozy's `{ entries }`).
+  return names.length <= 3 ? `\`{ ${names.join(', ')} }\`` : 'object'
 }
