@@ -128,6 +128,9 @@ export function subscribe(
   const { cursor, ends } = plan
   const listeners = createListeners()
   const queue = createEventQueue<StreamEvent>(resolved.maxQueuedEvents, close)
+  // Read once: the queue has a getter, so every queue object has a map of its own, and a
+  // `queue.push` read per event was a generic property lookup in optimized code.
+  const { push } = queue
   // Until a `for await` loop starts, events wait for it in the queue, unless on() handlers
   // consume them (a subscription used with on() alone must never pause the network).
   let iterating = false
@@ -165,7 +168,7 @@ export function subscribe(
       gap: (error) => queue.mark(() => report(error, false)),
       deliver(event) {
         if (listeners.size > 0) listeners.dispatch(event)
-        if (iterating || listeners.size === 0) queue.push(event)
+        if (iterating || listeners.size === 0) push(event)
       },
     }),
     retry(ms) {

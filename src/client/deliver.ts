@@ -44,6 +44,9 @@ export function createDelivery(
   options: DeliveryOptions,
 ): (data: string, name: string | undefined, id: string | undefined) => boolean | Outcome {
   const { catalog, strict, stream, isTerminal, cursor, report, deliver } = options
+  // Read once: the cursor has a getter, so every cursor object has a map of its own, and a
+  // `cursor.take` read per event was a generic property lookup (~95 instructions) in optimized code.
+  const take = cursor.take
   return (data, name, id) => {
     if (isControl(name, id)) {
       if (name === 'runstream.gap') {
@@ -62,7 +65,7 @@ export function createDelivery(
     const event = readMessage(data, name, id, stream)
     const eventId = id ?? (event.id || undefined)
     const moved = eventId !== undefined
-    if (moved && !cursor.take(eventId, event.stream)) return false
+    if (moved && !take(eventId, event.stream)) return false
     if (catalog) {
       const result =
         event.ts === undefined
