@@ -141,6 +141,8 @@ describe('redisStore: live delivery', () => {
       60_000,
       `${prefix}nowhere`,
       'PUBLISH',
+      '',
+      0,
       draft.body,
       '0',
       '0',
