@@ -108,6 +108,25 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
   }
   const children: (ChildProcess | undefined)[] = ports.map(() => undefined)
   const paused = new Set<number>()
+  /**
+   * The replication state of replica `i` (`INFO replication`) when its link is up, and its
+   * primary's once that primary's cluster view names it as its replica: a primary takes a manual
+   * failover only from such a node (gossip, apart from replication).
+   */
+  const replicationOf = async (i: number) => {
+    const replica = String(
+      await ask(ports[i] as number, (redis) => redis.call('INFO', 'replication')),
+    )
+    const port = Number(field(replica, 'master_port'))
+    if (field(replica, 'master_link_status') !== 'up' || !(port > 0)) return {}
+    const [info, nodes] = await ask(port, (redis) =>
+      Promise.all([redis.call('INFO', 'replication'), redis.call('CLUSTER', 'NODES')]),
+    )
+    const [, , , of] = nodeLine(String(nodes), ports[i] as number)
+    const [id] = nodeLine(String(nodes), port)
+    if (id === undefined || of !== id) return { replica }
+    return { replica, primary: { port, info: String(info) } }
+  }
   const argsOf = (i: number) => {
     const nodeDir = join(dir, `node-${i}`)
     mkdirSync(nodeDir, { recursive: true })
@@ -135,6 +154,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
       'no',
       '--save',
       '',
+      '--logfile',
+      join(nodeDir, 'redis.log'),
       ...(options.persist
         ? ['--appendonly', 'yes', '--appendfsync', 'always']
         : ['--appendonly', 'no']),
@@ -243,21 +264,21 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
     async waitInSync(i, timeoutMs = 10_000) {
       await until(
         async () => {
-          const info = String(
-            await ask(ports[i] as number, (redis) => redis.call('INFO', 'replication')),
-          )
-          const field = (name: string) => new RegExp(`^${name}:(\\S+)`, 'm').exec(info)?.[1]
-          const primary = Number(field('master_port'))
-          if (field('master_link_status') !== 'up' || !(primary > 0)) return false
-          const offset = await ask(primary, (redis) => redis.call('INFO', 'replication'))
-          const theirs = /^master_repl_offset:(\d+)/m.exec(String(offset))?.[1]
-          return theirs !== undefined && field('slave_repl_offset') === theirs
+          const { replica, primary } = await replicationOf(i)
+          if (replica === undefined || primary === undefined) return false
+          const theirs = /^master_repl_offset:(\d+)/m.exec(primary.info)?.[1]
+          return theirs !== undefined && field(replica, 'slave_repl_offset') === theirs
         },
         timeoutMs,
         `replica ${ports[i]} to be in sync`,
       )
     },
     async failover(i) {
+      await until(
+        async () => (await replicationOf(i)).primary !== undefined,
+        10_000,
+        `the primary of ${ports[i]} to know it as its replica`,
+      )
       const slot = await ask(ports[i] as number, async (redis) => {
         const primary = /^master_port:(\d+)/m.exec(String(await redis.call('INFO', 'replication')))
         const ranges = (await redis.call('CLUSTER', 'SLOTS')) as [
@@ -268,7 +289,26 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
         const owned = ranges.find(([, , [, port]]) => String(port) === primary?.[1])
         if (owned === undefined)
           throw new Error(`node ${ports[i]} replicates no primary with slots`)
-        await redis.call('CLUSTER', 'FAILOVER')
+        // Redis drops a manual failover that does not complete in time (its primary too slow to
+        // answer, on a loaded machine): it is asked again then.
+        await until(
+          async () => {
+            await redis.call('CLUSTER', 'FAILOVER')
+            try {
+              // Longer than Redis' own limit for a manual failover (5 s).
+              await until(
+                async () => String(await redis.call('ROLE')).startsWith('master'),
+                6000,
+                'the promotion',
+              )
+              return true
+            } catch {
+              return false
+            }
+          },
+          30_000,
+          `node ${ports[i]} to be promoted`,
+        )
         return owned[0]
       })
       await cluster.waitOwner(slotKey(slot), i)
@@ -346,6 +386,18 @@ async function ownerOf(link: Redis, slot: number, ports: readonly number[]): Pro
     if (slot >= from && slot <= to) return ports.indexOf(port)
   }
   throw new Error(`no node serves slot ${slot}`)
+}
+
+// A field of an `INFO` reply.
+function field(info: string, name: string): string | undefined {
+  return new RegExp(`^${name}:(\\S+)`, 'm').exec(info)?.[1]
+}
+
+// The fields of the line of `CLUSTER NODES` about the node on `port`: id, address, flags, the id
+// of its primary ("-" for a primary), …; none when it is not listed.
+function nodeLine(nodes: string, port: number): string[] {
+  const line = nodes.split('\n').find((l) => l.split(' ')[1]?.startsWith(`127.0.0.1:${port}@`))
+  return line === undefined ? [] : line.split(' ')
 }
 
 // A key whose slot is `slot` (its own name, when none is shorter to find).
