@@ -6,7 +6,7 @@
  *   `id:` of its frame. It is unique within one *incarnation* of a stream.
  * - An **epoch** names one incarnation: a store gives a stream a new epoch whenever it starts it
  *   (again) at id 1, after forgetting it (idle or finished TTL, `maxStreams`, a Redis restarted
- *   empty).
+ *   empty), and when it lost ids it had given (a Redis failover to a replica that lacked them).
  * - A **cursor** (a `Last-Event-ID`, a `lastEventId`) is an event id, optionally qualified by the
  *   epoch it belongs to: `"<epoch>.<id>"`, such as `"lz3kq9a1.1042"`. A qualified cursor resumes
  *   only in its own incarnation: in another one, the follower is told the stream started over.

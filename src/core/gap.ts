@@ -11,8 +11,10 @@ export interface GapInfo {
    * - `unknown`: the store does not know the cursor (it is ahead of the stream, or the stream is
    *   gone);
    * - `restarted`: the store forgot the stream and started it over at id 1, in a new epoch, since
-   *   the cursor (idle or finished TTL, `maxStreams`, a Redis restarted empty). What was built
-   *   from the earlier incarnation is void; the new one follows from its oldest held event.
+   *   the cursor (idle or finished TTL, `maxStreams`, a Redis restarted empty), or lost events it
+   *   had given ids to (a Redis failover to a replica that lacked them: the new epoch holds the
+   *   events kept). What was built from the earlier incarnation is void; the new one follows from
+   *   its oldest held event.
    */
   reason: 'expired' | 'unknown' | 'restarted'
   /** The cursor that was asked for. */

@@ -46,6 +46,12 @@ interface Batch {
 export const MAX_BATCH_EVENTS = 100
 /** Body bytes of one script call at most (a larger event goes alone). */
 export const MAX_BATCH_BYTES = 512 * 1024
+/**
+ * Streams whose newest given id the appender keeps, at most: the least recently appended to are
+ * forgotten first (a stream it forgot is no longer fenced by this appender; see
+ * {@link APPEND_SCRIPT}). A stream is forgotten when its terminal event is stored.
+ */
+export const MAX_KNOWN_STREAMS = 10_000
 
 /**
  * Creates the appender of one store. The appends of one stream issued in one turn of the event
@@ -60,10 +66,16 @@ export const MAX_BATCH_BYTES = 512 * 1024
  * A batch is stored whole or not at all, so failures are the ones of a single append: Redis
  * refused the call, or it never left this process: every event of it is `store_failed`; its reply
  * was lost: each event is looked up by its token, in order (see {@link Resolver}).
+ *
+ * Each call carries the newest id (and its epoch) the appender was given for the stream, so that
+ * the script never gives an id again in an epoch where it was given already, when the stream
+ * lost it (a failover to a replica that lacked it): it starts a new epoch instead.
  */
 export function createAppender(options: AppenderOptions): Appender {
   const { command, resolver } = options
   const pending = new Map<string, Batch>()
+  // The newest id given per stream, and its epoch, least recently appended to first.
+  const given = new Map<string, { epoch: string; id: number }>()
   let scheduled = false
 
   return {
@@ -107,6 +119,8 @@ export function createAppender(options: AppenderOptions): Appender {
       options.finishedTtlMs,
       k.channel,
       options.publish,
+      given.get(batch.stream)?.epoch ?? '',
+      given.get(batch.stream)?.id ?? 0,
     ]
     for (const item of items) {
       args.push(item.draft.body, item.draft.terminal ? '1' : '0', item.token)
@@ -137,7 +151,10 @@ export function createAppender(options: AppenderOptions): Appender {
           } else {
             // It may have run: find out, so that only the truth is reported, and a stored event
             // still reaches the transports. The resolver settles them one by one, in this order.
-            resolver.resolve(draft, k, item.token, error).then(item.resolve, item.reject)
+            resolver.resolve(draft, k, item.token, error).then((record) => {
+              remember(record)
+              item.resolve(record)
+            }, item.reject)
           }
         }
       },
@@ -152,9 +169,34 @@ export function createAppender(options: AppenderOptions): Appender {
     const firstId = Number(first)
     const count = Number(stored)
     const ep = epoch == null ? undefined : String(epoch)
+    let last: EventRecord | undefined
     for (const [i, item] of items.entries()) {
-      if (i < count) item.resolve(recordFromDraft(String(firstId + i), item.draft, ep))
-      else item.reject(finishedError(item.draft))
+      if (i < count) {
+        last = recordFromDraft(String(firstId + i), item.draft, ep)
+        item.resolve(last)
+      } else item.reject(finishedError(item.draft))
+    }
+    if (last !== undefined) remember(last)
+    else if (items[0] !== undefined) given.delete(items[0].draft.stream)
+  }
+
+  /** Keeps the newest id given for the record's stream (forgotten once the stream ended). */
+  function remember(record: EventRecord): void {
+    const { stream } = record.envelope
+    const known = given.get(stream)
+    given.delete(stream)
+    if (record.terminal || record.epoch === undefined) return
+    const id = Number(record.envelope.id)
+    if (known !== undefined && known.epoch === record.epoch && known.id > id) {
+      given.set(stream, known)
+      return
+    }
+    given.set(stream, { epoch: record.epoch, id })
+    if (given.size > MAX_KNOWN_STREAMS) {
+      for (const oldest of given.keys()) {
+        given.delete(oldest)
+        break
+      }
     }
   }
 }

@@ -1,5 +1,6 @@
 import { Cluster, type ClusterNode, type ClusterOptions, Redis, type RedisOptions } from 'ioredis'
 import { RunstreamError } from '../core/errors.js'
+import { type FailoverWatch, watchFailover } from './failover.js'
 
 /** What runs the store's commands: one Redis, or a Redis Cluster. */
 export type RedisCommands = Redis | Cluster
@@ -111,6 +112,9 @@ export function openConnections(source: ConnectionSource): Connections {
     commandReadies++
   }
   command.on('ready', onCommandReady)
+  // With a cluster, a node that cannot be reached may be failing over to its replica.
+  const failover: FailoverWatch | undefined =
+    command instanceof Cluster ? watchFailover(command) : undefined
 
   return {
     command,
@@ -148,6 +152,11 @@ export function openConnections(source: ConnectionSource): Connections {
           lazyConnect: false,
         })
         watchHealth(opened, 'subscriber', report)
+        if (failover !== undefined) {
+          const down = () => failover.unreachable(node)
+          opened.on('close', down)
+          opened.on('error', down)
+        }
         nodeSubscribers.set(node, opened)
       }
       return opened
@@ -161,6 +170,7 @@ export function openConnections(source: ConnectionSource): Connections {
     async close() {
       closed = true
       command.off('ready', onCommandReady)
+      failover?.close()
       const closing: Promise<unknown>[] = []
       if (subscriber !== undefined) closing.push(end(subscriber))
       for (const opened of nodeSubscribers.values()) closing.push(end(opened))

@@ -49,6 +49,12 @@ export interface LiveFanoutOptions {
     limit: number,
     epoch: string | undefined,
   ): Promise<RawPage>
+  /**
+   * Ends incarnation `epoch` of a stream that holds less than `lastId` in it (see
+   * `FENCE_SCRIPT`): the ids a watch delivered are then never given to other events in that
+   * epoch. Without it, such a watch is ended with `store_failed`.
+   */
+  fence?(stream: string, epoch: string, lastId: number): Promise<void>
   /** How long a registration may wait for Redis to come back before it is ended. */
   maxOutageMs: number
   /** How many live messages one stream may hold while it catches up from the store. */
@@ -424,6 +430,22 @@ export function createLiveFanout(options: LiveFanoutOptions): LiveFanout {
         // A new incarnation: the page holds it from its oldest event.
         watch.lastId = 0
         watch.epoch = page.epoch
+      } else if (
+        page.lastId < watch.lastId &&
+        watch.epoch !== undefined &&
+        options.fence !== undefined
+      ) {
+        // The stream lost events this watch delivered (a replica promoted before it received
+        // them): it goes on in a new epoch, whose events the next page gives from the oldest held.
+        try {
+          await options.fence(watch.stream, watch.epoch, watch.lastId)
+        } catch {
+          if (!isCurrent(watch, gen) || isAway(watch)) return
+          armOutageTimer()
+          await delay(SYNC_RETRY_MS)
+        }
+        if (!isCurrent(watch, gen) || isAway(watch)) return
+        continue
       } else if (page.lastId < watch.lastId) {
         // A stream written before epochs existed, started over: nothing tells its incarnations apart.
         fail(

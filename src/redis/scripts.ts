@@ -46,7 +46,21 @@ redis.call('HSET', KEYS[2], 'ep', ep)
 `
 
 /** How many ARGV come before the events in {@link APPEND_SCRIPT}. */
-export const APPEND_HEAD = 5
+export const APPEND_HEAD = 7
+
+// Ends the incarnation `ARGV[epochArg]` of the stream when its sequence is below the id
+// `ARGV[idArg]`, which someone was given in it: those ids were lost (a replica promoted before
+// it received them, a restore from an older copy), and giving them again to other events would
+// make every reader whose cursor is past them skip those events in silence. Dropping the epoch
+// makes the next step start a new one over the held events, whose readers are told (restarted).
+const fence = (epochArg: number, idArg: number) => `
+if ARGV[${epochArg}] ~= '' then
+  local known = redis.call('HMGET', KEYS[2], 'seq', 'ep')
+  if known[2] == ARGV[${epochArg}] and (tonumber(known[1]) or 0) < tonumber(ARGV[${idArg}]) then
+    redis.call('HDEL', KEYS[2], 'ep')
+  end
+end
+`
 
 /**
  * Appends a batch of events of one stream, in their order: gives them the next ids, adds them to
@@ -63,8 +77,16 @@ export const APPEND_HEAD = 5
  * the script returns 0, so that a second producer cannot add events after the terminal one. A
  * terminal event inside the batch is stored, and the events after it are refused the same way.
  *
+ * The appender passes the newest id it was given for the stream, with its epoch: when the stream
+ * holds less in that epoch, events it was told were stored are gone (Redis replication is
+ * asynchronous: a replica promoted after its primary failed may lack the last writes). The ids
+ * are not given again in that epoch: the stream goes on in a new epoch, from the ids it holds,
+ * so that every reader is told (`restarted`) instead of skipping the new events whose ids it
+ * believes it has seen.
+ *
  * KEYS: events, meta. ARGV: retention, idle TTL ms, finished TTL ms, channel, publish command
- * (`PUBLISH`, or `SPUBLISH` in a cluster), then three per event: body, terminal ("0"/"1"), token
+ * (`PUBLISH`, or `SPUBLISH` in a cluster), the epoch and the newest id the appender was given
+ * ("" and 0 when none), then three per event: body, terminal ("0"/"1"), token
  * (the appender's, stored as field `o` so that an append whose reply was lost can be found, see
  * {@link RESOLVE_SCRIPT}). Returns `{firstId, stored, epoch}` (the events after the `stored`
  * first ones were refused), or 0 when the stream had finished. The published message holds one
@@ -75,6 +97,7 @@ if redis.call('HEXISTS', KEYS[2], 'fin') == 1 then
   -- The stream is finished: nothing may follow its terminal event.
   return 0
 end
+${fence(6, 7)}
 local count = (#ARGV - ${APPEND_HEAD}) / 3
 local stored = count
 local terminal = false
@@ -115,6 +138,23 @@ redis.call('PEXPIRE', KEYS[1], ttl)
 redis.call('PEXPIRE', KEYS[2], ttl)
 redis.call(ARGV[5], ARGV[4], table.concat(lines, '\\n'))
 return {first, stored, ep}
+`
+
+/**
+ * Run by a watcher that delivered event `ARGV[2]` of epoch `ARGV[1]` and finds the stream ending
+ * below it in that epoch (its node failed over to a replica that lacked the last writes, or was
+ * restored from an older copy): starts a new epoch over the held events, unless a producer did
+ * already, so that the ids it delivered are never given to other events in the epoch it knew.
+ *
+ * KEYS: events, meta. ARGV: epoch, id. Returns the stream's epoch after it ("" when none).
+ */
+export const FENCE_SCRIPT = `
+local known = redis.call('HMGET', KEYS[2], 'seq', 'ep')
+local ep = known[2]
+if ep == ARGV[1] and (tonumber(known[1]) or 0) < tonumber(ARGV[2]) then
+${NEW_EPOCH}
+end
+return ep or ''
 `
 
 /**

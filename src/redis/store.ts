@@ -17,7 +17,7 @@ import { openConnections } from './connection.js'
 import { createLiveFanout } from './live.js'
 import { createResolver } from './resolve.js'
 import { createRedisRuns } from './runs.js'
-import { decodePage, type RawPage, READ_SCRIPT, streamKeys } from './scripts.js'
+import { decodePage, FENCE_SCRIPT, type RawPage, READ_SCRIPT, streamKeys } from './scripts.js'
 import { createShardedFanout } from './shards.js'
 
 /** Connect by URL: the store opens and closes its own connections. */
@@ -270,7 +270,7 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
   })
   const { command } = connections
   const keys = (stream: string) => streamKeys(prefix, stream)
-  const fanoutOptions = { keys, head, readPage, maxOutageMs, maxBuffered: 10_000 }
+  const fanoutOptions = { keys, head, readPage, fence, maxOutageMs, maxBuffered: 10_000 }
   const live =
     command instanceof Cluster
       ? createShardedFanout({
@@ -381,6 +381,15 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
       throw storeError(`read stream "${stream}"`, error, { stream })
     }
     return decodePage(reply, limit)
+  }
+
+  async function fence(stream: string, epoch: string, lastId: number): Promise<void> {
+    const k = keys(stream)
+    try {
+      await command.eval(FENCE_SCRIPT, 2, k.events, k.meta, epoch, lastId)
+    } catch (error) {
+      throw storeError(`read stream "${stream}"`, error, { stream })
+    }
   }
 
   async function head(stream: string): Promise<{ id: number; epoch: string | undefined }> {

@@ -43,25 +43,62 @@ export interface TestCluster {
   ): Promise<void>
   /** Waits until every node reports `cluster_state:ok`. */
   waitHealthy(timeoutMs?: number): Promise<void>
+  /**
+   * The node (index into `ports`) that replicates primary `index` now, as that primary says
+   * (`undefined` when none does).
+   */
+  replicaOf(index: number): Promise<number | undefined>
+  /** Waits until replica `index` has every write of its primary (same replication offset). */
+  waitInSync(index: number, timeoutMs?: number): Promise<void>
+  /**
+   * Promotes replica `index` with `CLUSTER FAILOVER` (the graceful, manual failover: its primary
+   * stops taking writes until the replica has them all), and waits until every live node names
+   * it as the owner of its primary's slots.
+   */
+  failover(index: number): Promise<void>
+  /**
+   * Waits until every live node (those not stopped) names node `index` as the owner of the slot
+   * of `key`: after a failover, once the promotion is known everywhere.
+   */
+  waitOwner(key: string, index: number, timeoutMs?: number): Promise<void>
+  /** Suspends node `index` (SIGSTOP): it keeps its sockets but reads nothing. */
+  pauseNode(index: number): void
+  /** Resumes a node suspended with {@link TestCluster.pauseNode} (SIGCONT). */
+  resumeNode(index: number): void
   /** Stops every node and removes their files. */
   dispose(): Promise<void>
 }
 
 /** Options of {@link startCluster}. */
 export interface ClusterOptions {
-  /** Nodes (masters, no replicas). @defaultValue 3 */
+  /** Primaries (masters). @defaultValue 3 */
   nodes?: number
+  /**
+   * Replicas, one each for the first primaries (replica `i` of primary `i`), as nodes that come
+   * after the primaries in `ports`. A replica is elected primary whatever its data's age
+   * (`cluster-replica-validity-factor 0`), so a test may suspend it first. @defaultValue 0
+   */
+  replicas?: number
   /** Keep an append-only file fsynced at every write, so a restarted node keeps its streams. */
   persist?: boolean
+  /**
+   * `cluster-node-timeout`: how long a node may not answer before it is failed (and its replica
+   * promoted). @defaultValue 3000
+   */
+  nodeTimeoutMs?: number
 }
 
 /**
  * Starts a cluster of `nodes` masters on free ports (client port and bus port each), joins them
- * with `redis-cli --cluster create`, and waits until it is healthy. Nodes are started with
- * `cluster-require-full-coverage no`, so the others keep serving while one is down.
+ * with `redis-cli --cluster create`, adds the `replicas` (`redis-cli --cluster add-node
+ * --cluster-slave`), and waits until it is healthy and every replica is in sync. Nodes are
+ * started with `cluster-require-full-coverage no`, so the others keep serving while one is down.
  */
 export async function startCluster(options: ClusterOptions = {}): Promise<TestCluster> {
-  const count = options.nodes ?? 3
+  const primaries = options.nodes ?? 3
+  const replicas = options.replicas ?? 0
+  if (replicas > primaries) throw new TypeError('startCluster: at most one replica per primary')
+  const count = primaries + replicas
   const dir = mkdtempSync(join(tmpdir(), 'runstream-cluster-'))
   const ports: number[] = []
   const busPorts: number[] = []
@@ -70,6 +107,26 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
     busPorts.push(await freePort(ports, busPorts))
   }
   const children: (ChildProcess | undefined)[] = ports.map(() => undefined)
+  const paused = new Set<number>()
+  /**
+   * The replication state of replica `i` (`INFO replication`) when its link is up, and its
+   * primary's once that primary's cluster view names it as its replica: a primary takes a manual
+   * failover only from such a node (gossip, apart from replication).
+   */
+  const replicationOf = async (i: number) => {
+    const replica = String(
+      await ask(ports[i] as number, (redis) => redis.call('INFO', 'replication')),
+    )
+    const port = Number(field(replica, 'master_port'))
+    if (field(replica, 'master_link_status') !== 'up' || !(port > 0)) return {}
+    const [info, nodes] = await ask(port, (redis) =>
+      Promise.all([redis.call('INFO', 'replication'), redis.call('CLUSTER', 'NODES')]),
+    )
+    const [, , , of] = nodeLine(String(nodes), ports[i] as number)
+    const [id] = nodeLine(String(nodes), port)
+    if (id === undefined || of !== id) return { replica }
+    return { replica, primary: { port, info: String(info) } }
+  }
   const argsOf = (i: number) => {
     const nodeDir = join(dir, `node-${i}`)
     mkdirSync(nodeDir, { recursive: true })
@@ -87,11 +144,18 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
       '--cluster-config-file',
       'nodes.conf',
       '--cluster-node-timeout',
-      '3000',
+      String(options.nodeTimeoutMs ?? 3000),
+      '--cluster-replica-validity-factor',
+      '0',
+      // A replica (re)joining gets its first copy at once, not after the default 5 s wait.
+      '--repl-diskless-sync-delay',
+      '0',
       '--cluster-require-full-coverage',
       'no',
       '--save',
       '',
+      '--logfile',
+      join(nodeDir, 'redis.log'),
       ...(options.persist
         ? ['--appendonly', 'yes', '--appendfsync', 'always']
         : ['--appendonly', 'no']),
@@ -164,6 +228,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
     async stopNode(i) {
       const child = children[i]
       children[i] = undefined
+      paused.delete(i)
       if (child === undefined || child.exitCode !== null) return
       const exited = new Promise((resolve) => child.once('exit', resolve))
       child.kill('SIGKILL')
@@ -191,7 +256,87 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
         'every cluster node to report cluster_state:ok',
       )
     },
+    async replicaOf(i) {
+      const reply = await ask(ports[i] as number, (redis) => redis.call('INFO', 'replication'))
+      const port = /^slave0:ip=[^,]*,port=(\d+)/m.exec(String(reply))?.[1]
+      return port === undefined ? undefined : ports.indexOf(Number(port))
+    },
+    async waitInSync(i, timeoutMs = 10_000) {
+      await until(
+        async () => {
+          const { replica, primary } = await replicationOf(i)
+          if (replica === undefined || primary === undefined) return false
+          const theirs = /^master_repl_offset:(\d+)/m.exec(primary.info)?.[1]
+          return theirs !== undefined && field(replica, 'slave_repl_offset') === theirs
+        },
+        timeoutMs,
+        `replica ${ports[i]} to be in sync`,
+      )
+    },
+    async failover(i) {
+      await until(
+        async () => (await replicationOf(i)).primary !== undefined,
+        10_000,
+        `the primary of ${ports[i]} to know it as its replica`,
+      )
+      const slot = await ask(ports[i] as number, async (redis) => {
+        const primary = /^master_port:(\d+)/m.exec(String(await redis.call('INFO', 'replication')))
+        const ranges = (await redis.call('CLUSTER', 'SLOTS')) as [
+          number,
+          number,
+          [string, number],
+        ][]
+        const owned = ranges.find(([, , [, port]]) => String(port) === primary?.[1])
+        if (owned === undefined)
+          throw new Error(`node ${ports[i]} replicates no primary with slots`)
+        // Redis drops a manual failover that does not complete in time (its primary too slow to
+        // answer, on a loaded machine): it is asked again then.
+        await until(
+          async () => {
+            await redis.call('CLUSTER', 'FAILOVER')
+            try {
+              // Longer than Redis' own limit for a manual failover (5 s).
+              await until(
+                async () => String(await redis.call('ROLE')).startsWith('master'),
+                6000,
+                'the promotion',
+              )
+              return true
+            } catch {
+              return false
+            }
+          },
+          30_000,
+          `node ${ports[i]} to be promoted`,
+        )
+        return owned[0]
+      })
+      await cluster.waitOwner(slotKey(slot), i)
+    },
+    async waitOwner(key, i, timeoutMs = 20_000) {
+      const slot = keySlot(key)
+      await until(
+        async () => {
+          for (const [n, port] of ports.entries()) {
+            if (children[n] === undefined || paused.has(n)) continue
+            const owner = await probeValue(port, (redis) => ownerOf(redis, slot, ports))
+            if (owner !== i) return false
+          }
+          return true
+        },
+        timeoutMs,
+        `every node to name node ${ports[i]} as the owner of slot ${slot}`,
+      )
+    },
+    pauseNode(i) {
+      if (children[i]?.kill('SIGSTOP')) paused.add(i)
+    },
+    resumeNode(i) {
+      if (paused.delete(i)) children[i]?.kill('SIGCONT')
+    },
     async dispose() {
+      for (const i of paused) children[i]?.kill('SIGCONT')
+      paused.clear()
       for (let i = 0; i < count; i++) await cluster.stopNode(i)
       rmSync(dir, { recursive: true, force: true })
     },
@@ -201,12 +346,32 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
     await run('redis-cli', [
       '--cluster',
       'create',
-      ...ports.map((port) => `127.0.0.1:${port}`),
+      ...ports.slice(0, primaries).map((port) => `127.0.0.1:${port}`),
       '--cluster-replicas',
       '0',
       '--cluster-yes',
     ])
+    for (let r = 0; r < replicas; r++) {
+      const id = await ask(ports[r] as number, (redis) => redis.call('CLUSTER', 'MYID'))
+      await run('redis-cli', [
+        '--cluster',
+        'add-node',
+        `127.0.0.1:${ports[primaries + r]}`,
+        `127.0.0.1:${ports[0]}`,
+        '--cluster-slave',
+        '--cluster-master-id',
+        String(id),
+      ])
+    }
     await cluster.waitHealthy()
+    for (let r = 0; r < replicas; r++) {
+      await until(
+        async () => (await cluster.replicaOf(r)) === primaries + r,
+        20_000,
+        `node ${ports[primaries + r]} to replicate node ${ports[r]}`,
+      )
+      await cluster.waitInSync(primaries + r)
+    }
   } catch (error) {
     await cluster.dispose()
     throw error
@@ -221,6 +386,46 @@ async function ownerOf(link: Redis, slot: number, ports: readonly number[]): Pro
     if (slot >= from && slot <= to) return ports.indexOf(port)
   }
   throw new Error(`no node serves slot ${slot}`)
+}
+
+// A field of an `INFO` reply.
+function field(info: string, name: string): string | undefined {
+  return new RegExp(`^${name}:(\\S+)`, 'm').exec(info)?.[1]
+}
+
+// The fields of the line of `CLUSTER NODES` about the node on `port`: id, address, flags, the id
+// of its primary ("-" for a primary), …; none when it is not listed.
+function nodeLine(nodes: string, port: number): string[] {
+  const line = nodes.split('\n').find((l) => l.split(' ')[1]?.startsWith(`127.0.0.1:${port}@`))
+  return line === undefined ? [] : line.split(' ')
+}
+
+// A key whose slot is `slot` (its own name, when none is shorter to find).
+function slotKey(slot: number): string {
+  for (let i = 0; ; i++) if (keySlot(`k${i}`) === slot) return `k${i}`
+}
+
+/** Runs `command` on the node on `port`, on a connection of its own. */
+async function ask<T>(port: number, command: (redis: Redis) => Promise<T>): Promise<T> {
+  const redis = new Redis(port, '127.0.0.1', { maxRetriesPerRequest: 0 })
+  try {
+    return await command(redis)
+  } finally {
+    redis.disconnect()
+  }
+}
+
+/** Like {@link ask}, or `undefined` when the node does not answer. */
+async function probeValue<T>(
+  port: number,
+  command: (redis: Redis) => Promise<T>,
+): Promise<T | undefined> {
+  let value: T | undefined
+  const answered = await probe(port, async (redis) => {
+    value = await command(redis)
+    return true
+  })
+  return answered ? value : undefined
 }
 
 async function clusterOk(port: number): Promise<boolean> {

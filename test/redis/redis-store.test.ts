@@ -60,6 +60,41 @@ describe('redisStore: ids', () => {
   })
 })
 
+describe('redisStore: ids a failover lost', () => {
+  it('starts a new epoch rather than give again an id it was given, when the stream lost it', async () => {
+    const a = open()
+    const { prefix } = a
+    let epoch: string | undefined
+    for (const n of range(1, 5)) epoch = (await a.store.append(note('s', n))).epoch
+    // What a replica promoted before it received events 4 and 5 holds.
+    await inspect.hset(`${prefix}{s}:meta`, 'seq', 3)
+    await inspect.xdel(`${prefix}{s}:events`, '4-0', '5-0')
+    await inspect.call('XSETID', `${prefix}{s}:events`, '3-0')
+    const next = await a.store.append(note('s', 6))
+    expect(next.envelope.id).toBe('4')
+    expect(next.epoch).not.toBe(epoch)
+    // A reader past the lost ids is read the stream again from its start, in the new epoch.
+    const page = await a.store.read('s', { lastEventId: `${epoch}.5` })
+    expect(page.epoch).toBe(next.epoch)
+    expect(page.events.map((record) => (record.envelope.data as { n: number }).n)).toEqual([
+      1, 2, 3, 6,
+    ])
+    // Ids it was given in the new epoch stay its own: nothing more was lost.
+    expect((await a.store.append(note('s', 7))).epoch).toBe(next.epoch)
+  })
+
+  it('goes on in the same epoch when the stream holds every id given', async () => {
+    const a = open()
+    const b = open({}, a.prefix)
+    const first = await a.store.append(note('s', 1))
+    await b.store.append(note('s', 2))
+    // `a` was given 1 only; the stream is past it.
+    const third = await a.store.append(note('s', 3))
+    expect(third.envelope.id).toBe('3')
+    expect(third.epoch).toBe(first.epoch)
+  })
+})
+
 describe('redisStore: retention and expiry', () => {
   it('applies maxEventsPerStream exactly on read while Redis trims approximately', async () => {
     const { store, prefix } = open({ maxEventsPerStream: 10 })
@@ -141,6 +176,8 @@ describe('redisStore: live delivery', () => {
       60_000,
       `${prefix}nowhere`,
       'PUBLISH',
+      '',
+      0,
       draft.body,
       '0',
       '0',

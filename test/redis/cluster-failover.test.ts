@@ -1,0 +1,342 @@
+import { Redis } from 'ioredis'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import {
+  createStreamManager,
+  type GapInfo,
+  type StreamManager,
+  type Subscription,
+} from '../../src/index.js'
+import { type RedisStore, type RedisStoreSettings, redisStore } from '../../src/redis.js'
+import { contractCatalog } from '../contract/transport.js'
+import { startCluster, type TestCluster } from './cluster.js'
+import { note, range } from './drafts.js'
+import { uniquePrefix, waitUntil } from './helpers.js'
+
+// Failover under watched streams, on a real Redis Cluster that this file starts on free ports and
+// stops by pid: three primaries and one replica (of the primary holding the streams under test),
+// with a short node timeout. The replica takes over by `CLUSTER FAILOVER`, or on its own after
+// its primary is killed; in the last tests it is first made to miss the primary's last writes,
+// as asynchronous replication may, and the loss must be signalled, never skipped in silence.
+// A primary killed by a test comes back as the replica of the next.
+let cluster: TestCluster
+beforeAll(async () => {
+  cluster = await startCluster({ nodes: 3, replicas: 1, nodeTimeoutMs: 1000 })
+}, 60_000)
+afterAll(async () => {
+  await cluster?.dispose()
+})
+
+const cleanup: (() => Promise<void> | void)[] = []
+afterEach(async () => {
+  for (const step of cleanup.splice(0).reverse()) await step()
+})
+
+type Manager = StreamManager<typeof contractCatalog>
+
+// Commands time out quickly: the killed primary's in-flight appends are resolved on the new one.
+const settings: RedisStoreSettings = { maxOutageMs: 20_000, commandTimeoutMs: 2000 }
+
+function openStore(prefix: string): RedisStore {
+  const store = redisStore({ cluster: cluster.urls, prefix, onError: () => {}, ...settings })
+  cleanup.push(() => store.close())
+  return store
+}
+
+function node(index: number): Redis {
+  const redis = new Redis(cluster.ports[index] as number, '127.0.0.1', { maxRetriesPerRequest: 0 })
+  // It may outlive its node (killed by the test).
+  redis.on('error', () => {})
+  cleanup.push(() => redis.disconnect())
+  return redis
+}
+
+/** A follower of `stream`: the `n` of each note and each gap it was told of, until it ends. */
+function follow(manager: Manager, stream: string, lastEventId?: string) {
+  const seen: (number | GapInfo)[] = []
+  // When each note was delivered first, by its n (a `performance.now()`).
+  const at = new Map<number, number>()
+  const subscription: Subscription = manager.subscribe({
+    stream,
+    maxQueuedEvents: 10_000,
+    onGap: (gap) => seen.push(gap),
+    ...(lastEventId === undefined ? {} : { lastEventId }),
+  })
+  cleanup.push(() => subscription.close())
+  let failure: unknown
+  const done = (async () => {
+    for await (const event of subscription) {
+      if (event.type === 'note') {
+        const { n } = event.data as { n: number }
+        seen.push(n)
+        if (!at.has(n)) at.set(n, performance.now())
+      }
+    }
+  })().catch((error: unknown) => {
+    failure = error
+  })
+  return {
+    seen,
+    done,
+    failure: () => failure,
+    count: () => seen.length - seen.filter((x) => typeof x !== 'number').length,
+    /** When the first note with an n above `n` was delivered. */
+    firstAfter: (n: number) => [...at].find(([m]) => m > n)?.[1],
+    gaps: () => seen.filter((x): x is GapInfo => typeof x !== 'number'),
+  }
+}
+
+/**
+ * Appends `note`s with n = 1, 2, … to `stream` through `store`, one at a time, until stopped;
+ * keeps which were acknowledged and which failed.
+ */
+function appendSteadily(store: RedisStore, stream: string) {
+  let n = 0
+  let stopping = false
+  const stored: number[] = []
+  const failed: number[] = []
+  const running = (async () => {
+    while (!stopping) {
+      n++
+      try {
+        await store.append(note(stream, n))
+        stored.push(n)
+      } catch {
+        failed.push(n)
+      }
+    }
+  })()
+  const stop = async () => {
+    stopping = true
+    await running
+  }
+  // Stopped before its store closes, should the test fail first.
+  cleanup.push(stop)
+  return { stored, failed, sent: () => n, stop }
+}
+
+// The primary a test killed: the next test that needs a replica brings it back as one.
+let killedNode: number | undefined
+
+/** The stream's primary and the replica of it, once that replica has every write. */
+async function pairOf(prefix: string, stream: string) {
+  const primary = await cluster.nodeOf(`${prefix}{${stream}}`)
+  const replica = await cluster.replicaOf(primary)
+  if (replica === undefined) throw new Error(`node ${primary} has no replica`)
+  await cluster.waitInSync(replica)
+  return { primary, replica }
+}
+
+/**
+ * A stream name of `prefix` whose slot is on a primary that has a replica (the primary a test
+ * killed comes back as that replica first).
+ */
+async function replicatedStream(prefix: string): Promise<string> {
+  if (killedNode !== undefined) {
+    await rejoin(killedNode)
+    killedNode = undefined
+  }
+  for (let i = 0; ; i++) {
+    const name = `s${i}`
+    if ((await cluster.replicaOf(await cluster.nodeOf(`${prefix}{${name}}`))) !== undefined) {
+      return name
+    }
+  }
+}
+
+/** Restarts `index` (killed, its data lost) and waits until it is an in-sync replica again. */
+async function rejoin(index: number): Promise<void> {
+  await cluster.startNode(index, { wipe: true })
+  await waitUntil(
+    async () => {
+      const info = String(await node(index).call('INFO', 'replication'))
+      return info.includes('role:slave') && info.includes('master_link_status:up')
+    },
+    20_000,
+    'the old primary to come back as a replica',
+  )
+  await cluster.waitInSync(index)
+}
+
+/**
+ * Makes the replica of the stream's primary miss what `write` appends, as asynchronous
+ * replication may: the replica is suspended, the primary drops its replication link (so the
+ * writes reach no socket of the replica), `write` runs, and the primary is killed before the
+ * replica resumes. Resolves once every live node names the replica as the stream's primary.
+ */
+async function failOverLosing(prefix: string, stream: string, write: () => Promise<void>) {
+  const { primary, replica } = await pairOf(prefix, stream)
+  cluster.pauseNode(replica)
+  try {
+    await node(primary).call('CLIENT', 'KILL', 'TYPE', 'replica')
+    await write()
+    await cluster.stopNode(primary)
+    killedNode = primary
+  } finally {
+    cluster.resumeNode(replica)
+  }
+  const killed = performance.now()
+  await cluster.waitOwner(`${prefix}{${stream}}`, replica)
+  return { replica, killed }
+}
+
+/** Appends notes `from` to `to` to `stream`, one at a time; the epoch of the last. */
+async function appendNotes(store: RedisStore, stream: string, from: number, to: number) {
+  let epoch: string | undefined
+  for (const n of range(from, to)) epoch = (await store.append(note(stream, n))).epoch
+  return epoch
+}
+
+/** How many subscribers shard channel `channel` has on node `index`. */
+async function shardSubscribers(index: number, channel: string): Promise<number> {
+  const reply = await node(index).call('PUBSUB', 'SHARDNUMSUB', channel)
+  return (reply as [string, number])[1]
+}
+
+// The longest time between the deliveries of two successive notes from `from` to `to`.
+function longestPause(f: ReturnType<typeof follow>, from: number, to: number): number {
+  let longest = 0
+  for (let n = from + 1; n <= to; n++) {
+    const a = f.firstAfter(n - 2)
+    const b = f.firstAfter(n - 1)
+    if (a !== undefined && b !== undefined) longest = Math.max(longest, b - a)
+  }
+  return longest
+}
+
+// Figures for docs/scaling.md, printed when asked for (RUNSTREAM_FAILOVER_FIGURES=1).
+function figure(label: string, value: number | undefined): void {
+  if (process.env.RUNSTREAM_FAILOVER_FIGURES) console.log(`${label}: ${value?.toFixed(0)}`)
+}
+
+describe('redisStore on a Redis Cluster whose primary fails over to its replica', () => {
+  it('follows a manual failover (CLUSTER FAILOVER): every event once, in order, no gap', async () => {
+    const prefix = uniquePrefix('manual')
+    const watcherStore = openStore(prefix)
+    const watching: Manager = createStreamManager({ catalog: contractCatalog, store: watcherStore })
+    const stream = await replicatedStream(prefix)
+    const channel = `${prefix}{${stream}}`
+    const { primary, replica } = await pairOf(prefix, stream)
+    const f = follow(watching, stream)
+    await waitUntil(() => watcherStore.watching === 1, 10_000, 'the watch')
+    const producer = appendSteadily(openStore(prefix), stream)
+    await waitUntil(() => f.count() >= 20, 10_000, 'events before the failover')
+
+    const started = performance.now()
+    const before = producer.sent()
+    await cluster.failover(replica)
+    const promoted = performance.now()
+    const at = producer.sent()
+    await waitUntil(() => f.count() >= at + 20, 15_000, 'events after the failover')
+    figure('manual failover: CLUSTER FAILOVER to promoted everywhere', promoted - started)
+    figure('manual failover: longest pause in deliveries', longestPause(f, before, at + 20))
+    await producer.stop()
+    await waitUntil(() => f.count() === producer.stored.length, 10_000, 'every stored event')
+    // The graceful failover loses nothing: each append was stored (redirected by MOVED after the
+    // pause), and the follower got them all, with no gap.
+    expect(producer.failed).toEqual([])
+    expect(f.seen).toEqual(range(1, producer.sent()))
+    expect(await shardSubscribers(replica, channel)).toBe(1)
+    expect(await shardSubscribers(primary, channel)).toBe(0)
+  }, 60_000)
+
+  it('follows the replica promoted after its primary is killed, and appends go on there', async () => {
+    const prefix = uniquePrefix('killed')
+    const watcherStore = openStore(prefix)
+    const watching: Manager = createStreamManager({ catalog: contractCatalog, store: watcherStore })
+    const stream = await replicatedStream(prefix)
+    const channel = `${prefix}{${stream}}`
+    const { primary, replica } = await pairOf(prefix, stream)
+    const f = follow(watching, stream)
+    await waitUntil(() => watcherStore.watching === 1, 10_000, 'the watch')
+    const producer = appendSteadily(openStore(prefix), stream)
+    await waitUntil(() => f.count() >= 20, 10_000, 'events before the kill')
+
+    const killed = performance.now()
+    await cluster.stopNode(primary)
+    killedNode = primary
+    // Appended after the kill: stored on the promoted replica.
+    const at = producer.sent()
+    await waitUntil(() => producer.stored.some((n) => n > at), 20_000, 'an append on the replica')
+    await waitUntil(() => f.firstAfter(at) !== undefined, 20_000, 'a delivery after the kill')
+    figure('kill: to the next delivery', (f.firstAfter(at) ?? 0) - killed)
+    figure('kill: appends reported failed (count)', producer.failed.length)
+    await producer.stop()
+    await waitUntil(() => f.seen.at(-1) === producer.stored.at(-1), 10_000, 'the last stored event')
+    expect(await shardSubscribers(replica, channel)).toBe(1)
+    const notes = f.seen.filter((x): x is number => typeof x === 'number')
+    const gaps = f.gaps()
+    if (gaps.length === 0) {
+      // Every append the killed primary acknowledged had reached the replica: the follower got
+      // every stored event once, in order, and each emit was stored or reported.
+      expect(notes).toEqual([...new Set(notes)].sort((a, b) => a - b))
+      for (const n of producer.stored) expect(notes).toContain(n)
+      for (const n of notes) expect(producer.failed).not.toContain(n)
+    } else {
+      // Some acknowledged appends had not reached it: the follower was told.
+      expect(gaps.every((gap) => gap.reason === 'restarted')).toBe(true)
+    }
+    figure('kill: gaps (count)', gaps.length)
+  }, 60_000)
+
+  it('signals the events a promoted replica never received to a follower, which fences their ids', async () => {
+    const prefix = uniquePrefix('lost-watched')
+    const watcherStore = openStore(prefix)
+    const watching: Manager = createStreamManager({ catalog: contractCatalog, store: watcherStore })
+    const stream = await replicatedStream(prefix)
+    const f = follow(watching, stream)
+    await waitUntil(() => watcherStore.watching === 1, 10_000, 'the watch')
+    const producer = openStore(prefix)
+    await appendNotes(producer, stream, 1, 10)
+    await waitUntil(() => f.count() === 10, 10_000, 'the replicated events')
+
+    const { killed } = await failOverLosing(prefix, stream, async () => {
+      // Acknowledged by the primary and delivered, but never replicated.
+      await appendNotes(producer, stream, 11, 15)
+      await waitUntil(() => f.count() === 15, 10_000, 'the events the replica misses')
+    })
+    // The follower moves to the promoted replica, finds it ends at 10 in the epoch where it saw
+    // 15, and is told: the stream goes on in a new epoch, from its oldest event.
+    await waitUntil(() => f.gaps().length === 1, 20_000, 'the gap')
+    figure('lost writes: kill to the gap', performance.now() - killed)
+    await waitUntil(() => f.count() === 25, 10_000, 'the held events again')
+    // Another producer (which never saw ids 11 to 15) appends: no follower takes its events for
+    // the lost ones.
+    await appendNotes(openStore(prefix), stream, 16, 20)
+    await waitUntil(() => f.count() === 30, 10_000, 'the new events')
+    expect(f.gaps()).toEqual([expect.objectContaining({ reason: 'restarted' })])
+    expect(f.seen.filter((x) => typeof x === 'number')).toEqual([
+      ...range(1, 15),
+      ...range(1, 10),
+      ...range(16, 20),
+    ])
+    expect(f.seen.indexOf(f.gaps()[0] as GapInfo)).toBe(15)
+  }, 60_000)
+
+  it('signals the events a promoted replica never received to a reader, when their producer appends again', async () => {
+    const prefix = uniquePrefix('lost-cursor')
+    const producer = openStore(prefix)
+    const stream = await replicatedStream(prefix)
+    await appendNotes(producer, stream, 1, 10)
+    let epoch: string | undefined
+    await failOverLosing(prefix, stream, async () => {
+      epoch = await appendNotes(producer, stream, 11, 15)
+    })
+    // The producer was given ids up to 15 in `epoch`: the promoted replica, which ends at 10,
+    // must not give them again in that epoch.
+    const record = await producer.append(note(stream, 16))
+    expect(record.envelope.id).toBe('11')
+    expect(record.epoch).not.toBe(epoch)
+    await appendNotes(producer, stream, 17, 20)
+    // A client that had read up to 15 resumes: it is told, and reads the stream from its start.
+    const reader: Manager = createStreamManager({
+      catalog: contractCatalog,
+      store: openStore(prefix),
+    })
+    const r = follow(reader, stream, `${epoch}.15`)
+    await waitUntil(() => r.count() === 15, 10_000, 'the resumed reader')
+    expect(r.gaps()).toEqual([
+      expect.objectContaining({ reason: 'restarted', lastEventId: `${epoch}.15` }),
+    ])
+    expect(r.seen.filter((x) => typeof x === 'number')).toEqual([...range(1, 10), ...range(16, 20)])
+  }, 60_000)
+})
