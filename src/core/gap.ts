@@ -74,7 +74,7 @@ export function cursorOf(epoch: string | undefined, id: string | undefined): str
 /** Why a gap's cursor cannot be resumed, for error messages: "Cursor … <this>". */
 export function describeGap(gap: GapInfo): string {
   if (gap.reason === 'restarted') {
-    return `is of an earlier incarnation: the store forgot the stream and started it over at id 1 (it now holds ${gap.firstId ?? 'nothing'} to ${gap.lastId ?? 'nothing'})`
+    return `is of an earlier incarnation of the stream (the store forgot it, or lost events it had given ids to, and began a new one; it now holds ${gap.firstId ?? 'nothing'} to ${gap.lastId ?? 'nothing'})`
   }
   if (gap.reason === 'expired') {
     return `is older than the oldest event still held (${gap.firstId === undefined ? 'none is held' : `"${gap.firstId}"`})`
