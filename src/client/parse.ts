@@ -113,7 +113,6 @@ export function createSseReader(handlers: SseHandlers, maxEventBytes: number): S
   function lines(chunk: string): number {
     const length = chunk.length
     const bound = limit
-    const dispatch = onEvent
     let last = known
     let evData = data
     let evLines = dataLines
@@ -150,7 +149,7 @@ export function createSseReader(handlers: SseHandlers, maxEventBytes: number): S
             tooLarge()
             return length
           }
-          dispatch(evData, evName, evId)
+          onEvent(evData, evName, evId)
         } else if (evId !== undefined) onId(evId)
         if (stopped) return length
         evData = ''
