@@ -150,7 +150,17 @@ export function resolveConnectOptions(options: ConnectOptions<AnyCatalog>): Reso
     }
   } else {
     const set = new Set<string>(terminal ?? catalog?.terminal ?? DEFAULT_TERMINAL)
-    isTerminal = (event) => set.has(event.type)
+    // The last type asked about and its answer: events come in runs of one type, and comparing
+    // a name with itself costs less than a hash lookup.
+    let type: string | undefined
+    let last = false
+    isTerminal = (event) => {
+      if (event.type !== type) {
+        type = event.type
+        last = set.has(type)
+      }
+      return last
+    }
   }
   return {
     method,
