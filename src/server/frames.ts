@@ -1,5 +1,6 @@
 import type { EventRecord } from '../core/envelope.js'
 import { formatCursor } from '../core/event-id.js'
+import { recordId, recordType } from '../core/stored-record.js'
 import type { GapInfo } from '../core/subscription.js'
 import { encodeSse } from './encoder.js'
 import type { SseFraming, SseProtocol } from './options.js'
@@ -31,7 +32,7 @@ function cached(
   make: (record: EventRecord) => Uint8Array,
 ): Uint8Array {
   // Ids are decimal integers; a foreign one that is not still gets a slot, just not a spread one.
-  const slot = (Number(record.envelope.id) | 0) & (CACHE_SLOTS - 1)
+  const slot = (Number(recordId(record)) | 0) & (CACHE_SLOTS - 1)
   if (cache.records[slot] === record) return cache.bytes[slot] as Uint8Array
   const bytes = make(record)
   cache.records[slot] = record
@@ -60,8 +61,7 @@ function envelopeFrame(record: EventRecord): Uint8Array {
 }
 
 function encodeEnvelope(record: EventRecord): Uint8Array {
-  const { id, type } = record.envelope
-  return encodeSse({ id, event: type, data: record.json })
+  return encodeSse({ id: recordId(record), event: recordType(record), data: record.json })
 }
 
 /**
@@ -144,11 +144,11 @@ export function recordText(record: EventRecord): Uint8Array {
 }
 
 function encodeText(record: EventRecord): Uint8Array {
+  // The type first: a stored record's payload is parsed only for the events that have text.
+  if (recordType(record) !== 'llm_chunk') return EMPTY
   const data = record.envelope.data as { text?: unknown } | string | undefined
   const text = typeof data === 'string' ? data : data?.text
-  return record.envelope.type === 'llm_chunk' && typeof text === 'string'
-    ? utf8.encode(text)
-    : EMPTY
+  return typeof text === 'string' ? utf8.encode(text) : EMPTY
 }
 
 /** The first bytes of every stream: the reconnection delay and a comment, so it visibly starts. */
@@ -181,7 +181,7 @@ export function epochFrame(record: EventRecord): Uint8Array {
   // The connections that start together frame the same record: the same bytes, so that a sink
   // joining them with the burst that follows finds the very same chunks for every connection.
   if (record === lastEpochRecord) return lastEpochFrame
-  const before = String(Number(record.envelope.id) - 1)
+  const before = String(Number(recordId(record)) - 1)
   const frame = encodeSse({ id: formatCursor(record.epoch, before) })
   lastEpochRecord = record
   lastEpochFrame = frame
