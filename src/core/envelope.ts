@@ -26,9 +26,15 @@ export type CatalogEnvelope<C extends AnyCatalog> = Envelope<CatalogEvent<C>>
 /**
  * An event as stored and delivered: its envelope and the JSON text of that envelope. The JSON is
  * produced once, and these same bytes go to every transport and subscriber.
+ *
+ * A record read back from a store may be a compact one whose `envelope` is a getter that parses
+ * the JSON when first read (the memory store's older events): read its members, do not spread it.
  */
 export interface EventRecord<E extends Envelope = Envelope> {
-  /** The parsed envelope. Treat it as read-only: it is shared by every subscriber. */
+  /**
+   * The parsed envelope. Treat it as read-only: it is shared by every subscriber. Live, it is
+   * the producer's; read back from a store, it is what the JSON says.
+   */
   readonly envelope: E
   /** `JSON.stringify(envelope)`, produced once. */
   readonly json: string

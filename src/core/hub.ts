@@ -1,6 +1,7 @@
 import type { EventRecord } from './envelope.js'
 import { compareEventIds } from './event-id.js'
 import type { EventStore, Unlisten } from './store.js'
+import { recordId } from './stored-record.js'
 
 /**
  * Fans the live events of one stream out to the subscribers of this process, through a single
@@ -188,6 +189,6 @@ function follows(records: readonly EventRecord[], record: EventRecord): boolean 
   return (
     !before.terminal &&
     record.epoch === before.epoch &&
-    compareEventIds(record.envelope.id, before.envelope.id) > 0
+    compareEventIds(recordId(record), recordId(before)) > 0
   )
 }

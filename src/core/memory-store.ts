@@ -14,6 +14,7 @@ import {
   type StoreListener,
   type Unlisten,
 } from './store.js'
+import { storedRecord } from './stored-record.js'
 
 /** Options of {@link memoryStore}. */
 export interface MemoryStoreOptions {
@@ -40,9 +41,9 @@ export interface MemoryStoreOptions {
    * How many bytes of events the whole store keeps, counted as for `maxBytesPerStream`. Past it,
    * the oldest events of the stream written longest ago are dropped, and so on, reported to a
    * resuming follower as a gap. The stream itself (its last id, whether it finished) is kept, so
-   * its ids never restart. The V8 heap holds about twice the JSON (the JSON and the envelope's
-   * data; measured in bench/store.ts), so a full store at the default takes about 135 MB of
-   * heap: room on a small server (512 MB to 1 GB).
+   * its ids never restart. The V8 heap holds about 1.5 times the JSON (the JSON, its id and a
+   * compact record; measured in bench/store.ts), so a full store at the default takes about
+   * 99 MB of heap: room on a small server (512 MB to 1 GB).
    * @defaultValue 67_108_864 (64 MiB)
    */
   maxBytes?: number
@@ -67,7 +68,11 @@ export interface MemoryStoreOptions {
   now?: () => number
 }
 
-/** The in-memory {@link EventStore}: a bounded queue of events per stream, in this process only. */
+/**
+ * The in-memory {@link EventStore}: a bounded queue of events per stream, in this process only.
+ * It keeps older events as compact records whose envelope is parsed from their JSON when read
+ * (see docs/core.md#what-the-memory-store-keeps).
+ */
 export interface MemoryStore extends EventStore {
   append(draft: DraftEvent): EventRecord
   read(stream: string, options?: ReadOptions): ReadResult
@@ -91,6 +96,13 @@ export interface MemoryStore extends EventStore {
  * the work counter that proves making room costs O(1) per append. For tests; not public API.
  */
 export const WORK: unique symbol = Symbol('runstream.memoryStore.work')
+
+// How many of a stream's newest events are held as the records the live path delivered, with the
+// producer's envelope and data; older ones are held as compact records (see StoredRecord). The
+// events a subscriber joining now replays across the seam with live are among these, so it gets
+// the same objects (and frames) as those already following; a record that lives this short dies
+// in V8's young generation, and no garbage collection copies its envelope.
+const LIVE_RECORDS = 64
 
 // Streams that expired are forgotten a few per append, so a mass expiry never stalls one emit;
 // the rest are refused as expired when touched, and forgotten on later appends.
@@ -217,6 +229,12 @@ export function memoryStore(options?: MemoryStoreOptions): MemoryStore {
       // flatten it into one string, which halves the heap a held event takes (bench/store.ts).
       record.json.charCodeAt(0)
       state.events.push(record)
+      // The newest events stay the very records the live path delivered (a subscriber joining
+      // now replays them, and finds their frames made); an older one becomes a compact copy.
+      const aged = state.events.length - 1 - LIVE_RECORDS
+      if (aged >= state.head) {
+        state.events[aged] = storedRecord(state.events[aged] as EventRecord)
+      }
       state.bytes += size
       bytes += size
       state.lastId = id

@@ -3,6 +3,7 @@ import { isRunstreamError, RunstreamError } from './errors.js'
 import { compareEventIds, parseCursor } from './event-id.js'
 import { cursorOf, describeGap, detectGap, type GapInfo, lostSince } from './gap.js'
 import { LIVE_FAIL, LIVE_PUSH, type LiveBurst, type LiveSink, type TurnListener } from './hub.js'
+import { recordId } from './stored-record.js'
 import type { SubscribeOptions, SubscriptionOf, SubscriptionSetup } from './subscription-types.js'
 
 export type { GapInfo } from './gap.js'
@@ -254,10 +255,10 @@ class Subscriber implements SubscriptionOf<Yielded>, BurstSubscription, LiveSink
       this.#shared = undefined
       const records = burst.records
       const last = records[records.length - 1] as EventRecord
-      this.#tailId = last.envelope.id
+      this.#tailId = recordId(last)
       this.#tailEpoch = last.epoch
       this.#taken += records.length
-      this.#lastId = last.envelope.id
+      this.#lastId = recordId(last)
       this.#lastEpoch = last.epoch
       if (last.terminal) {
         this.#finished = true
@@ -328,7 +329,7 @@ class Subscriber implements SubscriptionOf<Yielded>, BurstSubscription, LiveSink
       this.#queueHead === this.#queue.length &&
       this.#gaps.length === 0 &&
       !this.#restarts(record) &&
-      (this.#tailId === undefined || compareEventIds(record.envelope.id, this.#tailId) > 0)
+      (this.#tailId === undefined || compareEventIds(recordId(record), this.#tailId) > 0)
     ) {
       this.#shared = burst
       burst.holders++
@@ -382,7 +383,7 @@ class Subscriber implements SubscriptionOf<Yielded>, BurstSubscription, LiveSink
     if (queue === NO_QUEUE) this.#queue = queue = []
     for (let i = 0; i < count; i++) queue.push(records[i] as EventRecord)
     const last = records[count - 1] as EventRecord
-    this.#tailId = last.envelope.id
+    this.#tailId = recordId(last)
     this.#tailEpoch = last.epoch
     if (records.length > maxQueue)
       this.#fail(overflowError(this.#stream, maxQueue, this.#tailCursor()))
@@ -424,7 +425,7 @@ class Subscriber implements SubscriptionOf<Yielded>, BurstSubscription, LiveSink
       this.#queueHead = 0
     }
     this.#taken++
-    this.#lastId = record.envelope.id
+    this.#lastId = recordId(record)
     this.#lastEpoch = record.epoch
     if (record.terminal) {
       this.#finished = true
@@ -551,7 +552,7 @@ class Subscriber implements SubscriptionOf<Yielded>, BurstSubscription, LiveSink
       if (
         this.#restarts(record) ||
         this.#tailId === undefined ||
-        compareEventIds(record.envelope.id, this.#tailId) > 0
+        compareEventIds(recordId(record), this.#tailId) > 0
       )
         fresh++
     }
@@ -564,7 +565,7 @@ class Subscriber implements SubscriptionOf<Yielded>, BurstSubscription, LiveSink
     if (burst !== undefined) {
       // Holding a burst: its last event is the tail.
       const last = burst.records[burst.records.length - 1] as EventRecord
-      return cursorOf(last.epoch, last.envelope.id)
+      return cursorOf(last.epoch, recordId(last))
     }
     return cursorOf(this.#tailEpoch, this.#tailId)
   }
@@ -585,7 +586,7 @@ class Subscriber implements SubscriptionOf<Yielded>, BurstSubscription, LiveSink
     if (this.#restarts(record)) {
       // The store started the stream over while this subscriber followed it: its ids begin
       // again, and none of them is a duplicate of what came before.
-      const id = record.envelope.id
+      const id = recordId(record)
       if (
         !this.#signalGap({
           reason: 'restarted',
@@ -596,10 +597,7 @@ class Subscriber implements SubscriptionOf<Yielded>, BurstSubscription, LiveSink
       ) {
         return
       }
-    } else if (
-      this.#tailId !== undefined &&
-      compareEventIds(record.envelope.id, this.#tailId) <= 0
-    ) {
+    } else if (this.#tailId !== undefined && compareEventIds(recordId(record), this.#tailId) <= 0) {
       // The overlap between replay and live, or an event a store delivered twice.
       return
     }
@@ -609,7 +607,7 @@ class Subscriber implements SubscriptionOf<Yielded>, BurstSubscription, LiveSink
     }
     if (this.#queue === NO_QUEUE) this.#queue = []
     this.#queue.push(record)
-    this.#tailId = record.envelope.id
+    this.#tailId = recordId(record)
     this.#tailEpoch = record.epoch
     if (record.terminal) {
       this.#detach()

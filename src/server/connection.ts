@@ -3,6 +3,7 @@ import { RunstreamError } from '../core/errors.js'
 import { isEpoch } from '../core/event-id.js'
 import type { StreamManager } from '../core/manager.js'
 import { metricsOf } from '../core/metrics.js'
+import { recordId, recordType } from '../core/stored-record.js'
 import type { GapInfo, RecordSubscription } from '../core/subscription.js'
 import { createFeed, type Feed, type FeedOptions, failFeed } from './feed.js'
 import { type FollowTarget, follow } from './follow.js'
@@ -132,7 +133,7 @@ class StreamConnection implements FeedOptions, FollowTarget {
 
   send(record: EventRecord): void {
     const filter = this.#filter
-    if (filter !== undefined && !record.terminal && !filter.has(record.envelope.type)) {
+    if (filter !== undefined && !record.terminal && !filter.has(recordType(record))) {
       this.#metrics.filtered()
       return
     }
@@ -162,8 +163,8 @@ class StreamConnection implements FeedOptions, FollowTarget {
       this.#options.onError(
         new RunstreamError(
           'serialization_failed',
-          `Event ${JSON.stringify(record.envelope.id.slice(0, 20))} of "${stream}" was not sent: its id or type cannot be an SSE field (${error instanceof Error ? error.message : String(error)}). Fix the producer that stored it.`,
-          { cause: error, details: { stream, id: record.envelope.id.slice(0, 20) } },
+          `Event ${JSON.stringify(recordId(record).slice(0, 20))} of "${stream}" was not sent: its id or type cannot be an SSE field (${error instanceof Error ? error.message : String(error)}). Fix the producer that stored it.`,
+          { cause: error, details: { stream, id: recordId(record).slice(0, 20) } },
         ),
       )
       this.#metrics.dropped(stream, 1, 'unframeable')

@@ -1,5 +1,6 @@
 import type { EventRecord } from '../core/envelope.js'
 import { formatCursor } from '../core/event-id.js'
+import { recordId, recordType } from '../core/stored-record.js'
 import type { GapInfo } from '../core/subscription.js'
 import { encodeSse } from './encoder.js'
 import type { SseFraming, SseProtocol } from './options.js'
@@ -10,17 +11,28 @@ import type { SseFraming, SseProtocol } from './options.js'
  * what the cache holds is bounded. (Keeping each frame as long as its record, as a WeakMap did,
  * doubled what every stored event holds, and its thousands of entries and buffers were work for
  * every garbage collection: the latency tail.)
+ *
+ * A slot is keyed by the record's JSON, not the record: a record's frames follow from its JSON
+ * alone, the store's compact copy of a record shares its JSON string (see StoredRecord), and a
+ * slot that held the record kept its envelope and the producer's data alive as long as the slot.
+ * The same string is one pointer comparison; another one of the same length is compared until
+ * they differ, within the first few characters (the id).
  */
 interface FrameCache {
-  readonly records: (EventRecord | undefined)[]
+  readonly keys: (string | undefined)[]
   readonly bytes: (Uint8Array | undefined)[]
 }
 
-const CACHE_SLOTS = 4096
+// Connections that take a burst whole share its joined bytes (burstFrame, as long as the burst
+// lives); this cache serves the ones framing records one by one, moments apart. Each frame it
+// holds outlives young-generation collections, which copy it: 4096 slots held ~0.75 MB of frames
+// at 1000 events/s, more than half of what every scavenge copied (bench/latency.ts --gc), while
+// bench/fanout.ts encodes each event once with 256 as with 4096.
+const CACHE_SLOTS = 256
 
 function frameCache(): FrameCache {
   return {
-    records: new Array<EventRecord | undefined>(CACHE_SLOTS).fill(undefined),
+    keys: new Array<string | undefined>(CACHE_SLOTS).fill(undefined),
     bytes: new Array<Uint8Array | undefined>(CACHE_SLOTS).fill(undefined),
   }
 }
@@ -31,10 +43,10 @@ function cached(
   make: (record: EventRecord) => Uint8Array,
 ): Uint8Array {
   // Ids are decimal integers; a foreign one that is not still gets a slot, just not a spread one.
-  const slot = (Number(record.envelope.id) | 0) & (CACHE_SLOTS - 1)
-  if (cache.records[slot] === record) return cache.bytes[slot] as Uint8Array
+  const slot = (Number(recordId(record)) | 0) & (CACHE_SLOTS - 1)
+  if (cache.keys[slot] === record.json) return cache.bytes[slot] as Uint8Array
   const bytes = make(record)
-  cache.records[slot] = record
+  cache.keys[slot] = record.json
   cache.bytes[slot] = bytes
   return bytes
 }
@@ -60,8 +72,7 @@ function envelopeFrame(record: EventRecord): Uint8Array {
 }
 
 function encodeEnvelope(record: EventRecord): Uint8Array {
-  const { id, type } = record.envelope
-  return encodeSse({ id, event: type, data: record.json })
+  return encodeSse({ id: recordId(record), event: recordType(record), data: record.json })
 }
 
 /**
@@ -111,7 +122,18 @@ function joinFrames(
   framing: SseFraming,
   maxBytes: number,
 ): Uint8Array | null | undefined {
-  const epoch = (records[0] as EventRecord).epoch
+  const first = records[0] as EventRecord
+  if (records.length === 1) {
+    // One event (a producer's usual turn): its frame is the block; a copy would be garbage.
+    let frame: Uint8Array
+    try {
+      frame = recordFrame(first, framing)
+    } catch {
+      return null
+    }
+    return frame.length > maxBytes ? undefined : frame
+  }
+  const epoch = first.epoch
   const frames: Uint8Array[] = []
   let size = 0
   for (const record of records) {
@@ -144,11 +166,11 @@ export function recordText(record: EventRecord): Uint8Array {
 }
 
 function encodeText(record: EventRecord): Uint8Array {
+  // The type first: a stored record's payload is parsed only for the events that have text.
+  if (recordType(record) !== 'llm_chunk') return EMPTY
   const data = record.envelope.data as { text?: unknown } | string | undefined
   const text = typeof data === 'string' ? data : data?.text
-  return record.envelope.type === 'llm_chunk' && typeof text === 'string'
-    ? utf8.encode(text)
-    : EMPTY
+  return typeof text === 'string' ? utf8.encode(text) : EMPTY
 }
 
 /** The first bytes of every stream: the reconnection delay and a comment, so it visibly starts. */
@@ -181,7 +203,7 @@ export function epochFrame(record: EventRecord): Uint8Array {
   // The connections that start together frame the same record: the same bytes, so that a sink
   // joining them with the burst that follows finds the very same chunks for every connection.
   if (record === lastEpochRecord) return lastEpochFrame
-  const before = String(Number(record.envelope.id) - 1)
+  const before = String(Number(recordId(record)) - 1)
   const frame = encodeSse({ id: formatCursor(record.epoch, before) })
   lastEpochRecord = record
   lastEpochFrame = frame

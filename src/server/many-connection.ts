@@ -4,6 +4,7 @@ import { RunstreamError } from '../core/errors.js'
 import { formatCursor, isEpoch } from '../core/event-id.js'
 import type { StreamManager } from '../core/manager.js'
 import { metricsOf } from '../core/metrics.js'
+import { recordId, recordType } from '../core/stored-record.js'
 import type { RecordSubscription } from '../core/subscription.js'
 import type { Connection, ConnectionOwner } from './connection.js'
 import { encodeSse } from './encoder.js'
@@ -93,7 +94,8 @@ export function openManyConnection(
   return feed
 
   function send(i: number, record: EventRecord): void {
-    const { id, type } = record.envelope
+    const id = recordId(record)
+    const type = recordType(record)
     if (filter !== undefined && !record.terminal && !filter.has(type)) {
       metrics.filtered()
       return

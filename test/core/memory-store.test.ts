@@ -31,6 +31,22 @@ describe('memoryStore', () => {
     expect(read.firstId).toBe('8')
   })
 
+  it('holds the newest events as the live records and older ones as their JSON, parsed when read', () => {
+    const store = memoryStore()
+    const live = Array.from({ length: 100 }, () => store.append(draft('s')))
+    const held = store.read('s').events
+    // The newest are the very records the live path delivered; the oldest are not kept with the
+    // producer's envelope, but read back as it: the same JSON, and its envelope parsed from it.
+    expect(held[99]).toBe(live[99])
+    expect(held[0]).not.toBe(live[0])
+    expect(held[0]?.json).toBe(live[0]?.json)
+    expect(held[0]?.envelope).toEqual(live[0]?.envelope)
+    expect(held[0]?.envelope).toBe(held[0]?.envelope)
+    expect(held.map((r) => [r.envelope.id, r.terminal, r.epoch])).toEqual(
+      live.map((r) => [r.envelope.id, r.terminal, r.epoch]),
+    )
+  })
+
   it('forgets a finished stream after finishedTtlMs and an idle one after idleTtlMs', () => {
     let now = 0
     const store = memoryStore({ finishedTtlMs: 100, idleTtlMs: 1000, now: () => now })

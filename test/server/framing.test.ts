@@ -168,6 +168,28 @@ describe('control events are the same in both framings', () => {
   )
 })
 
+describe('replayed events are framed as live ones', () => {
+  it.each(['payload', 'envelope'] as const)(
+    '%s: a follower replaying the events the store holds compactly gets the live bytes',
+    async (framing) => {
+      const manager = createStreamManager({ catalog: textCatalog })
+      const live = await openFetch(manager, 'r', framing)
+      const stream = manager.stream('agent:r')
+      // More than the newest events the store keeps as live records (docs/core.md).
+      for (let i = 0; i < 300; i++) {
+        if (i % 3 === 0) stream.emit('note', { text: `n${i} "é"` })
+        else if (i % 3 === 1) stream.emit('llm_chunk', `t${i}\n`)
+        else stream.emit('tick', undefined)
+      }
+      stream.emit('complete', { status: 'SUCCESS' })
+      const liveText = await live.end()
+      const replay = await openFetch(manager, 'r', framing)
+      expect(await replay.end()).toBe(liveText)
+      expect(liveText.split('\nevent: ').length - 1).toBe(301)
+    },
+  )
+})
+
 describe('every SSE writer takes framing', () => {
   it('the Node handler writes the same bytes as the Fetch handler, in both framings', async () => {
     const manager = createStreamManager({ catalog: textCatalog })
