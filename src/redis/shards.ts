@@ -56,7 +56,8 @@ const REFRESH_GAP_MS = 100
  * A slot that moves to another node (resharding) takes its watches along: the old node pushes an
  * unsubscribe (or answers MOVED), which makes the fanout refresh the cluster's slot map; after
  * every refresh (whoever asked for it), each watch whose slot is served by another node than its
- * registration's is continued there from the last id it delivered, through the store.
+ * registration's is continued there from the last id it delivered, through the store. A node
+ * left with no slot and no watch (it failed over, or left the cluster) has its subscriber closed.
  */
 export function createShardedFanout(options: ShardedFanoutOptions): LiveFanout {
   const { cluster } = options
