@@ -61,7 +61,8 @@ export interface TestCluster {
    * that election's state: it declares itself primary at once, with the old epoch, and is turned
    * back into a replica by the others (Redis 7.0), while its primary keeps writes paused for the
    * manual failover's 5 s. Back-and-forth failovers in quick succession (A to B, B to A, A to B)
-   * meet both.
+   * meet both. It also waits until every node knows the replica as one (a node that still takes
+   * it for a primary refuses its vote, and the election is tried again 4 node timeouts later).
    */
   failover(index: number): Promise<void>
   /**
@@ -138,7 +139,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
     const [, , , of] = nodeLine(String(nodes), ports[i] as number)
     const [id] = nodeLine(String(nodes), port)
     if (id === undefined || of !== id) return { replica }
-    return { replica, primary: { port, info: String(info) } }
+    return { replica, primary: { port, id, info: String(info) } }
   }
   const argsOf = (i: number) => {
     const nodeDir = join(dir, `node-${i}`)
@@ -309,6 +310,22 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
           (votedAbout.get(from) ?? 0) + 2 * nodeTimeoutMs,
         )
         await until(async () => Date.now() >= earliest, 30_000, 'the end of the last election')
+        // Primaries vote only for a node they know as a replica: one that has not heard yet
+        // that it was demoted denies its vote ("it is a master node"), and the election is tried
+        // again 4 node timeouts later, the primary's writes paused meanwhile.
+        await until(
+          async () => {
+            for (const [n, port] of ports.entries()) {
+              if (children[n] === undefined || paused.has(n)) continue
+              const nodes = await probeValue(port, (r) => r.call('CLUSTER', 'NODES'))
+              const [, , flags, of] = nodeLine(String(nodes), ports[i] as number)
+              if (!flags?.split(',').includes('slave') || of !== primary.id) return false
+            }
+            return true
+          },
+          10_000,
+          `every node to know ${ports[i]} as a replica`,
+        )
         // Redis drops a manual failover that does not complete in time (its primary too slow to
         // answer, on a loaded machine): it is asked again then.
         await until(
