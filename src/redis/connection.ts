@@ -24,6 +24,13 @@ export interface Connections {
    * the first call for that node.
    */
   nodeSubscriber(node: string): Redis
+  /**
+   * Closes the subscriber connection to `node`, if one is open, without reporting an outage: for
+   * a node that serves no slot any more (failed over, or left) and that no watch uses, which it
+   * would otherwise keep trying to reach for as long as the store is open. The next
+   * {@link Connections.nodeSubscriber} call for that node opens a fresh one.
+   */
+  retireNodeSubscriber(node: string): void
   /** Whether the subscriber connection exists and is up. */
   readonly subscriberReady: boolean
   /**
@@ -161,6 +168,12 @@ export function openConnections(source: ConnectionSource): Connections {
       }
       return opened
     },
+    retireNodeSubscriber(node) {
+      const opened = nodeSubscribers.get(node)
+      if (opened === undefined) return
+      nodeSubscribers.delete(node)
+      retire(opened)
+    },
     get subscriberReady() {
       return subscriber?.status === 'ready'
     },
@@ -249,6 +262,18 @@ export function recycleConnection(connection: Redis): void {
   if (recycled.has(connection)) return
   recycled.add(connection)
   connection.disconnect(true)
+}
+
+/**
+ * Closes a subscriber connection for good (no reconnection), without reporting an outage. Its
+ * `close` event, if it still has a socket, comes as for a recycled connection.
+ */
+function retire(connection: Redis): void {
+  if (connection.status !== 'close' && connection.status !== 'reconnecting') {
+    // Its `close` is ours; while it is reconnecting there is no socket, and no `close` to come.
+    recycled.add(connection)
+  }
+  connection.disconnect(false)
 }
 
 /**

@@ -16,6 +16,11 @@ export interface ShardedFanoutOptions
   readonly cluster: Cluster
   /** The subscriber connection to a node (`host:port`), opened on first use. */
   nodeSubscriber(node: string): Redis
+  /**
+   * Closes the subscriber connection to a node (`host:port`) that serves no slot and holds no
+   * watch: the next {@link ShardedFanoutOptions.nodeSubscriber} call for it opens a fresh one.
+   */
+  retireSubscriber(node: string): void
 }
 
 /**
@@ -51,7 +56,8 @@ const REFRESH_GAP_MS = 100
  * A slot that moves to another node (resharding) takes its watches along: the old node pushes an
  * unsubscribe (or answers MOVED), which makes the fanout refresh the cluster's slot map; after
  * every refresh (whoever asked for it), each watch whose slot is served by another node than its
- * registration's is continued there from the last id it delivered, through the store.
+ * registration's is continued there from the last id it delivered, through the store. A node
+ * left with no slot and no watch (it failed over, or left the cluster) has its subscriber closed.
  */
 export function createShardedFanout(options: ShardedFanoutOptions): LiveFanout {
   const { cluster } = options
@@ -199,6 +205,26 @@ export function createShardedFanout(options: ShardedFanoutOptions): LiveFanout {
       }
     }
     if (stranded) requestRefresh()
+    retireIdle()
+  }
+
+  /**
+   * Closes the fanout and subscriber of each node that the slot map no longer names as a primary
+   * and that holds no watch (its watches just moved): a node that failed over and never comes
+   * back would otherwise be reconnected to about once a second until the store closes. If it
+   * comes back as a primary, the next watch of one of its slots opens a fresh subscriber.
+   */
+  function retireIdle(): void {
+    const serving = new Set<string>()
+    for (const owners of cluster.slots) if (owners?.[0] !== undefined) serving.add(owners[0])
+    // A map with no slot is no map (the cluster is out of reach): nothing to judge by.
+    if (serving.size === 0) return
+    for (const [node, fanout] of byNode) {
+      if (serving.has(node) || fanout.size > 0) continue
+      byNode.delete(node)
+      fanout.close()
+      options.retireSubscriber(node)
+    }
   }
 
   /** Asks the cluster for a fresh slot map, at most once per {@link REFRESH_GAP_MS}. */

@@ -277,6 +277,7 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
           ...fanoutOptions,
           cluster: command,
           nodeSubscriber: connections.nodeSubscriber,
+          retireSubscriber: connections.retireNodeSubscriber,
         })
       : createLiveFanout({ ...fanoutOptions, subscriber: () => connections.subscriber() as Redis })
   let closed = false

@@ -1,3 +1,4 @@
+import { createServer, type Socket } from 'node:net'
 import { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import {
@@ -186,6 +187,38 @@ async function appendNotes(store: RedisStore, stream: string, from: number, to: 
   return epoch
 }
 
+/**
+ * A TCP server on 127.0.0.1:`port` (a killed node's) that counts the connections it accepts, and
+ * those whose first bytes name a client (ioredis sends `CLIENT SETNAME` first), then drops them.
+ */
+async function listenCounting(port: number) {
+  let accepted = 0
+  const names = new Map<string, number>()
+  const sockets = new Set<Socket>()
+  const server = createServer((socket) => {
+    accepted++
+    sockets.add(socket)
+    socket.on('close', () => sockets.delete(socket))
+    socket.on('error', () => {})
+    socket.once('data', (data) => {
+      for (const name of ['witness', 'runstream']) {
+        if (data.includes(name)) names.set(name, (names.get(name) ?? 0) + 1)
+      }
+      socket.destroy()
+    })
+  })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, '127.0.0.1', resolve)
+  })
+  const close = () => {
+    for (const socket of sockets) socket.destroy()
+    return new Promise<void>((resolve) => server.close(() => resolve()))
+  }
+  cleanup.push(() => (server.listening ? close() : undefined))
+  return { accepted: () => accepted, named: (name: string) => names.get(name) ?? 0, close }
+}
+
 /** How many subscribers shard channel `channel` has on node `index`. */
 async function shardSubscribers(index: number, channel: string): Promise<number> {
   const reply = await node(index).call('PUBSUB', 'SHARDNUMSUB', channel)
@@ -239,6 +272,41 @@ describe('redisStore on a Redis Cluster whose primary fails over to its replica'
     expect(await shardSubscribers(primary, channel)).toBe(0)
   }, 60_000)
 
+  it('follows manual failovers back and forth in quick succession: every event once, in order', async () => {
+    const prefix = uniquePrefix('manual-repeat')
+    const watcherStore = openStore(prefix)
+    const watching: Manager = createStreamManager({ catalog: contractCatalog, store: watcherStore })
+    const stream = await replicatedStream(prefix)
+    const channel = `${prefix}{${stream}}`
+    const { primary, replica } = await pairOf(prefix, stream)
+    const f = follow(watching, stream)
+    await waitUntil(() => watcherStore.watching === 1, 10_000, 'the watch')
+    const producer = appendSteadily(openStore(prefix), stream)
+    await waitUntil(() => f.count() >= 10, 10_000, 'events before the failovers')
+
+    // Each round promotes the replica of the round before (the old primary, now its replica),
+    // as soon as the last promotion is known everywhere and the watch delivers again, and Redis
+    // takes another election of these nodes (`failover` waits for that; asked sooner, the third
+    // misfired: a false promotion, and the primary's writes paused for 5 s).
+    let [from, to] = [primary, replica]
+    for (let round = 1; round <= 4; round++) {
+      const started = performance.now()
+      await cluster.failover(to)
+      const promoted = performance.now()
+      const at = producer.sent()
+      await waitUntil(() => f.count() >= at + 5, 10_000, `deliveries after failover ${round}`)
+      figure(`failover ${round}: CLUSTER FAILOVER to promoted everywhere`, promoted - started)
+      figure(`failover ${round}: promoted to delivering again`, performance.now() - promoted)
+      ;[from, to] = [to, from]
+    }
+    await producer.stop()
+    await waitUntil(() => f.count() === producer.stored.length, 10_000, 'every stored event')
+    expect(producer.failed).toEqual([])
+    expect(f.seen).toEqual(range(1, producer.sent()))
+    expect(await shardSubscribers(from, channel)).toBe(1)
+    expect(await shardSubscribers(to, channel)).toBe(0)
+  }, 60_000)
+
   it('follows the replica promoted after its primary is killed, and appends go on there', async () => {
     const prefix = uniquePrefix('killed')
     const watcherStore = openStore(prefix)
@@ -276,6 +344,53 @@ describe('redisStore on a Redis Cluster whose primary fails over to its replica'
       expect(gaps.every((gap) => gap.reason === 'restarted')).toBe(true)
     }
     figure('kill: gaps (count)', gaps.length)
+  }, 60_000)
+
+  it('stops reaching for a killed primary once its watches moved, and follows it when it is primary again', async () => {
+    const prefix = uniquePrefix('retired')
+    const watcherStore = openStore(prefix)
+    const watching: Manager = createStreamManager({ catalog: contractCatalog, store: watcherStore })
+    const stream = await replicatedStream(prefix)
+    const channel = `${prefix}{${stream}}`
+    const { primary, replica } = await pairOf(prefix, stream)
+    const f = follow(watching, stream)
+    await waitUntil(() => watcherStore.watching === 1, 10_000, 'the watch')
+    const producerStore = openStore(prefix)
+    const producer = appendSteadily(producerStore, stream)
+    await waitUntil(() => f.count() >= 10, 10_000, 'events before the kill')
+
+    await cluster.stopNode(primary)
+    killedNode = primary
+    const at = producer.sent()
+    await waitUntil(() => f.firstAfter(at) !== undefined, 20_000, 'a delivery after the kill')
+    // Whatever still tries to reach the dead node's port connects here now, next to a witness
+    // that retries once a second, the longest the store's connections wait between attempts:
+    // by the witness's third connection, a subscriber still retrying would have come.
+    const port = await listenCounting(cluster.ports[primary] as number)
+    const witness = new Redis(cluster.ports[primary] as number, '127.0.0.1', {
+      connectionName: 'witness',
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => 1000,
+    })
+    witness.on('error', () => {})
+    cleanup.push(() => witness.disconnect())
+    await waitUntil(() => port.named('witness') >= 3, 10_000, 'the witness to retry twice')
+    expect(port.accepted() - port.named('witness')).toBe(0)
+    witness.disconnect()
+    await port.close()
+    await producer.stop()
+    const last = producer.sent()
+
+    // The killed node comes back as the replica, and takes the stream's slot back: the watch
+    // follows it there on a fresh subscriber.
+    await rejoin(primary)
+    killedNode = undefined
+    await cluster.failover(primary)
+    await appendNotes(producerStore, stream, last + 1, last + 5)
+    await waitUntil(() => f.seen.at(-1) === last + 5, 10_000, 'deliveries from the node back')
+    expect(f.seen.slice(-5)).toEqual(range(last + 1, last + 5))
+    expect(await shardSubscribers(primary, channel)).toBe(1)
+    expect(await shardSubscribers(replica, channel)).toBe(0)
   }, 60_000)
 
   it('signals the events a promoted replica never received to a follower, which fences their ids', async () => {

@@ -312,6 +312,10 @@ function shardedFanout(prefix: string) {
       subscribers.set(at, sub)
       return sub
     },
+    retireSubscriber(at) {
+      subscribers.get(at)?.disconnect()
+      subscribers.delete(at)
+    },
     async head(stream) {
       const [seq, epoch] = await command.hmget(keys(stream).meta, 'seq', 'ep')
       return { id: Number(seq ?? 0), epoch: epoch ?? undefined }

@@ -54,6 +54,15 @@ export interface TestCluster {
    * Promotes replica `index` with `CLUSTER FAILOVER` (the graceful, manual failover: its primary
    * stops taking writes until the replica has them all), and waits until every live node names
    * it as the owner of its primary's slots.
+   *
+   * A failover asked for too soon after the last one of the same nodes is first delayed, by what
+   * Redis requires: primaries refuse to vote about the same primary twice within two node
+   * timeouts, and a replica elected less than four node timeouts (at least 4 s) before reuses
+   * that election's state: it declares itself primary at once, with the old epoch, and is turned
+   * back into a replica by the others (Redis 7.0), while its primary keeps writes paused for the
+   * manual failover's 5 s. Back-and-forth failovers in quick succession (A to B, B to A, A to B)
+   * meet both. It also waits until every node knows the replica as one (a node that still takes
+   * it for a primary refuses its vote, and the election is tried again 4 node timeouts later).
    */
   failover(index: number): Promise<void>
   /**
@@ -108,6 +117,11 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
   }
   const children: (ChildProcess | undefined)[] = ports.map(() => undefined)
   const paused = new Set<number>()
+  const nodeTimeoutMs = options.nodeTimeoutMs ?? 3000
+  // When each node (by index) was last elected primary, and when the primaries last voted about
+  // each primary (for a replica of it), by `failover`.
+  const electedAt = new Map<number, number>()
+  const votedAbout = new Map<number, number>()
   /**
    * The replication state of replica `i` (`INFO replication`) when its link is up, and its
    * primary's once that primary's cluster view names it as its replica: a primary takes a manual
@@ -125,7 +139,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
     const [, , , of] = nodeLine(String(nodes), ports[i] as number)
     const [id] = nodeLine(String(nodes), port)
     if (id === undefined || of !== id) return { replica }
-    return { replica, primary: { port, info: String(info) } }
+    return { replica, primary: { port, id, info: String(info) } }
   }
   const argsOf = (i: number) => {
     const nodeDir = join(dir, `node-${i}`)
@@ -274,21 +288,44 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
       )
     },
     async failover(i) {
-      await until(
-        async () => (await replicationOf(i)).primary !== undefined,
+      const primary = await waitValue(
+        async () => (await replicationOf(i)).primary,
         10_000,
         `the primary of ${ports[i]} to know it as its replica`,
       )
+      const from = ports.indexOf(primary.port)
       const slot = await ask(ports[i] as number, async (redis) => {
-        const primary = /^master_port:(\d+)/m.exec(String(await redis.call('INFO', 'replication')))
         const ranges = (await redis.call('CLUSTER', 'SLOTS')) as [
           number,
           number,
           [string, number],
         ][]
-        const owned = ranges.find(([, , [, port]]) => String(port) === primary?.[1])
+        const owned = ranges.find(([, , [, port]]) => port === primary.port)
         if (owned === undefined)
           throw new Error(`node ${ports[i]} replicates no primary with slots`)
+        // Redis refuses a failover too soon after the last one of the same nodes (see
+        // `failover`'s doc): waited out first, or the next attempt misfires.
+        const earliest = Math.max(
+          (electedAt.get(i) ?? 0) + Math.max(4 * nodeTimeoutMs, 4000),
+          (votedAbout.get(from) ?? 0) + 2 * nodeTimeoutMs,
+        )
+        await until(async () => Date.now() >= earliest, 30_000, 'the end of the last election')
+        // Primaries vote only for a node they know as a replica: one that has not heard yet
+        // that it was demoted denies its vote ("it is a master node"), and the election is tried
+        // again 4 node timeouts later, the primary's writes paused meanwhile.
+        await until(
+          async () => {
+            for (const [n, port] of ports.entries()) {
+              if (children[n] === undefined || paused.has(n)) continue
+              const nodes = await probeValue(port, (r) => r.call('CLUSTER', 'NODES'))
+              const [, , flags, of] = nodeLine(String(nodes), ports[i] as number)
+              if (!flags?.split(',').includes('slave') || of !== primary.id) return false
+            }
+            return true
+          },
+          10_000,
+          `every node to know ${ports[i]} as a replica`,
+        )
         // Redis drops a manual failover that does not complete in time (its primary too slow to
         // answer, on a loaded machine): it is asked again then.
         await until(
@@ -309,6 +346,9 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
           30_000,
           `node ${ports[i]} to be promoted`,
         )
+        // (The votes were given just before.)
+        electedAt.set(i, Date.now())
+        votedAbout.set(from, Date.now())
         return owned[0]
       })
       await cluster.waitOwner(slotKey(slot), i)
@@ -454,6 +494,24 @@ async function probe(port: number, ask: (redis: Redis) => Promise<boolean>): Pro
   } finally {
     redis.disconnect()
   }
+}
+
+/** Waits until `value` gives something other than `undefined`, and returns it. */
+async function waitValue<T>(
+  value: () => Promise<T | undefined>,
+  timeoutMs: number,
+  what: string,
+): Promise<T> {
+  let found: T | undefined
+  await until(
+    async () => {
+      found = await value()
+      return found !== undefined
+    },
+    timeoutMs,
+    what,
+  )
+  return found as T
 }
 
 function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
