@@ -470,8 +470,12 @@ async function main(): Promise<void> {
     'handler: no connection and no buffered byte left',
   )
   check(listening === 0, 'store: no live registration left')
+  // Guards against a soak whose clients end up taking turns (a peak of a handful), not a speed
+  // figure: the server and all clients share one process, so how many are connected at once
+  // follows the CPU it gets. Seen on 2 cores: 303–345 of 500 quiet or with a core kept busy,
+  // and 248 in one CI run; half of the clients was too close to that to be a fair line.
   check(
-    figures.peakConnections >= CLIENTS * 0.5,
+    figures.peakConnections >= CLIENTS * 0.25,
     `clients were really connected at once (peak ${figures.peakConnections})`,
   )
   await server.close()
