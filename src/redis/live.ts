@@ -398,6 +398,18 @@ export function createLiveFanout(options: LiveFanoutOptions): LiveFanout {
     return true
   }
 
+  /**
+   * After a sync's command failed: waits before its next try, and says whether to try (the watch
+   * was not replaced or moved away meanwhile). The command connection may still be coming back;
+   * the outage timer bounds the retries.
+   */
+  async function retryLater(watch: Watch, gen: number): Promise<boolean> {
+    if (!isCurrent(watch, gen) || isAway(watch)) return false
+    armOutageTimer()
+    await delay(SYNC_RETRY_MS)
+    return isCurrent(watch, gen) && !isAway(watch)
+  }
+
   /** Catches a watch up from the store after its last delivered id, then goes live. */
   async function sync(watch: Watch): Promise<void> {
     // One sync per watch at a time: a watch leaves `live` here, and only `live` starts a sync;
@@ -409,11 +421,7 @@ export function createLiveFanout(options: LiveFanoutOptions): LiveFanout {
       try {
         page = await options.readPage(watch.stream, watch.lastId, PAGE_SIZE, watch.epoch)
       } catch {
-        if (!isCurrent(watch, gen) || isAway(watch)) return
-        // The command connection may still be coming back; the outage timer bounds the retries.
-        armOutageTimer()
-        await delay(SYNC_RETRY_MS)
-        if (!isCurrent(watch, gen) || isAway(watch)) return
+        if (!(await retryLater(watch, gen))) return
         continue
       }
       // An `away` watch stops here: it is continued, from where it stands, on the slot's new node.
@@ -440,9 +448,8 @@ export function createLiveFanout(options: LiveFanoutOptions): LiveFanout {
         try {
           await options.fence(watch.stream, watch.epoch, watch.lastId)
         } catch {
-          if (!isCurrent(watch, gen) || isAway(watch)) return
-          armOutageTimer()
-          await delay(SYNC_RETRY_MS)
+          if (!(await retryLater(watch, gen))) return
+          continue
         }
         if (!isCurrent(watch, gen) || isAway(watch)) return
         continue
