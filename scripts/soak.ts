@@ -481,7 +481,7 @@ async function main(): Promise<void> {
     `  events       ${figures.emitted} emitted, ${figures.deliveries} delivered to clients`,
   )
   console.log(
-    `  connections  at once: max ${figures.overlap.max}, mean ${figures.overlap.mean.toFixed(0)}; server blips ${figures.blips}`,
+    `  connections  open at once: mean ${figures.overlap.mean.toFixed(0)}, max ${figures.overlap.max}; server blips ${figures.blips}`,
   )
   console.log(
     `  restarts     ${figures.restarts} streams forgotten while written, ${figures.gaps} gaps told to sessions`,
@@ -500,16 +500,18 @@ async function main(): Promise<void> {
     'handler: no connection and no buffered byte left',
   )
   check(listening === 0, 'store: no live registration left')
-  // Guards against a soak whose clients end up taking turns, not a speed figure. Clients that
-  // take turns, whether the soak runs them one after another or a pool lets a few connect at a
-  // time, have at most that few spans open at any instant, however fast the CPU. Clients that do
-  // run together have far more, but how many follows the CPU the process gets (server and
-  // clients share it, and a slow connect eats into a session's life): the server's count sampled
-  // every 50 ms peaked at 174–364 of 500 depending on load. The line sits between the two, a
-  // tenth of the clients: ten times a handful, and well under what a loaded machine shows.
+  // Guards against a soak whose clients end up taking turns, not a speed figure. The mean is the
+  // sessions' summed open time over the churn: clients that take turns, one after another or a
+  // few at a time behind a pool, cannot average more than that few on any CPU, as no instant has
+  // more open. Clients that run together average hundreds, fewer when the process gets less CPU
+  // (server and clients share it, and a slow connect eats into a session's life): 351 of 500 on a
+  // quiet machine; a busy one has shown a sampled peak of only 174, so a mean lower still. The
+  // line, a twentieth of the clients (25 of 500), is five times a handful and well under that.
+  // The max is shown, not checked: the clients all open at the start, so it comes out near their
+  // number (500 of 500) and says nothing about the rest of the minute.
   check(
-    figures.overlap.max >= CLIENTS / 10,
-    `clients were really connected at once (max ${figures.overlap.max} open together)`,
+    figures.overlap.mean >= CLIENTS / 20,
+    `clients were really connected at once (${figures.overlap.mean.toFixed(0)} open on average)`,
   )
   await server.close()
   compare('churn', baseline, await settle(baseline, 5000))
