@@ -504,11 +504,11 @@ async function main(): Promise<void> {
   // sessions' summed open time over the churn: clients that take turns, one after another or a
   // few at a time behind a pool, cannot average more than that few on any CPU, as no instant has
   // more open. Clients that run together average hundreds, fewer when the process gets less CPU
-  // (server and clients share it, and a slow connect eats into a session's life): 351 of 500 on a
-  // quiet machine; a busy one has shown a sampled peak of only 174, so a mean lower still. The
-  // line, a twentieth of the clients (25 of 500), is five times a handful and well under that.
-  // The max is shown, not checked: the clients all open at the start, so it comes out near their
-  // number (500 of 500) and says nothing about the rest of the minute.
+  // (server and clients share it, and a slow connect eats into a session's life): on 2 cores,
+  // 351 of 500 with load 2–3 and 238 with load 3–4; a busier machine once gave a sampled peak of
+  // only 174, so a mean lower still. The line, a twentieth of the clients (25 of 500), is five
+  // times a handful and well under those. The max is shown, not checked: the clients all open at
+  // the start, so it comes out near their number (500 of 500) and says nothing of the minute after.
   check(
     figures.overlap.mean >= CLIENTS / 20,
     `clients were really connected at once (${figures.overlap.mean.toFixed(0)} open on average)`,
