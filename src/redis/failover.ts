@@ -1,4 +1,5 @@
 import type { Cluster } from 'ioredis'
+import { slotPrimaries } from './slot.js'
 
 /**
  * Keeps a Redis Cluster's slot map current while a node it names cannot be reached, so that
@@ -53,7 +54,7 @@ export function watchFailover(cluster: Cluster): FailoverWatch {
 
   function unreachable(node: string): void {
     // A node the map no longer names (it failed over, or left) is nothing to wait for.
-    if (closed || !serves(node)) return
+    if (closed || !slotPrimaries(cluster.slots).has(node)) return
     lastReport.set(node, Date.now())
     schedule()
   }
@@ -66,19 +67,14 @@ export function watchFailover(cluster: Cluster): FailoverWatch {
       cluster.refreshSlotsCache(() => {
         if (closed) return
         const now = Date.now()
+        const serving = slotPrimaries(cluster.slots)
         for (const [node, at] of lastReport) {
-          if (!serves(node) || now - at > SILENCE_MS) lastReport.delete(node)
+          if (!serving.has(node) || now - at > SILENCE_MS) lastReport.delete(node)
         }
         if (lastReport.size > 0) schedule()
       })
     }, FAILOVER_POLL_MS)
     // A pending poll must not keep the process alive on its own.
     ;(timer as { unref?: () => void }).unref?.()
-  }
-
-  // Whether the slot map names `node` as the primary of some slot.
-  function serves(node: string): boolean {
-    for (const owners of cluster.slots) if (owners?.[0] === node) return true
-    return false
   }
 }

@@ -8,7 +8,7 @@ import {
   type LiveFanoutOptions,
   type WatchPosition,
 } from './live.js'
-import { keySlot } from './slot.js'
+import { keySlot, slotPrimaries } from './slot.js'
 
 /** What the sharded fanout needs: the cluster, a subscriber per node, and the fanout's options. */
 export interface ShardedFanoutOptions
@@ -215,8 +215,7 @@ export function createShardedFanout(options: ShardedFanoutOptions): LiveFanout {
    * comes back as a primary, the next watch of one of its slots opens a fresh subscriber.
    */
   function retireIdle(): void {
-    const serving = new Set<string>()
-    for (const owners of cluster.slots) if (owners?.[0] !== undefined) serving.add(owners[0])
+    const serving = slotPrimaries(cluster.slots)
     // A map with no slot is no map (the cluster is out of reach): nothing to judge by.
     if (serving.size === 0) return
     for (const [node, fanout] of byNode) {

@@ -21,6 +21,17 @@ export function keySlot(key: string): number {
   return crc & 0x3fff
 }
 
+/**
+ * The nodes (`host:port`) that a Redis Cluster slot map (ioredis' `cluster.slots`, indexed by
+ * slot, primary first) names as the primary of at least one slot. Empty when the map holds no
+ * slot, as while the cluster is out of reach.
+ */
+export function slotPrimaries(slots: readonly (readonly string[] | undefined)[]): Set<string> {
+  const primaries = new Set<string>()
+  for (const owners of slots) if (owners?.[0] !== undefined) primaries.add(owners[0])
+  return primaries
+}
+
 // CRC16-XMODEM (polynomial 0x1021), a byte at a time.
 const TABLE = (() => {
   const table = new Uint16Array(256)

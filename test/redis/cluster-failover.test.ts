@@ -1,15 +1,10 @@
 import { createServer, type Socket } from 'node:net'
 import { Redis } from 'ioredis'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import {
-  createStreamManager,
-  type GapInfo,
-  type StreamManager,
-  type Subscription,
-} from '../../src/index.js'
-import { type RedisStore, type RedisStoreSettings, redisStore } from '../../src/redis.js'
+import { describe, expect, it } from 'vitest'
+import { createStreamManager, type GapInfo } from '../../src/index.js'
+import type { RedisStore } from '../../src/redis.js'
 import { contractCatalog } from '../contract/transport.js'
-import { startCluster, type TestCluster } from './cluster.js'
+import { clusterSuite, type Follower, type Manager } from './cluster-suite.js'
 import { note, range } from './drafts.js'
 import { uniquePrefix, waitUntil } from './helpers.js'
 
@@ -19,71 +14,43 @@ import { uniquePrefix, waitUntil } from './helpers.js'
 // its primary is killed; in the last tests it is first made to miss the primary's last writes,
 // as asynchronous replication may, and the loss must be signalled, never skipped in silence.
 // A primary killed by a test comes back as the replica of the next.
-let cluster: TestCluster
-beforeAll(async () => {
-  cluster = await startCluster({ nodes: 3, replicas: 1, nodeTimeoutMs: 1000 })
-}, 60_000)
-afterAll(async () => {
-  await cluster?.dispose()
-})
-
-const cleanup: (() => Promise<void> | void)[] = []
-afterEach(async () => {
-  for (const step of cleanup.splice(0).reverse()) await step()
-})
-
-type Manager = StreamManager<typeof contractCatalog>
-
 // Commands time out quickly: the killed primary's in-flight appends are resolved on the new one.
-const settings: RedisStoreSettings = { maxOutageMs: 20_000, commandTimeoutMs: 2000 }
+const suite = clusterSuite(
+  { nodes: 3, replicas: 1, nodeTimeoutMs: 1000 },
+  { maxOutageMs: 20_000, commandTimeoutMs: 2000 },
+)
+const { openStore, node, shardSubscribers, defer } = suite
 
-function openStore(prefix: string): RedisStore {
-  const store = redisStore({ cluster: cluster.urls, prefix, onError: () => {}, ...settings })
-  cleanup.push(() => store.close())
-  return store
+/** A follower of `stream` (see {@link Follower}), whose end, in error or not, no test awaits. */
+function follow(manager: Manager, stream: string, lastEventId?: string): Follower {
+  const follower = suite.follow(manager, stream, lastEventId)
+  // What it saw tells whether it ended early.
+  follower.done.catch(() => {})
+  return follower
 }
 
-function node(index: number): Redis {
-  const redis = new Redis(cluster.ports[index] as number, '127.0.0.1', { maxRetriesPerRequest: 0 })
-  // It may outlive its node (killed by the test).
-  redis.on('error', () => {})
-  cleanup.push(() => redis.disconnect())
-  return redis
+/** A follower of `stream` through a store and manager of its own, once the store watches it. */
+async function watch(prefix: string, stream: string): Promise<Follower> {
+  const store = openStore(prefix)
+  const follower = follow(createStreamManager({ catalog: contractCatalog, store }), stream)
+  await waitUntil(() => store.watching === 1, 10_000, 'the watch')
+  return follower
 }
 
-/** A follower of `stream`: the `n` of each note and each gap it was told of, until it ends. */
-function follow(manager: Manager, stream: string, lastEventId?: string) {
-  const seen: (number | GapInfo)[] = []
-  // When each note was delivered first, by its n (a `performance.now()`).
-  const at = new Map<number, number>()
-  const subscription: Subscription = manager.subscribe({
-    stream,
-    maxQueuedEvents: 10_000,
-    onGap: (gap) => seen.push(gap),
-    ...(lastEventId === undefined ? {} : { lastEventId }),
-  })
-  cleanup.push(() => subscription.close())
-  let failure: unknown
-  const done = (async () => {
-    for await (const event of subscription) {
-      if (event.type === 'note') {
-        const { n } = event.data as { n: number }
-        seen.push(n)
-        if (!at.has(n)) at.set(n, performance.now())
-      }
-    }
-  })().catch((error: unknown) => {
-    failure = error
-  })
-  return {
-    seen,
-    done,
-    failure: () => failure,
-    count: () => seen.length - seen.filter((x) => typeof x !== 'number').length,
-    /** When the first note with an n above `n` was delivered. */
-    firstAfter: (n: number) => [...at].find(([m]) => m > n)?.[1],
-    gaps: () => seen.filter((x): x is GapInfo => typeof x !== 'number'),
-  }
+/**
+ * What most tests start from: a stream of a fresh prefix (labelled `label`) on a primary whose
+ * replica has every write, a follower watching it, and a producer appending to it steadily
+ * through a store of its own.
+ */
+async function watchedStream(label: string) {
+  const prefix = uniquePrefix(label)
+  const stream = await replicatedStream(prefix)
+  const { primary, replica } = await pairOf(prefix, stream)
+  const follower = await watch(prefix, stream)
+  const producerStore = openStore(prefix)
+  const producer = appendSteadily(producerStore, stream)
+  const channel = `${prefix}{${stream}}`
+  return { stream, channel, primary, replica, follower, producerStore, producer }
 }
 
 /**
@@ -111,7 +78,7 @@ function appendSteadily(store: RedisStore, stream: string) {
     await running
   }
   // Stopped before its store closes, should the test fail first.
-  cleanup.push(stop)
+  defer(stop)
   return { stored, failed, sent: () => n, stop }
 }
 
@@ -120,10 +87,10 @@ let killedNode: number | undefined
 
 /** The stream's primary and the replica of it, once that replica has every write. */
 async function pairOf(prefix: string, stream: string) {
-  const primary = await cluster.nodeOf(`${prefix}{${stream}}`)
-  const replica = await cluster.replicaOf(primary)
+  const primary = await suite.cluster.nodeOf(`${prefix}{${stream}}`)
+  const replica = await suite.cluster.replicaOf(primary)
   if (replica === undefined) throw new Error(`node ${primary} has no replica`)
-  await cluster.waitInSync(replica)
+  await suite.cluster.waitInSync(replica)
   return { primary, replica }
 }
 
@@ -138,7 +105,10 @@ async function replicatedStream(prefix: string): Promise<string> {
   }
   for (let i = 0; ; i++) {
     const name = `s${i}`
-    if ((await cluster.replicaOf(await cluster.nodeOf(`${prefix}{${name}}`))) !== undefined) {
+    if (
+      (await suite.cluster.replicaOf(await suite.cluster.nodeOf(`${prefix}{${name}}`))) !==
+      undefined
+    ) {
       return name
     }
   }
@@ -146,7 +116,7 @@ async function replicatedStream(prefix: string): Promise<string> {
 
 /** Restarts `index` (killed, its data lost) and waits until it is an in-sync replica again. */
 async function rejoin(index: number): Promise<void> {
-  await cluster.startNode(index, { wipe: true })
+  await suite.cluster.startNode(index, { wipe: true })
   await waitUntil(
     async () => {
       const info = String(await node(index).call('INFO', 'replication'))
@@ -155,7 +125,7 @@ async function rejoin(index: number): Promise<void> {
     20_000,
     'the old primary to come back as a replica',
   )
-  await cluster.waitInSync(index)
+  await suite.cluster.waitInSync(index)
 }
 
 /**
@@ -166,17 +136,17 @@ async function rejoin(index: number): Promise<void> {
  */
 async function failOverLosing(prefix: string, stream: string, write: () => Promise<void>) {
   const { primary, replica } = await pairOf(prefix, stream)
-  cluster.pauseNode(replica)
+  suite.cluster.pauseNode(replica)
   try {
     await node(primary).call('CLIENT', 'KILL', 'TYPE', 'replica')
     await write()
-    await cluster.stopNode(primary)
+    await suite.cluster.stopNode(primary)
     killedNode = primary
   } finally {
-    cluster.resumeNode(replica)
+    suite.cluster.resumeNode(replica)
   }
   const killed = performance.now()
-  await cluster.waitOwner(`${prefix}{${stream}}`, replica)
+  await suite.cluster.waitOwner(`${prefix}{${stream}}`, replica)
   return { replica, killed }
 }
 
@@ -215,18 +185,12 @@ async function listenCounting(port: number) {
     for (const socket of sockets) socket.destroy()
     return new Promise<void>((resolve) => server.close(() => resolve()))
   }
-  cleanup.push(() => (server.listening ? close() : undefined))
+  defer(() => (server.listening ? close() : undefined))
   return { accepted: () => accepted, named: (name: string) => names.get(name) ?? 0, close }
 }
 
-/** How many subscribers shard channel `channel` has on node `index`. */
-async function shardSubscribers(index: number, channel: string): Promise<number> {
-  const reply = await node(index).call('PUBSUB', 'SHARDNUMSUB', channel)
-  return (reply as [string, number])[1]
-}
-
 // The longest time between the deliveries of two successive notes from `from` to `to`.
-function longestPause(f: ReturnType<typeof follow>, from: number, to: number): number {
+function longestPause(f: Follower, from: number, to: number): number {
   let longest = 0
   for (let n = from + 1; n <= to; n++) {
     const a = f.firstAfter(n - 2)
@@ -243,20 +207,12 @@ function figure(label: string, value: number | undefined): void {
 
 describe('redisStore on a Redis Cluster whose primary fails over to its replica', () => {
   it('follows a manual failover (CLUSTER FAILOVER): every event once, in order, no gap', async () => {
-    const prefix = uniquePrefix('manual')
-    const watcherStore = openStore(prefix)
-    const watching: Manager = createStreamManager({ catalog: contractCatalog, store: watcherStore })
-    const stream = await replicatedStream(prefix)
-    const channel = `${prefix}{${stream}}`
-    const { primary, replica } = await pairOf(prefix, stream)
-    const f = follow(watching, stream)
-    await waitUntil(() => watcherStore.watching === 1, 10_000, 'the watch')
-    const producer = appendSteadily(openStore(prefix), stream)
+    const { channel, primary, replica, follower: f, producer } = await watchedStream('manual')
     await waitUntil(() => f.count() >= 20, 10_000, 'events before the failover')
 
     const started = performance.now()
     const before = producer.sent()
-    await cluster.failover(replica)
+    await suite.cluster.failover(replica)
     const promoted = performance.now()
     const at = producer.sent()
     await waitUntil(() => f.count() >= at + 20, 15_000, 'events after the failover')
@@ -273,15 +229,13 @@ describe('redisStore on a Redis Cluster whose primary fails over to its replica'
   }, 60_000)
 
   it('follows manual failovers back and forth in quick succession: every event once, in order', async () => {
-    const prefix = uniquePrefix('manual-repeat')
-    const watcherStore = openStore(prefix)
-    const watching: Manager = createStreamManager({ catalog: contractCatalog, store: watcherStore })
-    const stream = await replicatedStream(prefix)
-    const channel = `${prefix}{${stream}}`
-    const { primary, replica } = await pairOf(prefix, stream)
-    const f = follow(watching, stream)
-    await waitUntil(() => watcherStore.watching === 1, 10_000, 'the watch')
-    const producer = appendSteadily(openStore(prefix), stream)
+    const {
+      channel,
+      primary,
+      replica,
+      follower: f,
+      producer,
+    } = await watchedStream('manual-repeat')
     await waitUntil(() => f.count() >= 10, 10_000, 'events before the failovers')
 
     // Each round promotes the replica of the round before (the old primary, now its replica),
@@ -291,7 +245,7 @@ describe('redisStore on a Redis Cluster whose primary fails over to its replica'
     let [from, to] = [primary, replica]
     for (let round = 1; round <= 4; round++) {
       const started = performance.now()
-      await cluster.failover(to)
+      await suite.cluster.failover(to)
       const promoted = performance.now()
       const at = producer.sent()
       await waitUntil(() => f.count() >= at + 5, 10_000, `deliveries after failover ${round}`)
@@ -308,19 +262,11 @@ describe('redisStore on a Redis Cluster whose primary fails over to its replica'
   }, 60_000)
 
   it('follows the replica promoted after its primary is killed, and appends go on there', async () => {
-    const prefix = uniquePrefix('killed')
-    const watcherStore = openStore(prefix)
-    const watching: Manager = createStreamManager({ catalog: contractCatalog, store: watcherStore })
-    const stream = await replicatedStream(prefix)
-    const channel = `${prefix}{${stream}}`
-    const { primary, replica } = await pairOf(prefix, stream)
-    const f = follow(watching, stream)
-    await waitUntil(() => watcherStore.watching === 1, 10_000, 'the watch')
-    const producer = appendSteadily(openStore(prefix), stream)
+    const { channel, primary, replica, follower: f, producer } = await watchedStream('killed')
     await waitUntil(() => f.count() >= 20, 10_000, 'events before the kill')
 
     const killed = performance.now()
-    await cluster.stopNode(primary)
+    await suite.cluster.stopNode(primary)
     killedNode = primary
     // Appended after the kill: stored on the promoted replica.
     const at = producer.sent()
@@ -347,33 +293,32 @@ describe('redisStore on a Redis Cluster whose primary fails over to its replica'
   }, 60_000)
 
   it('stops reaching for a killed primary once its watches moved, and follows it when it is primary again', async () => {
-    const prefix = uniquePrefix('retired')
-    const watcherStore = openStore(prefix)
-    const watching: Manager = createStreamManager({ catalog: contractCatalog, store: watcherStore })
-    const stream = await replicatedStream(prefix)
-    const channel = `${prefix}{${stream}}`
-    const { primary, replica } = await pairOf(prefix, stream)
-    const f = follow(watching, stream)
-    await waitUntil(() => watcherStore.watching === 1, 10_000, 'the watch')
-    const producerStore = openStore(prefix)
-    const producer = appendSteadily(producerStore, stream)
+    const {
+      stream,
+      channel,
+      primary,
+      replica,
+      follower: f,
+      producer,
+      producerStore,
+    } = await watchedStream('retired')
     await waitUntil(() => f.count() >= 10, 10_000, 'events before the kill')
 
-    await cluster.stopNode(primary)
+    await suite.cluster.stopNode(primary)
     killedNode = primary
     const at = producer.sent()
     await waitUntil(() => f.firstAfter(at) !== undefined, 20_000, 'a delivery after the kill')
     // Whatever still tries to reach the dead node's port connects here now, next to a witness
     // that retries once a second, the longest the store's connections wait between attempts:
     // by the witness's third connection, a subscriber still retrying would have come.
-    const port = await listenCounting(cluster.ports[primary] as number)
-    const witness = new Redis(cluster.ports[primary] as number, '127.0.0.1', {
+    const port = await listenCounting(suite.cluster.ports[primary] as number)
+    const witness = new Redis(suite.cluster.ports[primary] as number, '127.0.0.1', {
       connectionName: 'witness',
       maxRetriesPerRequest: 0,
       retryStrategy: () => 1000,
     })
     witness.on('error', () => {})
-    cleanup.push(() => witness.disconnect())
+    defer(() => witness.disconnect())
     await waitUntil(() => port.named('witness') >= 3, 10_000, 'the witness to retry twice')
     expect(port.accepted() - port.named('witness')).toBe(0)
     witness.disconnect()
@@ -385,7 +330,7 @@ describe('redisStore on a Redis Cluster whose primary fails over to its replica'
     // follows it there on a fresh subscriber.
     await rejoin(primary)
     killedNode = undefined
-    await cluster.failover(primary)
+    await suite.cluster.failover(primary)
     await appendNotes(producerStore, stream, last + 1, last + 5)
     await waitUntil(() => f.seen.at(-1) === last + 5, 10_000, 'deliveries from the node back')
     expect(f.seen.slice(-5)).toEqual(range(last + 1, last + 5))
@@ -395,11 +340,8 @@ describe('redisStore on a Redis Cluster whose primary fails over to its replica'
 
   it('signals the events a promoted replica never received to a follower, which fences their ids', async () => {
     const prefix = uniquePrefix('lost-watched')
-    const watcherStore = openStore(prefix)
-    const watching: Manager = createStreamManager({ catalog: contractCatalog, store: watcherStore })
     const stream = await replicatedStream(prefix)
-    const f = follow(watching, stream)
-    await waitUntil(() => watcherStore.watching === 1, 10_000, 'the watch')
+    const f = await watch(prefix, stream)
     const producer = openStore(prefix)
     await appendNotes(producer, stream, 1, 10)
     await waitUntil(() => f.count() === 10, 10_000, 'the replicated events')

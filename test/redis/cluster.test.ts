@@ -1,65 +1,18 @@
-import { Cluster, Redis } from 'ioredis'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import {
-  createStreamManager,
-  type GapInfo,
-  type RunstreamError,
-  type StreamManager,
-  type Subscription,
-} from '../../src/index.js'
-import { type RedisStore, type RedisStoreSettings, redisStore } from '../../src/redis.js'
+import { Cluster } from 'ioredis'
+import { describe, expect, it } from 'vitest'
+import { createStreamManager, type GapInfo, type RunstreamError } from '../../src/index.js'
+import { redisStore } from '../../src/redis.js'
 import { storeContract } from '../contract/store.js'
 import { contractCatalog } from '../contract/transport.js'
-import { startCluster, type TestCluster } from './cluster.js'
+import { clusterSuite, type Manager } from './cluster-suite.js'
 import { note, range } from './drafts.js'
 import { uniquePrefix, waitUntil } from './helpers.js'
 
 // The Redis store on a real Redis Cluster of three redis-server nodes (masters, no replicas) that
 // this file starts on free ports and stops by pid. Nodes keep an append-only file fsynced at every
 // write, so a node restarted in place keeps its streams (one test wipes it first).
-let cluster: TestCluster
-beforeAll(async () => {
-  cluster = await startCluster({ nodes: 3, persist: true })
-}, 60_000)
-afterAll(async () => {
-  await cluster?.dispose()
-})
-
-const cleanup: (() => Promise<void> | void)[] = []
-afterEach(async () => {
-  for (const step of cleanup.splice(0).reverse()) await step()
-})
-
-type Manager = StreamManager<typeof contractCatalog>
-
-function openStore(prefix: string, settings: RedisStoreSettings = {}): RedisStore {
-  const store = redisStore({ cluster: cluster.urls, prefix, onError: () => {}, ...settings })
-  cleanup.push(() => store.close())
-  return store
-}
-
-function node(port: number): Redis {
-  const redis = new Redis(port, '127.0.0.1', { maxRetriesPerRequest: 0 })
-  cleanup.push(() => redis.disconnect())
-  return redis
-}
-
-/** A follower of `stream`: the `n` of each note and each gap it was told of, until it ends. */
-function follow(manager: Manager, stream: string) {
-  const seen: (number | GapInfo)[] = []
-  const subscription: Subscription = manager.subscribe({
-    stream,
-    maxQueuedEvents: 10_000,
-    onGap: (gap) => seen.push(gap),
-  })
-  cleanup.push(() => subscription.close())
-  const done = (async () => {
-    for await (const event of subscription) {
-      if (event.type === 'note') seen.push((event.data as { n: number }).n)
-    }
-  })()
-  return { seen, done, count: () => seen.filter((x) => typeof x === 'number').length }
-}
+const suite = clusterSuite({ nodes: 3, persist: true })
+const { openStore, node, follow, defer } = suite
 
 function emit(manager: Manager, stream: string, from: number, to: number): void {
   for (let n = from; n <= to; n++) manager.stream(stream).emit('note', { text: 'x', n })
@@ -68,7 +21,12 @@ function emit(manager: Manager, stream: string, from: number, to: number): void 
 // Every check of the store contract, each store under a prefix of its own.
 storeContract('redis cluster', ({ maxEventsPerStream }) => {
   const prefix = uniquePrefix('cluster')
-  const store = redisStore({ cluster: cluster.urls, prefix, maxEventsPerStream, onError: () => {} })
+  const store = redisStore({
+    cluster: suite.cluster.urls,
+    prefix,
+    maxEventsPerStream,
+    onError: () => {},
+  })
   return {
     store,
     close: () => store.close(),
@@ -86,10 +44,10 @@ describe('redisStore on a Redis Cluster', () => {
     await Promise.all(streams.map((stream) => store.append(note(stream, 1))))
     const used = new Set<number>()
     for (const stream of streams) {
-      const at = await cluster.nodeOf(`${prefix}{${stream}}`)
+      const at = await suite.cluster.nodeOf(`${prefix}{${stream}}`)
       used.add(at)
       const keys = [`${prefix}{${stream}}:events`, `${prefix}{${stream}}:meta`]
-      expect(await node(cluster.ports[at] as number).exists(...keys)).toBe(2)
+      expect(await node(at).exists(...keys)).toBe(2)
     }
     expect(used.size).toBe(3)
   })
@@ -108,9 +66,9 @@ describe('redisStore on a Redis Cluster', () => {
     // Each follower is a shard-channel subscriber on the node of its stream, none a plain one.
     const nodes = new Set<number>()
     for (const stream of streams) {
-      const at = await cluster.nodeOf(`${prefix}{${stream}}`)
+      const at = await suite.cluster.nodeOf(`${prefix}{${stream}}`)
       nodes.add(at)
-      const redis = node(cluster.ports[at] as number)
+      const redis = node(at)
       const channel = `${prefix}{${stream}}`
       expect(await redis.call('PUBSUB', 'SHARDNUMSUB', channel)).toEqual([channel, 1])
       expect(await redis.pubsub('NUMSUB', channel)).toEqual([channel, 0])
@@ -127,15 +85,15 @@ describe('redisStore on a Redis Cluster', () => {
   })
 
   it('takes a Cluster of the caller only when it never resends a command, and leaves it open', async () => {
-    const nodes = cluster.ports.map((port) => ({ host: '127.0.0.1', port }))
+    const nodes = suite.cluster.ports.map((port) => ({ host: '127.0.0.1', port }))
     const careless = new Cluster(nodes, { lazyConnect: true })
-    cleanup.push(() => careless.disconnect())
+    defer(() => careless.disconnect())
     expect(() => redisStore({ cluster: careless })).toThrow(/retryDelayOnFailover: 0/)
     const owned = new Cluster(nodes, {
       retryDelayOnFailover: 0,
       redisOptions: { maxRetriesPerRequest: 0, autoResendUnfulfilledCommands: false },
     })
-    cleanup.push(() => owned.disconnect())
+    defer(() => owned.disconnect())
     const store = redisStore({ cluster: owned, prefix: uniquePrefix('owned') })
     expect((await store.append(note('s', 1))).envelope.id).toBe('1')
     await store.close()
@@ -152,8 +110,8 @@ describe('redisStore on a Redis Cluster', () => {
     for (const stream of streams) expect(await producer.createRun(stream)).toBe(true)
     expect(await other.createRun('run-1')).toBe(false)
     for (const stream of streams) {
-      const at = await cluster.nodeOf(`${prefix}{${stream}}`)
-      expect(await node(cluster.ports[at] as number).exists(`${prefix}{${stream}}:run`)).toBe(1)
+      const at = await suite.cluster.nodeOf(`${prefix}{${stream}}`)
+      expect(await node(at).exists(`${prefix}{${stream}}:run`)).toBe(1)
       expect(await other.cancelRun(stream, 'stop')).toBe('running')
     }
     expect(await other.cancelRun('never-claimed', 'stop')).toBe('unknown')
@@ -181,17 +139,17 @@ describe('redisStore on a Redis Cluster', () => {
         store: openStore(prefix, settings),
       })
       const stream = 'restarted'
-      const at = await cluster.nodeOf(`${prefix}{${stream}}`)
+      const at = await suite.cluster.nodeOf(`${prefix}{${stream}}`)
       const f = follow(watching, stream)
       emit(producing, stream, 1, 50)
       await producing.flush()
       await waitUntil(() => f.count() === 50, 10_000, 'the first 50 events')
 
-      await cluster.stopNode(at)
+      await suite.cluster.stopNode(at)
       // Emitted while the node is down: each is stored (and delivered) or reported.
       emit(producing, stream, 51, 60)
-      await cluster.startNode(at, { wipe })
-      await cluster.waitHealthy()
+      await suite.cluster.startNode(at, { wipe })
+      await suite.cluster.waitHealthy()
       await producing.flush()
       emit(producing, stream, 101, 130)
       await producing.flush()
