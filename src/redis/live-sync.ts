@@ -110,6 +110,7 @@ export function createCatchUp(context: CatchUpContext): (watch: Watch) => Promis
   }
 }
 
-function delay(ms: number): Promise<void> {
+// Also the sharded fanout's pause before it retries a registration on a refreshed slot map.
+export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))
 }

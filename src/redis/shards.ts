@@ -8,6 +8,8 @@ import {
   type LiveFanoutOptions,
   type WatchPosition,
 } from './live.js'
+import { closedError } from './live-errors.js'
+import { delay } from './live-sync.js'
 import { keySlot, slotPrimaries } from './slot.js'
 
 /** What the sharded fanout needs: the cluster, a subscriber per node, and the fanout's options. */
@@ -327,15 +329,4 @@ function lostError(stream: string): RunstreamError {
     `Live delivery of stream "${stream}" stopped while its Redis Cluster slot moved. Subscribe again from the last id received.`,
     { details: { stream } },
   )
-}
-
-function closedError(): RunstreamError {
-  return new RunstreamError(
-    'store_failed',
-    'The Redis store was closed; create a new one to follow streams.',
-  )
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
 }
