@@ -68,6 +68,8 @@ export function createShardedFanout(options: ShardedFanoutOptions): LiveFanout {
   let closed = false
   let refreshTimer: ReturnType<typeof setTimeout> | undefined
   let lastRefreshAt = 0
+  // Follows that wait for the cluster to connect share one 'ready' listener, however many they are.
+  let readyWait: { promise: Promise<void>; settle(): void } | undefined
   cluster.on('refresh', relocate)
 
   return {
@@ -128,6 +130,7 @@ export function createShardedFanout(options: ShardedFanoutOptions): LiveFanout {
       cluster.off('refresh', relocate)
       if (refreshTimer !== undefined) clearTimeout(refreshTimer)
       refreshTimer = undefined
+      readyWait?.settle()
       for (const follow of [...follows.values()]) failFollow(follow, closedError())
       for (const fanout of byNode.values()) fanout.close()
     },
@@ -298,15 +301,15 @@ export function createShardedFanout(options: ShardedFanoutOptions): LiveFanout {
     const known = cluster.slots[slot]?.[0]
     if (known !== undefined) return known
     if (!closed && cluster.status !== 'ready') {
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          clearTimeout(timer)
-          cluster.off('ready', done)
-          resolve()
-        }
-        const timer = setTimeout(done, options.maxOutageMs)
-        cluster.once('ready', done)
-      })
+      let timer: ReturnType<typeof setTimeout> | undefined
+      await Promise.race([
+        clusterReady(),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, options.maxOutageMs)
+        }),
+      ])
+      clearTimeout(timer)
+      if (closed) throw closedError()
     }
     const found = cluster.slots[slot]?.[0]
     if (found !== undefined && !closed) return found
@@ -315,6 +318,23 @@ export function createShardedFanout(options: ShardedFanoutOptions): LiveFanout {
       `Cannot follow stream "${stream}": no Redis Cluster node serves its slot ${slot} (the cluster is not reachable, or its slots are not all assigned). Check the cluster with \`redis-cli --cluster check\`.`,
       { details: { stream, slot } },
     )
+  }
+
+  // Settles when the cluster is ready, or the fanout closes. One listener serves every caller.
+  function clusterReady(): Promise<void> {
+    if (readyWait !== undefined) return readyWait.promise
+    let resolve = () => {}
+    const promise = new Promise<void>((settled) => {
+      resolve = settled
+    })
+    const settle = () => {
+      cluster.off('ready', settle)
+      if (readyWait?.promise === promise) readyWait = undefined
+      resolve()
+    }
+    cluster.on('ready', settle)
+    readyWait = { promise, settle }
+    return promise
   }
 }
 

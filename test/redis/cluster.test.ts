@@ -84,6 +84,31 @@ describe('redisStore on a Redis Cluster', () => {
     for (const f of followers) expect(f.seen).toEqual(range(1, 200))
   })
 
+  it('waits for a connecting cluster with one ready listener, however many streams it follows', async () => {
+    const store = openStore(uniquePrefix('connecting'))
+    const cluster = store.client as Cluster
+    const before = cluster.listenerCount('ready')
+    // Called before the cluster is up: every follow waits for its slot map.
+    const listening = range(1, 20).map((i) => store.listen(`s${i}`, { event: () => {} }))
+    expect(cluster.status).not.toBe('ready')
+    expect(cluster.listenerCount('ready')).toBe(before + 1)
+    const unlistens = await Promise.all(listening)
+    expect(cluster.listenerCount('ready')).toBe(before)
+    for (const unlisten of unlistens) unlisten()
+  })
+
+  it('ends the follows still waiting for a connecting cluster when the store closes', async () => {
+    // Called before the cluster is up; the close ends them at once, not after maxOutageMs.
+    const store = openStore(uniquePrefix('closing'))
+    const outcomes = Promise.allSettled(
+      range(1, 5).map((i) => store.listen(`s${i}`, { event: () => {} })),
+    )
+    await store.close()
+    for (const outcome of await outcomes) {
+      expect(outcome).toMatchObject({ status: 'rejected', reason: { code: 'store_failed' } })
+    }
+  })
+
   it('takes a Cluster of the caller only when it never resends a command, and leaves it open', async () => {
     const nodes = suite.cluster.ports.map((port) => ({ host: '127.0.0.1', port }))
     const careless = new Cluster(nodes, { lazyConnect: true })
