@@ -5,6 +5,8 @@ import { MAX_THREAD_ID_LENGTH } from '../../src/ag-ui/routes.js'
 import type { JsonSchema } from './catalogs.js'
 import {
   cancelAnswerSchema,
+  cancelResponse,
+  controlCodeSchema,
   cursorParameters,
   errorBodySchema,
   errorHeaders,
@@ -15,9 +17,11 @@ import {
   failures,
   gapSchema,
   hoistShared,
+  pascalCase,
   referencedResponses,
   runIdSchema,
   SSE_HEADERS,
+  SSE_PRELUDE,
   sseItemSchema,
   zodJsonSchema,
 } from './openapi-common.js'
@@ -36,11 +40,7 @@ const EXAMPLE_INPUT = {
 }
 
 const SSE_EXAMPLE = [
-  'retry: 2000',
-  ': ok',
-  '',
-  'id: lz3kq9a1x0.0',
-  '',
+  ...SSE_PRELUDE,
   'id: 1',
   'event: RUN_STARTED',
   'data: {"type":"RUN_STARTED","threadId":"thread-1","runId":"run-1"}',
@@ -160,10 +160,7 @@ export function agUiOpenApiDocument(version: string): JsonSchema {
               {
                 type: 'object',
                 properties: {
-                  code: {
-                    type: 'string',
-                    enum: ['store_failed', 'subscriber_overflow', 'aborted', 'cursor_expired'],
-                  },
+                  code: controlCodeSchema(),
                   ...(gapSchema().properties as JsonSchema),
                 },
                 required: ['code'],
@@ -246,10 +243,7 @@ function cancelOperation(what: 'run' | 'thread'): JsonSchema {
       'Cancels the run wherever its agent runs (every process sharing the store is told; the `signal` given to `run` aborts); a run its agent does not end within the manager’s `cancelGraceMs` ends with `RUN_ERROR` (`code: cancelled`). Cancelling twice, or a finished run, is harmless. No body is read.',
     parameters: [{ $ref: `#/components/parameters/${run ? 'RunId' : 'ThreadId'}` }],
     responses: {
-      '202': {
-        description: 'The run was cancelled, or had finished.',
-        content: { 'application/json': { schema: { $ref: '#/components/schemas/CancelAnswer' } } },
-      },
+      '202': cancelResponse('The run was cancelled, or had finished.'),
       ...failures({ '400': 'BadRoute', '404': 'RunNotFound' }),
     },
   }
@@ -294,9 +288,5 @@ function streamAnswer(description: string, location: boolean): JsonSchema {
 
 // `TEXT_MESSAGE_START` → `TextMessageStartEvent`, as `@ag-ui/core` names its schemas.
 function eventName(event: string): string {
-  return `${event
-    .toLowerCase()
-    .split('_')
-    .map((part) => `${part[0]?.toUpperCase()}${part.slice(1)}`)
-    .join('')}Event`
+  return `${pascalCase(event.toLowerCase().split('_'))}Event`
 }

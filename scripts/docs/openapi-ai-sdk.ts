@@ -4,6 +4,8 @@ import { chatIdSchema, chatRequestSchema } from '../../src/ai-sdk/routes.js'
 import type { JsonSchema } from './catalogs.js'
 import {
   cancelAnswerSchema,
+  cancelResponse,
+  controlCodeSchema,
   cursorParameters,
   errorBodySchema,
   errorHeaders,
@@ -13,9 +15,11 @@ import {
   eventsParameter,
   failures,
   gapSchema,
+  pascalCase,
   referencedResponses,
   runIdSchema,
   SSE_HEADERS,
+  SSE_PRELUDE,
   sseItemSchema,
   zodJsonSchema,
 } from './openapi-common.js'
@@ -30,11 +34,7 @@ const EXAMPLE_REQUEST = {
 }
 
 const SSE_EXAMPLE = [
-  'retry: 2000',
-  ': ok',
-  '',
-  'id: lz3kq9a1x0.0',
-  '',
+  ...SSE_PRELUDE,
   'id: 1',
   'event: start',
   'data: {"type":"start"}',
@@ -140,10 +140,7 @@ export function aiSdkOpenApiDocument(version: string): JsonSchema {
             {
               type: 'object',
               properties: {
-                code: {
-                  type: 'string',
-                  enum: ['store_failed', 'subscriber_overflow', 'aborted', 'cursor_expired'],
-                },
+                code: controlCodeSchema(),
                 message: { type: 'string', description: 'The same as `errorText`.' },
                 ...(gapSchema().properties as JsonSchema),
               },
@@ -214,10 +211,7 @@ function cancelOperation(): JsonSchema {
       "Cancels the chat's reply wherever its model call runs (every process sharing the store is told; the `signal` given to `run` aborts, and `streamText` sends `abort`); a reply whose producer does not end within the manager's `cancelGraceMs` ends with `abort`. Cancelling twice, or a finished reply, is harmless. No body is read.",
     parameters: [{ $ref: '#/components/parameters/ChatId' }],
     responses: {
-      '202': {
-        description: 'The reply was cancelled, or had finished.',
-        content: { 'application/json': { schema: { $ref: '#/components/schemas/CancelAnswer' } } },
-      },
+      '202': cancelResponse('The reply was cancelled, or had finished.'),
       ...failures({ '400': 'BadRoute', '404': 'RunNotFound' }),
     },
   }
@@ -262,8 +256,5 @@ function streamAnswer(description: string): JsonSchema {
 
 // `text-delta` → `TextDeltaChunk`.
 function chunkName(chunk: string): string {
-  return `${chunk
-    .split('-')
-    .map((part) => `${part[0]?.toUpperCase()}${part.slice(1)}`)
-    .join('')}Chunk`
+  return `${pascalCase(chunk.split('-'))}Chunk`
 }

@@ -3,7 +3,8 @@ import type { AnyCatalog } from '../../src/index.js'
 import type { JsonSchema } from './catalogs.js'
 
 // What the OpenAPI documents of every handler share: the error answers and their body, the
-// cursor parameters, and the JSON Schemas generated from zod.
+// cancel answer, the cursor parameters, the stream's first lines, and the JSON Schemas generated
+// from zod.
 
 /** An event id. */
 const ID_PATTERN = '^(0|[1-9][0-9]{0,15})$'
@@ -16,6 +17,12 @@ export const SSE_HEADERS: JsonSchema = {
   'Cache-Control': { schema: { type: 'string', const: 'no-cache, no-transform' } },
   'X-Accel-Buffering': { schema: { type: 'string', const: 'no' } },
 }
+
+/**
+ * What every event stream sends before its first event, in the examples: the reconnection delay,
+ * the `: ok` comment and the epoch frame.
+ */
+export const SSE_PRELUDE: readonly string[] = ['retry: 2000', ': ok', '', 'id: lz3kq9a1x0.0', '']
 
 /**
  * A route's error answers, as references to `components/responses`: the four every route has
@@ -258,6 +265,27 @@ export function cancelAnswerSchema(): JsonSchema {
     },
     required: ['status', 'stream', 'outcome'],
   }
+}
+
+/** The `202` of a cancel route, described as `description`: its body is a `CancelAnswer`. */
+export function cancelResponse(description: string): JsonSchema {
+  return {
+    description,
+    content: { 'application/json': { schema: { $ref: '#/components/schemas/CancelAnswer' } } },
+  }
+}
+
+/** The `code` of a control event's data: a `runstream.error`'s, or `cursor_expired` for a gap. */
+export function controlCodeSchema(): JsonSchema {
+  return {
+    type: 'string',
+    enum: ['store_failed', 'subscriber_overflow', 'aborted', 'cursor_expired'],
+  }
+}
+
+/** A component or operation name from a name's parts: `llm`, `chunk` → `LlmChunk`. */
+export function pascalCase(parts: readonly string[]): string {
+  return parts.map((part) => `${part[0]?.toUpperCase()}${part.slice(1)}`).join('')
 }
 
 /** A run id, as the routes carry it (`isRunId`). */

@@ -1,15 +1,18 @@
 import { allEvents, envelopeSchema, type JsonSchema, payloadSchema } from './catalogs.js'
 import {
   cancelAnswerSchema,
+  cancelResponse,
   cursorParameters,
   errorBodySchema,
   errorHeaders,
   errorResponses,
   failures,
   gapSchema,
+  pascalCase,
   referencedResponses,
   runIdSchema,
   SSE_HEADERS,
+  SSE_PRELUDE,
 } from './openapi-common.js'
 
 const KINDS = [
@@ -19,11 +22,7 @@ const KINDS = [
 ] as const
 
 const SSE_EXAMPLE = [
-  'retry: 2000',
-  ': ok',
-  '',
-  'id: lz3kq9a1x0.0',
-  '',
+  ...SSE_PRELUDE,
   'id: 1',
   'event: llm_chunk',
   'data: {"text":"Hel"}',
@@ -131,7 +130,7 @@ function operation(route: (typeof KINDS)[number]): JsonSchema {
     },
   ]
   return {
-    operationId: `stream${route.kind[0]?.toUpperCase()}${route.kind.slice(1)}`,
+    operationId: `stream${pascalCase([route.kind])}`,
     tags: ['streams'],
     summary: `Watch a ${route.kind} execution (stream \`${route.kind}:<id>\`)`,
     description: `Replays the events of stream \`${route.kind}:<id>\` held after the cursor (\`Last-Event-ID\` or \`lastEventId\`; all held events without one), then sends live events until the terminal event. A stream with no event yet waits for its first. A cursor older than what the store holds gets a \`runstream.gap\` control event and the oldest held events.`,
@@ -231,7 +230,7 @@ function manyOperation(method: 'get' | 'post'): JsonSchema {
 }
 
 function startOperation(route: (typeof KINDS)[number]): JsonSchema {
-  const kind = `${route.kind[0]?.toUpperCase()}${route.kind.slice(1)}`
+  const kind = pascalCase([route.kind])
   return {
     operationId: `start${kind}`,
     tags: ['runs'],
@@ -269,7 +268,7 @@ function startOperation(route: (typeof KINDS)[number]): JsonSchema {
 }
 
 function cancelOperation(route: (typeof KINDS)[number]): JsonSchema {
-  const kind = `${route.kind[0]?.toUpperCase()}${route.kind.slice(1)}`
+  const kind = pascalCase([route.kind])
   return {
     operationId: `cancel${kind}`,
     tags: ['runs'],
@@ -278,10 +277,7 @@ function cancelOperation(route: (typeof KINDS)[number]): JsonSchema {
       'Served when the handler has a `start` option or `cancelRoute: true`. Cancels the run wherever its producer runs (every process sharing the store is told; the producer’s signal aborts), and, if the producer has not ended its stream within the manager’s `cancelGraceMs`, ends it with the catalog’s cancellation event (`error` with status `CANCELED`). Cancelling twice, or a finished run, is harmless. No body is read.',
     parameters: [{ $ref: '#/components/parameters/ExecutionId' }],
     responses: {
-      '202': {
-        description: 'The run was cancelled, or had finished.',
-        content: { 'application/json': { schema: { $ref: '#/components/schemas/CancelAnswer' } } },
-      },
+      '202': cancelResponse('The run was cancelled, or had finished.'),
       ...failures({ '400': 'BadRequest', '404': 'RunNotFound' }),
     },
   }
@@ -331,8 +327,5 @@ function parameters(): Record<string, JsonSchema> {
 
 // `llm_chunk` → `LlmChunk`: component names in the style of the rest of the document.
 function componentName(event: string): string {
-  return event
-    .split('_')
-    .map((part) => `${part[0]?.toUpperCase()}${part.slice(1)}`)
-    .join('')
+  return pascalCase(event.split('_'))
 }
