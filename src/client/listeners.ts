@@ -17,7 +17,18 @@ export interface Listeners {
  * `EventTarget` does.
  */
 export function createListeners(): Listeners {
-  const byType = new Map<string, ((event: StreamEvent) => void)[]>()
+  const byType = new Map<string, Handler[]>()
+  // Events come in runs of one type: the handlers of the last type, and those of '*', are kept
+  // at hand, so an event of the run costs a string comparison instead of two hash lookups. Both
+  // are read again whenever a handler is added or removed.
+  let lastType: string | undefined
+  let lastCalls: readonly Handler[] = NONE
+  let anyCalls: readonly Handler[] = NONE
+  const changed = () => {
+    listeners.size = byType.size
+    lastType = undefined
+    anyCalls = byType.get('*') ?? NONE
+  }
   // A field kept up to date, not a getter: it is read for every event.
   const listeners: Listeners = {
     size: 0,
@@ -31,21 +42,32 @@ export function createListeners(): Listeners {
         }
       }
       byType.set(type, [...(byType.get(type) ?? []), call])
-      listeners.size = byType.size
+      changed()
       return () => {
         const rest = byType.get(type)?.filter((other) => other !== call) ?? []
         if (rest.length > 0) byType.set(type, rest)
         else byType.delete(type)
-        listeners.size = byType.size
+        changed()
       }
     },
     dispatch(event) {
-      for (const call of byType.get(event.type) ?? NONE) call(event)
-      for (const call of byType.get('*') ?? NONE) call(event)
+      const type = event.type
+      if (type !== lastType) {
+        lastCalls = byType.get(type) ?? NONE
+        lastType = type
+      }
+      // The lists of when the dispatch began: a handler that adds or removes one changes them
+      // for the next event.
+      const calls = lastCalls
+      const any = anyCalls
+      for (let i = 0; i < calls.length; i++) (calls[i] as Handler)(event)
+      for (let i = 0; i < any.length; i++) (any[i] as Handler)(event)
     },
   }
   return listeners
 }
+
+type Handler = (event: StreamEvent) => void
 
 /** Like `EventTarget`: a callback that throws is reported, and neither stops the stream nor is swallowed. */
 export function safely<A extends unknown[]>(callback: (...args: A) => void, ...args: A): void {

@@ -123,6 +123,25 @@ describe('delivering events', () => {
     expect(texts).toEqual(['a'])
     expect(all).toEqual(['llm_chunk', 'llm_chunk', 'complete'])
   })
+
+  test('a handler added or removed in a run of one type counts from the next event; a dispatch runs the handlers there were when it began', async () => {
+    const fetch = scriptedFetch(
+      sseResponse(PREAMBLE + chunk(1, 'a') + chunk(2, 'b') + chunk(3, 'c') + complete(4)),
+    )
+    const subscription = connect(URL, { ...fastOptions(), fetch, catalog: executionCatalog })
+    const log: string[] = []
+    let offB = () => {}
+    subscription.on('llm_chunk', (event) => {
+      log.push(`A${event.data.text}`)
+      if (event.data.text === 'a') {
+        offB = subscription.on('llm_chunk', (e) => log.push(`B${e.data.text}`))
+        subscription.on('*', (e) => log.push(`*${e.type}`))
+      }
+      if (event.data.text === 'b') offB()
+    })
+    await until(() => subscription.readyState === 'closed')
+    expect(log).toEqual(['Aa', 'Ab', 'Bb', '*llm_chunk', 'Ac', '*llm_chunk', '*complete'])
+  })
 })
 
 describe('validation', () => {
