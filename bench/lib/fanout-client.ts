@@ -145,8 +145,10 @@ async function start({ port, path, clients, events }: Start): Promise<void> {
           noDelay: true,
           onread: {
             buffer: READ_BUFFER,
+            // `false` would pause the socket: every read is taken.
             callback: (bytes: number, buffer: Uint8Array) => {
               onChunk((buffer as Buffer).subarray(0, bytes))
+              return true
             },
           },
         },
