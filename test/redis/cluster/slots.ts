@@ -106,7 +106,7 @@ async function ownerOf(link: Redis, slot: number, ports: readonly number[]): Pro
   throw new Error(`no node serves slot ${slot}`)
 }
 
-/** A key whose slot is `slot` (its own name, when none is shorter to find). */
+/** A key whose slot is `slot`: the first of `k0`, `k1`, … that hashes to it. */
 export function slotKey(slot: number): string {
   for (let i = 0; ; i++) if (keySlot(`k${i}`) === slot) return `k${i}`
 }
