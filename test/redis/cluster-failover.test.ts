@@ -189,6 +189,23 @@ async function listenCounting(port: number) {
   return { accepted: () => accepted, named: (name: string) => names.get(name) ?? 0, close }
 }
 
+/**
+ * Stops `producer` and checks the end of a failover that loses nothing: no append failed, the
+ * follower got every note once and in order, and the stream's channel is watched on `on` only.
+ */
+async function expectEveryNoteOnce(
+  producer: ReturnType<typeof appendSteadily>,
+  f: Follower,
+  watched: { channel: string; on: number; off: number },
+): Promise<void> {
+  await producer.stop()
+  await waitUntil(() => f.count() === producer.stored.length, 10_000, 'every stored event')
+  expect(producer.failed).toEqual([])
+  expect(f.seen).toEqual(range(1, producer.sent()))
+  expect(await shardSubscribers(watched.on, watched.channel)).toBe(1)
+  expect(await shardSubscribers(watched.off, watched.channel)).toBe(0)
+}
+
 // The longest time between the deliveries of two successive notes from `from` to `to`.
 function longestPause(f: Follower, from: number, to: number): number {
   let longest = 0
@@ -218,14 +235,9 @@ describe('redisStore on a Redis Cluster whose primary fails over to its replica'
     await waitUntil(() => f.count() >= at + 20, 15_000, 'events after the failover')
     figure('manual failover: CLUSTER FAILOVER to promoted everywhere', promoted - started)
     figure('manual failover: longest pause in deliveries', longestPause(f, before, at + 20))
-    await producer.stop()
-    await waitUntil(() => f.count() === producer.stored.length, 10_000, 'every stored event')
     // The graceful failover loses nothing: each append was stored (redirected by MOVED after the
     // pause), and the follower got them all, with no gap.
-    expect(producer.failed).toEqual([])
-    expect(f.seen).toEqual(range(1, producer.sent()))
-    expect(await shardSubscribers(replica, channel)).toBe(1)
-    expect(await shardSubscribers(primary, channel)).toBe(0)
+    await expectEveryNoteOnce(producer, f, { channel, on: replica, off: primary })
   }, 60_000)
 
   it('follows manual failovers back and forth in quick succession: every event once, in order', async () => {
@@ -253,12 +265,7 @@ describe('redisStore on a Redis Cluster whose primary fails over to its replica'
       figure(`failover ${round}: promoted to delivering again`, performance.now() - promoted)
       ;[from, to] = [to, from]
     }
-    await producer.stop()
-    await waitUntil(() => f.count() === producer.stored.length, 10_000, 'every stored event')
-    expect(producer.failed).toEqual([])
-    expect(f.seen).toEqual(range(1, producer.sent()))
-    expect(await shardSubscribers(from, channel)).toBe(1)
-    expect(await shardSubscribers(to, channel)).toBe(0)
+    await expectEveryNoteOnce(producer, f, { channel, on: from, off: to })
   }, 60_000)
 
   it('follows the replica promoted after its primary is killed, and appends go on there', async () => {
