@@ -329,7 +329,7 @@ export function createShardedFanout(options: ShardedFanoutOptions): LiveFanout {
     })
     const settle = () => {
       cluster.off('ready', settle)
-      if (readyWait?.promise === promise) readyWait = undefined
+      readyWait = undefined
       resolve()
     }
     cluster.on('ready', settle)
