@@ -1,52 +1,21 @@
-import type { Cluster, Redis } from 'ioredis'
-import type { EventRecord } from '../core/envelope.js'
+import type { Cluster } from 'ioredis'
 import { RunstreamError } from '../core/errors.js'
 import type { StoreListener, Unlisten } from '../core/store.js'
-import {
-  createLiveFanout,
-  type LiveFanout,
-  type LiveFanoutOptions,
-  type WatchPosition,
-} from './live.js'
+import type { LiveFanout, WatchPosition } from './live.js'
 import { closedError } from './live-errors.js'
 import { delay } from './live-sync.js'
-import { keySlot, slotPrimaries } from './slot.js'
-
-/** What the sharded fanout needs: the cluster, a subscriber per node, and the fanout's options. */
-export interface ShardedFanoutOptions
-  extends Omit<LiveFanoutOptions, 'subscriber' | 'sharded' | 'onMoved'> {
-  readonly cluster: Cluster
-  /** The subscriber connection to a node (`host:port`), opened on first use. */
-  nodeSubscriber(node: string): Redis
-  /**
-   * Closes the subscriber connection to a node (`host:port`) that serves no slot and holds no
-   * watch: the next {@link ShardedFanoutOptions.nodeSubscriber} call for it opens a fresh one.
-   */
-  retireSubscriber(node: string): void
-}
+import { endFollow, type Follow, forward, newFollow } from './shards-follow.js'
+import { createNodeFanouts, type NodeFanoutsOptions } from './shards-nodes.js'
+import { createClusterReadyWait } from './shards-ready.js'
+import { createSlotRefresher, REFRESH_GAP_MS } from './shards-refresh.js'
 
 /**
- * One watched stream of the process: its listeners, and the registration that feeds them, on
- * the fanout of the node serving its slot. When the slot moves, the registration is ended and
- * another begins on the new node from where the first stopped, so the listeners never see it.
+ * What the sharded fanout needs: the cluster, a subscriber per node (see
+ * {@link NodeFanoutsOptions}), and the fanout's options.
  */
-interface Follow {
-  readonly stream: string
-  readonly channel: string
-  readonly slot: number
-  readonly listeners: Set<StoreListener>
-  /** The node of the current registration; `undefined` while (re)starting. */
-  node: string | undefined
-  release: Unlisten | undefined
-  /** Whether a subscribe was sent for it: from then on it counts as watched, moves included. */
-  subscribed: boolean
-  /** Settles once the first registration is made. */
-  ready: Promise<void>
+export interface ShardedFanoutOptions extends Omit<NodeFanoutsOptions, 'onMoved'> {
+  readonly cluster: Cluster
 }
-
-// The least time between two slot refreshes this fanout asks for, so that a burst of pushed
-// unsubscribes (one per channel of a moved slot) costs one refresh.
-const REFRESH_GAP_MS = 100
 
 /**
  * Live delivery over a Redis Cluster: a stream's channel is a shard channel (`SSUBSCRIBE`), which
@@ -60,16 +29,19 @@ const REFRESH_GAP_MS = 100
  * every refresh (whoever asked for it), each watch whose slot is served by another node than its
  * registration's is continued there from the last id it delivered, through the store. A node
  * left with no slot and no watch (it failed over, or left the cluster) has its subscriber closed.
+ *
+ * This file holds the watches and their moves; a watch's record and its listeners are in
+ * `shards-follow.ts`, the per-node fanouts and subscribers in `shards-nodes.ts`, the spaced slot refreshes in `shards-refresh.ts`, and the wait for the
+ * cluster to connect in `shards-ready.ts`.
  */
 export function createShardedFanout(options: ShardedFanoutOptions): LiveFanout {
   const { cluster } = options
-  const byNode = new Map<string, LiveFanout>()
   const follows = new Map<string, Follow>()
   let closed = false
-  let refreshTimer: ReturnType<typeof setTimeout> | undefined
-  let lastRefreshAt = 0
-  // Follows that wait for the cluster to connect share one 'ready' listener, however many they are.
-  let readyWait: { promise: Promise<void>; settle(): void } | undefined
+  const refresher = createSlotRefresher(cluster)
+  const requestRefresh = refresher.request
+  const nodes = createNodeFanouts({ ...options, onMoved: requestRefresh })
+  const clusterReady = createClusterReadyWait(cluster)
   cluster.on('refresh', relocate)
 
   return {
@@ -81,23 +53,14 @@ export function createShardedFanout(options: ShardedFanoutOptions): LiveFanout {
     position(stream) {
       const follow = follows.get(options.keys(stream).channel)
       if (follow?.node === undefined) return undefined
-      return byNode.get(follow.node)?.position(stream)
+      return nodes.get(follow.node)?.position(stream)
     },
     async listen(stream, listener, from) {
       if (closed) throw closedError()
       const { channel } = options.keys(stream)
       let follow = follows.get(channel)
       if (follow === undefined) {
-        const created: Follow = {
-          stream,
-          channel,
-          slot: keySlot(channel),
-          listeners: new Set(),
-          node: undefined,
-          release: undefined,
-          subscribed: false,
-          ready: Promise.resolve(),
-        }
+        const created = newFollow(stream, channel)
         follows.set(channel, created)
         created.ready = establish(created, from).catch((error: unknown) => {
           if (follows.get(channel) === created) follows.delete(channel)
@@ -128,11 +91,10 @@ export function createShardedFanout(options: ShardedFanoutOptions): LiveFanout {
     close() {
       closed = true
       cluster.off('refresh', relocate)
-      if (refreshTimer !== undefined) clearTimeout(refreshTimer)
-      refreshTimer = undefined
-      readyWait?.settle()
+      refresher.close()
+      clusterReady.close()
       for (const follow of [...follows.values()]) failFollow(follow, closedError())
-      for (const fanout of byNode.values()) fanout.close()
+      nodes.close()
     },
   }
 
@@ -149,7 +111,7 @@ export function createShardedFanout(options: ShardedFanoutOptions): LiveFanout {
       let release: Unlisten
       try {
         // The fanout sends its subscribe before its first await.
-        const registering = fanoutOf(node).listen(follow.stream, forwarder(follow), from)
+        const registering = nodes.of(node).listen(follow.stream, forwarder(follow), from)
         follow.subscribed = true
         release = await registering
       } catch (error) {
@@ -175,7 +137,7 @@ export function createShardedFanout(options: ShardedFanoutOptions): LiveFanout {
     const node = follow.node
     const release = follow.release
     if (node === undefined || release === undefined) return
-    const at = byNode.get(node)?.position(follow.stream)
+    const at = nodes.get(node)?.position(follow.stream)
     follow.node = undefined
     follow.release = undefined
     // Ended first, so that nothing more comes from the old node; the new registration reads
@@ -200,7 +162,7 @@ export function createShardedFanout(options: ShardedFanoutOptions): LiveFanout {
     for (const follow of [...follows.values()]) {
       if (follow.node === undefined) continue
       const owner = cluster.slots[follow.slot]?.[0]
-      const away = byNode.get(follow.node)?.position(follow.stream)?.away === true
+      const away = nodes.get(follow.node)?.position(follow.stream)?.away === true
       if (owner !== undefined && owner !== follow.node) move(follow)
       else if (away) {
         // Its node let it go, but the map still names that node: it may not be up to date yet.
@@ -210,52 +172,13 @@ export function createShardedFanout(options: ShardedFanoutOptions): LiveFanout {
       }
     }
     if (stranded) requestRefresh()
-    retireIdle()
-  }
-
-  /**
-   * Closes the fanout and subscriber of each node that the slot map no longer names as a primary
-   * and that holds no watch (its watches just moved): a node that failed over and never comes
-   * back would otherwise be reconnected to about once a second until the store closes. If it
-   * comes back as a primary, the next watch of one of its slots opens a fresh subscriber.
-   */
-  function retireIdle(): void {
-    const serving = slotPrimaries(cluster.slots)
-    // A map with no slot is no map (the cluster is out of reach): nothing to judge by.
-    if (serving.size === 0) return
-    for (const [node, fanout] of byNode) {
-      if (serving.has(node) || fanout.size > 0) continue
-      byNode.delete(node)
-      fanout.close()
-      options.retireSubscriber(node)
-    }
-  }
-
-  /** Asks the cluster for a fresh slot map, at most once per {@link REFRESH_GAP_MS}. */
-  function requestRefresh(): void {
-    if (closed || refreshTimer !== undefined) return
-    const wait = Math.max(0, lastRefreshAt + REFRESH_GAP_MS - Date.now())
-    refreshTimer = setTimeout(() => {
-      refreshTimer = undefined
-      if (closed) return
-      lastRefreshAt = Date.now()
-      // Emits 'refresh' on success, which relocates; a failure leaves the next signal to retry.
-      cluster.refreshSlotsCache()
-    }, wait)
-    ;(refreshTimer as { unref?: () => void }).unref?.()
+    // The nodes left with no slot and no watch (their watches just moved) are let go.
+    nodes.retireIdle(cluster.slots)
   }
 
   function forwarder(follow: Follow): StoreListener {
     return {
-      event(record: EventRecord) {
-        for (const listener of follow.listeners) {
-          try {
-            listener.event(record)
-          } catch {
-            // A listener's failure is its own; the others still get the event.
-          }
-        }
-      },
+      event: (record) => forward(follow, record),
       error(error: unknown) {
         if (isCurrent(follow)) failFollow(follow, error)
       },
@@ -264,35 +187,11 @@ export function createShardedFanout(options: ShardedFanoutOptions): LiveFanout {
 
   function failFollow(follow: Follow, error: unknown): void {
     follows.delete(follow.channel)
-    follow.release?.()
-    follow.release = undefined
-    const listeners = [...follow.listeners]
-    follow.listeners.clear()
-    for (const listener of listeners) {
-      try {
-        listener.error?.(error)
-      } catch {
-        // Nothing more to tell a listener whose error handler throws.
-      }
-    }
+    endFollow(follow, error)
   }
 
   function isCurrent(follow: Follow): boolean {
     return !closed && follows.get(follow.channel) === follow
-  }
-
-  function fanoutOf(node: string): LiveFanout {
-    let fanout = byNode.get(node)
-    if (fanout === undefined) {
-      fanout = createLiveFanout({
-        ...options,
-        subscriber: () => options.nodeSubscriber(node),
-        sharded: true,
-        onMoved: requestRefresh,
-      })
-      byNode.set(node, fanout)
-    }
-    return fanout
   }
 
   // The node serving a stream's slot, once the cluster knows its slots.
@@ -301,14 +200,7 @@ export function createShardedFanout(options: ShardedFanoutOptions): LiveFanout {
     const known = cluster.slots[slot]?.[0]
     if (known !== undefined) return known
     if (!closed && cluster.status !== 'ready') {
-      let timer: ReturnType<typeof setTimeout> | undefined
-      await Promise.race([
-        clusterReady(),
-        new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, options.maxOutageMs)
-        }),
-      ])
-      clearTimeout(timer)
+      await clusterReady.wait(options.maxOutageMs)
       if (closed) throw closedError()
     }
     const found = cluster.slots[slot]?.[0]
@@ -318,23 +210,6 @@ export function createShardedFanout(options: ShardedFanoutOptions): LiveFanout {
       `Cannot follow stream "${stream}": no Redis Cluster node serves its slot ${slot} (the cluster is not reachable, or its slots are not all assigned). Check the cluster with \`redis-cli --cluster check\`.`,
       { details: { stream, slot } },
     )
-  }
-
-  // Settles when the cluster is ready, or the fanout closes. One listener serves every caller.
-  function clusterReady(): Promise<void> {
-    if (readyWait !== undefined) return readyWait.promise
-    let resolve = () => {}
-    const promise = new Promise<void>((settled) => {
-      resolve = settled
-    })
-    const settle = () => {
-      cluster.off('ready', settle)
-      readyWait = undefined
-      resolve()
-    }
-    cluster.on('ready', settle)
-    readyWait = { promise, settle }
-    return promise
   }
 }
 
