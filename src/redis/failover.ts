@@ -1,5 +1,5 @@
 import type { Cluster } from 'ioredis'
-import { slotPrimaries } from './slot.js'
+import { servesSlot, slotPrimaries } from './slot.js'
 
 /**
  * Keeps a Redis Cluster's slot map current while a node it names cannot be reached, so that
@@ -54,7 +54,7 @@ export function watchFailover(cluster: Cluster): FailoverWatch {
 
   function unreachable(node: string): void {
     // A node the map no longer names (it failed over, or left) is nothing to wait for.
-    if (closed || !slotPrimaries(cluster.slots).has(node)) return
+    if (closed || !servesSlot(cluster.slots, node)) return
     lastReport.set(node, Date.now())
     schedule()
   }

@@ -32,6 +32,19 @@ export function slotPrimaries(slots: readonly (readonly string[] | undefined)[])
   return primaries
 }
 
+/**
+ * Whether a Redis Cluster slot map (as for {@link slotPrimaries}) names `node` (`host:port`) as
+ * the primary of at least one slot: `slotPrimaries(slots).has(node)`, but stopping at the first
+ * such slot instead of scanning all 16,384.
+ */
+export function servesSlot(
+  slots: readonly (readonly string[] | undefined)[],
+  node: string,
+): boolean {
+  for (const owners of slots) if (owners?.[0] === node) return true
+  return false
+}
+
 // CRC16-XMODEM (polynomial 0x1021), a byte at a time.
 const TABLE = (() => {
   const table = new Uint16Array(256)
