@@ -64,10 +64,11 @@ export function movedError(stream: string): RunstreamError {
   )
 }
 
+// Also the store's refusal of every call after close(): one error, whatever was called.
 export function closedError(): RunstreamError {
   return new RunstreamError(
     'store_failed',
-    'The Redis store was closed; create a new one to follow streams.',
+    'The Redis store was closed (manager.close() closes its store); create a new one with redisStore().',
   )
 }
 

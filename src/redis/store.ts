@@ -15,6 +15,7 @@ import {
 import { createAppender } from './appender.js'
 import { openConnections } from './connection.js'
 import { createLiveFanout } from './live.js'
+import { closedError } from './live-errors.js'
 import { createResolver } from './resolve.js'
 import { createRedisRuns } from './runs.js'
 import { decodePage, FENCE_SCRIPT, type RawPage, READ_SCRIPT, streamKeys } from './scripts.js'
@@ -416,10 +417,6 @@ function storeError(
     `Redis could not ${what}: ${reason}. Check that Redis is reachable; runstream reconnects by itself.`,
     { cause: error, details },
   )
-}
-
-function closedError(): RunstreamError {
-  return new RunstreamError('store_failed', 'The Redis store was closed; create a new one.')
 }
 
 // XRANGE needs a finite COUNT; a page larger than this is cut and reported with hasMore.

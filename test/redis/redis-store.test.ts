@@ -254,11 +254,19 @@ describe('redisStore: misuse and closing', () => {
 
   it('rejects operations after close with store_failed and releases its connections', async () => {
     const { store } = open()
-    await store.listen('s', recorder())
+    const listening = recorder()
+    await store.listen('s', listening)
     await store.close()
-    await expect(store.append(note('s', 1))).rejects.toMatchObject({ code: 'store_failed' })
-    await expect(store.read('s')).rejects.toMatchObject({ code: 'store_failed' })
-    await expect(store.listen('s', recorder())).rejects.toMatchObject({ code: 'store_failed' })
+    // One error whatever was called, and for the listener it ended: it says what to do.
+    const closed = {
+      code: 'store_failed',
+      message: expect.stringContaining('create a new one with redisStore()'),
+    }
+    await expect(store.append(note('s', 1))).rejects.toMatchObject(closed)
+    await expect(store.read('s')).rejects.toMatchObject(closed)
+    await expect(store.listen('s', recorder())).rejects.toMatchObject(closed)
+    await expect(store.createRun('s')).rejects.toMatchObject(closed)
+    expect(listening.errors).toEqual([expect.objectContaining(closed)])
     expect(store.client.status).toBe('end')
   })
 
