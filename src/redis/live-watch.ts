@@ -1,3 +1,4 @@
+import type { EventRecord } from '../core/envelope.js'
 import type { StoreListener } from '../core/store.js'
 import type { LiveMessage } from './scripts.js'
 
@@ -109,11 +110,29 @@ export function dropHeld(watch: Watch): void {
 export function deliver(watch: Watch, message: LiveMessage): void {
   watch.lastId = message.id
   watch.epoch = message.epoch
-  for (const listener of watch.listeners) {
+  tellEvent(watch.listeners, message.record)
+}
+
+/** Gives `record` to each of `listeners` (of a watch, or of a sharded fanout's follow). */
+export function tellEvent(listeners: Iterable<StoreListener>, record: EventRecord): void {
+  for (const listener of listeners) {
     try {
-      listener.event(message.record)
+      listener.event(record)
     } catch {
       // A listener's failure is its own; the others still get the event.
+    }
+  }
+}
+
+/** Ends each of `listeners` with `error`, and empties the set: a registration ends once. */
+export function endListeners(listeners: Set<StoreListener>, error: unknown): void {
+  const ended = [...listeners]
+  listeners.clear()
+  for (const listener of ended) {
+    try {
+      listener.error?.(error)
+    } catch {
+      // Nothing more to tell a listener whose error handler throws.
     }
   }
 }

@@ -12,7 +12,15 @@ import {
 import { channelCommands, SlotMovedError, unmatchedReply } from './live-subscribe.js'
 import { createCatchUp } from './live-sync.js'
 import type { LiveFanout, LiveFanoutOptions, WatchPosition } from './live-types.js'
-import { drain, dropHeld, isAway, newWatch, receive, type Watch } from './live-watch.js'
+import {
+  drain,
+  dropHeld,
+  endListeners,
+  isAway,
+  newWatch,
+  receive,
+  type Watch,
+} from './live-watch.js'
 import { decodeMessages } from './scripts.js'
 
 export type { LiveFanout, LiveFanoutOptions, WatchPosition } from './live-types.js'
@@ -262,15 +270,7 @@ export function createLiveFanout(options: LiveFanoutOptions): LiveFanout {
       if (connection?.status === 'ready')
         commands.unsubscribe(connection, watch.channel).catch(noop)
     }
-    const listeners = [...watch.listeners]
-    watch.listeners.clear()
-    for (const listener of listeners) {
-      try {
-        listener.error?.(error)
-      } catch {
-        // Nothing more to tell a listener whose error handler throws.
-      }
-    }
+    endListeners(watch.listeners, error)
   }
 
   function isCurrent(watch: Watch, gen: number): boolean {

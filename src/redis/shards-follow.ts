@@ -1,5 +1,5 @@
-import type { EventRecord } from '../core/envelope.js'
 import type { StoreListener, Unlisten } from '../core/store.js'
+import { endListeners } from './live-watch.js'
 import { keySlot } from './slot.js'
 
 /**
@@ -35,28 +35,9 @@ export function newFollow(stream: string, channel: string): Follow {
   }
 }
 
-/** Gives `record` to every listener of `follow`. */
-export function forward(follow: Follow, record: EventRecord): void {
-  for (const listener of follow.listeners) {
-    try {
-      listener.event(record)
-    } catch {
-      // A listener's failure is its own; the others still get the event.
-    }
-  }
-}
-
 /** Ends `follow`'s registration, and its listeners with `error`; it has none afterwards. */
 export function endFollow(follow: Follow, error: unknown): void {
   follow.release?.()
   follow.release = undefined
-  const listeners = [...follow.listeners]
-  follow.listeners.clear()
-  for (const listener of listeners) {
-    try {
-      listener.error?.(error)
-    } catch {
-      // Nothing more to tell a listener whose error handler throws.
-    }
-  }
+  endListeners(follow.listeners, error)
 }

@@ -4,7 +4,8 @@ import type { StoreListener, Unlisten } from '../core/store.js'
 import type { LiveFanout, WatchPosition } from './live.js'
 import { closedError } from './live-errors.js'
 import { delay } from './live-sync.js'
-import { endFollow, type Follow, forward, newFollow } from './shards-follow.js'
+import { tellEvent } from './live-watch.js'
+import { endFollow, type Follow, newFollow } from './shards-follow.js'
 import { createNodeFanouts, type NodeFanoutsOptions } from './shards-nodes.js'
 import { createClusterReadyWait } from './shards-ready.js'
 import { createSlotRefresher, REFRESH_GAP_MS } from './shards-refresh.js'
@@ -178,7 +179,7 @@ export function createShardedFanout(options: ShardedFanoutOptions): LiveFanout {
 
   function forwarder(follow: Follow): StoreListener {
     return {
-      event: (record) => forward(follow, record),
+      event: (record) => tellEvent(follow.listeners, record),
       error(error: unknown) {
         if (isCurrent(follow)) failFollow(follow, error)
       },
