@@ -4,9 +4,9 @@ import { checkAuthorized } from './authorize.js'
 import { corsHeaders } from './cors.js'
 import { type Refusal, refusal } from './http-errors.js'
 import type { IncomingRequest } from './incoming.js'
+import { readJson } from './json-body.js'
 import { checkStream, type Preparation, parseFilter, requestCursor, sseHeaders } from './prepare.js'
 import { parseStreamName } from './routes.js'
-import { readJson } from './run-start.js'
 import type { ResolvedHandlerOptions } from './settings.js'
 
 /** What a many-stream connection follows, decided once before the response starts. */

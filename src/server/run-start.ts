@@ -6,6 +6,7 @@ import { checkAuthorized } from './authorize.js'
 import { corsHeadersWithLocation } from './cors.js'
 import { type Refusal, refusal } from './http-errors.js'
 import type { IncomingRequest } from './incoming.js'
+import { readJson } from './json-body.js'
 import type { Slot } from './limits.js'
 import type { RunStart } from './options.js'
 import { sseHeaders } from './prepare.js'
@@ -223,37 +224,6 @@ function cancelIfRunning(
   // A server shutting down is no client leaving: the client resumes elsewhere.
   if (registry?.closed === true || run.stream.finished || manager.stream(run.name).finished) return
   cancelReporting(manager, options, run.name, 'The client disconnected.')
-}
-
-/** The request's body as JSON: its value, a 400 or 413 refusal, or the client gone. */
-export async function readJson(
-  incoming: IncomingRequest,
-  maxBytes: number,
-): Promise<{ readonly value: unknown } | Refusal | { readonly gone: true }> {
-  const body = await incoming.readBody(maxBytes)
-  switch (body.kind) {
-    case 'gone':
-      return { gone: true }
-    case 'too_large':
-      return refusal(
-        413,
-        'body_too_large',
-        `The body is over ${maxBytes} bytes (maxBodyBytes). Send less, or pass large inputs by reference.`,
-        { maxBodyBytes: maxBytes },
-      )
-    case 'parsed':
-      return { value: body.value }
-    case 'text':
-      try {
-        return { value: JSON.parse(body.text) as unknown }
-      } catch {
-        return refusal(
-          400,
-          'invalid_body',
-          'The body must be JSON, such as {"prompt": "…"} (with Content-Type: application/json).',
-        )
-      }
-  }
 }
 
 /** Cancels the run `name` in the background; a store that fails to is reported, not thrown. */
