@@ -43,6 +43,13 @@ export interface Connections {
   close(): Promise<void>
 }
 
+/**
+ * Options as the ioredis constructors take them. ioredis 6 declares their `replyMapping` without
+ * `undefined`, so a `RedisOptions` (where it may be `undefined`) is refused under
+ * `exactOptionalPropertyTypes`; at run time the caller's mapping, if any, passes through as is.
+ */
+type ConstructorOptions = Omit<RedisOptions, 'replyMapping'>
+
 /** Where the connections come from, and what to tell about their outages. */
 export interface ConnectionSource {
   url?: string | undefined
@@ -80,18 +87,19 @@ export function openConnections(source: ConnectionSource): Connections {
       owned = false
       checkClusterOptions(command.options)
     } else {
+      const nodeDefaults: ConstructorOptions = {
+        maxRetriesPerRequest: 0,
+        autoResendUnfulfilledCommands: false,
+        connectTimeout: 5000,
+        commandTimeout: source.commandTimeoutMs,
+        connectionName: 'runstream',
+        ...source.redisOptions,
+      }
       command = new Cluster(source.cluster.map(startupNode), {
         // A command whose connection closed may have run: never resend it (at most once).
         retryDelayOnFailover: 0,
         enableOfflineQueue: true,
-        redisOptions: {
-          maxRetriesPerRequest: 0,
-          autoResendUnfulfilledCommands: false,
-          connectTimeout: 5000,
-          commandTimeout: source.commandTimeoutMs,
-          connectionName: 'runstream',
-          ...source.redisOptions,
-        },
+        redisOptions: nodeDefaults,
       })
       watchHealth(command, 'command', report)
     }
@@ -104,11 +112,12 @@ export function openConnections(source: ConnectionSource): Connections {
         'redisStore: pass `url` (such as "redis://127.0.0.1:6379"), `client` (an ioredis instance) or `cluster` (an ioredis Cluster, or its startup nodes).',
       )
     }
-    command = new Redis(source.url, {
+    const options: ConstructorOptions = {
       ...ours,
       connectionName: 'runstream',
       ...source.redisOptions,
-    })
+    }
+    command = new Redis(source.url, options)
     watchHealth(command, 'command', report)
   }
   let subscriber: RedisCommands | undefined
@@ -149,7 +158,7 @@ export function openConnections(source: ConnectionSource): Connections {
       if (opened === undefined) {
         const colon = node.lastIndexOf(':')
         const nodeOptions = command instanceof Cluster ? command.options.redisOptions : undefined
-        opened = new Redis({
+        const options: ConstructorOptions = {
           ...nodeOptions,
           ...ours,
           host: node.slice(0, colon),
@@ -157,7 +166,8 @@ export function openConnections(source: ConnectionSource): Connections {
           connectionName: 'runstream:subscriber',
           autoResubscribe: false,
           lazyConnect: false,
-        })
+        }
+        opened = new Redis(options)
         watchHealth(opened, 'subscriber', report)
         if (failover !== undefined) {
           const down = () => failover.unreachable(node)

@@ -80,7 +80,7 @@ async function subscriberId(inspect: ReturnType<typeof inspector>): Promise<stri
 async function killSubscriber(inspect: ReturnType<typeof inspector>): Promise<void> {
   const before = await subscriberId(inspect)
   expect(before).toBeDefined()
-  expect(await inspect.client('KILL', 'TYPE', 'pubsub')).toBe(1)
+  expect(await inspect.call('CLIENT', 'KILL', 'TYPE', 'pubsub')).toBe(1)
   await waitFor(
     async () => {
       const now = await subscriberId(inspect)
@@ -117,7 +117,7 @@ describe('redisStore: live delivery across reconnections', () => {
     await listener.waitFor(400)
     // Then with the last events appended while it is away and none after: only the read that
     // follows the reconnection can bring them.
-    await inspect.client('KILL', 'TYPE', 'pubsub')
+    await inspect.call('CLIENT', 'KILL', 'TYPE', 'pubsub')
     await Promise.all(range(401, 450).map((i) => producer.store.append(note('s', i))))
     await listener.waitFor(450)
     // One more, once it is back and live: whatever came twice would have come before it.
@@ -146,7 +146,7 @@ describe('redisStore: live delivery across reconnections', () => {
     const connected = ((await inspect.client('LIST')) as string).trim().split('\n').length
     const maxclients = (await inspect.config('GET', 'maxclients')) as string[]
     await inspect.config('SET', 'maxclients', String(connected - 1))
-    expect(await inspect.client('KILL', 'TYPE', 'pubsub')).toBe(1)
+    expect(await inspect.call('CLIENT', 'KILL', 'TYPE', 'pubsub')).toBe(1)
     await Promise.all(range(2, 300).map((i) => producer.store.append(note('s', i))))
     await inspect.config('SET', 'maxclients', maxclients[1] as string)
     const error = await listener.waitForError(10_000)
