@@ -3,12 +3,21 @@ import { defineConfig } from 'vitest/config'
 
 const src = (file: string) => fileURLToPath(new URL(`./src/${file}`, import.meta.url))
 
+// RUNSTREAM_IOREDIS=5 runs the tests on ioredis 5 (the `ioredis5` alias devDependency), the
+// oldest major runstream/redis supports, instead of `ioredis` (6): every `ioredis` import, in the
+// tests and in src, is mapped to it. scripts/test-ioredis5.mjs sets it.
+const ioredis5 =
+  process.env.RUNSTREAM_IOREDIS === '5'
+    ? [{ find: /^ioredis(\/.*)?$/, replacement: 'ioredis5$1' }]
+    : []
+
 export default defineConfig({
   resolve: {
     // Tests and examples import the package by its name, from source.
     alias: [
       { find: /^runstream$/, replacement: src('index.ts') },
       { find: /^runstream\/(.*)$/, replacement: src('$1.ts') },
+      ...ioredis5,
     ],
   },
   test: {
