@@ -5,7 +5,8 @@ export class SlotMovedError extends Error {}
 
 /**
  * The pub/sub commands a fanout sends on its subscriber connection: `SUBSCRIBE`, or, sharded,
- * `SSUBSCRIBE` (whose `MOVED` reply ioredis reports as an event, not as the command's result).
+ * `SSUBSCRIBE` (whose `MOVED` reply ioredis 5 reports as an event only, not as the command's
+ * result).
  */
 export interface ChannelCommands {
   /**
@@ -17,17 +18,29 @@ export interface ChannelCommands {
   subscribeOne(sub: Redis, channel: string): Promise<void>
   unsubscribe(sub: Redis, channel: string): Promise<unknown>
   /**
-   * A MOVED reply to one of the pending sharded subscribes (ioredis does not say which): all of
-   * them fail with {@link SlotMovedError}.
+   * A `moved` event of the sharded subscriber connection `sub`, whose meaning depends on the
+   * ioredis major (see {@link reportsPushedUnsubscribe}):
+   * - ioredis 5: a MOVED reply to one of the pending sharded subscribes, which ioredis never
+   *   settles and does not name: all of them fail with {@link SlotMovedError}.
+   * - ioredis 6: a MOVED reply (that subscribe fails with {@link SlotMovedError} by itself), or a
+   *   `sunsubscribe` that Redis pushed when a slot left the node, whose channel ioredis does not
+   *   pass on. Once the replies that came with it are read, `channelsLeft` is called if some
+   *   `moved` event was not a MOVED reply (once for all the events of that moment).
    */
-  rejectMoved(): void
+  moved(sub: Redis, channelsLeft: () => void): void
 }
 
 /** Creates the commands, sharded or not. */
 export function channelCommands(sharded: boolean): ChannelCommands {
-  // Sharded subscribes waiting for their reply: a MOVED reply never settles them in ioredis (it
+  // Sharded subscribes waiting for their reply: a MOVED reply never settles them in ioredis 5 (it
   // emits 'moved' on the connection instead), so they are rejected from here.
   const awaitingReply = new Set<(error: Error) => void>()
+  // ioredis 6: the `moved` events and the MOVED replies seen since the last count. ioredis emits
+  // the event, then rejects the subscribe, in one step: by the next macrotask, every MOVED reply
+  // of the events so far has been seen here.
+  let movedEvents = 0
+  let movedReplies = 0
+  let counting: ReturnType<typeof setTimeout> | undefined
 
   return {
     subscribe,
@@ -36,10 +49,22 @@ export function channelCommands(sharded: boolean): ChannelCommands {
       if (result?.status === 'rejected') throw result.reason
     },
     unsubscribe: (sub, channel) => (sharded ? sub.sunsubscribe(channel) : sub.unsubscribe(channel)),
-    rejectMoved() {
-      const pending = [...awaitingReply]
-      awaitingReply.clear()
-      for (const reject of pending) reject(new SlotMovedError())
+    moved(sub, channelsLeft) {
+      if (!reportsPushedUnsubscribe(sub)) {
+        const pending = [...awaitingReply]
+        awaitingReply.clear()
+        for (const reject of pending) reject(new SlotMovedError())
+        return
+      }
+      movedEvents++
+      if (counting !== undefined) return
+      counting = setTimeout(() => {
+        counting = undefined
+        const pushed = movedEvents > movedReplies
+        movedEvents = 0
+        movedReplies = 0
+        if (pushed) channelsLeft()
+      }, 0)
     },
   }
 
@@ -62,7 +87,11 @@ export function channelCommands(sharded: boolean): ChannelCommands {
               },
               (error: unknown) => {
                 awaitingReply.delete(reject)
-                reject(error)
+                if (isMovedReply(error)) {
+                  // ioredis 6: the node no longer serves the channel's slot.
+                  movedReplies++
+                  reject(new SlotMovedError())
+                } else reject(error)
               },
             )
           }),
@@ -72,10 +101,26 @@ export function channelCommands(sharded: boolean): ChannelCommands {
 }
 
 /**
+ * Whether `sub` is an ioredis 6 connection, which differs from ioredis 5 in two ways here: it
+ * settles an `SSUBSCRIBE` answered MOVED (rejected with that reply), and it reports a
+ * `sunsubscribe` that Redis pushed as a `moved` event, without its channel, instead of taking it
+ * for the reply of the oldest waiting command (see {@link unmatchedReply}). Told by the
+ * `replyMapping` option, which ioredis 6 always fills in and ioredis 5 does not have.
+ */
+export function reportsPushedUnsubscribe(sub: Redis): boolean {
+  return sub.options.replyMapping !== undefined
+}
+
+// A MOVED error reply ("MOVED <slot> <host>:<port>").
+function isMovedReply(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('MOVED ')
+}
+
+/**
  * Reads an `error` of a sharded subscriber connection: a reply it could not match to a command
  * (`Command queue state error`), with the channel named when the reply was a pushed
  * `sunsubscribe`; `undefined` for any other error. When a slot leaves a node, Redis pushes
- * `sunsubscribe` for each of its shard channels; ioredis takes that push for the reply of the
+ * `sunsubscribe` for each of its shard channels; ioredis 5 takes that push for the reply of the
  * oldest waiting command, or, when none waits, reports it as this error.
  */
 export function unmatchedReply(

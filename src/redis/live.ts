@@ -1,6 +1,5 @@
 import type { Redis } from 'ioredis'
 import { RunstreamError } from '../core/errors.js'
-import { recycleConnection } from './connection.js'
 import {
   closedError,
   isStoreError,
@@ -9,7 +8,8 @@ import {
   movedError,
   outageError,
 } from './live-errors.js'
-import { channelCommands, SlotMovedError, unmatchedReply } from './live-subscribe.js'
+import { createMovedSlots } from './live-moved.js'
+import { channelCommands, SlotMovedError } from './live-subscribe.js'
 import { createCatchUp } from './live-sync.js'
 import type { LiveFanout, LiveFanoutOptions, WatchPosition } from './live-types.js'
 import {
@@ -34,8 +34,9 @@ export type { LiveFanout, LiveFanoutOptions, WatchPosition } from './live-types.
  * delivered from the start of its new incarnation: the subscribers see its epoch change.
  *
  * This file holds the subscriber connection and the watches' lifecycle; a watch's in-order
- * delivery is in `live-watch.ts`, its catch-up from the store in `live-sync.ts`, and the pub/sub
- * commands in `live-subscribe.ts`.
+ * delivery is in `live-watch.ts`, its catch-up from the store in `live-sync.ts`, the pub/sub
+ * commands in `live-subscribe.ts`, and what a sharded connection says when a slot leaves its
+ * node in `live-moved.ts`.
  */
 export function createLiveFanout(options: LiveFanoutOptions): LiveFanout {
   const watches = new Map<string, Watch>()
@@ -55,6 +56,17 @@ export function createLiveFanout(options: LiveFanoutOptions): LiveFanout {
     caughtUp() {
       if (noneBehind()) clearOutageTimer()
     },
+  })
+  const movedSlots = createMovedSlots({
+    watches,
+    commands,
+    connection: () => connection,
+    generation: () => generation,
+    setAway,
+    forget(watch) {
+      watches.delete(watch.channel)
+    },
+    onMoved: (stream) => options.onMoved?.(stream),
   })
 
   return {
@@ -114,8 +126,8 @@ export function createLiveFanout(options: LiveFanoutOptions): LiveFanout {
     sub.on('close', onDown)
     sub.on('ready', onUp)
     if (sharded) {
-      sub.on('moved', onMovedReply)
-      sub.on('error', onConnectionError)
+      sub.on('moved', movedSlots.onMovedEvent)
+      sub.on('error', movedSlots.onConnectionError)
     }
     return sub
   }
@@ -157,43 +169,6 @@ export function createLiveFanout(options: LiveFanoutOptions): LiveFanout {
       void sync(watch)
     } else if (drain(watch)) watch.state = 'live'
     else void sync(watch)
-  }
-
-  // A MOVED reply to one of the pending sharded subscribes: all of them fail as moved; the
-  // sharded fanout retries each on the node its refreshed map names, which for the others is
-  // this one again.
-  function onMovedReply(): void {
-    commands.rejectMoved()
-    options.onMoved?.(undefined)
-  }
-
-  /**
-   * A reply the connection could not match to a command (see `unmatchedReply`). Alone (a pushed
-   * `sunsubscribe`, and no command waited), it only ends that channel's subscription: the watch
-   * is `away` until the sharded fanout moves it. Any other unmatched reply means the replies and
-   * commands were out of step (a push consumed a command's reply, so a subscribe may have
-   * resolved before it was active): the connection is recycled, and every watch on it
-   * resubscribes and catches up from the store, as after any reconnection. (Out of step replies
-   * that end on the reply to an `SUNSUBSCRIBE` of ours look like a lone push; a subscribe taken
-   * as done too early then shows as a hole in the ids at its stream's next event, which the
-   * watch fills from the store.)
-   */
-  function onConnectionError(error: unknown): void {
-    const reply = unmatchedReply(error)
-    if (reply === undefined) return
-    const sub = connection
-    if (sub === undefined) return
-    if (reply.sunsubscribed !== undefined) {
-      const watch = watches.get(reply.sunsubscribed)
-      // (Redis may push it twice for one move; a watch already away, or moved, stays so.)
-      if (watch === undefined || watch.state !== 'starting') {
-        if (watch !== undefined) setAway(watch)
-        options.onMoved?.(watch?.stream)
-        return
-      }
-    }
-    recycleConnection(sub)
-    options.onMoved?.(undefined)
   }
 
   function setAway(watch: Watch): void {
