@@ -5,7 +5,7 @@
  * one Redis or a Redis Cluster (`cluster`: a stream's keys share a hash tag, live delivery uses
  * sharded pub/sub).
  *
- * Needs the optional peer dependency `ioredis` (5.x), and for its types `@types/node` listed in
+ * Needs the optional peer dependency `ioredis` (5 or 6), and for its types `@types/node` listed in
  * `compilerOptions.types` (`"types": ["node"]`), as ioredis's types are Node's.
  * @see docs/scaling.md
  * @packageDocumentation

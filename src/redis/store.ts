@@ -40,7 +40,10 @@ export interface RedisUrlSource {
  * closes. The store still opens one subscriber connection of its own, with `client.duplicate()`.
  */
 export interface RedisClientSource {
-  /** An ioredis 5 client. Give it `maxRetriesPerRequest: 0` so failures surface at once. */
+  /**
+   * An ioredis client (ioredis 5 or 6, in the protocol it was given). Give it
+   * `maxRetriesPerRequest: 0` so failures surface at once.
+   */
   client: Redis
   url?: never
   redisOptions?: never
@@ -234,7 +237,7 @@ export function redisStore(options: RedisStoreOptions): RedisStore {
       typeof (options.client as Partial<Redis>).duplicate !== 'function')
   ) {
     throw new TypeError(
-      `redisStore: \`client\` must be an ioredis 5 client (new Redis(url)); got ${describe(options.client)}.`,
+      `redisStore: \`client\` must be an ioredis client (new Redis(url), ioredis 5 or 6); got ${describe(options.client)}.`,
     )
   }
   if (
