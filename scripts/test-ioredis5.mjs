@@ -3,6 +3,7 @@
 // devDependency (ioredis@5); RUNSTREAM_IOREDIS=5 makes vitest.config.ts map every `ioredis`
 // import to it, and test/helpers/ioredis5-hook.mjs (in NODE_OPTIONS) does the same in the
 // processes the tests fork. test/redis/ioredis-major.test.ts fails when either did not apply.
+// Before the tests, src/redis is type-checked against ioredis 5's types.
 //
 //   node scripts/test-ioredis5.mjs            (part of .ci/run, after `npm test`)
 import { spawnSync } from 'node:child_process'
@@ -16,6 +17,16 @@ const SUITES = [
   'test/reliability/store-faults.test.ts',
   'test/reliability/chaos.test.ts',
 ]
+
+// First, src/redis against ioredis 5's types (tsconfig.ioredis5.json maps `ioredis` to them):
+// `npm run typecheck` checks it against ioredis 6's.
+console.log('== runstream/redis typecheck on ioredis 5')
+const typecheck = spawnSync(
+  process.execPath,
+  [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.ioredis5.json'],
+  { cwd: root, stdio: 'inherit' },
+)
+if (typecheck.status !== 0) process.exit(typecheck.status ?? 1)
 
 const hook = pathToFileURL(join(root, 'test/helpers/ioredis5-hook.mjs')).href
 console.log('== Redis store tests on ioredis 5')

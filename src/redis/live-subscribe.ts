@@ -108,7 +108,9 @@ export function channelCommands(sharded: boolean): ChannelCommands {
  * `replyMapping` option, which ioredis 6 always fills in and ioredis 5 does not have.
  */
 export function reportsPushedUnsubscribe(sub: Redis): boolean {
-  return sub.options.replyMapping !== undefined
+  // (`in` first: ioredis 5's types compile it too.)
+  const { options } = sub
+  return 'replyMapping' in options && options.replyMapping !== undefined
 }
 
 // A MOVED error reply ("MOVED <slot> <host>:<port>").
