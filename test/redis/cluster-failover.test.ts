@@ -339,11 +339,22 @@ describe('redisStore on a Redis Cluster whose primary fails over to its replica'
     killedNode = undefined
     await suite.cluster.failover(primary)
     await appendNotes(producerStore, stream, last + 1, last + 5)
-    await waitUntil(() => f.seen.at(-1) === last + 5, 10_000, 'deliveries from the node back')
+    // (It takes ~10 ms; once, in a stress run, it took over 10 s. Should that come back, the
+    // failure says whether the notes came late or never, which tells a slow move from a watch
+    // left on a node that sends it nothing.)
+    const appended = Date.now()
+    const back = () => f.seen.at(-1) === last + 5
+    await waitUntil(back, 10_000, 'deliveries from the node back').catch(async (error) => {
+      const arrived = await waitUntil(back, 20_000, 'the same, 20 s more').then(
+        () => `they arrived ${Date.now() - appended} ms after the append`,
+        () => `none of the 5 had arrived 30 s after the append (last seen: ${f.seen.at(-1)})`,
+      )
+      throw new Error(`${(error as Error).message}: ${arrived}`)
+    })
     expect(f.seen.slice(-5)).toEqual(range(last + 1, last + 5))
     expect(await shardSubscribers(primary, channel)).toBe(1)
     expect(await shardSubscribers(replica, channel)).toBe(0)
-  }, 60_000)
+  }, 90_000)
 
   it('signals the events a promoted replica never received to a follower, which fences their ids', async () => {
     const prefix = uniquePrefix('lost-watched')
